@@ -1,0 +1,104 @@
+"""Settings read once from the environment and `.env` (the process environment wins)."""
+
+from __future__ import annotations
+
+import logging
+import os
+from pathlib import Path
+from typing import Literal
+
+from aiogram.utils.token import TokenValidationError, validate_token
+from cryptography.fernet import Fernet
+from pydantic import AnyHttpUrl, Field, SecretStr, ValidationError, field_validator
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+DEFAULT_MARKET_API_URL = "https://api.partner.market.yandex.ru"
+
+LogLevel = Literal["DEBUG", "INFO", "WARNING", "ERROR", "CRITICAL"]
+
+
+class Settings(BaseSettings):
+    model_config = SettingsConfigDict(
+        env_file=".env",
+        env_file_encoding="utf-8",
+        extra="ignore",
+        case_sensitive=False,
+    )
+
+    bot_token: SecretStr
+    telegram_api_url: AnyHttpUrl | None = None
+    market_api_url: AnyHttpUrl = AnyHttpUrl(DEFAULT_MARKET_API_URL)
+    database_path: Path = Path("data/bot.sqlite3")
+    secret_key: SecretStr | None = None
+    log_level: LogLevel = "INFO"
+    invite_ttl_seconds: int = Field(default=24 * 3600, ge=60)
+
+    @field_validator("bot_token")
+    @classmethod
+    def _token_shape(cls, value: SecretStr) -> SecretStr:
+        try:
+            validate_token(value.get_secret_value())
+        except TokenValidationError:
+            raise ValueError("does not look like a token from @BotFather") from None
+        return value
+
+    @field_validator("secret_key")
+    @classmethod
+    def _fernet_key(cls, value: SecretStr | None) -> SecretStr | None:
+        if value is None or not value.get_secret_value():
+            return None
+        try:
+            Fernet(value.get_secret_value().encode())
+        except ValueError:
+            raise ValueError("must be a Fernet key (32 url-safe base64-encoded bytes)") from None
+        return value
+
+    @field_validator("log_level", mode="before")
+    @classmethod
+    def _upper(cls, value: object) -> object:
+        return value.upper() if isinstance(value, str) else value
+
+
+class ConfigError(Exception):
+    """A setting is missing or malformed; the message names it."""
+
+
+def load_settings(**overrides: object) -> Settings:
+    """Read settings, turning pydantic's report into one line that names the setting."""
+    try:
+        return Settings(**overrides)  # type: ignore[arg-type]
+    except ValidationError as exc:
+        first = exc.errors()[0]
+        name = str(first["loc"][0]).upper() if first["loc"] else "settings"
+        if first["type"] == "missing":
+            raise ConfigError(f"{name} is required but not set") from None
+        reason = first["msg"].removeprefix("Value error, ")
+        raise ConfigError(f"{name} is invalid: {reason}") from None
+
+
+def resolve_secret_key(settings: Settings, logger: logging.Logger) -> bytes:
+    """The Fernet key for API keys at rest: SECRET_KEY, else `secret.key` beside the database.
+
+    The file is created once (mode 0600) and reused, so keys stored earlier stay readable.
+    """
+    if settings.secret_key is not None:
+        return settings.secret_key.get_secret_value().encode()
+    key_file = settings.database_path.parent / "secret.key"
+    if key_file.exists():
+        key = key_file.read_bytes().strip()
+        try:
+            Fernet(key)
+        except ValueError:
+            raise ConfigError(f"{key_file} does not hold a valid Fernet key") from None
+        return key
+    key_file.parent.mkdir(parents=True, exist_ok=True)
+    key = Fernet.generate_key()
+    fd = os.open(key_file, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+    with os.fdopen(fd, "wb") as out:
+        out.write(key + b"\n")
+    logger.warning(
+        "SECRET_KEY is not set: generated a new key and saved it to %s (mode 0600); "
+        "back it up together with the database",
+        key_file,
+    )
+    return key

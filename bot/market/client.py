@@ -1,0 +1,148 @@
+"""One typed async method per Market endpoint the bot uses.
+
+API keys differ per shop, so each method takes the key; the transport underneath is shared, which is
+what lets it keep the per-key limits process-wide.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from typing import Any
+
+from bot.market.models import (
+    Campaign,
+    DeliveryDateReason,
+    DeliveryDates,
+    DeliveryService,
+    Order,
+    OrdersPage,
+    OrderStatus,
+    SetDeliveryDateRequest,
+    SetTrackCodeRequest,
+    TokenInfo,
+)
+from bot.market.transport import MarketTransport, Params
+
+CAMPAIGNS = "/v2/campaigns"
+CAMPAIGN = "/v2/campaigns/{campaignId}"
+ORDERS = "/v2/campaigns/{campaignId}/orders"
+ORDER = "/v2/campaigns/{campaignId}/orders/{orderId}"
+TRACK = "/v2/campaigns/{campaignId}/orders/{orderId}/delivery/track"
+DELIVERY_DATE = "/v2/campaigns/{campaignId}/orders/{orderId}/delivery/date"
+DELIVERY_SERVICES = "/v2/delivery/services"
+TOKEN_INFO = "/v2/auth/token"
+
+CAMPAIGNS_PAGE_SIZE = 100  # the spec's maximum for `limit`
+MAX_CAMPAIGN_PAGES = 50
+
+
+def _dump(model: Any) -> Any:
+    return model.model_dump(mode="json", by_alias=True, exclude_none=True)
+
+
+class MarketClient:
+    def __init__(self, transport: MarketTransport) -> None:
+        self.transport = transport
+
+    async def get_campaigns(self, api_key: str) -> list[Campaign]:
+        """Every shop the key reaches (all pages)."""
+        campaigns: list[Campaign] = []
+        page_token: str | None = None
+        for _ in range(MAX_CAMPAIGN_PAGES):
+            params: dict[str, str | int] = {"limit": CAMPAIGNS_PAGE_SIZE}
+            if page_token:
+                params["pageToken"] = page_token
+            body = await self.transport.request("GET", CAMPAIGNS, api_key=api_key, params=params)
+            campaigns.extend(Campaign.model_validate(c) for c in body.get("campaigns", []))
+            page_token = (body.get("paging") or {}).get("nextPageToken")
+            if not page_token:
+                break
+        return campaigns
+
+    async def get_campaign(self, api_key: str, campaign_id: int) -> Campaign:
+        body = await self.transport.request(
+            "GET", CAMPAIGN, api_key=api_key, path_params={"campaignId": campaign_id}
+        )
+        return Campaign.model_validate(body["campaign"])
+
+    async def get_orders(
+        self,
+        api_key: str,
+        campaign_id: int,
+        *,
+        statuses: list[OrderStatus] | None = None,
+        order_ids: list[int] | None = None,
+        page_token: str | None = None,
+        limit: int = 50,
+    ) -> OrdersPage:
+        params: dict[str, Any] = {"limit": limit}
+        if statuses:
+            params["status"] = [s.value for s in statuses]
+        if order_ids:
+            params["orderIds"] = order_ids
+        if page_token:
+            params["pageToken"] = page_token
+        body = await self.transport.request(
+            "GET", ORDERS, api_key=api_key, path_params={"campaignId": campaign_id}, params=params
+        )
+        return OrdersPage(
+            orders=[Order.model_validate(o) for o in body.get("orders", [])],
+            next_page_token=(body.get("paging") or {}).get("nextPageToken"),
+        )
+
+    async def get_order(self, api_key: str, campaign_id: int, order_id: int) -> Order:
+        body = await self.transport.request(
+            "GET",
+            ORDER,
+            api_key=api_key,
+            path_params={"campaignId": campaign_id, "orderId": order_id},
+        )
+        return Order.model_validate(body["order"])
+
+    async def set_track_code(
+        self,
+        api_key: str,
+        campaign_id: int,
+        order_id: int,
+        *,
+        track_code: str,
+        delivery_service_id: int,
+    ) -> None:
+        request = SetTrackCodeRequest(track_code=track_code, delivery_service_id=delivery_service_id)
+        await self.transport.request(
+            "POST",
+            TRACK,
+            api_key=api_key,
+            path_params={"campaignId": campaign_id, "orderId": order_id},
+            json=_dump(request),
+        )
+
+    async def set_delivery_date(
+        self,
+        api_key: str,
+        campaign_id: int,
+        order_id: int,
+        *,
+        to_date: dt.date,
+        reason: DeliveryDateReason,
+    ) -> None:
+        request = SetDeliveryDateRequest(dates=DeliveryDates(to_date=to_date), reason=reason)
+        await self.transport.request(
+            "PUT",
+            DELIVERY_DATE,
+            api_key=api_key,
+            path_params={"campaignId": campaign_id, "orderId": order_id},
+            json=_dump(request),
+        )
+
+    async def get_delivery_services(self, api_key: str) -> list[DeliveryService]:
+        body = await self.transport.request("GET", DELIVERY_SERVICES, api_key=api_key)
+        raw = (body.get("result") or {}).get("deliveryService", [])
+        return [DeliveryService.model_validate(s) for s in raw]
+
+    async def get_token_info(self, api_key: str) -> TokenInfo:
+        body = await self.transport.request("POST", TOKEN_INFO, api_key=api_key)
+        return TokenInfo.model_validate(body["result"]["apiKey"])
+
+
+__all__ = ["MarketClient", "Params"]

@@ -1,0 +1,148 @@
+"""Typed views of the Market's responses (only the fields the bot reads) and request bodies."""
+
+from __future__ import annotations
+
+import datetime as dt
+from enum import StrEnum
+from typing import Annotated, Any
+
+from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, PlainSerializer
+from pydantic.alias_generators import to_camel
+
+
+def _parse_dd_mm_yyyy(value: Any) -> Any:
+    """Order responses give dates as DD-MM-YYYY (unlike requests, which take YYYY-MM-DD)."""
+    if isinstance(value, str) and len(value) == 10 and value[2] == "-" and value[5] == "-":
+        return dt.datetime.strptime(value, "%d-%m-%Y").date()
+    return value
+
+
+DateDdMmYyyy = Annotated[dt.date, BeforeValidator(_parse_dd_mm_yyyy)]
+IsoDate = Annotated[dt.date, PlainSerializer(lambda d: d.isoformat(), return_type=str)]
+
+
+class MarketModel(BaseModel):
+    model_config = ConfigDict(
+        alias_generator=to_camel, populate_by_name=True, extra="ignore", frozen=True
+    )
+
+
+class OrderStatus(StrEnum):
+    PLACING = "PLACING"
+    RESERVED = "RESERVED"
+    UNPAID = "UNPAID"
+    PROCESSING = "PROCESSING"
+    DELIVERY = "DELIVERY"
+    PICKUP = "PICKUP"
+    DELIVERED = "DELIVERED"
+    CANCELLED = "CANCELLED"
+    PENDING = "PENDING"
+    PARTIALLY_RETURNED = "PARTIALLY_RETURNED"
+    RETURNED = "RETURNED"
+    UNKNOWN = "UNKNOWN"
+
+
+TRACK_ALLOWED_STATUSES = frozenset({OrderStatus.PROCESSING, OrderStatus.DELIVERY, OrderStatus.PICKUP})
+DATE_ALLOWED_STATUSES = frozenset({OrderStatus.PROCESSING, OrderStatus.DELIVERY})
+
+
+class DeliveryDateReason(StrEnum):
+    USER_MOVED = "USER_MOVED_DELIVERY_DATES"
+    PARTNER_MOVED = "PARTNER_MOVED_DELIVERY_DATES"
+
+
+class Business(MarketModel):
+    id: int | None = None
+    name: str | None = None
+
+
+class Campaign(MarketModel):
+    id: int
+    domain: str | None = None
+    business: Business | None = None
+    placement_type: str | None = None
+    api_availability: str | None = None
+
+    @property
+    def is_dbs(self) -> bool:
+        return self.placement_type == "DBS"
+
+    @property
+    def is_available(self) -> bool:
+        return self.api_availability in (None, "AVAILABLE")
+
+
+class DeliveryService(MarketModel):
+    id: int
+    name: str
+
+
+class OrderTrack(MarketModel):
+    track_code: str | None = None
+    delivery_service_id: int
+
+
+class OrderDates(MarketModel):
+    from_date: DateDdMmYyyy
+    to_date: DateDdMmYyyy | None = None
+    from_time: str | None = None
+    to_time: str | None = None
+
+
+class OrderDelivery(MarketModel):
+    type: str | None = None
+    service_name: str | None = None
+    delivery_service_id: int | None = None
+    dates: OrderDates | None = None
+    tracks: list[OrderTrack] | None = None
+
+
+class OrderItem(MarketModel):
+    id: int
+    offer_id: str | None = None
+    offer_name: str
+    count: int
+
+
+class Order(MarketModel):
+    id: int
+    status: OrderStatus
+    substatus: str | None = None
+    items: list[OrderItem] = Field(default_factory=list)
+    delivery: OrderDelivery | None = None
+
+    @property
+    def can_take_track(self) -> bool:
+        return self.status in TRACK_ALLOWED_STATUSES
+
+    @property
+    def can_move_date(self) -> bool:
+        return self.status in DATE_ALLOWED_STATUSES
+
+
+class OrdersPage(MarketModel):
+    orders: list[Order]
+    next_page_token: str | None = None
+
+
+class TokenInfo(MarketModel):
+    name: str
+    auth_scopes: list[str]
+
+    @property
+    def can_process_orders(self) -> bool:
+        return bool({"ALL_METHODS", "INVENTORY_AND_ORDER_PROCESSING"} & set(self.auth_scopes))
+
+
+class SetTrackCodeRequest(MarketModel):
+    track_code: str
+    delivery_service_id: int
+
+
+class DeliveryDates(MarketModel):
+    to_date: IsoDate
+
+
+class SetDeliveryDateRequest(MarketModel):
+    dates: DeliveryDates
+    reason: DeliveryDateReason

@@ -1,0 +1,274 @@
+"""The one place that talks HTTP to the Market.
+
+It owns, process-wide: the Market's global limit of 2 requests in flight per API key (a further request
+waits for a slot), the per-method hourly budget read from `X-RateLimit-Resource-*`, retries of GETs with
+capped exponential backoff and jitter (honouring `Retry-After` / `X-RateLimit-Resource-Until`), timeouts,
+error parsing and one log line per call. POST and PUT are sent once: whoever owns the operation decides
+whether to send it again.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import datetime as dt
+import hashlib
+import logging
+import random
+import time
+from collections.abc import Awaitable, Callable, Mapping
+from dataclasses import dataclass
+from email.utils import parsedate_to_datetime
+from typing import Any
+
+import httpx
+
+from bot.market.errors import ApiErrorItem, MarketApiError, MarketError, MarketTransportError
+
+logger = logging.getLogger("bot.market")
+
+MAX_IN_FLIGHT_PER_KEY = 2
+INTEGRATION = "market-dbs-bot/0.1"
+REQUEST_ID_HEADERS = ("X-Market-Request-Id", "X-Market-Req-Id", "X-Request-Id")
+
+Params = Mapping[str, str | int | list[str] | list[int]]
+
+
+@dataclass(slots=True)
+class _Budget:
+    """What the Market last said about one method's hourly budget for one key."""
+
+    limit: int | None
+    remaining: int
+    until: dt.datetime | None
+
+
+def _key_id(api_key: str) -> str:
+    """A stable, non-reversible handle for an API key (it is never kept or logged in clear)."""
+    return hashlib.sha256(api_key.encode()).hexdigest()
+
+
+def _parse_http_date(value: str | None) -> dt.datetime | None:
+    if not value:
+        return None
+    try:
+        parsed = parsedate_to_datetime(value)
+    except (TypeError, ValueError):
+        return None
+    return parsed if parsed.tzinfo else parsed.replace(tzinfo=dt.UTC)
+
+
+def _seconds_until(moment: dt.datetime | None) -> float | None:
+    if moment is None:
+        return None
+    return max(0.0, (moment - dt.datetime.now(dt.UTC)).total_seconds())
+
+
+def _retry_after(headers: httpx.Headers) -> float | None:
+    """Seconds the Market asks us to wait: `Retry-After` (seconds or date), else the budget reset."""
+    raw = headers.get("Retry-After")
+    if raw:
+        try:
+            return max(0.0, float(raw))
+        except ValueError:
+            return _seconds_until(_parse_http_date(raw))
+    if headers.get("X-RateLimit-Resource-Remaining") == "0":
+        return _seconds_until(_parse_http_date(headers.get("X-RateLimit-Resource-Until")))
+    return None
+
+
+def _int_header(headers: httpx.Headers, name: str) -> int | None:
+    try:
+        return int(headers[name])
+    except (KeyError, ValueError):
+        return None
+
+
+def parse_error(response: httpx.Response) -> MarketApiError:
+    """Turn an error response into `MarketApiError`, keeping the Market's own `errors` list."""
+    items: list[ApiErrorItem] = []
+    try:
+        body = response.json()
+    except ValueError:
+        body = None
+    if isinstance(body, dict) and isinstance(body.get("errors"), list):
+        for raw in body["errors"]:
+            if isinstance(raw, dict) and raw.get("code"):
+                items.append(ApiErrorItem(code=str(raw["code"]), message=str(raw.get("message", ""))))
+    if not items:
+        text = response.reason_phrase or f"HTTP {response.status_code}"
+        items.append(ApiErrorItem(code=f"HTTP_{response.status_code}", message=text))
+    request_id = next((response.headers[h] for h in REQUEST_ID_HEADERS if h in response.headers), None)
+    return MarketApiError(
+        response.status_code,
+        items,
+        request_id=request_id,
+        retry_after=_retry_after(response.headers),
+    )
+
+
+class MarketTransport:
+    def __init__(
+        self,
+        base_url: str,
+        *,
+        timeout: float = 15.0,
+        get_attempts: int = 4,
+        backoff_base: float = 0.5,
+        backoff_cap: float = 8.0,
+        max_retry_wait: float = 30.0,
+        http: httpx.AsyncClient | None = None,
+        sleep: Callable[[float], Awaitable[None]] = asyncio.sleep,
+    ) -> None:
+        self._owns_http = http is None
+        self._http = http or httpx.AsyncClient(
+            base_url=base_url.rstrip("/"),
+            timeout=httpx.Timeout(timeout, connect=min(timeout, 5.0)),
+            headers={"X-Market-Integration": INTEGRATION, "Accept": "application/json"},
+        )
+        self._get_attempts = max(1, get_attempts)
+        self._backoff_base = backoff_base
+        self._backoff_cap = backoff_cap
+        self._max_retry_wait = max_retry_wait
+        self._sleep = sleep
+        self._slots: dict[str, asyncio.Semaphore] = {}
+        self._budgets: dict[tuple[str, str], _Budget] = {}
+
+    async def aclose(self) -> None:
+        if self._owns_http:
+            await self._http.aclose()
+
+    async def request(
+        self,
+        method: str,
+        path_template: str,
+        *,
+        api_key: str,
+        path_params: Mapping[str, int] | None = None,
+        params: Params | None = None,
+        json: Any = None,
+    ) -> Any:
+        """Send one call (GETs are retried when retrying can help) and return the decoded JSON."""
+        attempts = self._get_attempts if method == "GET" else 1
+        for attempt in range(1, attempts + 1):
+            try:
+                return await self._send(
+                    method, path_template, api_key, path_params or {}, params, json, attempt
+                )
+            except MarketError as exc:
+                delay = self._retry_delay(exc, attempt) if attempt < attempts else None
+                if delay is None:
+                    raise
+                await self._sleep(delay)
+        raise AssertionError("unreachable")  # pragma: no cover
+
+    def _retry_delay(self, exc: MarketError, attempt: int) -> float | None:
+        if not exc.retryable:
+            return None
+        if exc.retry_after is not None:
+            # The Market said when: wait that long if it is reasonable, else give up now.
+            return exc.retry_after if exc.retry_after <= self._max_retry_wait else None
+        ceiling = min(self._backoff_cap, self._backoff_base * 2 ** (attempt - 1))
+        return ceiling / 2 + random.uniform(0, ceiling / 2)  # noqa: S311 - jitter, not crypto
+
+    def _slot(self, key_id: str) -> asyncio.Semaphore:
+        slot = self._slots.get(key_id)
+        if slot is None:
+            slot = self._slots[key_id] = asyncio.Semaphore(MAX_IN_FLIGHT_PER_KEY)
+        return slot
+
+    def budget(self, api_key: str, method: str, path_template: str) -> _Budget | None:
+        """The last known hourly budget of one method for one key (None until the Market said)."""
+        return self._budgets.get((_key_id(api_key), f"{method} {path_template}"))
+
+    def _check_budget(self, key_id: str, resource: str) -> None:
+        budget = self._budgets.get((key_id, resource))
+        if budget is None or budget.remaining > 0:
+            return
+        wait = _seconds_until(budget.until)
+        if wait is None or wait <= 0:
+            del self._budgets[(key_id, resource)]
+            return
+        raise MarketApiError(
+            420,
+            [
+                ApiErrorItem(
+                    code="HOURLY_LIMIT_REACHED",
+                    message=f"Hourly limit of {budget.limit} requests for this method is used up "
+                    f"until {budget.until:%H:%M} UTC",
+                )
+            ],
+            retry_after=wait,
+        )
+
+    def _record_budget(self, key_id: str, resource: str, headers: httpx.Headers) -> None:
+        remaining = _int_header(headers, "X-RateLimit-Resource-Remaining")
+        if remaining is None:
+            return
+        self._budgets[(key_id, resource)] = _Budget(
+            limit=_int_header(headers, "X-RateLimit-Resource-Limit"),
+            remaining=remaining,
+            until=_parse_http_date(headers.get("X-RateLimit-Resource-Until")),
+        )
+
+    async def _send(
+        self,
+        method: str,
+        path_template: str,
+        api_key: str,
+        path_params: Mapping[str, int],
+        params: Params | None,
+        json: Any,
+        attempt: int,
+    ) -> Any:
+        key_id = _key_id(api_key)
+        resource = f"{method} {path_template}"
+        self._check_budget(key_id, resource)
+        path = path_template.format(**path_params)
+        async with self._slot(key_id):
+            started = time.perf_counter()
+            try:
+                response = await self._http.request(
+                    method, path, params=params, json=json, headers={"Api-Key": api_key}
+                )
+            except httpx.TimeoutException as exc:
+                self._log(method, path_template, "timeout", started, attempt)
+                raise MarketTransportError(
+                    f"Market did not answer in time ({type(exc).__name__})", timeout=True
+                ) from None
+            except httpx.TransportError as exc:
+                self._log(method, path_template, "network-error", started, attempt)
+                raise MarketTransportError(
+                    f"Could not reach the Market ({type(exc).__name__})"
+                ) from None
+        self._log(method, path_template, response.status_code, started, attempt)
+        self._record_budget(key_id, resource, response.headers)
+        if response.is_success:
+            try:
+                return response.json()
+            except ValueError:
+                raise MarketApiError(
+                    response.status_code,
+                    [ApiErrorItem("BAD_RESPONSE", "The Market sent a response that is not JSON")],
+                ) from None
+        raise parse_error(response)
+
+    @staticmethod
+    def _log(
+        method: str, path_template: str, status: int | str, started: float, attempt: int
+    ) -> None:
+        latency_ms = round((time.perf_counter() - started) * 1000)
+        logger.info(
+            "market_call method=%s path=%s status=%s latency_ms=%d attempt=%d",
+            method,
+            path_template,
+            status,
+            latency_ms,
+            attempt,
+            extra={
+                "market_method": method,
+                "market_path": path_template,
+                "market_status": status,
+                "latency_ms": latency_ms,
+                "attempt": attempt,
+            },
+        )
