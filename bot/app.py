@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from dataclasses import asdict, dataclass
+from dataclasses import dataclass, fields
 
 from aiogram import Dispatcher, F
 from aiogram.enums import ChatType
@@ -34,7 +34,8 @@ class Deps:
 
 
 def create_dispatcher(*, storage: BaseStorage, deps: Deps) -> Dispatcher:
-    dp = Dispatcher(storage=storage, **{k: v for k, v in asdict(deps).items()})
+    # Not dataclasses.asdict: it deep-copies, and the client and repositories must be shared.
+    dp = Dispatcher(storage=storage, **{f.name: getattr(deps, f.name) for f in fields(deps)})
     # The bot works in private chats only: a group never sees a courier's order or a shop's key.
     dp.message.filter(F.chat.type == ChatType.PRIVATE)
     dp.include_routers(*build_routers())

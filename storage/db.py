@@ -116,7 +116,7 @@ class Database:
         """Run one statement on its own; returns the last row id (for INSERT) or the row count."""
         async with self._lock:
             cursor = await self._conn.execute(sql, params)
-            return cursor.lastrowid if sql.lstrip().upper().startswith("INSERT") else cursor.rowcount
+            return _result(sql, cursor)
 
     async def fetch_one(self, sql: str, params: Sequence[Any] = ()) -> sqlite3.Row | None:
         async with self._lock, self._conn.execute(sql, params) as cursor:
@@ -136,7 +136,7 @@ class Transaction:
 
     async def execute(self, sql: str, params: Sequence[Any] = ()) -> int:
         cursor = await self._conn.execute(sql, params)
-        return cursor.lastrowid if sql.lstrip().upper().startswith("INSERT") else cursor.rowcount
+        return _result(sql, cursor)
 
     async def executemany(self, sql: str, rows: Iterable[Sequence[Any]]) -> None:
         await self._conn.executemany(sql, rows)
@@ -145,6 +145,13 @@ class Transaction:
         async with self._conn.execute(sql, params) as cursor:
             row: sqlite3.Row | None = await cursor.fetchone()
             return row
+
+
+def _result(sql: str, cursor: aiosqlite.Cursor) -> int:
+    """The new row's id for an INSERT, else how many rows the statement changed."""
+    if sql.lstrip().upper().startswith("INSERT"):
+        return cursor.lastrowid or 0
+    return cursor.rowcount
 
 
 def _split_sql(script: str) -> list[str]:

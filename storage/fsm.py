@@ -7,7 +7,13 @@ from collections.abc import Mapping
 from typing import Any
 
 from aiogram.fsm.state import State
-from aiogram.fsm.storage.base import BaseStorage, DefaultKeyBuilder, KeyBuilder, StateType, StorageKey
+from aiogram.fsm.storage.base import (
+    BaseStorage,
+    DefaultKeyBuilder,
+    KeyBuilder,
+    StateType,
+    StorageKey,
+)
 
 from storage.db import Database
 
@@ -36,9 +42,7 @@ class SQLiteStorage(BaseStorage):
         await self._forget_if_empty(key)
 
     async def get_state(self, key: StorageKey) -> str | None:
-        row = await self._db.fetch_one(
-            "SELECT state FROM fsm WHERE storage_key = ?", (self._key(key),)
-        )
+        row = await self._db.fetch_one("SELECT state FROM fsm WHERE storage_key = ?", (self._key(key),))
         return row["state"] if row else None
 
     async def set_data(self, key: StorageKey, data: Mapping[str, Any]) -> None:
@@ -50,9 +54,7 @@ class SQLiteStorage(BaseStorage):
         await self._forget_if_empty(key)
 
     async def get_data(self, key: StorageKey) -> dict[str, Any]:
-        row = await self._db.fetch_one(
-            "SELECT data FROM fsm WHERE storage_key = ?", (self._key(key),)
-        )
+        row = await self._db.fetch_one("SELECT data FROM fsm WHERE storage_key = ?", (self._key(key),))
         if row is None:
             return {}
         data: dict[str, Any] = json.loads(row["data"])

@@ -88,12 +88,21 @@ class ShopsRepo:
                 "placement_type = excluded.placement_type, api_key_enc = excluded.api_key_enc, "
                 "owner_id = excluded.owner_id, "
                 "updated_at = strftime('%Y-%m-%dT%H:%M:%fZ', 'now')",
-                (campaign_id, domain, business_id, business_name, placement_type, encrypted, owner_id),
+                (
+                    campaign_id,
+                    domain,
+                    business_id,
+                    business_name,
+                    placement_type,
+                    encrypted,
+                    owner_id,
+                ),
             )
             row = await tx.fetch_one(
                 f"SELECT {_SHOP_COLUMNS} FROM shops WHERE campaign_id = ?", (campaign_id,)
             )
-            assert row is not None
+            if row is None:
+                raise RuntimeError(f"campaign {campaign_id} vanished while being connected")
             shop = _shop(row)
             # A previous owner (if any) keeps no special rights over the shop.
             await tx.execute(
@@ -220,7 +229,7 @@ class SettingsRepo:
     async def recent_services(self, user_id: int, limit: int = 5) -> list[int]:
         rows = await self._db.fetch_all(
             "SELECT service_id FROM recent_delivery_services WHERE user_id = ? "
-            "ORDER BY used_at DESC LIMIT ?",
+            "ORDER BY used_seq DESC LIMIT ?",
             (user_id, limit),
         )
         return [int(r["service_id"]) for r in rows]
@@ -229,10 +238,11 @@ class SettingsRepo:
         async with self._db.transaction() as tx:
             await tx.execute("INSERT OR IGNORE INTO users (id) VALUES (?)", (user_id,))
             await tx.execute(
-                "INSERT INTO recent_delivery_services (user_id, service_id, used_at) "
-                "VALUES (?, ?, ?) ON CONFLICT(user_id, service_id) DO UPDATE SET "
-                "used_at = excluded.used_at",
-                (user_id, service_id, _ts(utcnow())),
+                "INSERT INTO recent_delivery_services (user_id, service_id, used_seq) "
+                "VALUES (?1, ?2, (SELECT coalesce(max(used_seq), 0) + 1 "
+                "FROM recent_delivery_services WHERE user_id = ?1)) "
+                "ON CONFLICT(user_id, service_id) DO UPDATE SET used_seq = excluded.used_seq",
+                (user_id, service_id),
             )
 
 
@@ -288,16 +298,13 @@ class OperationsRepo:
                     _ts(utcnow()),
                 ),
             )
-            row = await tx.fetch_one(
-                f"SELECT {_OPERATION_COLUMNS} FROM operations WHERE id = ?", (op_id,)
-            )
-        assert row is not None
+            row = await tx.fetch_one(f"SELECT {_OPERATION_COLUMNS} FROM operations WHERE id = ?", (op_id,))
+        if row is None:
+            raise RuntimeError(f"operation {op_id} vanished right after it was recorded")
         return _operation(row), True
 
     async def get(self, op_id: int) -> Operation | None:
-        row = await self._db.fetch_one(
-            f"SELECT {_OPERATION_COLUMNS} FROM operations WHERE id = ?", (op_id,)
-        )
+        row = await self._db.fetch_one(f"SELECT {_OPERATION_COLUMNS} FROM operations WHERE id = ?", (op_id,))
         return _operation(row) if row else None
 
     async def claim(self, op_id: int) -> bool:
@@ -334,9 +341,7 @@ class OperationsRepo:
         )
         return [_operation(r) for r in rows]
 
-    async def history(
-        self, shop_id: int, *, user_id: int | None = None, limit: int = 20
-    ) -> list[Operation]:
+    async def history(self, shop_id: int, *, user_id: int | None = None, limit: int = 20) -> list[Operation]:
         """The newest operations in a shop, of one user or of everyone."""
         sql = f"SELECT {_OPERATION_COLUMNS} FROM operations WHERE shop_id = ?"
         params: list[Any] = [shop_id]
@@ -354,9 +359,7 @@ class DeliveryServicesRepo:
     def __init__(self, db: Database) -> None:
         self._db = db
 
-    async def replace_all(
-        self, services: Iterable[DeliveryServiceRef], fetched_at: dt.datetime
-    ) -> None:
+    async def replace_all(self, services: Iterable[DeliveryServiceRef], fetched_at: dt.datetime) -> None:
         rows = [(s.id, s.name) for s in services]
         async with self._db.transaction() as tx:
             await tx.execute("DELETE FROM delivery_services")

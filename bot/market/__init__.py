@@ -4,4 +4,10 @@ from bot.market.client import MarketClient
 from bot.market.errors import MarketApiError, MarketError, MarketTransportError
 from bot.market.transport import MarketTransport
 
-__all__ = ["MarketApiError", "MarketClient", "MarketError", "MarketTransport", "MarketTransportError"]
+__all__ = [
+    "MarketApiError",
+    "MarketClient",
+    "MarketError",
+    "MarketTransport",
+    "MarketTransportError",
+]

@@ -22,9 +22,7 @@ IsoDate = Annotated[dt.date, PlainSerializer(lambda d: d.isoformat(), return_typ
 
 
 class MarketModel(BaseModel):
-    model_config = ConfigDict(
-        alias_generator=to_camel, populate_by_name=True, extra="ignore", frozen=True
-    )
+    model_config = ConfigDict(alias_generator=to_camel, populate_by_name=True, extra="ignore", frozen=True)
 
 
 class OrderStatus(StrEnum):

@@ -166,8 +166,9 @@ class MarketTransport:
             return None
         if exc.retry_after is not None:
             # The Market said when: wait that long if it is reasonable, else give up now.
-            return exc.retry_after if exc.retry_after <= self._max_retry_wait else None
-        ceiling = min(self._backoff_cap, self._backoff_base * 2 ** (attempt - 1))
+            wait: float = exc.retry_after
+            return wait if wait <= self._max_retry_wait else None
+        ceiling = min(self._backoff_cap, self._backoff_base * 2.0 ** (attempt - 1))
         return ceiling / 2 + random.uniform(0, ceiling / 2)  # noqa: S311 - jitter, not crypto
 
     def _slot(self, key_id: str) -> asyncio.Semaphore:
@@ -237,9 +238,7 @@ class MarketTransport:
                 ) from None
             except httpx.TransportError as exc:
                 self._log(method, path_template, "network-error", started, attempt)
-                raise MarketTransportError(
-                    f"Could not reach the Market ({type(exc).__name__})"
-                ) from None
+                raise MarketTransportError(f"Could not reach the Market ({type(exc).__name__})") from None
         self._log(method, path_template, response.status_code, started, attempt)
         self._record_budget(key_id, resource, response.headers)
         if response.is_success:
@@ -253,9 +252,7 @@ class MarketTransport:
         raise parse_error(response)
 
     @staticmethod
-    def _log(
-        method: str, path_template: str, status: int | str, started: float, attempt: int
-    ) -> None:
+    def _log(method: str, path_template: str, status: int | str, started: float, attempt: int) -> None:
         latency_ms = round((time.perf_counter() - started) * 1000)
         logger.info(
             "market_call method=%s path=%s status=%s latency_ms=%d attempt=%d",

@@ -36,7 +36,7 @@ CREATE TABLE user_settings (
 CREATE TABLE recent_delivery_services (
     user_id     INTEGER NOT NULL REFERENCES users(id) ON DELETE CASCADE,
     service_id  INTEGER NOT NULL,
-    used_at     TEXT    NOT NULL DEFAULT (strftime('%Y-%m-%dT%H:%M:%fZ', 'now')),
+    used_seq    INTEGER NOT NULL,                   -- higher = used more recently
     PRIMARY KEY (user_id, service_id)
 );
 

@@ -1,0 +1,22 @@
+# syntax=docker/dockerfile:1
+FROM python:3.11-slim AS build
+RUN pip install --no-cache-dir uv
+WORKDIR /app
+ENV UV_COMPILE_BYTECODE=1 UV_LINK_MODE=copy
+COPY pyproject.toml uv.lock ./
+RUN uv sync --locked --no-dev
+COPY bot ./bot
+COPY handlers ./handlers
+COPY storage ./storage
+
+FROM python:3.11-slim
+RUN useradd --create-home --uid 10001 bot \
+    && mkdir /data && chown bot:bot /data
+WORKDIR /app
+COPY --from=build /app /app
+ENV PATH=/app/.venv/bin:$PATH \
+    DATABASE_PATH=/data/bot.sqlite3 \
+    PYTHONUNBUFFERED=1
+USER bot
+VOLUME ["/data"]
+CMD ["python", "-m", "bot"]

@@ -1,0 +1,429 @@
+"""A fake Yandex Market partner API on 127.0.0.1.
+
+Every request it receives is validated against the official spec (tests/contract/market-openapi.yaml)
+with openapi-core, and so is every response it sends. It checks `Api-Key`, emulates campaigns with
+paging, orders in each status, the status rules for track and date, realistic 400/401/403/404
+answers, 420 when a key has more than 2 requests in flight, and scripted faults (500, 420, slow
+answers, answers lost after the change was applied).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import datetime as dt
+import json
+from dataclasses import dataclass, field
+from functools import cache
+from pathlib import Path
+from typing import Any
+
+from aiohttp import web
+from openapi_core import OpenAPI
+from openapi_core.testing import MockRequest, MockResponse
+
+SPEC_PATH = Path(__file__).resolve().parent.parent / "contract" / "market-openapi.yaml"
+SPEC_SERVER = "https://api.partner.market.yandex.ru"
+ORDER_SCOPES = {"ALL_METHODS", "INVENTORY_AND_ORDER_PROCESSING"}
+TRACK_STATUSES = {"PROCESSING", "DELIVERY", "PICKUP"}
+DATE_STATUSES = {"PROCESSING", "DELIVERY"}
+
+
+@cache
+def market_spec() -> OpenAPI:
+    return OpenAPI.from_file_path(str(SPEC_PATH))
+
+
+@dataclass
+class ApiKey:
+    campaign_ids: set[int]
+    scopes: list[str] = field(default_factory=lambda: ["INVENTORY_AND_ORDER_PROCESSING"])
+    name: str = "bot key"
+
+
+@dataclass
+class Received:
+    """One request as the Market saw it."""
+
+    method: str
+    path: str
+    route: str
+    query: dict[str, list[str]]
+    body: Any
+    api_key: str | None
+    status: int = 0
+
+
+@dataclass
+class Fault:
+    route: str  # an operationId, e.g. "setOrderDeliveryTrackCode", or "*"
+    status: int = 500
+    delay: float = 0.0  # answer this much later (a client with a shorter timeout sees a timeout)
+    apply: bool = False  # carry the request out before the fault (a lost answer)
+    retry_after: str | None = None
+    headers: dict[str, str] = field(default_factory=dict)
+    message: str = "Internal server error"
+
+
+def error_body(code: str, message: str) -> dict[str, Any]:
+    return {"status": "ERROR", "errors": [{"code": code, "message": message}]}
+
+
+def make_order(
+    order_id: int,
+    status: str = "PROCESSING",
+    *,
+    delivery_from: dt.date | None = None,
+    items: list[tuple[str, int]] | None = None,
+    tracks: list[dict[str, Any]] | None = None,
+    service_id: int = 1003,
+    service_name: str = "Своя служба доставки",
+) -> dict[str, Any]:
+    """An order DTO as the Market sends it (dates as DD-MM-YYYY); valid against the spec."""
+    day = delivery_from or dt.date(2026, 11, 25)
+    items = items or [("Чайник электрический", 1)]
+    delivery: dict[str, Any] = {
+        "type": "DELIVERY",
+        "serviceName": service_name,
+        "deliveryPartnerType": "SHOP",
+        "deliveryServiceId": service_id,
+        "dates": {"fromDate": day.strftime("%d-%m-%Y"), "toDate": day.strftime("%d-%m-%Y")},
+    }
+    if tracks:
+        delivery["tracks"] = tracks
+    return {
+        "id": order_id,
+        "status": status,
+        "substatus": "STARTED" if status == "PROCESSING" else "UNKNOWN",
+        "creationDate": "20-11-2026 10:15:00",
+        "currency": "RUR",
+        "itemsTotal": 1990,
+        "deliveryTotal": 300,
+        "buyerItemsTotalBeforeDiscount": 1990,
+        "paymentType": "PREPAID",
+        "paymentMethod": "YANDEX",
+        "fake": False,
+        "taxSystem": "USN",
+        "buyer": {"type": "PERSON"},
+        "items": [
+            {
+                "id": 100 + i,
+                "offerId": f"SKU-{i}",
+                "offerName": name,
+                "price": 1990,
+                "buyerPrice": 1990,
+                "buyerPriceBeforeDiscount": 1990,
+                "count": count,
+            }
+            for i, (name, count) in enumerate(items)
+        ],
+        "delivery": delivery,
+    }
+
+
+class FakeMarket:
+    def __init__(self) -> None:
+        self.spec = market_spec()
+        self.keys: dict[str, ApiKey] = {}
+        self.campaigns: dict[int, dict[str, Any]] = {}
+        self.orders: dict[tuple[int, int], dict[str, Any]] = {}
+        self.delivery_services: list[dict[str, Any]] = [
+            {"id": 1003, "name": "Своя служба доставки"},
+            {"id": 51, "name": "СДЭК"},
+            {"id": 106, "name": "Boxberry"},
+            {"id": 139, "name": "Почта России"},
+            {"id": 1005, "name": "DPD"},
+        ]
+        self.received: list[Received] = []
+        self.spec_errors: list[str] = []
+        self.faults: list[Fault] = []
+        self.latency = 0.0  # every answer waits this long (to hold requests in flight)
+        self.rate_headers: dict[str, dict[str, str]] = {}  # operationId -> extra headers
+        self.in_flight: dict[str, int] = {}
+        self.max_in_flight: dict[str, int] = {}
+        self.rejected_parallel = 0
+        self.today = dt.date(2026, 11, 23)
+        self._runner: web.AppRunner | None = None
+        self.url = ""
+
+    # --- scenario set-up -------------------------------------------------------------------
+    def add_key(self, api_key: str, campaign_ids: set[int], **kwargs: Any) -> None:
+        self.keys[api_key] = ApiKey(campaign_ids=set(campaign_ids), **kwargs)
+
+    def add_campaign(
+        self,
+        campaign_id: int,
+        domain: str,
+        *,
+        placement: str = "DBS",
+        availability: str = "AVAILABLE",
+        business_id: int = 777,
+    ) -> None:
+        self.campaigns[campaign_id] = {
+            "id": campaign_id,
+            "domain": domain,
+            "business": {"id": business_id, "name": f"Бизнес {business_id}"},
+            "placementType": placement,
+            "apiAvailability": availability,
+        }
+
+    def add_order(self, campaign_id: int, order_id: int, status: str = "PROCESSING", **kw: Any) -> None:
+        self.orders[(campaign_id, order_id)] = make_order(order_id, status, **kw)
+
+    def fail(self, route: str, times: int = 1, **kwargs: Any) -> None:
+        for _ in range(times):
+            self.faults.append(Fault(route=route, **kwargs))
+
+    def calls(self, route: str | None = None) -> list[Received]:
+        return [r for r in self.received if route is None or r.route == route]
+
+    # --- server ----------------------------------------------------------------------------
+    async def start(self) -> str:
+        app = web.Application(middlewares=[self._middleware])
+        routes = [
+            ("GET", "/v2/campaigns", "getCampaigns", self._campaigns),
+            ("GET", "/v2/campaigns/{campaignId}", "getCampaign", self._campaign),
+            ("GET", "/v2/campaigns/{campaignId}/orders", "getOrders", self._orders),
+            ("GET", "/v2/campaigns/{campaignId}/orders/{orderId}", "getOrder", self._order),
+            (
+                "POST",
+                "/v2/campaigns/{campaignId}/orders/{orderId}/delivery/track",
+                "setOrderDeliveryTrackCode",
+                self._track,
+            ),
+            (
+                "PUT",
+                "/v2/campaigns/{campaignId}/orders/{orderId}/delivery/date",
+                "setOrderDeliveryDate",
+                self._date,
+            ),
+            ("GET", "/v2/delivery/services", "getDeliveryServices", self._services),
+            ("POST", "/v2/auth/token", "getAuthTokenInfo", self._token),
+        ]
+        for method, path, name, handler in routes:
+            app.router.add_route(method, path, handler, name=name)
+        self._runner = web.AppRunner(app, handle_signals=False)
+        await self._runner.setup()
+        site = web.TCPSite(self._runner, "127.0.0.1", 0)
+        await site.start()
+        port = site._server.sockets[0].getsockname()[1]  # type: ignore[union-attr]
+        self.url = f"http://127.0.0.1:{port}"
+        return self.url
+
+    async def stop(self) -> None:
+        if self._runner:
+            await self._runner.cleanup()
+
+    def _json(self, status: int, body: Any, headers: dict[str, str] | None = None) -> web.Response:
+        return web.Response(
+            status=status,
+            text=json.dumps(body, ensure_ascii=False),
+            content_type="application/json",
+            headers=headers,
+        )
+
+    @web.middleware
+    async def _middleware(self, request: web.Request, handler: Any) -> web.StreamResponse:
+        raw = await request.read()
+        route = request.match_info.route.name or "unknown"
+        try:
+            body = json.loads(raw) if raw else None
+        except ValueError:
+            body = raw.decode(errors="replace")
+        api_key = request.headers.get("Api-Key")
+        record = Received(
+            method=request.method,
+            path=request.path,
+            route=route,
+            query={k: request.query.getall(k) for k in request.query},
+            body=body,
+            api_key=api_key,
+        )
+        self.received.append(record)
+        response = await self._serve(request, handler, raw, api_key, route)
+        record.status = response.status
+        return response
+
+    async def _serve(
+        self, request: web.Request, handler: Any, raw: bytes, api_key: str | None, route: str
+    ) -> web.StreamResponse:
+        openapi_request = MockRequest(
+            SPEC_SERVER,
+            request.method.lower(),
+            request.path,
+            args={k: request.query.getall(k) for k in request.query},
+            headers=dict(request.headers),
+            data=raw,
+            content_type=request.content_type if raw else "application/json",
+        )
+        result = self.spec.unmarshal_request(openapi_request)
+        if result.errors:
+            detail = "; ".join(f"{e}: {getattr(e, '__cause__', '')}" for e in result.errors)
+            self.spec_errors.append(f"{request.method} {request.path}: {detail}")
+            return self._json(400, error_body("BAD_REQUEST", f"Request is invalid: {detail}"))
+        if api_key is None or api_key not in self.keys:
+            return self._json(401, error_body("UNAUTHORIZED", "Api-Key token is invalid"))
+
+        if self.in_flight.get(api_key, 0) >= 2:
+            self.rejected_parallel += 1
+            return self._json(420, error_body("LIMIT_EXCEEDED", "Hit rate limit of 2 parallel requests"))
+        self.in_flight[api_key] = self.in_flight.get(api_key, 0) + 1
+        self.max_in_flight[api_key] = max(self.max_in_flight.get(api_key, 0), self.in_flight[api_key])
+        try:
+            response = await self._answer(request, handler, route)
+        finally:
+            self.in_flight[api_key] -= 1
+        self._check_response(openapi_request, response)
+        return response
+
+    async def _answer(self, request: web.Request, handler: Any, route: str) -> web.Response:
+        fault = next((f for f in self.faults if f.route in (route, "*")), None)
+        if fault is not None:
+            self.faults.remove(fault)
+            if fault.apply:
+                await handler(request)
+            if fault.delay:
+                await asyncio.sleep(fault.delay)
+            headers = dict(fault.headers)
+            if fault.retry_after is not None:
+                headers["Retry-After"] = fault.retry_after
+            code = {420: "LIMIT_EXCEEDED", 503: "SERVICE_UNAVAILABLE"}.get(fault.status, "INTERNAL")
+            if fault.status < 400:
+                response: web.Response = await handler(request)
+                return response
+            return self._json(fault.status, error_body(code, fault.message), headers)
+        if self.latency:
+            await asyncio.sleep(self.latency)
+        response = await handler(request)
+        for name, value in self.rate_headers.get(route, {}).items():
+            response.headers[name] = value
+        return response
+
+    def _check_response(self, openapi_request: MockRequest, response: web.Response) -> None:
+        if response.status == 503 or response.body is None:
+            return  # 503 (overloaded) happens in real life though the spec does not list it
+        assert isinstance(response.body, bytes | bytearray)
+        result = self.spec.unmarshal_response(
+            openapi_request,
+            MockResponse(bytes(response.body), status_code=response.status, content_type="application/json"),
+        )
+        if result.errors:
+            self.spec_errors.append(f"response {response.status}: {result.errors}")
+
+    # --- access checks ---------------------------------------------------------------------
+    def _campaign_or_error(self, request: web.Request) -> tuple[int, web.Response | None]:
+        key = self.keys[request.headers["Api-Key"]]
+        campaign_id = int(request.match_info["campaignId"])
+        if campaign_id not in self.campaigns or campaign_id not in key.campaign_ids:
+            return campaign_id, self._json(403, error_body("FORBIDDEN", "Access denied"))
+        return campaign_id, None
+
+    def _order_or_error(self, request: web.Request) -> tuple[dict[str, Any] | None, web.Response | None]:
+        campaign_id, denied = self._campaign_or_error(request)
+        if denied:
+            return None, denied
+        order_id = int(request.match_info["orderId"])
+        order = self.orders.get((campaign_id, order_id))
+        if order is None:
+            return None, self._json(404, error_body("ORDER_NOT_FOUND", f"Order {order_id} not found"))
+        return order, None
+
+    def _may_process_orders(self, request: web.Request) -> web.Response | None:
+        key = self.keys[request.headers["Api-Key"]]
+        if not ORDER_SCOPES & set(key.scopes):
+            return self._json(
+                403,
+                error_body("FORBIDDEN", "Access denied: token has no scope for this method"),
+            )
+        return None
+
+    # --- endpoints -------------------------------------------------------------------------
+    async def _campaigns(self, request: web.Request) -> web.Response:
+        key = self.keys[request.headers["Api-Key"]]
+        mine = [self.campaigns[c] for c in sorted(key.campaign_ids) if c in self.campaigns]
+        limit = int(request.query.get("limit", 100))
+        start = int(request.query.get("pageToken", 0))
+        page = mine[start : start + limit]
+        body: dict[str, Any] = {
+            "campaigns": page,
+            "pager": {"total": len(mine), "from": start + 1, "to": start + len(page)},
+        }
+        if start + limit < len(mine):
+            body["paging"] = {"nextPageToken": str(start + limit)}
+        return self._json(200, body)
+
+    async def _campaign(self, request: web.Request) -> web.Response:
+        campaign_id, denied = self._campaign_or_error(request)
+        return denied or self._json(200, {"campaign": self.campaigns[campaign_id]})
+
+    async def _orders(self, request: web.Request) -> web.Response:
+        campaign_id, denied = self._campaign_or_error(request)
+        if denied:
+            return denied
+        statuses = set(request.query.getall("status", []))
+        ids = {int(i) for i in request.query.getall("orderIds", [])}
+        found = [
+            o
+            for (c, _), o in sorted(self.orders.items())
+            if c == campaign_id and (not statuses or o["status"] in statuses) and (not ids or o["id"] in ids)
+        ]
+        limit = int(request.query.get("limit", 50))
+        start = int(request.query.get("pageToken", 0))
+        body: dict[str, Any] = {"orders": found[start : start + limit]}
+        if start + limit < len(found):
+            body["paging"] = {"nextPageToken": str(start + limit)}
+        return self._json(200, body)
+
+    async def _order(self, request: web.Request) -> web.Response:
+        order, error = self._order_or_error(request)
+        return error or self._json(200, {"order": order})
+
+    async def _track(self, request: web.Request) -> web.Response:
+        order, error = self._order_or_error(request)
+        if error:
+            return error
+        assert order is not None
+        if denied := self._may_process_orders(request):
+            return denied
+        if order["status"] not in TRACK_STATUSES:
+            return self._status_not_allowed(order)
+        body = await request.json()
+        order["delivery"]["tracks"] = [
+            {"trackCode": body["trackCode"], "deliveryServiceId": body["deliveryServiceId"]}
+        ]
+        return self._json(200, {"status": "OK"})
+
+    async def _date(self, request: web.Request) -> web.Response:
+        order, error = self._order_or_error(request)
+        if error:
+            return error
+        assert order is not None
+        if denied := self._may_process_orders(request):
+            return denied
+        if order["status"] not in DATE_STATUSES:
+            return self._status_not_allowed(order)
+        body = await request.json()
+        new_date = dt.date.fromisoformat(body["dates"]["toDate"])
+        if new_date < self.today:
+            return self._json(400, error_body("BAD_REQUEST", f"Delivery date {new_date} is in the past"))
+        text = new_date.strftime("%d-%m-%Y")
+        order["delivery"]["dates"] = {"fromDate": text, "toDate": text}
+        return self._json(200, {"status": "OK"})
+
+    def _status_not_allowed(self, order: dict[str, Any]) -> web.Response:
+        return self._json(
+            400,
+            error_body(
+                "STATUS_NOT_ALLOWED",
+                f"Order {order['id']} with status {order['status']} is not allowed for this action",
+            ),
+        )
+
+    async def _services(self, request: web.Request) -> web.Response:
+        return self._json(200, {"result": {"deliveryService": self.delivery_services}})
+
+    async def _token(self, request: web.Request) -> web.Response:
+        key = self.keys[request.headers["Api-Key"]]
+        return self._json(
+            200,
+            {"status": "OK", "result": {"apiKey": {"name": key.name, "authScopes": key.scopes}}},
+        )

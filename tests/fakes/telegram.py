@@ -1,0 +1,160 @@
+"""A fake Telegram Bot API server on 127.0.0.1 (the subset aiogram's polling bot uses).
+
+Tests push updates with `push_message` / `push_callback`; the bot fetches them with getUpdates long
+polling. Every method call is recorded; messages the bot sends are kept per chat.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import itertools
+import json
+import time
+from dataclasses import dataclass, field
+from typing import Any
+
+from aiohttp import web
+
+BOT_ID = 123456
+BOT_USERNAME = "dbs_helper_bot"
+
+
+@dataclass
+class Call:
+    method: str
+    params: dict[str, Any]
+
+
+@dataclass
+class FakeTelegram:
+    token: str = f"{BOT_ID}:AAH-fake-token-for-tests-only_0123456789"
+    calls: list[Call] = field(default_factory=list)
+    url: str = ""
+    _updates: list[dict[str, Any]] = field(default_factory=list)
+    _new_update: asyncio.Event = field(default_factory=asyncio.Event)
+    _update_ids: itertools.count[int] = field(default_factory=lambda: itertools.count(1))
+    _message_ids: itertools.count[int] = field(default_factory=lambda: itertools.count(1000))
+    _runner: web.AppRunner | None = None
+
+    async def start(self) -> str:
+        app = web.Application()
+        app.router.add_route("POST", "/bot{token}/{method}", self._handle)
+        app.router.add_route("GET", "/bot{token}/{method}", self._handle)
+        self._runner = web.AppRunner(app, handle_signals=False)
+        await self._runner.setup()
+        site = web.TCPSite(self._runner, "127.0.0.1", 0)
+        await site.start()
+        port = site._server.sockets[0].getsockname()[1]  # type: ignore[union-attr]
+        self.url = f"http://127.0.0.1:{port}"
+        return self.url
+
+    async def stop(self) -> None:
+        self._new_update.set()
+        if self._runner:
+            await self._runner.cleanup()
+
+    # --- what the test does ----------------------------------------------------------------
+    def push_message(self, user_id: int, text: str, *, language: str = "ru") -> int:
+        update_id = next(self._update_ids)
+        self._updates.append(
+            {
+                "update_id": update_id,
+                "message": {
+                    "message_id": next(self._message_ids),
+                    "date": int(time.time()),
+                    "chat": {"id": user_id, "type": "private", "first_name": "Tester"},
+                    "from": {
+                        "id": user_id,
+                        "is_bot": False,
+                        "first_name": "Tester",
+                        "language_code": language,
+                    },
+                    "text": text,
+                    **(
+                        {"entities": [{"type": "bot_command", "offset": 0, "length": len(text.split()[0])}]}
+                        if text.startswith("/")
+                        else {}
+                    ),
+                },
+            }
+        )
+        self._new_update.set()
+        return update_id
+
+    def sent(self, method: str, chat_id: int | None = None) -> list[dict[str, Any]]:
+        return [
+            c.params
+            for c in self.calls
+            if c.method == method and (chat_id is None or int(c.params.get("chat_id", 0)) == chat_id)
+        ]
+
+    async def wait_for(self, method: str, count: int = 1, timeout: float = 10.0) -> list[Call]:
+        deadline = time.monotonic() + timeout
+        while time.monotonic() < deadline:
+            found = [c for c in self.calls if c.method == method]
+            if len(found) >= count:
+                return found
+            await asyncio.sleep(0.02)
+        raise AssertionError(f"bot did not call {method} {count} time(s) in {timeout}s: {self.calls}")
+
+    # --- the Bot API -----------------------------------------------------------------------
+    async def _handle(self, request: web.Request) -> web.Response:
+        if request.match_info["token"] != self.token:
+            return web.json_response(
+                {"ok": False, "error_code": 401, "description": "Unauthorized"}, status=401
+            )
+        method = request.match_info["method"]
+        params = await self._params(request)
+        self.calls.append(Call(method, params))
+        if method == "getUpdates":
+            return web.json_response({"ok": True, "result": await self._get_updates(params)})
+        return web.json_response({"ok": True, "result": self._result(method, params)})
+
+    @staticmethod
+    async def _params(request: web.Request) -> dict[str, Any]:
+        if request.content_type == "application/json":
+            data: dict[str, Any] = await request.json()
+            return data
+        form = await request.post()
+        params: dict[str, Any] = {}
+        for key, value in form.items():
+            text = value if isinstance(value, str) else str(value)
+            try:
+                params[key] = json.loads(text)
+            except ValueError:
+                params[key] = text
+        return params
+
+    async def _get_updates(self, params: dict[str, Any]) -> list[dict[str, Any]]:
+        offset = int(params.get("offset", 0) or 0)
+        self._updates = [u for u in self._updates if u["update_id"] >= offset]
+        if not self._updates:
+            self._new_update.clear()
+            timeout = float(params.get("timeout", 0) or 0)
+            try:
+                await asyncio.wait_for(self._new_update.wait(), timeout=min(timeout, 1.0))
+            except TimeoutError:
+                return []
+        return list(self._updates)
+
+    def _result(self, method: str, params: dict[str, Any]) -> Any:
+        if method == "getMe":
+            return {
+                "id": BOT_ID,
+                "is_bot": True,
+                "first_name": "DBS helper",
+                "username": BOT_USERNAME,
+                "can_join_groups": False,
+                "can_read_all_group_messages": False,
+                "supports_inline_queries": False,
+            }
+        if method in ("sendMessage", "editMessageText"):
+            chat_id = int(params.get("chat_id", 0))
+            return {
+                "message_id": int(params.get("message_id") or next(self._message_ids)),
+                "date": int(time.time()),
+                "chat": {"id": chat_id, "type": "private", "first_name": "Tester"},
+                "from": {"id": BOT_ID, "is_bot": True, "first_name": "DBS helper"},
+                "text": params.get("text", ""),
+            }
+        return True

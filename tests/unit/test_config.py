@@ -1,0 +1,102 @@
+"""Settings: one clear line naming a bad setting; the secret key is made once and kept."""
+
+from __future__ import annotations
+
+import logging
+import stat
+from pathlib import Path
+
+import pytest
+from cryptography.fernet import Fernet
+
+from bot.config import ConfigError, load_settings, resolve_secret_key
+
+TOKEN = "123456:AAH-fake-token-for-tests-only_0123456789"
+
+
+@pytest.fixture(autouse=True)
+def clean_env(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
+    for name in (
+        "BOT_TOKEN",
+        "TELEGRAM_API_URL",
+        "MARKET_API_URL",
+        "DATABASE_PATH",
+        "SECRET_KEY",
+        "LOG_LEVEL",
+    ):
+        monkeypatch.delenv(name, raising=False)
+    monkeypatch.chdir(tmp_path)  # no stray .env from the developer's checkout
+
+
+def test_defaults(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("BOT_TOKEN", TOKEN)
+    settings = load_settings()
+    assert str(settings.market_api_url) == "https://api.partner.market.yandex.ru/"
+    assert settings.database_path == Path("data/bot.sqlite3")
+    assert settings.telegram_api_url is None and settings.secret_key is None
+    assert settings.log_level == "INFO"
+
+
+def test_env_file_is_read_and_process_environment_wins(
+    monkeypatch: pytest.MonkeyPatch, tmp_path: Path
+) -> None:
+    (tmp_path / ".env").write_text(f"BOT_TOKEN={TOKEN}\nLOG_LEVEL=debug\nDATABASE_PATH=/tmp/x.db\n")
+    monkeypatch.setenv("LOG_LEVEL", "warning")
+    settings = load_settings()
+    assert settings.bot_token.get_secret_value() == TOKEN
+    assert settings.log_level == "WARNING"
+    assert settings.database_path == Path("/tmp/x.db")
+
+
+@pytest.mark.parametrize(
+    ("env", "message"),
+    [
+        ({}, "BOT_TOKEN is required but not set"),
+        ({"BOT_TOKEN": "nonsense"}, "BOT_TOKEN is invalid"),
+        ({"BOT_TOKEN": TOKEN, "MARKET_API_URL": "not a url"}, "MARKET_API_URL is invalid"),
+        ({"BOT_TOKEN": TOKEN, "TELEGRAM_API_URL": "ftp//x"}, "TELEGRAM_API_URL is invalid"),
+        ({"BOT_TOKEN": TOKEN, "SECRET_KEY": "short"}, "SECRET_KEY is invalid"),
+        ({"BOT_TOKEN": TOKEN, "LOG_LEVEL": "loud"}, "LOG_LEVEL is invalid"),
+    ],
+)
+def test_bad_settings_name_the_setting(
+    monkeypatch: pytest.MonkeyPatch, env: dict[str, str], message: str
+) -> None:
+    for name, value in env.items():
+        monkeypatch.setenv(name, value)
+    with pytest.raises(ConfigError) as caught:
+        load_settings()
+    assert message in str(caught.value)
+    assert "\n" not in str(caught.value)
+
+
+def test_secret_key_from_env_is_used(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
+    key = Fernet.generate_key()
+    monkeypatch.setenv("BOT_TOKEN", TOKEN)
+    monkeypatch.setenv("SECRET_KEY", key.decode())
+    monkeypatch.setenv("DATABASE_PATH", str(tmp_path / "db" / "bot.sqlite3"))
+    assert resolve_secret_key(load_settings(), logging.getLogger("t")) == key
+    assert not (tmp_path / "db" / "secret.key").exists()
+
+
+def test_secret_key_generated_once_with_mode_0600(
+    monkeypatch: pytest.MonkeyPatch, tmp_path: Path, caplog: pytest.LogCaptureFixture
+) -> None:
+    monkeypatch.setenv("BOT_TOKEN", TOKEN)
+    monkeypatch.setenv("DATABASE_PATH", str(tmp_path / "db" / "bot.sqlite3"))
+    settings = load_settings()
+    with caplog.at_level(logging.WARNING):
+        first = resolve_secret_key(settings, logging.getLogger("t"))
+    key_file = tmp_path / "db" / "secret.key"
+    assert stat.S_IMODE(key_file.stat().st_mode) == 0o600
+    assert "generated a new key" in caplog.text and first.decode() not in caplog.text
+    Fernet(first)
+    assert resolve_secret_key(settings, logging.getLogger("t")) == first
+
+
+def test_damaged_secret_key_file_is_a_config_error(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
+    monkeypatch.setenv("BOT_TOKEN", TOKEN)
+    monkeypatch.setenv("DATABASE_PATH", str(tmp_path / "bot.sqlite3"))
+    (tmp_path / "secret.key").write_text("garbage")
+    with pytest.raises(ConfigError, match=r"secret\.key"):
+        resolve_secret_key(load_settings(), logging.getLogger("t"))
