@@ -7,6 +7,7 @@ import datetime as dt
 import logging
 from email.utils import format_datetime
 
+import httpx
 import pytest
 
 from bot.market import MarketApiError, MarketClient, MarketTransport, MarketTransportError
@@ -326,3 +327,15 @@ async def test_fake_market_rejects_requests_outside_the_spec(market: FakeMarket)
     assert caught.value.status == 400
     assert market.spec_errors and "deliveryServiceId" in market.spec_errors[0]
     market.spec_errors.clear()
+
+
+async def test_fake_market_answers_420_to_a_third_parallel_request(market: FakeMarket) -> None:
+    """Without the client's limiter, a third request in flight on one key is refused."""
+    market.add_order(1001, 42)
+    market.latency = 0.2
+    async with httpx.AsyncClient(base_url=market.url, headers={"Api-Key": OWNER_KEY}) as raw:
+        responses = await asyncio.gather(*(raw.get("/v2/campaigns/1001/orders/42") for _ in range(3)))
+    statuses = sorted(r.status_code for r in responses)
+    assert statuses == [200, 200, 420]
+    refused = next(r for r in responses if r.status_code == 420)
+    assert refused.json()["errors"][0]["message"] == "Hit rate limit of 2 parallel requests"
