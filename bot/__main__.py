@@ -7,23 +7,16 @@ import logging
 import sys
 
 from aiogram import Bot
+from aiogram.client.default import DefaultBotProperties
 from aiogram.client.session.aiohttp import AiohttpSession
 from aiogram.client.telegram import TelegramAPIServer
+from aiogram.enums import ParseMode
 
-from bot.app import Deps, create_dispatcher
+from bot.app import build_deps, create_dispatcher
 from bot.config import ConfigError, Settings, load_settings, resolve_secret_key
-from bot.delivery_services import DeliveryServiceCatalog
 from bot.market import MarketClient, MarketTransport
 from storage.db import Database
 from storage.fsm import SQLiteStorage
-from storage.repositories import (
-    DeliveryServicesRepo,
-    MembershipsRepo,
-    OperationsRepo,
-    SettingsRepo,
-    ShopsRepo,
-    UsersRepo,
-)
 from storage.secrets import SecretBox
 
 logger = logging.getLogger("bot")
@@ -48,17 +41,13 @@ async def run(settings: Settings, secret_key: bytes) -> None:
         if settings.telegram_api_url
         else AiohttpSession()
     )
-    bot = Bot(settings.bot_token.get_secret_value(), session=session)
+    bot = Bot(
+        settings.bot_token.get_secret_value(),
+        session=session,
+        default=DefaultBotProperties(parse_mode=ParseMode.HTML),
+    )
     try:
-        deps = Deps(
-            market=client,
-            users=UsersRepo(db),
-            shops=ShopsRepo(db, SecretBox(secret_key)),
-            memberships=MembershipsRepo(db),
-            settings=SettingsRepo(db),
-            operations=OperationsRepo(db),
-            delivery_services=DeliveryServiceCatalog(client, DeliveryServicesRepo(db)),
-        )
+        deps = build_deps(db, client, SecretBox(secret_key))
         dp = create_dispatcher(storage=SQLiteStorage(db), deps=deps)
         logger.info("starting long polling")
         await dp.start_polling(bot, handle_signals=True, close_bot_session=True)

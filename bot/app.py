@@ -1,23 +1,34 @@
-"""Builds the dispatcher: routers, the FSM storage and the dependencies handlers receive."""
+"""Builds the dispatcher: routers, middlewares, the FSM storage and what handlers receive."""
 
 from __future__ import annotations
 
 from dataclasses import dataclass, fields
 
-from aiogram import Dispatcher, F
+from aiogram import Bot, Dispatcher, F
 from aiogram.enums import ChatType
 from aiogram.fsm.storage.base import BaseStorage
+from aiogram.fsm.storage.memory import SimpleEventIsolation
+from aiogram.types import BotCommand, BotCommandScopeAllPrivateChats
 
 from bot.delivery_services import DeliveryServiceCatalog
+from bot.i18n import LANGUAGES, Catalogue, I18nMiddleware
 from bot.market import MarketClient
+from bot.middlewares import UserRecordMiddleware
+from bot.operations import OperationSender
+from bot.pending_keys import PendingKeys
 from handlers import build_routers
+from storage.db import Database
 from storage.repositories import (
+    DeliveryServicesRepo,
     MembershipsRepo,
     OperationsRepo,
     SettingsRepo,
     ShopsRepo,
     UsersRepo,
 )
+from storage.secrets import SecretBox
+
+COMMANDS = ("track", "date", "history", "shop", "settings", "cancel", "help")
 
 
 @dataclass(frozen=True, slots=True)
@@ -31,12 +42,49 @@ class Deps:
     settings: SettingsRepo
     operations: OperationsRepo
     delivery_services: DeliveryServiceCatalog
+    sender: OperationSender
+    pending_keys: PendingKeys
+    catalogue: Catalogue
+
+
+def build_deps(db: Database, market: MarketClient, box: SecretBox) -> Deps:
+    shops = ShopsRepo(db, box)
+    operations = OperationsRepo(db)
+    return Deps(
+        market=market,
+        users=UsersRepo(db),
+        shops=shops,
+        memberships=MembershipsRepo(db),
+        settings=SettingsRepo(db),
+        operations=operations,
+        delivery_services=DeliveryServiceCatalog(market, DeliveryServicesRepo(db)),
+        sender=OperationSender(market, operations, shops),
+        pending_keys=PendingKeys(),
+        catalogue=Catalogue(),
+    )
 
 
 def create_dispatcher(*, storage: BaseStorage, deps: Deps) -> Dispatcher:
     # Not dataclasses.asdict: it deep-copies, and the client and repositories must be shared.
-    dp = Dispatcher(storage=storage, **{f.name: getattr(deps, f.name) for f in fields(deps)})
+    dp = Dispatcher(
+        storage=storage,
+        # One user's updates run one at a time (no races on their conversation); users run in parallel.
+        events_isolation=SimpleEventIsolation(),
+        **{f.name: getattr(deps, f.name) for f in fields(deps)},
+    )
     # The bot works in private chats only: a group never sees a courier's order or a shop's key.
     dp.message.filter(F.chat.type == ChatType.PRIVATE)
+    dp.update.outer_middleware(UserRecordMiddleware(deps.users))
+    dp.update.outer_middleware(I18nMiddleware(deps.catalogue))
     dp.include_routers(*build_routers())
+    dp.startup.register(set_commands)
     return dp
+
+
+async def set_commands(bot: Bot, catalogue: Catalogue) -> None:
+    """The command menu in Russian (default) and English."""
+    scope = BotCommandScopeAllPrivateChats()
+    for lang in LANGUAGES:
+        t = catalogue.texts(lang)
+        commands = [BotCommand(command=c, description=t(f"command-{c}")) for c in COMMANDS]
+        await bot.set_my_commands(commands, scope=scope, language_code=None if lang == "ru" else lang)

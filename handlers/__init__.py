@@ -1,11 +1,24 @@
-"""The bot's routers, in the order they are tried: error handler first, fallback last."""
+"""The bot's routers, in the order they are tried: error handler first, fallback last.
+
+Each module builds a fresh router on request, so every dispatcher (one per test) gets its own.
+"""
 
 from __future__ import annotations
 
 from aiogram import Router
 
-from handlers import common, errors
+from handlers import common, confirm, delivery_date, errors, fallback, history, settings, shop, track
 
 
 def build_routers() -> list[Router]:
-    return [errors.router, common.router]
+    return [
+        errors.create_router(),
+        common.create_router(),
+        settings.create_router(),
+        shop.create_router(),
+        track.create_router(),
+        delivery_date.create_router(),
+        confirm.create_router(),
+        history.create_router(),
+        fallback.create_router(),
+    ]

@@ -1,18 +1,33 @@
-"""/start and /help: what the bot does and how to begin."""
+"""/start, /help and /cancel."""
 
 from __future__ import annotations
 
 from aiogram import Router
 from aiogram.filters import Command, CommandStart
+from aiogram.fsm.context import FSMContext
 from aiogram.types import Message
 
-from bot.texts import t
-
-router = Router(name="common")
+from bot.i18n import Texts
 
 
-@router.message(CommandStart())
-@router.message(Command("help"))
-async def on_start(message: Message) -> None:
-    lang = message.from_user.language_code if message.from_user else None
-    await message.answer(t("start", lang))
+async def on_start(message: Message, state: FSMContext, t: Texts) -> None:
+    await state.clear()
+    await message.answer(t("start"), disable_web_page_preview=True)
+
+
+async def on_help(message: Message, t: Texts) -> None:
+    await message.answer(t("help"), disable_web_page_preview=True)
+
+
+async def on_cancel(message: Message, state: FSMContext, t: Texts) -> None:
+    had_state = await state.get_state() is not None
+    await state.clear()
+    await message.answer(t("cancelled") if had_state else t("nothing-to-cancel"))
+
+
+def create_router() -> Router:
+    router = Router(name="common")
+    router.message.register(on_start, CommandStart())
+    router.message.register(on_help, Command("help"))
+    router.message.register(on_cancel, Command("cancel"))
+    return router

@@ -1,24 +1,52 @@
-"""Last line of defence: log what no handler expected, with its update, never a secret."""
+"""Last line of defence: tell the user plainly, log what no handler expected (never a secret)."""
 
 from __future__ import annotations
 
 import logging
 
-from aiogram import Router
+from aiogram import Bot, Router
+from aiogram.exceptions import TelegramAPIError
 from aiogram.types import ErrorEvent
 
+from bot.i18n import Catalogue
+from bot.market import MarketError
+from bot.operations import Failure
+from bot.views import failure_text
+
 logger = logging.getLogger(__name__)
-router = Router(name="errors")
 
 
-@router.error()
-async def on_unexpected_error(event: ErrorEvent) -> bool:
+async def on_error(event: ErrorEvent, bot: Bot, catalogue: Catalogue) -> bool:
     update = event.update
-    logger.error(
-        "unhandled %s in update %s (%s)",
-        type(event.exception).__name__,
-        update.update_id,
-        update.event_type,
-        exc_info=event.exception,
-    )
+    exc = event.exception
+    user = None
+    chat_id = None
+    if update.message is not None:
+        user, chat_id = update.message.from_user, update.message.chat.id
+    elif update.callback_query is not None:
+        user, chat_id = update.callback_query.from_user, update.callback_query.from_user.id
+    t = catalogue.texts(user.language_code if user else None)
+    if isinstance(exc, MarketError):
+        logger.warning("Market error in update %s: %s", update.update_id, type(exc).__name__)
+        text = failure_text(t, Failure.of(exc))
+    else:
+        logger.error(
+            "unhandled %s in update %s (%s)",
+            type(exc).__name__,
+            update.update_id,
+            update.event_type,
+            exc_info=exc,
+        )
+        text = t("internal-error")
+    if chat_id is not None:
+        try:
+            await bot.send_message(chat_id, text)
+        except TelegramAPIError as send_error:
+            logger.warning("could not tell user about the error: %s", type(send_error).__name__)
     return True
+
+
+def create_router() -> Router:
+    router = Router(name="errors")
+    router.error.register(on_error)
+    return router

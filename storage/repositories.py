@@ -307,6 +307,12 @@ class OperationsRepo:
         row = await self._db.fetch_one(f"SELECT {_OPERATION_COLUMNS} FROM operations WHERE id = ?", (op_id,))
         return _operation(row) if row else None
 
+    async def by_idempotency_key(self, idempotency_key: str) -> Operation | None:
+        row = await self._db.fetch_one(
+            f"SELECT {_OPERATION_COLUMNS} FROM operations WHERE idempotency_key = ?", (idempotency_key,)
+        )
+        return _operation(row) if row else None
+
     async def claim(self, op_id: int) -> bool:
         """Move a pending operation to `sending` (counting the attempt); False if someone else did."""
         changed = await self._db.execute(

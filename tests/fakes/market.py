@@ -21,6 +21,8 @@ from aiohttp import web
 from openapi_core import OpenAPI
 from openapi_core.testing import MockRequest, MockResponse
 
+from bot.parsing import moscow_today
+
 SPEC_PATH = Path(__file__).resolve().parent.parent / "contract" / "market-openapi.yaml"
 SPEC_SERVER = "https://api.partner.market.yandex.ru"
 ORDER_SCOPES = {"ALL_METHODS", "INVENTORY_AND_ORDER_PROCESSING"}
@@ -141,7 +143,7 @@ class FakeMarket:
         self.in_flight: dict[str, int] = {}
         self.max_in_flight: dict[str, int] = {}
         self.rejected_parallel = 0
-        self.today = dt.date(2026, 11, 23)
+        self.today = moscow_today()
         self._runner: web.AppRunner | None = None
         self.url = ""
 

@@ -17,6 +17,53 @@ from aiohttp import web
 
 BOT_ID = 123456
 BOT_USERNAME = "dbs_helper_bot"
+JSON_FIELDS = {"reply_markup", "commands", "scope", "allowed_updates", "entities", "link_preview_options"}
+INT_FIELDS = {"chat_id", "message_id", "offset", "limit", "timeout", "user_id"}
+
+
+def user(user_id: int, language: str) -> dict[str, Any]:
+    return {"id": user_id, "is_bot": False, "first_name": "Tester", "language_code": language}
+
+
+def message(user_id: int, text: str | None, message_id: int, language: str, **extra: Any) -> dict[str, Any]:
+    """A private message from a user; `text=None` with extra fields makes a photo, sticker, ..."""
+    msg: dict[str, Any] = {
+        "message_id": message_id,
+        "date": int(time.time()),
+        "chat": {"id": user_id, "type": "private", "first_name": "Tester"},
+        "from": user(user_id, language),
+        **extra,
+    }
+    if text is not None:
+        msg["text"] = text
+        if text.startswith("/"):
+            msg["entities"] = [{"type": "bot_command", "offset": 0, "length": len(text.split()[0])}]
+    return msg
+
+
+def callback_query(user_id: int, data: str, *, message_id: int, language: str) -> dict[str, Any]:
+    return {
+        "id": f"cb{next(_callback_ids)}",
+        "from": user(user_id, language),
+        "chat_instance": "ci",
+        "data": data,
+        "message": {
+            "message_id": message_id,
+            "date": int(time.time()),
+            "chat": {"id": user_id, "type": "private", "first_name": "Tester"},
+            "from": {"id": BOT_ID, "is_bot": True, "first_name": "DBS helper"},
+            "text": "…",
+        },
+    }
+
+
+_callback_ids = itertools.count(1)
+
+
+def keyboard(params: dict[str, Any]) -> list[tuple[str, str]]:
+    """The inline buttons of a sent message: (text, callback_data)."""
+    markup = params.get("reply_markup") or {}
+    return [(b["text"], b.get("callback_data", "")) for row in markup.get("inline_keyboard", []) for b in row]
 
 
 @dataclass
@@ -57,25 +104,17 @@ class FakeTelegram:
     def push_message(self, user_id: int, text: str, *, language: str = "ru") -> int:
         update_id = next(self._update_ids)
         self._updates.append(
+            {"update_id": update_id, "message": message(user_id, text, next(self._message_ids), language)}
+        )
+        self._new_update.set()
+        return update_id
+
+    def push_callback(self, user_id: int, data: str, *, message_id: int = 1, language: str = "ru") -> int:
+        update_id = next(self._update_ids)
+        self._updates.append(
             {
                 "update_id": update_id,
-                "message": {
-                    "message_id": next(self._message_ids),
-                    "date": int(time.time()),
-                    "chat": {"id": user_id, "type": "private", "first_name": "Tester"},
-                    "from": {
-                        "id": user_id,
-                        "is_bot": False,
-                        "first_name": "Tester",
-                        "language_code": language,
-                    },
-                    "text": text,
-                    **(
-                        {"entities": [{"type": "bot_command", "offset": 0, "length": len(text.split()[0])}]}
-                        if text.startswith("/")
-                        else {}
-                    ),
-                },
+                "callback_query": callback_query(user_id, data, message_id=message_id, language=language),
             }
         )
         self._new_update.set()
@@ -119,9 +158,11 @@ class FakeTelegram:
         params: dict[str, Any] = {}
         for key, value in form.items():
             text = value if isinstance(value, str) else str(value)
-            try:
+            if key in JSON_FIELDS:
                 params[key] = json.loads(text)
-            except ValueError:
+            elif key in INT_FIELDS:
+                params[key] = int(text)
+            else:
                 params[key] = text
         return params
 

@@ -1,0 +1,178 @@
+## General
+
+start =
+    Hi! I help Yandex Market sellers who deliver their own orders (DBS).
+
+    <b>Couriers:</b> /track sends a parcel's track code to the Market.
+    <b>Shop owners:</b> /date moves a delivery date, /settings connects a shop with its API key.
+
+    Start with /settings if your shop is not connected yet. More: /help.
+help =
+    <b>What I can do</b>
+    /track [order number] — send a track code: order → delivery service → track code → «Send».
+    /date [order number] — move a delivery date: order → date → reason → «Send».
+    /history — your last 20 operations in this shop.
+    /shop — choose the shop if you have several.
+    /settings — connect a shop: needs a Market API key with the order-processing scope.
+    /cancel — stop the current step at any time.
+
+    You can put the order number right after the command: <code>/track 123456789</code>.
+cancelled = Cancelled. Start again any time: /track or /date.
+nothing-to-cancel = There is nothing to cancel. /help shows what I can do.
+unknown-input = I did not understand. /track sends a track code, /date moves a date, /help for help.
+unknown-command = There is no such command.
+expected-text = Text is needed here, not a file or a sticker.
+use-buttons = Please press a button here.
+confirm-use-buttons = Check the details and press «Send» or «Cancel» in the message above. /cancel to stop.
+internal-error = ⚠️ Something went wrong on our side. Please try again or /cancel.
+no-shop = ⛔ Connect a shop first: /settings. If you are a courier, ask the owner for an invite.
+no-right = ⛔ You have no access to this shop.
+stale-button = ⛔ This button is out of date. Start again: /track or /date.
+already-handled = This was already sent.
+sending = Sending to the Market…
+draft-cancelled = Cancelled, nothing was sent to the Market.
+
+button-send = ✅ Send
+button-cancel = ✖️ Cancel
+button-more = More ▶
+button-back = ◀ Back
+
+command-track = Send an order's track code
+command-date = Move a delivery date
+command-history = My recent operations
+command-shop = Choose the shop
+command-settings = Connect a shop (API key)
+command-cancel = Stop the current step
+command-help = Help
+
+role-owner = owner
+role-courier = courier
+campaign-inactive = API disabled
+
+## Input
+
+order-id-not-text = Please send the order number as text.
+order-id-empty = The order number is empty.
+order-id-digits = An order number is digits only, for example <code>123456789</code>.
+order-id-range = No order has this number: it must be from 1 to 9223372036854775807.
+track-not-text = Please send the track code as text.
+track-empty = The track code is empty.
+track-too-long = The track code is too long: 64 characters at most.
+track-unprintable = The track code contains invisible or control characters. Please type it again.
+date-not-text = Please send the date as text or pick a button.
+date-format = I could not read the date. Use <code>2026-12-05</code>, <code>05.12.2026</code> or <code>05.12</code>.
+date-impossible = There is no such date in the calendar.
+date-past = That date has passed (Moscow time). Choose today or a later day.
+key-not-text = Please send the API key as text.
+key-shape = This does not look like an API key: it is one line without spaces.
+
+## Order
+
+order-card-title = <b>Order #{ $id }</b>
+order-card-status = Status: { $status }
+order-card-delivery = Delivery: { $date }
+order-card-item = • { $name } × { $count }
+order-card-more-items = • and { $count } more item(s)
+order-card-track = Track: <code>{ $code }</code> ({ $service })
+order-not-found = ❌ Order #{ $id } was not found in this shop. Check the number and send it again.
+
+status-PLACING = being placed
+status-RESERVED = reserved
+status-UNPAID = not paid
+status-PROCESSING = processing
+status-DELIVERY = in delivery
+status-PICKUP = at the pickup point
+status-DELIVERED = delivered
+status-CANCELLED = cancelled
+status-PENDING = pending
+status-PARTIALLY_RETURNED = partially returned
+status-RETURNED = returned
+status-UNKNOWN = unknown
+
+weekday-0 = Mon
+weekday-1 = Tue
+weekday-2 = Wed
+weekday-3 = Thu
+weekday-4 = Fri
+weekday-5 = Sat
+weekday-6 = Sun
+
+## Track code
+
+track-ask-order = Shop: <b>{ $shop }</b>. Send the order number.
+track-ask-order-again = Send the order number (digits only) or /cancel.
+track-status-not-allowed = ⛔ A track code cannot be sent now: the order is { $status }. The Market takes track codes only for orders in processing, in delivery or at a pickup point.
+track-ask-service = Pick the delivery service with a button, or type its name or number.
+service-not-found = I found no such delivery service. Pick a button or type part of its name.
+service-several = Several services match. Pick one:
+track-ask-code = Service: <b>{ $service }</b>. Send the parcel's track code.
+track-ask-code-again = Send the track code (up to 64 characters) or /cancel.
+track-confirm =
+    <b>Check before sending</b>
+    Order: #{ $id }
+    Delivery service: { $service }
+    Track code: <code>{ $code }</code>
+
+## Delivery date
+
+date-ask-order = Shop: <b>{ $shop }</b>. Send the number of the order whose delivery date should move.
+date-ask-order-again = Send the order number (digits only) or /cancel.
+date-status-not-allowed = ⛔ The delivery date cannot be moved now: the order is { $status }. The Market allows it only for orders in processing or in delivery.
+date-ask-date = Pick the new date with a button or type it: <code>05.12</code>, <code>05.12.2026</code> or <code>2026-12-05</code>.
+date-ask-date-again = Send the new date, for example <code>05.12</code>, or /cancel.
+date-ask-reason =
+    New date: <b>{ $date }</b>. Why is it moving?
+    • <b>The buyer asked</b> — the buyer asked for another day.
+    • <b>The shop cannot make it</b> — you cannot deliver on time.
+date-ask-reason-again = Pick the reason with a button above, or /cancel.
+reason-buyer = The buyer asked
+reason-shop = The shop cannot make it
+date-confirm =
+    <b>Check before sending</b>
+    Order: #{ $id }
+    New delivery date: { $date }
+    Reason: { $reason }
+
+## Result
+
+result-track-ok = ✅ Track code <code>{ $code }</code> ({ $service }) sent to the Market for order #{ $id }.
+result-date-ok = ✅ The delivery date of order #{ $id } is now { $date }.
+result-already-done = ✅ Order #{ $id }: this was already sent to the Market; not sending it again.
+result-failed-order = Order #{ $id }
+result-failed-head = ❌ The Market did not accept the request.
+result-failed-reason = The Market said: { $message } (code { $code })
+hint-401 = The shop's API key is invalid or revoked. The owner needs to connect the shop again: /settings.
+hint-403 = The key has no access to this shop or action. A key with the order-processing scope is needed: /settings.
+hint-404 = There is no such order in this shop. Check the number or choose another shop: /shop.
+hint-400 = The Market's reason is above: correct the details and try again.
+hint-retry = The Market is not answering or is overloaded. Please try again a little later.
+
+## Connecting a shop
+
+settings-ask-key =
+    Send your Market API key. I will delete the message with it from the chat at once and keep the key encrypted.
+
+    Where to get it: seller account at partner.market.yandex.ru → Settings → API and modules → API keys → «Create key». Tick the <b>order and product processing</b> scope.
+settings-ask-key-again = Send the API key in one message, or /cancel.
+settings-key-refused = ❌ The key did not work; nothing was saved.
+settings-key-hint = Check that the whole key was copied and that it is not revoked. To create a new one: seller account → Settings → API and modules; scope «order and product processing».
+settings-no-campaigns = ❌ This key reaches no shops. Check that it was created in the right seller account.
+settings-key-ok = ✅ Key accepted.
+settings-scope-missing = ⚠️ The key lacks the order-processing scope: track codes and date changes will be refused. Better create a key with that scope.
+settings-choose-campaign = Choose the shop (DBS shops first):
+settings-key-expired = ⛔ The key is no longer in memory (time passed or the bot restarted). Please send it again.
+settings-connected = ✅ Shop <b>{ $shop }</b> is connected and selected. You can use /track and /date now.
+settings-not-dbs = ⚠️ This is not a DBS shop: the Market, not you, handles its track codes and delivery dates.
+
+## Shops and history
+
+shop-choose = Choose the shop:
+shop-active = ✅ The active shop is now <b>{ $shop }</b>.
+history-head = <b>Your recent operations</b> — { $shop }
+history-empty = You have no operations in { $shop } yet.
+history-line = { $when } · #{ $id } · { $what } · { $result }
+history-track = track <code>{ $code }</code> ({ $service })
+history-date = date → { $date }
+history-done = ✅
+history-pending = ⏳ waiting to be sent
+history-failed = ❌ { $message }

@@ -1,0 +1,131 @@
+"""Small pure functions that turn what a person typed into values, or say what is wrong."""
+
+from __future__ import annotations
+
+import datetime as dt
+import re
+from collections.abc import Iterable, Sequence
+
+from storage.models import DeliveryServiceRef
+
+INT64_MAX = 2**63 - 1
+TRACK_CODE_MAX = 64
+MSK = dt.timezone(dt.timedelta(hours=3), "MSK")  # Moscow has kept UTC+3 all year since 2014
+
+
+class InputError(ValueError):
+    """The text cannot be used; `key` names the catalogue message that says why."""
+
+    def __init__(self, key: str) -> None:
+        self.key = key
+        super().__init__(key)
+
+
+def moscow_today(now: dt.datetime | None = None) -> dt.date:
+    return (now or dt.datetime.now(dt.UTC)).astimezone(MSK).date()
+
+
+_ORDER_ID = re.compile(r"[#№]?\s*(\d+)")
+
+
+def parse_order_id(text: str | None) -> int:
+    """An order number: digits only, 1 to 2**63-1; spaces and a leading '#' or '№' are tolerated."""
+    if text is None:
+        raise InputError("order-id-not-text")
+    compact = "".join(text.split())
+    if not compact:
+        raise InputError("order-id-empty")
+    if compact.startswith("-") and compact[1:].isdigit():
+        raise InputError("order-id-range")
+    match = _ORDER_ID.fullmatch(compact)
+    if match is None or not match.group(1).isascii():
+        raise InputError("order-id-digits")
+    value = int(match.group(1))
+    if value < 1 or value > INT64_MAX:
+        raise InputError("order-id-range")
+    return value
+
+
+def parse_track_code(text: str | None) -> str:
+    """A track code: 1-64 printable characters after trimming (no control or zero-width ones)."""
+    if text is None:
+        raise InputError("track-not-text")
+    code = text.strip()
+    if not code:
+        raise InputError("track-empty")
+    if len(code) > TRACK_CODE_MAX:
+        raise InputError("track-too-long")
+    if not code.isprintable():
+        raise InputError("track-unprintable")
+    return code
+
+
+_ISO = re.compile(r"(\d{4})-(\d{1,2})-(\d{1,2})")
+_DMY = re.compile(r"(\d{1,2})[./](\d{1,2})[./](\d{4})")
+_DM = re.compile(r"(\d{1,2})[./](\d{1,2})")
+
+
+def parse_date(text: str | None, today: dt.date) -> dt.date:
+    """YYYY-MM-DD, DD.MM.YYYY or DD.MM (the next such date that is not past); never before today."""
+    if text is None:
+        raise InputError("date-not-text")
+    value = text.strip()
+    try:
+        if m := _ISO.fullmatch(value):
+            day = dt.date(int(m.group(1)), int(m.group(2)), int(m.group(3)))
+        elif m := _DMY.fullmatch(value):
+            day = dt.date(int(m.group(3)), int(m.group(2)), int(m.group(1)))
+        elif m := _DM.fullmatch(value):
+            day = _next_day_month(int(m.group(1)), int(m.group(2)), today)
+        else:
+            raise InputError("date-format")
+    except ValueError as exc:
+        if isinstance(exc, InputError):
+            raise
+        raise InputError("date-impossible") from None
+    if day < today:
+        raise InputError("date-past")
+    return day
+
+
+def _next_day_month(day: int, month: int, today: dt.date) -> dt.date:
+    dt.date(2000, month, day)  # a leap year: raises ValueError if no year has this date
+    for year in range(today.year, today.year + 9):
+        try:
+            candidate = dt.date(year, month, day)
+        except ValueError:
+            continue  # 29.02 in a year that is not leap
+        if candidate >= today:
+            return candidate
+    raise ValueError("no such date")
+
+
+def parse_api_key(text: str | None) -> str:
+    """An API key as pasted: trimmed, one token, of sane length."""
+    if text is None:
+        raise InputError("key-not-text")
+    key = text.strip()
+    if not key or len(key) > 512 or any(c.isspace() for c in key) or not key.isprintable():
+        raise InputError("key-shape")
+    return key
+
+
+def match_services(text: str, services: Sequence[DeliveryServiceRef]) -> list[DeliveryServiceRef]:
+    """Services matching typed text: a numeric id exactly, else a case-insensitive name fragment."""
+    query = text.strip()
+    if not query:
+        return []
+    if query.isdigit():
+        return [s for s in services if s.id == int(query)]
+    folded = query.casefold()
+    return [s for s in services if folded in s.name.casefold()]
+
+
+def order_services(
+    services: Iterable[DeliveryServiceRef], recent_ids: Sequence[int]
+) -> list[DeliveryServiceRef]:
+    """Recently used first (most recent first), then the rest by name."""
+    by_id = {s.id: s for s in services}
+    recent = [by_id[i] for i in recent_ids if i in by_id]
+    rest = sorted((s for s in by_id.values() if s.id not in set(recent_ids)), key=lambda s: s.name)
+    return recent + rest

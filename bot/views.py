@@ -1,0 +1,94 @@
+"""Rendering of cards and results from the catalogue (pure: text in, text out)."""
+
+from __future__ import annotations
+
+import datetime as dt
+
+from bot.i18n import Safe, Texts
+from bot.market.models import Order
+from bot.operations import Failure, Outcome
+from bot.parsing import MSK
+from storage.models import DeliveryServiceRef, Operation, OperationKind, OperationStatus
+
+MAX_ITEMS_SHOWN = 5
+HINTS = {401: "hint-401", 403: "hint-403", 404: "hint-404", 400: "hint-400"}
+
+
+def weekday(t: Texts, day: dt.date) -> str:
+    return t(f"weekday-{day.weekday()}")
+
+
+def human_date(t: Texts, day: dt.date) -> Safe:
+    return Safe(f"{day:%d.%m.%Y} ({weekday(t, day)})")
+
+
+def order_card(t: Texts, order: Order, services: dict[int, str] | None = None) -> str:
+    lines = [
+        t("order-card-title", id=order.id),
+        t("order-card-status", status=t(f"status-{order.status.value}")),
+    ]
+    dates = order.delivery.dates if order.delivery else None
+    if dates is not None:
+        to_date = dates.to_date or dates.from_date
+        when = human_date(t, dates.from_date)
+        if to_date != dates.from_date:
+            when = Safe(f"{when} — {human_date(t, to_date)}")
+        lines.append(t("order-card-delivery", date=when))
+    for item in order.items[:MAX_ITEMS_SHOWN]:
+        lines.append(t("order-card-item", name=item.offer_name, count=item.count))
+    if len(order.items) > MAX_ITEMS_SHOWN:
+        lines.append(t("order-card-more-items", count=len(order.items) - MAX_ITEMS_SHOWN))
+    tracks = order.delivery.tracks if order.delivery else None
+    for track in tracks or []:
+        service = (services or {}).get(track.delivery_service_id, str(track.delivery_service_id))
+        lines.append(t("order-card-track", code=track.track_code or "—", service=service))
+    return "\n".join(lines)
+
+
+def failure_text(t: Texts, failure: Failure) -> str:
+    hint_key = HINTS.get(failure.status or 0, "hint-retry")
+    return "\n".join(
+        [
+            t("result-failed-head"),
+            t("result-failed-reason", message=failure.message, code=failure.code),
+            t(hint_key),
+        ]
+    )
+
+
+def outcome_text(t: Texts, outcome: Outcome, service_name: str | None = None) -> str:
+    op = outcome.operation
+    if outcome.duplicate and op.status is OperationStatus.DONE:
+        return t("result-already-done", id=op.order_id)
+    if outcome.failure is not None:
+        return t("result-failed-order", id=op.order_id) + "\n" + failure_text(t, outcome.failure)
+    if op.kind is OperationKind.TRACK:
+        return t(
+            "result-track-ok",
+            id=op.order_id,
+            code=op.payload["trackCode"],
+            service=service_name or str(op.payload["deliveryServiceId"]),
+        )
+    day = dt.date.fromisoformat(op.payload["toDate"])
+    return t("result-date-ok", id=op.order_id, date=human_date(t, day))
+
+
+def history_line(t: Texts, op: Operation, services: dict[int, str]) -> str:
+    when = op.created_at.astimezone(MSK).strftime("%d.%m %H:%M")
+    if op.kind is OperationKind.TRACK:
+        sid = int(op.payload["deliveryServiceId"])
+        what = t("history-track", code=op.payload["trackCode"], service=services.get(sid, str(sid)))
+    else:
+        what = t("history-date", date=dt.date.fromisoformat(op.payload["toDate"]).strftime("%d.%m.%Y"))
+    if op.status is OperationStatus.DONE:
+        result = t("history-done")
+    elif op.status is OperationStatus.FAILED:
+        failure = Failure.from_json(op.last_error)
+        result = t("history-failed", message=failure.message if failure else "")
+    else:
+        result = t("history-pending")
+    return t("history-line", when=when, id=op.order_id, what=what, result=result)
+
+
+def service_names(services: list[DeliveryServiceRef]) -> dict[int, str]:
+    return {s.id: s.name for s in services}

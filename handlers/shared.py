@@ -1,0 +1,105 @@
+"""Steps the track and date conversations share: the shop in use, the order lookup, confirmation."""
+
+from __future__ import annotations
+
+import secrets
+from dataclasses import dataclass
+
+from aiogram.filters.callback_data import CallbackData
+from aiogram.fsm.context import FSMContext
+from aiogram.types import InlineKeyboardMarkup, Message
+
+from bot.i18n import Texts
+from bot.keyboards import buttons
+from bot.market import MarketApiError, MarketClient, MarketError
+from bot.market.models import Order
+from bot.operations import Failure
+from bot.views import failure_text
+from storage.models import ShopMembership
+from storage.repositories import MembershipsRepo, SettingsRepo, ShopsRepo
+
+
+class ConfirmCD(CallbackData, prefix="cf"):
+    """Send or cancel the operation drafted under `nonce` (a random id, one per confirmation card)."""
+
+    action: str  # "send" | "cancel"
+    nonce: str
+
+
+@dataclass(frozen=True, slots=True)
+class Access:
+    """A user's right to act for one shop, checked against the database just now."""
+
+    membership: ShopMembership
+    api_key: str
+
+    @property
+    def shop_id(self) -> int:
+        return self.membership.shop.id
+
+    @property
+    def campaign_id(self) -> int:
+        return self.membership.shop.campaign_id
+
+
+async def active_access(user_id: int, settings: SettingsRepo, shops: ShopsRepo) -> Access | None:
+    membership = await settings.active_shop(user_id)
+    if membership is None:
+        return None
+    api_key = await shops.api_key(membership.shop.id)
+    return Access(membership, api_key) if api_key else None
+
+
+async def access_to(
+    user_id: int, shop_id: int, memberships: MembershipsRepo, shops: ShopsRepo
+) -> Access | None:
+    """Re-authorise on the server: is this user (still) a member of this shop?"""
+    membership = await memberships.get(user_id, shop_id)
+    shop = await shops.get(shop_id)
+    if membership is None or shop is None:
+        return None
+    api_key = await shops.api_key(shop_id)
+    return Access(ShopMembership(shop=shop, role=membership.role), api_key) if api_key else None
+
+
+@dataclass(frozen=True, slots=True)
+class Lookup:
+    order: Order | None = None
+    reply: str | None = None  # what to tell the user when there is no order
+    ask_again: bool = False  # the same step should be asked again
+
+
+async def lookup_order(market: MarketClient, access: Access, order_id: int, t: Texts) -> Lookup:
+    try:
+        return Lookup(order=await market.get_order(access.api_key, access.campaign_id, order_id))
+    except MarketApiError as exc:
+        if exc.status == 404:
+            return Lookup(reply=t("order-not-found", id=order_id), ask_again=True)
+        if exc.status == 400:
+            return Lookup(reply=failure_text(t, Failure.of(exc)), ask_again=True)
+        return Lookup(reply=failure_text(t, Failure.of(exc)), ask_again=exc.retryable)
+    except MarketError as exc:
+        return Lookup(reply=failure_text(t, Failure.of(exc)), ask_again=True)
+
+
+def new_nonce() -> str:
+    return secrets.token_hex(6)
+
+
+def confirm_keyboard(t: Texts, nonce: str) -> InlineKeyboardMarkup:
+    return buttons(
+        [
+            (t("button-send"), ConfirmCD(action="send", nonce=nonce)),
+            (t("button-cancel"), ConfirmCD(action="cancel", nonce=nonce)),
+        ],
+        per_row=2,
+    )
+
+
+async def refuse_no_shop(message: Message, state: FSMContext, t: Texts) -> None:
+    await state.clear()
+    await message.answer(t("no-shop"))
+
+
+def user_id_of(message: Message) -> int:
+    return message.from_user.id if message.from_user else message.chat.id

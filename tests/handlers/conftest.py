@@ -1,0 +1,120 @@
+"""Handler tests: real updates through the real dispatcher; the bot talks to a fake Telegram server,
+the client to the fake Market."""
+
+from __future__ import annotations
+
+import itertools
+from collections.abc import AsyncIterator
+from typing import Any
+
+import pytest
+from aiogram import Bot, Dispatcher
+from aiogram.client.default import DefaultBotProperties
+from aiogram.client.session.aiohttp import AiohttpSession
+from aiogram.client.telegram import TelegramAPIServer
+from aiogram.enums import ParseMode
+from aiogram.types import Update
+
+from bot.app import build_deps, create_dispatcher
+from bot.market import MarketClient
+from storage.db import Database
+from storage.fsm import SQLiteStorage
+from storage.repositories import ShopsRepo
+from storage.secrets import SecretBox
+from tests.conftest import OWNER_KEY
+from tests.fakes.market import FakeMarket
+from tests.fakes.telegram import Call, FakeTelegram, callback_query, keyboard, message
+
+OWNER = 501
+COURIER = 502
+STRANGER = 503
+CAMPAIGN = 1001
+
+
+class Harness:
+    """Sends a user's updates to the dispatcher and shows what the bot did in reply."""
+
+    def __init__(self, dp: Dispatcher, bot: Bot, telegram: FakeTelegram, db: Database) -> None:
+        self.dp = dp
+        self.bot = bot
+        self.telegram = telegram
+        self.db = db
+        self._update_ids = itertools.count(1)
+        self._message_ids = itertools.count(10_000)
+
+    async def _feed(self, update: dict[str, Any]) -> list[Call]:
+        before = len(self.telegram.calls)
+        await self.dp.feed_update(self.bot, Update.model_validate(update, context={"bot": self.bot}))
+        return self.telegram.calls[before:]
+
+    async def send(self, user_id: int, text: str | None, *, language: str = "ru", **extra: Any) -> list[Call]:
+        msg = message(user_id, text, next(self._message_ids), language, **extra)
+        return await self._feed({"update_id": next(self._update_ids), "message": msg})
+
+    async def press(
+        self, user_id: int, data: str, *, language: str = "ru", message_id: int = 1
+    ) -> list[Call]:
+        query = callback_query(user_id, data, message_id=message_id, language=language)
+        return await self._feed({"update_id": next(self._update_ids), "callback_query": query})
+
+    async def press_button(self, user_id: int, calls: list[Call], text_part: str, **kw: Any) -> list[Call]:
+        """Press the button whose text contains `text_part` in the last message of `calls` that has one."""
+        for call in reversed(calls):
+            for text, data in keyboard(call.params):
+                if text_part in text:
+                    return await self.press(user_id, data, **kw)
+        raise AssertionError(f"no button with {text_part!r} in {[keyboard(c.params) for c in calls]}")
+
+
+def texts(calls: list[Call]) -> str:
+    """Everything the user saw: messages, edits and callback answers, joined."""
+    parts = []
+    for c in calls:
+        if c.method in ("sendMessage", "editMessageText"):
+            parts.append(str(c.params.get("text", "")))
+        elif c.method == "answerCallbackQuery" and c.params.get("text"):
+            parts.append(str(c.params["text"]))
+    return "\n".join(parts)
+
+
+def buttons_of(calls: list[Call]) -> list[str]:
+    for call in reversed(calls):
+        found = keyboard(call.params)
+        if found:
+            return [text for text, _ in found]
+    return []
+
+
+@pytest.fixture
+async def telegram() -> AsyncIterator[FakeTelegram]:
+    fake = FakeTelegram()
+    await fake.start()
+    yield fake
+    await fake.stop()
+
+
+@pytest.fixture
+async def harness(
+    telegram: FakeTelegram, market: FakeMarket, client: MarketClient, db: Database, box: SecretBox
+) -> AsyncIterator[Harness]:
+    bot = Bot(
+        telegram.token,
+        session=AiohttpSession(api=TelegramAPIServer.from_base(telegram.url)),
+        default=DefaultBotProperties(parse_mode=ParseMode.HTML),
+    )
+    dp = create_dispatcher(storage=SQLiteStorage(db), deps=build_deps(db, client, box))
+    yield Harness(dp, bot, telegram, db)
+    await bot.session.close()
+
+
+@pytest.fixture
+async def shop(db: Database, box: SecretBox) -> int:
+    """The owner has connected campaign 1001 with OWNER_KEY (as /settings would have done)."""
+    connected = await ShopsRepo(db, box).connect(
+        owner_id=OWNER,
+        campaign_id=CAMPAIGN,
+        api_key=OWNER_KEY,
+        domain="dbs-shop.example",
+        placement_type="DBS",
+    )
+    return connected.id

@@ -1,0 +1,185 @@
+"""/track through the real dispatcher: what the courier sees and what reaches the Market."""
+
+from __future__ import annotations
+
+import pytest
+
+from storage.db import Database
+from tests.fakes.market import FakeMarket
+from tests.handlers.conftest import OWNER, Harness, buttons_of, texts
+
+pytestmark = pytest.mark.usefixtures("shop")
+
+
+async def test_whole_track_flow_sends_one_valid_request(
+    harness: Harness, market: FakeMarket, db: Database
+) -> None:
+    market.add_order(1001, 42, "PROCESSING", items=[("Чайник", 1)])
+
+    asked = await harness.send(OWNER, "/track")
+    assert "номер заказа" in texts(asked)
+
+    card = await harness.send(OWNER, "#42")
+    shown = texts(card)
+    assert "Заказ №42" in shown and "в обработке" in shown and "Чайник × 1" in shown
+    assert "СДЭК" in buttons_of(card)
+
+    asked_code = await harness.press_button(OWNER, card, "СДЭК")
+    assert "СДЭК" in texts(asked_code) and "трек-номер" in texts(asked_code)
+
+    confirm = await harness.send(OWNER, "  CDEK-123456  ")
+    assert "CDEK-123456" in texts(confirm)
+    assert any("Отправить" in b for b in buttons_of(confirm))
+    assert any("Отмена" in b for b in buttons_of(confirm))
+    assert market.calls("setOrderDeliveryTrackCode") == []
+
+    result = await harness.press_button(OWNER, confirm, "Отправить")
+    assert "✅" in texts(result) and "42" in texts(result)
+    [call] = market.calls("setOrderDeliveryTrackCode")
+    assert call.body == {"trackCode": "CDEK-123456", "deliveryServiceId": 51}
+    assert call.path == "/v2/campaigns/1001/orders/42/delivery/track"
+
+    again = await harness.press_button(OWNER, confirm, "Отправить")
+    assert len(market.calls("setOrderDeliveryTrackCode")) == 1, "a second tap sends nothing"
+    assert "уже отправлено" in texts(again)
+    row = await db.fetch_one("SELECT status, kind, order_id FROM operations")
+    assert row is not None and tuple(row) == ("done", "track", 42)
+
+
+async def test_order_id_in_the_command_skips_the_first_step(harness: Harness, market: FakeMarket) -> None:
+    market.add_order(1001, 42, "DELIVERY")
+    card = await harness.send(OWNER, "/track 42")
+    assert "Заказ №42" in texts(card)
+    assert buttons_of(card)
+
+
+async def test_recently_used_service_comes_first(harness: Harness, market: FakeMarket) -> None:
+    market.add_order(1001, 42, "PROCESSING")
+    market.add_order(1001, 43, "PROCESSING")
+    await harness.send(OWNER, "/track 42")
+    await harness.send(OWNER, "Boxberry")
+    confirm = await harness.send(OWNER, "BB-1")
+    await harness.press_button(OWNER, confirm, "Отправить")
+    card = await harness.send(OWNER, "/track 43")
+    assert buttons_of(card)[0] == "Boxberry"
+
+
+@pytest.mark.parametrize(
+    ("typed", "expected_id"),
+    [("51", 51), ("сдэк", 51), ("почта", 139)],
+)
+async def test_service_typed_as_id_or_name_fragment(
+    harness: Harness, market: FakeMarket, typed: str, expected_id: int
+) -> None:
+    market.add_order(1001, 42, "PROCESSING")
+    await harness.send(OWNER, "/track 42")
+    await harness.send(OWNER, typed)
+    confirm = await harness.send(OWNER, "T-1")
+    await harness.press_button(OWNER, confirm, "Отправить")
+    [call] = market.calls("setOrderDeliveryTrackCode")
+    assert call.body["deliveryServiceId"] == expected_id
+
+
+async def test_several_matching_services_are_offered_as_buttons(harness: Harness, market: FakeMarket) -> None:
+    market.add_order(1001, 42, "PROCESSING")
+    await harness.send(OWNER, "/track 42")
+    reply = await harness.send(OWNER, "с")  # СДЭК, Своя служба, Почта России, Boxberry? (case-insensitive)
+    shown = buttons_of(reply)
+    assert "СДЭК" in shown and "Своя служба доставки" in shown and "DPD" not in shown
+    unknown = await harness.send(OWNER, "Нет такой")
+    assert "Не нашёл" in texts(unknown)
+
+
+@pytest.mark.parametrize("status", ["CANCELLED", "DELIVERED", "UNPAID"])
+async def test_status_without_track_stops_early(harness: Harness, market: FakeMarket, status: str) -> None:
+    market.add_order(1001, 42, status)
+    reply = await harness.send(OWNER, "/track 42")
+    assert "⛔" in texts(reply) and "нельзя" in texts(reply)
+    assert not buttons_of(reply)
+    after = await harness.send(OWNER, "CDEK-1")
+    assert "Не понял" in texts(after), "the conversation ended"
+    assert market.calls("setOrderDeliveryTrackCode") == []
+
+
+@pytest.mark.parametrize(
+    ("typed", "says"),
+    [
+        ("abc", "только цифры"),
+        ("0", "от 1 до"),
+        ("-5", "от 1 до"),
+        ("9223372036854775808", "от 1 до"),
+        ("12 34x", "только цифры"),
+    ],
+)
+async def test_bad_order_id_is_asked_again_without_market_call(
+    harness: Harness, market: FakeMarket, typed: str, says: str
+) -> None:
+    await harness.send(OWNER, "/track")
+    reply = await harness.send(OWNER, typed)
+    assert says in texts(reply) and "Пришлите номер заказа" in texts(reply)
+    assert market.calls("getOrder") == []
+    market.add_order(1001, 42)
+    card = await harness.send(OWNER, "42")
+    assert "Заказ №42" in texts(card), "the same step is still waiting"
+
+
+@pytest.mark.parametrize(
+    ("typed", "says"),
+    [("   ", "пустой"), ("X" * 65, "не больше 64"), ("AB\u200bCD", "невидимые"), ("AB\x07", "невидимые")],
+)
+async def test_bad_track_code_is_asked_again(
+    harness: Harness, market: FakeMarket, typed: str, says: str
+) -> None:
+    market.add_order(1001, 42)
+    await harness.send(OWNER, "/track 42")
+    await harness.send(OWNER, "СДЭК")
+    reply = await harness.send(OWNER, typed)
+    assert says in texts(reply)
+    ok = await harness.send(OWNER, "X" * 64)
+    assert any("Отправить" in b for b in buttons_of(ok))
+    assert market.calls("setOrderDeliveryTrackCode") == []
+
+
+async def test_photo_instead_of_text_is_refused_kindly(harness: Harness, market: FakeMarket) -> None:
+    await harness.send(OWNER, "/track")
+    photo = [{"file_id": "ph1", "file_unique_id": "u1", "width": 10, "height": 10}]
+    reply = await harness.send(OWNER, None, photo=photo)
+    assert "нужен текст" in texts(reply) and "номер заказа" in texts(reply)
+    assert market.received == []
+
+
+async def test_unknown_order_asks_again(harness: Harness, market: FakeMarket) -> None:
+    reply = await harness.send(OWNER, "/track 404404")
+    assert "❌" in texts(reply) and "не найден" in texts(reply)
+    market.add_order(1001, 42)
+    assert "Заказ №42" in texts(await harness.send(OWNER, "42"))
+
+
+async def test_cancel_button_sends_nothing(harness: Harness, market: FakeMarket) -> None:
+    market.add_order(1001, 42)
+    await harness.send(OWNER, "/track 42")
+    await harness.send(OWNER, "СДЭК")
+    confirm = await harness.send(OWNER, "T-1")
+    cancelled = await harness.press_button(OWNER, confirm, "Отмена")
+    assert "ничего не отправлено" in texts(cancelled)
+    stale = await harness.press_button(OWNER, confirm, "Отправить")
+    assert "⛔" in texts(stale)
+    assert market.calls("setOrderDeliveryTrackCode") == []
+
+
+async def test_cancel_command_ends_the_conversation(harness: Harness, market: FakeMarket) -> None:
+    market.add_order(1001, 42)
+    await harness.send(OWNER, "/track")
+    assert "Отменено" in texts(await harness.send(OWNER, "/cancel"))
+    after = await harness.send(OWNER, "42")
+    assert "Не понял" in texts(after)
+    assert market.received == []
+
+
+async def test_english_user_sees_english(harness: Harness, market: FakeMarket) -> None:
+    market.add_order(1001, 42)
+    card = await harness.send(OWNER, "/track 42", language="en-GB")
+    assert "Order #42" in texts(card) and "processing" in texts(card)
+    await harness.send(OWNER, "СДЭК", language="en")
+    confirm = await harness.send(OWNER, "T-1", language="en")
+    assert any("Send" in b for b in buttons_of(confirm)) and any("Cancel" in b for b in buttons_of(confirm))
