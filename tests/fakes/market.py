@@ -64,6 +64,7 @@ class Fault:
     retry_after: str | None = None
     headers: dict[str, str] = field(default_factory=dict)
     message: str = "Internal server error"
+    code: str | None = None  # the API's error code; a default per status when None
 
 
 def error_body(code: str, message: str) -> dict[str, Any]:
@@ -288,7 +289,9 @@ class FakeMarket:
             headers = dict(fault.headers)
             if fault.retry_after is not None:
                 headers["Retry-After"] = fault.retry_after
-            code = {420: "LIMIT_EXCEEDED", 503: "SERVICE_UNAVAILABLE"}.get(fault.status, "INTERNAL")
+            code = fault.code or {420: "LIMIT_EXCEEDED", 503: "SERVICE_UNAVAILABLE"}.get(
+                fault.status, "INTERNAL"
+            )
             if fault.status < 400:
                 response: web.Response = await handler(request)
                 return response

@@ -127,6 +127,27 @@ class FakeTelegram:
             if c.method == method and (chat_id is None or int(c.params.get("chat_id", 0)) == chat_id)
         ]
 
+    async def exchange(self, push: int, *, quiet: float = 0.3, timeout: float = 15.0) -> list[Call]:
+        """After pushing update `push`: wait for the bot to take it and reply, then for quiet.
+
+        Returns the calls the bot made in reply (anything but getUpdates).
+        """
+        start = len(self.calls)
+        deadline = time.monotonic() + timeout
+        last_count, last_change = -1, time.monotonic()
+        while time.monotonic() < deadline:
+            replies = [c for c in self.calls[start:] if c.method != "getUpdates"]
+            taken = any(
+                c.method == "getUpdates" and int(c.params.get("offset", 0) or 0) > push
+                for c in self.calls[start:]
+            )
+            if len(replies) != last_count:
+                last_count, last_change = len(replies), time.monotonic()
+            elif replies and taken and time.monotonic() - last_change >= quiet:
+                return replies
+            await asyncio.sleep(0.02)
+        raise AssertionError(f"no reply to update {push} within {timeout}s")
+
     async def wait_for(self, method: str, count: int = 1, timeout: float = 10.0) -> list[Call]:
         deadline = time.monotonic() + timeout
         while time.monotonic() < deadline:

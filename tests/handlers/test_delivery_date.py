@@ -1,0 +1,92 @@
+"""/date through the real dispatcher."""
+
+from __future__ import annotations
+
+import datetime as dt
+
+import pytest
+
+from bot.parsing import moscow_today
+from tests.fakes.market import FakeMarket
+from tests.handlers.conftest import OWNER, Harness, buttons_of, texts
+
+pytestmark = pytest.mark.usefixtures("shop")
+
+
+async def test_whole_date_flow_with_a_quick_button(harness: Harness, market: FakeMarket) -> None:
+    market.add_order(1001, 77, "PROCESSING")
+    card = await harness.send(OWNER, "/date 77")
+    assert "Заказ №77" in texts(card)
+    tomorrow = moscow_today() + dt.timedelta(days=1)
+    day_buttons = buttons_of(card)
+    assert len(day_buttons) == 8 and day_buttons[0].endswith(f"{tomorrow:%d.%m}")
+    assert day_buttons[0].split()[0] in {"пн", "вт", "ср", "чт", "пт", "сб", "вс"}
+
+    reasons = await harness.press_button(OWNER, card, f"{tomorrow:%d.%m}")
+    shown = buttons_of(reasons)
+    assert any("покупател" in b for b in shown) and any("агазин" in b for b in shown)
+    assert "Попросил покупатель" in texts(reasons) and "не успеваете" in texts(reasons)
+
+    confirm = await harness.press_button(OWNER, reasons, "покупател")
+    assert f"{tomorrow:%d.%m.%Y}" in texts(confirm)
+    result = await harness.press_button(OWNER, confirm, "Отправить")
+    assert "✅" in texts(result) and "77" in texts(result)
+    [call] = market.calls("setOrderDeliveryDate")
+    assert call.body == {"dates": {"toDate": tomorrow.isoformat()}, "reason": "USER_MOVED_DELIVERY_DATES"}
+
+
+@pytest.mark.parametrize("fmt", ["%Y-%m-%d", "%d.%m.%Y", "%d.%m"])
+async def test_typed_dates_in_each_format(harness: Harness, market: FakeMarket, fmt: str) -> None:
+    market.add_order(1001, 77, "DELIVERY")
+    day = moscow_today() + dt.timedelta(days=20)
+    await harness.send(OWNER, "/date 77")
+    reasons = await harness.send(OWNER, day.strftime(fmt))
+    confirm = await harness.press_button(OWNER, reasons, "магазин")
+    await harness.press_button(OWNER, confirm, "Отправить")
+    [call] = market.calls("setOrderDeliveryDate")
+    assert call.body == {"dates": {"toDate": day.isoformat()}, "reason": "PARTNER_MOVED_DELIVERY_DATES"}
+
+
+@pytest.mark.parametrize(
+    ("typed", "says"),
+    [
+        ("31.02.2027", "нет в календаре"),
+        ("завтра", "Не понял дату"),
+        ("2020-01-01", "уже прошла"),
+        ("", "Не понял"),
+    ],
+)
+async def test_bad_dates_are_asked_again(harness: Harness, market: FakeMarket, typed: str, says: str) -> None:
+    market.add_order(1001, 77)
+    await harness.send(OWNER, "/date 77")
+    reply = await harness.send(OWNER, typed or " ")
+    assert says in texts(reply)
+    assert "Пришлите новую дату" in texts(reply)
+    assert market.calls("setOrderDeliveryDate") == []
+
+
+async def test_yesterday_typed_as_day_month_means_next_year(harness: Harness, market: FakeMarket) -> None:
+    market.add_order(1001, 77)
+    yesterday = moscow_today() - dt.timedelta(days=1)
+    await harness.send(OWNER, "/date 77")
+    reasons = await harness.send(OWNER, f"{yesterday:%d.%m}")
+    expected = yesterday.replace(year=yesterday.year + 1)
+    assert f"{expected:%d.%m.%Y}" in texts(reasons)
+
+
+@pytest.mark.parametrize("status", ["PICKUP", "DELIVERED", "CANCELLED"])
+async def test_status_without_date_change_stops_early(
+    harness: Harness, market: FakeMarket, status: str
+) -> None:
+    market.add_order(1001, 77, status)
+    reply = await harness.send(OWNER, "/date 77")
+    assert "⛔" in texts(reply)
+    assert not buttons_of(reply)
+
+
+async def test_english_reason_buttons(harness: Harness, market: FakeMarket) -> None:
+    market.add_order(1001, 77)
+    await harness.send(OWNER, "/date 77", language="en")
+    reasons = await harness.send(OWNER, (moscow_today() + dt.timedelta(days=3)).isoformat(), language="en")
+    shown = buttons_of(reasons)
+    assert any("buyer" in b for b in shown) and any("shop" in b for b in shown)

@@ -1,0 +1,181 @@
+"""Market error statuses as the user reads them; refusals; stale and forged buttons; /history; /shop."""
+
+from __future__ import annotations
+
+import pytest
+
+from storage.db import Database
+from storage.models import Role
+from storage.repositories import MembershipsRepo, SettingsRepo
+from tests.conftest import OWNER_KEY
+from tests.fakes.market import FakeMarket
+from tests.fakes.telegram import Call
+from tests.handlers.conftest import COURIER, OWNER, STRANGER, Harness, buttons_of, texts
+
+
+async def drive_track_to_confirm(harness: Harness, user: int = OWNER) -> list[Call]:
+    await harness.send(user, "/track 42")
+    await harness.send(user, "СДЭК")
+    return await harness.send(user, "TRK-9")
+
+
+@pytest.mark.usefixtures("shop")
+@pytest.mark.parametrize(
+    ("status", "code", "message", "hint"),
+    [
+        (401, "UNAUTHORIZED", "Api-Key token is invalid", "/settings"),
+        (403, "FORBIDDEN", "Access denied", "Обработка заказов"),
+        (404, "ORDER_NOT_FOUND", "Order 42 not found", "нет в этом магазине"),
+        (400, "STATUS_NOT_ALLOWED", "Order 42 with status CANCELLED is not allowed", "исправьте"),
+    ],
+)
+async def test_market_refusal_shows_its_message_code_and_a_hint(
+    harness: Harness, market: FakeMarket, db: Database, status: int, code: str, message: str, hint: str
+) -> None:
+    market.add_order(1001, 42)
+    confirm = await drive_track_to_confirm(harness)
+    market.fail("setOrderDeliveryTrackCode", status=status, message=message, code=code)
+    result = texts(await harness.press_button(OWNER, confirm, "Отправить"))
+    assert "❌" in result and message in result and code in result and hint in result
+    row = await db.fetch_one("SELECT status, last_error FROM operations")
+    assert row is not None and row["status"] == "failed" and message in row["last_error"]
+
+
+@pytest.mark.usefixtures("shop")
+async def test_status_rule_refusal_is_verbatim(harness: Harness, market: FakeMarket) -> None:
+    market.add_order(1001, 42, "PROCESSING")
+    confirm = await drive_track_to_confirm(harness)
+    market.orders[(1001, 42)]["status"] = "CANCELLED"  # cancelled while the courier was typing
+    result = texts(await harness.press_button(OWNER, confirm, "Отправить"))
+    assert "Order 42 with status CANCELLED is not allowed for this action" in result
+    assert "STATUS_NOT_ALLOWED" in result
+
+
+async def test_no_shop_is_refused_without_market_call(harness: Harness, market: FakeMarket) -> None:
+    for command in ("/track", "/date 5", "/history"):
+        reply = texts(await harness.send(STRANGER, command))
+        assert reply.startswith("⛔") and "/settings" in reply
+    assert market.received == []
+
+
+@pytest.mark.usefixtures("shop")
+async def test_forged_callback_from_a_non_member_is_refused(harness: Harness, market: FakeMarket) -> None:
+    market.add_order(1001, 42)
+    confirm = await drive_track_to_confirm(harness)
+    stolen = await harness.press_button(STRANGER, confirm, "Отправить")
+    assert "⛔" in texts(stolen)
+    forged_shop = await harness.press(STRANGER, "sh:1")
+    assert "⛔" in texts(forged_shop)
+    assert market.calls("setOrderDeliveryTrackCode") == []
+    assert all(c.params.get("callback_query_id") for c in forged_shop if c.method == "answerCallbackQuery")
+
+
+@pytest.mark.usefixtures("shop")
+async def test_removed_member_cannot_send_a_drafted_operation(
+    harness: Harness, market: FakeMarket, db: Database, shop: int
+) -> None:
+    market.add_order(1001, 42)
+    await MembershipsRepo(db).add(COURIER, shop, Role.COURIER)
+    await SettingsRepo(db).set_active_shop(COURIER, shop)
+    confirm = await drive_track_to_confirm(harness, COURIER)
+    await MembershipsRepo(db).remove(COURIER, shop)
+    refused = await harness.press_button(COURIER, confirm, "Отправить")
+    assert "⛔" in texts(refused)
+    assert market.calls("setOrderDeliveryTrackCode") == []
+
+
+@pytest.mark.usefixtures("shop")
+async def test_garbage_callback_data_is_answered_as_stale(harness: Harness, market: FakeMarket) -> None:
+    for data in ("nonsense", "cf:send", "sv:abc", "dd:1", "rs:evil", "x" * 64):
+        calls = await harness.press(OWNER, data)
+        assert any(c.method == "answerCallbackQuery" for c in calls), data
+        assert "⛔" in texts(calls)
+    assert market.received == []
+
+
+@pytest.mark.usefixtures("shop")
+async def test_history_lists_the_users_operations(harness: Harness, market: FakeMarket) -> None:
+    assert "пока нет операций" in texts(await harness.send(OWNER, "/history"))
+    market.add_order(1001, 42)
+    confirm = await drive_track_to_confirm(harness)
+    await harness.press_button(OWNER, confirm, "Отправить")
+    market.orders[(1001, 42)]["status"] = "CANCELLED"
+    confirm = await drive_track_to_confirm(harness)  # refused at the card now
+    history = texts(await harness.send(OWNER, "/history"))
+    assert "№42" in history and "TRK-9" in history and "СДЭК" in history and "✅" in history
+
+
+async def test_settings_connects_a_shop_and_deletes_the_key(
+    harness: Harness, market: FakeMarket, db: Database
+) -> None:
+    asked = texts(await harness.send(OWNER, "/settings"))
+    assert "API-ключ" in asked and "Обработка заказов" in asked
+    chosen = await harness.send(OWNER, OWNER_KEY)
+    assert any(c.method == "deleteMessage" for c in chosen), "the key message is deleted"
+    shown = buttons_of(chosen)
+    assert "dbs-shop.example" in shown[0], "DBS first"
+    assert any("fbs-shop.example" in b for b in shown)
+    assert OWNER_KEY not in texts(chosen)
+    done = await harness.press_button(OWNER, chosen, "dbs-shop.example")
+    assert "✅" in texts(done) and "dbs-shop.example" in texts(done)
+    row = await db.fetch_one("SELECT campaign_id, owner_id FROM shops")
+    assert row is not None and tuple(row) == (1001, OWNER)
+    fsm = await db.fetch_all("SELECT data FROM fsm")
+    assert all(OWNER_KEY not in r["data"] for r in fsm)
+    market.add_order(1001, 42)
+    assert "Заказ №42" in texts(await harness.send(OWNER, "/track 42"))
+
+
+async def test_bad_key_gets_the_markets_message_and_nothing_is_saved(
+    harness: Harness, market: FakeMarket, db: Database
+) -> None:
+    await harness.send(OWNER, "/settings")
+    reply = texts(await harness.send(OWNER, "ACMA:wrong"))
+    assert "❌" in reply and "Api-Key token is invalid" in reply and "Настройки → API" in reply
+    assert await db.fetch_one("SELECT id FROM shops") is None
+    retry = await harness.send(OWNER, OWNER_KEY)
+    assert buttons_of(retry), "the same step accepts a corrected key"
+
+
+async def test_key_without_order_scope_is_warned_about(harness: Harness, market: FakeMarket) -> None:
+    market.add_key("readonly", {1001}, scopes=["ALL_METHODS_READ_ONLY"])
+    await harness.send(OWNER, "/settings")
+    reply = texts(await harness.send(OWNER, "readonly"))
+    assert "⚠️" in reply and "Обработка заказов" in reply
+
+
+async def test_inactive_campaign_is_marked(harness: Harness, market: FakeMarket) -> None:
+    market.add_campaign(1003, "sleepy.example", availability="DISABLED_BY_INACTIVITY")
+    market.add_key("k3", {1001, 1003})
+    await harness.send(OWNER, "/settings")
+    shown = buttons_of(await harness.send(OWNER, "k3"))
+    assert any("sleepy.example" in b and "отключён" in b for b in shown)
+
+
+async def test_campaign_button_after_the_key_expired_is_refused(harness: Harness, market: FakeMarket) -> None:
+    await harness.send(OWNER, "/settings")
+    chosen = await harness.send(OWNER, OWNER_KEY)
+    harness.dp["pending_keys"].pop(OWNER)  # what a restart does
+    reply = texts(await harness.press_button(OWNER, chosen, "dbs-shop.example"))
+    assert "⛔" in reply and "ещё раз" in reply
+
+
+async def test_shop_switch(harness: Harness, market: FakeMarket, db: Database) -> None:
+    await harness.send(OWNER, "/settings")
+    await harness.press_button(OWNER, await harness.send(OWNER, OWNER_KEY), "dbs-shop.example")
+    await harness.send(OWNER, "/settings")
+    await harness.press_button(OWNER, await harness.send(OWNER, OWNER_KEY), "fbs-shop.example")
+    listing = await harness.send(OWNER, "/shop")
+    shown = buttons_of(listing)
+    assert any(b.startswith("✓ ") and "fbs-shop.example" in b for b in shown)
+    switched = await harness.press_button(OWNER, listing, "dbs-shop.example")
+    assert "dbs-shop.example" in texts(switched)
+    market.add_order(1001, 42)
+    assert "Заказ №42" in texts(await harness.send(OWNER, "/track 42"))
+
+
+async def test_start_help_and_unknown_text(harness: Harness) -> None:
+    assert "/track" in texts(await harness.send(OWNER, "/start"))
+    assert "/cancel" in texts(await harness.send(OWNER, "/help"))
+    assert "Не понял" in texts(await harness.send(OWNER, "привет"))
+    assert "Hi!" in texts(await harness.send(OWNER, "/start", language="en"))

@@ -1,0 +1,194 @@
+"""Parsers of what people type: many cases, and properties checked by hypothesis."""
+
+from __future__ import annotations
+
+import datetime as dt
+
+import pytest
+from hypothesis import given
+from hypothesis import strategies as st
+
+from bot.parsing import (
+    INT64_MAX,
+    InputError,
+    match_services,
+    moscow_today,
+    order_services,
+    parse_api_key,
+    parse_date,
+    parse_order_id,
+    parse_track_code,
+)
+from storage.models import DeliveryServiceRef
+
+TODAY = dt.date(2026, 11, 23)
+
+
+@pytest.mark.parametrize(
+    ("text", "value"),
+    [
+        ("42", 42),
+        (" 42 ", 42),
+        ("#42", 42),
+        ("# 42", 42),
+        ("№42", 42),
+        ("1 234 567", 1234567),
+        ("0042", 42),
+        (str(INT64_MAX), INT64_MAX),
+    ],
+)
+def test_order_id_accepted(text: str, value: int) -> None:
+    assert parse_order_id(text) == value
+
+
+@pytest.mark.parametrize(
+    ("text", "key"),
+    [
+        (None, "order-id-not-text"),
+        ("", "order-id-empty"),
+        ("   ", "order-id-empty"),
+        ("0", "order-id-range"),
+        ("-5", "order-id-range"),
+        (str(INT64_MAX + 1), "order-id-range"),
+        ("abc", "order-id-digits"),
+        ("12a", "order-id-digits"),
+        ("1.5", "order-id-digits"),
+        ("##1", "order-id-digits"),
+        ("١٢٣", "order-id-digits"),  # Arabic-Indic digits are digits to Python, not to the Market
+        ("+7", "order-id-digits"),
+    ],
+)
+def test_order_id_refused(text: str | None, key: str) -> None:
+    with pytest.raises(InputError) as caught:
+        parse_order_id(text)
+    assert caught.value.key == key
+
+
+@given(st.integers(min_value=1, max_value=INT64_MAX))
+def test_order_id_round_trip(value: int) -> None:
+    assert parse_order_id(f"#{value}") == value
+
+
+@given(st.text())
+def test_order_id_never_raises_anything_else(text: str) -> None:
+    try:
+        value = parse_order_id(text)
+    except InputError:
+        return
+    assert 1 <= value <= INT64_MAX
+
+
+@pytest.mark.parametrize(
+    ("text", "key"),
+    [
+        (None, "track-not-text"),
+        ("", "track-empty"),
+        (" \t\n", "track-empty"),
+        ("X" * 65, "track-too-long"),
+        ("AB\u200bCD", "track-unprintable"),
+        ("AB\x00", "track-unprintable"),
+        ("A\nB", "track-unprintable"),
+    ],
+)
+def test_track_code_refused(text: str | None, key: str) -> None:
+    with pytest.raises(InputError) as caught:
+        parse_track_code(text)
+    assert caught.value.key == key
+
+
+@given(st.text())
+def test_track_code_is_trimmed_printable_and_short(text: str) -> None:
+    try:
+        code = parse_track_code(text)
+    except InputError:
+        return
+    assert code == text.strip() and 1 <= len(code) <= 64 and code.isprintable()
+
+
+@pytest.mark.parametrize(
+    ("text", "value"),
+    [
+        ("2026-12-05", dt.date(2026, 12, 5)),
+        ("05.12.2026", dt.date(2026, 12, 5)),
+        ("5.12.2026", dt.date(2026, 12, 5)),
+        ("05/12/2026", dt.date(2026, 12, 5)),
+        ("05.12", dt.date(2026, 12, 5)),
+        ("23.11", TODAY),
+        ("22.11", dt.date(2027, 11, 22)),
+        ("01.01", dt.date(2027, 1, 1)),
+        ("29.02", dt.date(2028, 2, 29)),
+        (" 2026-11-23 ", TODAY),
+    ],
+)
+def test_dates_accepted(text: str, value: dt.date) -> None:
+    assert parse_date(text, TODAY) == value
+
+
+@pytest.mark.parametrize(
+    ("text", "key"),
+    [
+        (None, "date-not-text"),
+        ("tomorrow", "date-format"),
+        ("2026-13-01", "date-impossible"),
+        ("31.04", "date-impossible"),
+        ("30.02.2027", "date-impossible"),
+        ("2026-11-22", "date-past"),
+        ("22.11.2026", "date-past"),
+        ("12.2026", "date-format"),
+    ],
+)
+def test_dates_refused(text: str | None, key: str) -> None:
+    with pytest.raises(InputError) as caught:
+        parse_date(text, TODAY)
+    assert caught.value.key == key
+
+
+@given(
+    st.dates(min_value=dt.date(2000, 1, 1), max_value=dt.date(2100, 1, 1)),
+    st.sampled_from(["%Y-%m-%d", "%d.%m.%Y", "%d.%m"]),
+)
+def test_date_is_never_in_the_past(day: dt.date, fmt: str) -> None:
+    text = day.strftime(fmt)
+    if fmt != "%d.%m" and day < TODAY:
+        with pytest.raises(InputError, match="date-past"):
+            parse_date(text, TODAY)
+        return
+    parsed = parse_date(text, TODAY)
+    assert parsed >= TODAY
+    assert (parsed.day, parsed.month) == (day.day, day.month)
+
+
+def test_moscow_today_changes_at_21_utc() -> None:
+    assert moscow_today(dt.datetime(2026, 11, 23, 20, 59, tzinfo=dt.UTC)) == dt.date(2026, 11, 23)
+    assert moscow_today(dt.datetime(2026, 11, 23, 21, 0, tzinfo=dt.UTC)) == dt.date(2026, 11, 24)
+
+
+@pytest.mark.parametrize("text", ["", "   ", "two words", "a\u0000b", "k" * 513, None])
+def test_api_key_shape_refused(text: str | None) -> None:
+    with pytest.raises(InputError):
+        parse_api_key(text)
+
+
+def test_api_key_trimmed() -> None:
+    assert parse_api_key("  ACMA:abc:123\n") == "ACMA:abc:123"
+
+
+SERVICES = [
+    DeliveryServiceRef(id=51, name="СДЭК"),
+    DeliveryServiceRef(id=106, name="Boxberry"),
+    DeliveryServiceRef(id=139, name="Почта России"),
+    DeliveryServiceRef(id=1003, name="Своя служба доставки"),
+]
+
+
+@pytest.mark.parametrize(
+    ("text", "ids"),
+    [("51", [51]), ("5", []), ("сдэк", [51]), ("BOX", [106]), ("ро", [139]), ("", []), ("zzz", [])],
+)
+def test_match_services(text: str, ids: list[int]) -> None:
+    assert [s.id for s in match_services(text, SERVICES)] == ids
+
+
+def test_recent_services_first_then_by_name() -> None:
+    ordered = order_services(SERVICES, [139, 999, 51])
+    assert [s.id for s in ordered] == [139, 51, 106, 1003]
