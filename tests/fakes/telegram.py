@@ -32,8 +32,8 @@ def message(user_id: int, text: str | None, message_id: int, language: str, **ex
         "date": int(time.time()),
         "chat": {"id": user_id, "type": "private", "first_name": "Tester"},
         "from": user(user_id, language),
-        **extra,
     }
+    msg.update(extra)
     if text is not None:
         msg["text"] = text
         if text.startswith("/"):

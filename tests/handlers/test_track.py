@@ -183,3 +183,24 @@ async def test_english_user_sees_english(harness: Harness, market: FakeMarket) -
     await harness.send(OWNER, "СДЭК", language="en")
     confirm = await harness.send(OWNER, "T-1", language="en")
     assert any("Send" in b for b in buttons_of(confirm)) and any("Cancel" in b for b in buttons_of(confirm))
+
+
+async def test_service_pages_reach_the_whole_list(harness: Harness, market: FakeMarket) -> None:
+    market.delivery_services = [{"id": 2000 + n, "name": f"Служба {n:02d}"} for n in range(15)]
+    market.add_order(1001, 42)
+    card = await harness.send(OWNER, "/track 42")
+    first = buttons_of(card)
+    assert first[:6] == [f"Служба {n:02d}" for n in range(6)] and "Ещё ▶" in first
+    second = await harness.press_button(OWNER, card, "Ещё")
+    shown = buttons_of(second)
+    assert "Служба 06" in shown and "◀ Назад" in shown and "Ещё ▶" in shown
+    third = await harness.press_button(OWNER, second, "Ещё")
+    assert "Служба 14" in buttons_of(third) and "Ещё ▶" not in buttons_of(third)
+    asked = await harness.press_button(OWNER, third, "Служба 14")
+    assert "Служба 14" in texts(asked)
+
+
+async def test_group_chats_are_ignored(harness: Harness, market: FakeMarket) -> None:
+    calls = await harness.send(OWNER, "/track 42", chat={"id": -100500, "type": "group", "title": "Курьеры"})
+    assert calls == []
+    assert market.received == []
