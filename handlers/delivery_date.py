@@ -15,16 +15,9 @@ from bot.i18n import Texts
 from bot.keyboards import buttons
 from bot.market import MarketClient
 from bot.market.models import DeliveryDateReason
-from bot.parsing import InputError, moscow_today, parse_date, parse_order_id
-from bot.views import human_date, order_card, weekday
-from handlers.shared import (
-    active_access,
-    confirm_keyboard,
-    lookup_order,
-    new_nonce,
-    refuse_no_shop,
-    user_id_of,
-)
+from bot.parsing import InputError, moscow_today, parse_date
+from bot.views import human_date, weekday
+from handlers.shared import OrderFlow, begin_flow, confirm_keyboard, new_nonce, take_order
 from storage.repositories import SettingsRepo, ShopsRepo
 
 QUICK_DAYS = 8
@@ -37,6 +30,16 @@ class DateSG(StatesGroup):
     date = State()
     reason = State()
     confirm = State()
+
+
+FLOW = OrderFlow(
+    name="date",
+    order_state=DateSG.order_id,
+    ask_key="date-ask-order",
+    again_key="date-ask-order-again",
+    refused_key="date-status-not-allowed",
+    allowed=lambda order: order.can_move_date,
+)
 
 
 class DayCD(CallbackData, prefix="dd"):
@@ -56,17 +59,13 @@ async def start(
     shops: ShopsRepo,
     market: MarketClient,
 ) -> None:
-    access = await active_access(user_id_of(message), settings, shops)
+    access = await begin_flow(message, state, t, settings, shops, FLOW)
     if access is None:
-        return await refuse_no_shop(message, state, t)
-    await state.clear()
-    await state.update_data(flow="date", shop_id=access.shop_id)
-    await state.set_state(DateSG.order_id)
+        return
     if not command.args:
-        await message.answer(t("date-ask-order", shop=access.membership.shop.title))
-        return None
+        await message.answer(t(FLOW.ask_key, shop=access.membership.shop.title))
+        return
     await on_order_id(message, state, t, settings, shops, market, text=command.args)
-    return None
 
 
 async def on_order_id(
@@ -78,30 +77,13 @@ async def on_order_id(
     market: MarketClient,
     text: str | None = None,
 ) -> None:
-    try:
-        order_id = parse_order_id(text if text is not None else message.text)
-    except InputError as exc:
-        await message.answer(t(exc.key) + "\n" + t("date-ask-order-again"))
+    typed = text if text is not None else message.text
+    taken = await take_order(message, typed, state, t, settings, shops, market, FLOW)
+    if taken is None:
         return
-    access = await active_access(user_id_of(message), settings, shops)
-    if access is None:
-        return await refuse_no_shop(message, state, t)
-    found = await lookup_order(market, access, order_id, t)
-    if found.order is None:
-        if not found.ask_again:
-            await state.clear()
-        await message.answer(found.reply or "")
-        return None
-    card = order_card(t, found.order)
-    if not found.order.can_move_date:
-        await state.clear()
-        status = t(f"status-{found.order.status.value}")
-        await message.answer(card + "\n\n" + t("date-status-not-allowed", status=status))
-        return None
-    await state.update_data(order_id=order_id)
+    _, card = taken
     await state.set_state(DateSG.date)
     await message.answer(card + "\n\n" + t("date-ask-date"), reply_markup=day_keyboard(t, moscow_today()))
-    return None
 
 
 async def on_day_button(query: CallbackQuery, callback_data: DayCD, state: FSMContext, t: Texts) -> None:

@@ -3,10 +3,12 @@
 from __future__ import annotations
 
 import secrets
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 
 from aiogram.filters.callback_data import CallbackData
 from aiogram.fsm.context import FSMContext
+from aiogram.fsm.state import State
 from aiogram.types import InlineKeyboardMarkup, Message
 
 from bot.i18n import Texts
@@ -14,7 +16,8 @@ from bot.keyboards import buttons
 from bot.market import MarketApiError, MarketClient, MarketError
 from bot.market.models import Order
 from bot.operations import Failure
-from bot.views import failure_text
+from bot.parsing import InputError, parse_order_id
+from bot.views import failure_text, order_card
 from storage.models import ShopMembership
 from storage.repositories import MembershipsRepo, SettingsRepo, ShopsRepo
 
@@ -80,6 +83,70 @@ async def lookup_order(market: MarketClient, access: Access, order_id: int, t: T
         return Lookup(reply=failure_text(t, Failure.of(exc)), ask_again=exc.retryable)
     except MarketError as exc:
         return Lookup(reply=failure_text(t, Failure.of(exc)), ask_again=True)
+
+
+@dataclass(frozen=True, slots=True)
+class OrderFlow:
+    """What differs between the conversations that start from an order (track, date)."""
+
+    name: str  # stored in FSM data as `flow`
+    order_state: State
+    ask_key: str
+    again_key: str
+    refused_key: str
+    allowed: Callable[[Order], bool]
+
+
+async def begin_flow(
+    message: Message, state: FSMContext, t: Texts, settings: SettingsRepo, shops: ShopsRepo, flow: OrderFlow
+) -> Access | None:
+    """Start a conversation for the user's active shop (refusing if there is none)."""
+    access = await active_access(user_id_of(message), settings, shops)
+    if access is None:
+        await refuse_no_shop(message, state, t)
+        return None
+    await state.clear()
+    await state.update_data(flow=flow.name, shop_id=access.shop_id)
+    await state.set_state(flow.order_state)
+    return access
+
+
+async def take_order(
+    message: Message,
+    text: str | None,
+    state: FSMContext,
+    t: Texts,
+    settings: SettingsRepo,
+    shops: ShopsRepo,
+    market: MarketClient,
+    flow: OrderFlow,
+    names: Callable[[Access], Awaitable[dict[int, str]]] | None = None,
+) -> tuple[Access, str] | None:
+    """The order-ID step: parse, fetch, check the status. Returns the shop access and the order's card,
+    or None when the user has been told why not (asked again, or the conversation ended)."""
+    try:
+        order_id = parse_order_id(text)
+    except InputError as exc:
+        await message.answer(t(exc.key) + "\n" + t(flow.again_key))
+        return None
+    access = await active_access(user_id_of(message), settings, shops)
+    if access is None:
+        await refuse_no_shop(message, state, t)
+        return None
+    found = await lookup_order(market, access, order_id, t)
+    if found.order is None:
+        if not found.ask_again:
+            await state.clear()
+        await message.answer(found.reply or "")
+        return None
+    card = order_card(t, found.order, await names(access) if names else None)
+    if not flow.allowed(found.order):
+        await state.clear()
+        status = t(f"status-{found.order.status.value}")
+        await message.answer(card + "\n\n" + t(flow.refused_key, status=status))
+        return None
+    await state.update_data(order_id=order_id)
+    return access, card
 
 
 def new_nonce() -> str:

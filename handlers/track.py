@@ -13,16 +13,18 @@ from bot.delivery_services import DeliveryServiceCatalog
 from bot.i18n import Texts
 from bot.keyboards import buttons
 from bot.market import MarketClient, MarketError
-from bot.parsing import InputError, match_services, order_services, parse_order_id, parse_track_code
-from bot.views import order_card, service_names
+from bot.parsing import InputError, match_services, order_services, parse_track_code
+from bot.views import service_names
 from handlers.shared import (
     Access,
+    OrderFlow,
     access_to,
     active_access,
+    begin_flow,
     confirm_keyboard,
-    lookup_order,
     new_nonce,
     refuse_no_shop,
+    take_order,
     user_id_of,
 )
 from storage.models import DeliveryServiceRef
@@ -38,6 +40,16 @@ class TrackSG(StatesGroup):
     service = State()
     track_code = State()
     confirm = State()
+
+
+FLOW = OrderFlow(
+    name="track",
+    order_state=TrackSG.order_id,
+    ask_key="track-ask-order",
+    again_key="track-ask-order-again",
+    refused_key="track-status-not-allowed",
+    allowed=lambda order: order.can_take_track,
+)
 
 
 class ServiceCD(CallbackData, prefix="sv"):
@@ -58,17 +70,13 @@ async def start(
     market: MarketClient,
     delivery_services: DeliveryServiceCatalog,
 ) -> None:
-    access = await active_access(user_id_of(message), settings, shops)
+    access = await begin_flow(message, state, t, settings, shops, FLOW)
     if access is None:
-        return await refuse_no_shop(message, state, t)
-    await state.clear()
-    await state.update_data(flow="track", shop_id=access.shop_id)
-    await state.set_state(TrackSG.order_id)
+        return
     if not command.args:
-        await message.answer(t("track-ask-order", shop=access.membership.shop.title))
-        return None
+        await message.answer(t(FLOW.ask_key, shop=access.membership.shop.title))
+        return
     await on_order_id(message, state, t, settings, shops, market, delivery_services, text=command.args)
-    return None
 
 
 async def on_order_id(
@@ -81,33 +89,18 @@ async def on_order_id(
     delivery_services: DeliveryServiceCatalog,
     text: str | None = None,
 ) -> None:
-    try:
-        order_id = parse_order_id(text if text is not None else message.text)
-    except InputError as exc:
-        await message.answer(t(exc.key) + "\n" + t("track-ask-order-again"))
+    async def names(access: Access) -> dict[int, str]:
+        return service_names(await _services(delivery_services, access))
+
+    typed = text if text is not None else message.text
+    taken = await take_order(message, typed, state, t, settings, shops, market, FLOW, names)
+    if taken is None:
         return
-    access = await active_access(user_id_of(message), settings, shops)
-    if access is None:
-        return await refuse_no_shop(message, state, t)
-    found = await lookup_order(market, access, order_id, t)
-    if found.order is None:
-        if not found.ask_again:
-            await state.clear()
-        await message.answer(found.reply or "")
-        return None
+    access, card = taken
     services = await _services(delivery_services, access)
-    card = order_card(t, found.order, service_names(services))
-    if not found.order.can_take_track:
-        await state.clear()
-        status = t(f"status-{found.order.status.value}")
-        await message.answer(card + "\n\n" + t("track-status-not-allowed", status=status))
-        return None
-    await state.update_data(order_id=order_id)
     await state.set_state(TrackSG.service)
-    recent = await settings.recent_services(user_id_of(message))
-    ordered = order_services(services, recent)
+    ordered = order_services(services, await settings.recent_services(user_id_of(message)))
     await message.answer(card + "\n\n" + t("track-ask-service"), reply_markup=_service_page(t, ordered, 0))
-    return None
 
 
 async def on_service_page(

@@ -13,7 +13,7 @@ from pathlib import Path
 import pytest
 
 from tests.fakes.market import FakeMarket
-from tests.fakes.telegram import Call, FakeTelegram, keyboard
+from tests.fakes.telegram import Call, FakeTelegram, find_button
 
 ROOT = Path(__file__).resolve().parents[2]
 
@@ -30,15 +30,9 @@ class RunningBot:
     async def tap(
         self, user_id: int, calls: list[Call], text_part: str, *, language: str = "ru"
     ) -> list[Call]:
-        for call in reversed(calls):
-            for text, data in keyboard(call.params):
-                if text_part in text:
-                    message_id = int(call.params.get("message_id", 1))
-                    push = self.telegram.push_callback(
-                        user_id, data, message_id=message_id, language=language
-                    )
-                    return await self.telegram.exchange(push)
-        raise AssertionError(f"no button {text_part!r} in {[keyboard(c.params) for c in calls]}")
+        data, message_id = find_button(calls, text_part)
+        push = self.telegram.push_callback(user_id, data, message_id=message_id, language=language)
+        return await self.telegram.exchange(push)
 
 
 def bot_env(tmp_path: Path, **extra: str) -> dict[str, str]:

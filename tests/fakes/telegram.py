@@ -66,6 +66,15 @@ def keyboard(params: dict[str, Any]) -> list[tuple[str, str]]:
     return [(b["text"], b.get("callback_data", "")) for row in markup.get("inline_keyboard", []) for b in row]
 
 
+def find_button(calls: list[Call], text_part: str) -> tuple[str, int]:
+    """The callback data and message id of the newest button whose text contains `text_part`."""
+    for call in reversed(calls):
+        for text, data in keyboard(call.params):
+            if text_part in text:
+                return data, int(call.params.get("message_id", 1))
+    raise AssertionError(f"no button with {text_part!r} in {[keyboard(c.params) for c in calls]}")
+
+
 @dataclass
 class Call:
     method: str

@@ -23,7 +23,7 @@ from storage.repositories import ShopsRepo
 from storage.secrets import SecretBox
 from tests.conftest import OWNER_KEY
 from tests.fakes.market import FakeMarket
-from tests.fakes.telegram import Call, FakeTelegram, callback_query, keyboard, message
+from tests.fakes.telegram import Call, FakeTelegram, callback_query, find_button, keyboard, message
 
 OWNER = 501
 COURIER = 502
@@ -58,12 +58,9 @@ class Harness:
         return await self._feed({"update_id": next(self._update_ids), "callback_query": query})
 
     async def press_button(self, user_id: int, calls: list[Call], text_part: str, **kw: Any) -> list[Call]:
-        """Press the button whose text contains `text_part` in the last message of `calls` that has one."""
-        for call in reversed(calls):
-            for text, data in keyboard(call.params):
-                if text_part in text:
-                    return await self.press(user_id, data, **kw)
-        raise AssertionError(f"no button with {text_part!r} in {[keyboard(c.params) for c in calls]}")
+        """Press the newest button in `calls` whose text contains `text_part`."""
+        data, _ = find_button(calls, text_part)
+        return await self.press(user_id, data, **kw)
 
 
 def texts(calls: list[Call]) -> str:
