@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import datetime as dt
 import logging
 import sys
 
@@ -12,9 +13,11 @@ from aiogram.client.session.aiohttp import AiohttpSession
 from aiogram.client.telegram import TelegramAPIServer
 from aiogram.enums import ParseMode
 
-from bot.app import build_deps, create_dispatcher
+from bot.app import build_deps, build_worker, create_dispatcher, install_session_middlewares
 from bot.config import ConfigError, Settings, load_settings, resolve_secret_key
 from bot.market import MarketClient, MarketTransport
+from bot.middlewares import FloodControlMiddleware
+from bot.operations import RetryPolicy
 from storage.db import Database
 from storage.fsm import SQLiteStorage
 from storage.secrets import SecretBox
@@ -34,7 +37,7 @@ def setup_logging(level: str) -> None:
 
 async def run(settings: Settings, secret_key: bytes) -> None:
     db = await Database.open(settings.database_path)
-    transport = MarketTransport(str(settings.market_api_url))
+    transport = MarketTransport(str(settings.market_api_url), timeout=settings.market_timeout_seconds)
     client = MarketClient(transport)
     session = (
         AiohttpSession(api=TelegramAPIServer.from_base(str(settings.telegram_api_url)))
@@ -46,11 +49,23 @@ async def run(settings: Settings, secret_key: bytes) -> None:
         session=session,
         default=DefaultBotProperties(parse_mode=ParseMode.HTML),
     )
+    install_session_middlewares(bot)
     try:
-        deps = build_deps(db, client, SecretBox(secret_key))
-        dp = create_dispatcher(storage=SQLiteStorage(db), deps=deps)
-        logger.info("starting long polling")
-        await dp.start_polling(bot, handle_signals=True, close_bot_session=True)
+        policy = RetryPolicy(
+            base_seconds=settings.retry_base_seconds,
+            cap_seconds=settings.retry_max_seconds,
+            window=dt.timedelta(hours=settings.retry_window_hours),
+        )
+        deps = build_deps(db, client, SecretBox(secret_key), policy)
+        flood = FloodControlMiddleware(settings.flood_limit, settings.flood_period_seconds)
+        dp = create_dispatcher(storage=SQLiteStorage(db), deps=deps, flood=flood)
+        worker = build_worker(bot, deps)
+        await worker.start()
+        try:
+            logger.info("starting long polling")
+            await dp.start_polling(bot, handle_signals=True, close_bot_session=False)
+        finally:
+            await worker.stop()
     finally:
         await bot.session.close()
         await transport.aclose()

@@ -13,9 +13,11 @@ from aiogram.types import BotCommand, BotCommandScopeAllPrivateChats
 from bot.delivery_services import DeliveryServiceCatalog
 from bot.i18n import LANGUAGES, Catalogue, I18nMiddleware
 from bot.market import MarketClient
-from bot.middlewares import UserRecordMiddleware
-from bot.operations import OperationSender
+from bot.middlewares import FloodControlMiddleware, UserRecordMiddleware
+from bot.operations import OperationSender, RetryPolicy
 from bot.pending_keys import PendingKeys
+from bot.telegram_safety import ForgivingRequests
+from bot.worker import Notifier, RetryWorker
 from handlers import build_routers
 from storage.db import Database
 from storage.repositories import (
@@ -47,7 +49,7 @@ class Deps:
     catalogue: Catalogue
 
 
-def build_deps(db: Database, market: MarketClient, box: SecretBox) -> Deps:
+def build_deps(db: Database, market: MarketClient, box: SecretBox, policy: RetryPolicy | None = None) -> Deps:
     shops = ShopsRepo(db, box)
     operations = OperationsRepo(db)
     return Deps(
@@ -58,13 +60,24 @@ def build_deps(db: Database, market: MarketClient, box: SecretBox) -> Deps:
         settings=SettingsRepo(db),
         operations=operations,
         delivery_services=DeliveryServiceCatalog(market, DeliveryServicesRepo(db)),
-        sender=OperationSender(market, operations, shops),
+        sender=OperationSender(market, operations, shops, policy),
         pending_keys=PendingKeys(),
         catalogue=Catalogue(),
     )
 
 
-def create_dispatcher(*, storage: BaseStorage, deps: Deps) -> Dispatcher:
+def install_session_middlewares(bot: Bot) -> None:
+    bot.session.middleware(ForgivingRequests())
+
+
+def build_worker(bot: Bot, deps: Deps, *, poll_interval: float = 2.0) -> RetryWorker:
+    notifier = Notifier(bot, deps.catalogue, deps.users, deps.delivery_services)
+    return RetryWorker(deps.sender, deps.operations, notifier.notify, poll_interval=poll_interval)
+
+
+def create_dispatcher(
+    *, storage: BaseStorage, deps: Deps, flood: FloodControlMiddleware | None = None
+) -> Dispatcher:
     # Not dataclasses.asdict: it deep-copies, and the client and repositories must be shared.
     dp = Dispatcher(
         storage=storage,
@@ -74,8 +87,10 @@ def create_dispatcher(*, storage: BaseStorage, deps: Deps) -> Dispatcher:
     )
     # The bot works in private chats only: a group never sees a courier's order or a shop's key.
     dp.message.filter(F.chat.type == ChatType.PRIVATE)
-    dp.update.outer_middleware(UserRecordMiddleware(deps.users))
+    # Order matters: texts first (the flood notice needs them), then drop floods before any DB write.
     dp.update.outer_middleware(I18nMiddleware(deps.catalogue))
+    dp.update.outer_middleware(flood or FloodControlMiddleware())
+    dp.update.outer_middleware(UserRecordMiddleware(deps.users))
     dp.include_routers(*build_routers())
     dp.startup.register(set_commands)
     return dp

@@ -32,6 +32,12 @@ class Settings(BaseSettings):
     secret_key: SecretStr | None = None
     log_level: LogLevel = "INFO"
     invite_ttl_seconds: int = Field(default=24 * 3600, ge=60)
+    market_timeout_seconds: float = Field(default=15.0, gt=0, le=300)
+    retry_base_seconds: float = Field(default=5.0, gt=0)
+    retry_max_seconds: float = Field(default=600.0, gt=0)
+    retry_window_hours: float = Field(default=24.0, gt=0, le=24 * 7)
+    flood_limit: int = Field(default=10, ge=1)
+    flood_period_seconds: float = Field(default=5.0, gt=0)
 
     @field_validator("bot_token")
     @classmethod

@@ -31,6 +31,10 @@ class DeliveryServiceCatalog:
         self._clock = clock
         self._refresh_lock = asyncio.Lock()
 
+    async def cached(self) -> list[DeliveryServiceRef]:
+        """What is stored, without asking the Market (for background notices)."""
+        return await self._repo.all()
+
     async def all(self, api_key: str) -> list[DeliveryServiceRef]:
         """The cached list; fetched from the Market when missing or older than a day.
 

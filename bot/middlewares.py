@@ -1,28 +1,95 @@
-"""Outer middlewares: remember each user and their language."""
+"""Outer middlewares: remember each user and their language; slow down a flooding user."""
 
 from __future__ import annotations
 
+import logging
+import time
+from collections import deque
 from collections.abc import Awaitable, Callable
 from typing import Any
 
 from aiogram import BaseMiddleware
-from aiogram.types import TelegramObject, User
+from aiogram.exceptions import TelegramAPIError
+from aiogram.types import CallbackQuery, Message, TelegramObject, Update, User
 
-from bot.i18n import language_of
+from bot.i18n import Texts, language_of
 from storage.repositories import UsersRepo
+
+logger = logging.getLogger(__name__)
+
+Handler = Callable[[TelegramObject, dict[str, Any]], Awaitable[Any]]
 
 
 class UserRecordMiddleware(BaseMiddleware):
     def __init__(self, users: UsersRepo) -> None:
         self._users = users
 
-    async def __call__(
-        self,
-        handler: Callable[[TelegramObject, dict[str, Any]], Awaitable[Any]],
-        event: TelegramObject,
-        data: dict[str, Any],
-    ) -> Any:
+    async def __call__(self, handler: Handler, event: TelegramObject, data: dict[str, Any]) -> Any:
         user: User | None = data.get("event_from_user")
         if user is not None and not user.is_bot:
             await self._users.upsert(user.id, language_of(user.language_code))
         return await handler(event, data)
+
+
+class FloodControlMiddleware(BaseMiddleware):
+    """At most `limit` updates per `period` seconds per user; the rest are dropped.
+
+    The first dropped update gets one polite message; further ones are dropped quietly until the user
+    slows down. Since each user's updates are handled one at a time, a flooding user also holds at most
+    one of the 2 Market slots their shop's key has, leaving the other for everyone else.
+    """
+
+    def __init__(
+        self, limit: int = 8, period: float = 4.0, clock: Callable[[], float] = time.monotonic
+    ) -> None:
+        self._limit = limit
+        self._period = period
+        self._clock = clock
+        self._seen: dict[int, deque[float]] = {}
+        self._warned: set[int] = set()
+
+    async def __call__(self, handler: Handler, event: TelegramObject, data: dict[str, Any]) -> Any:
+        user: User | None = data.get("event_from_user")
+        if user is None or self._allow(user.id):
+            return await handler(event, data)
+        if user.id not in self._warned:
+            self._warned.add(user.id)
+            await self._warn(event, data.get("t"))
+        elif isinstance(event, Update) and event.callback_query is not None:
+            await _answer_quietly(event.callback_query, None)
+        return None
+
+    def _allow(self, user_id: int) -> bool:
+        now = self._clock()
+        seen = self._seen.setdefault(user_id, deque())
+        while seen and now - seen[0] > self._period:
+            seen.popleft()
+        if len(seen) >= self._limit:
+            return False
+        seen.append(now)
+        if len(seen) <= self._limit // 2:
+            self._warned.discard(user_id)
+        if len(self._seen) > 10_000:  # forget users who went quiet
+            for quiet in [u for u, s in self._seen.items() if not s or now - s[-1] > self._period]:
+                del self._seen[quiet]
+        return True
+
+    @staticmethod
+    async def _warn(event: TelegramObject, t: Texts | None) -> None:
+        if t is None or not isinstance(event, Update):
+            return
+        text = t("flood-slow-down")
+        try:
+            if isinstance(event.message, Message):
+                await event.message.answer(text)
+            elif event.callback_query is not None:
+                await _answer_quietly(event.callback_query, text)
+        except TelegramAPIError as exc:
+            logger.warning("could not send the slow-down notice: %s", type(exc).__name__)
+
+
+async def _answer_quietly(query: CallbackQuery, text: str | None) -> None:
+    try:
+        await query.answer(text, show_alert=bool(text))
+    except TelegramAPIError as exc:
+        logger.info("callback answer failed: %s", type(exc).__name__)

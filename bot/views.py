@@ -60,8 +60,11 @@ def outcome_text(t: Texts, outcome: Outcome, service_name: str | None = None) ->
     op = outcome.operation
     if outcome.duplicate and op.status is OperationStatus.DONE:
         return t("result-already-done", id=op.order_id)
-    if outcome.failure is not None:
-        return t("result-failed-order", id=op.order_id) + "\n" + failure_text(t, outcome.failure)
+    if outcome.pending:
+        return t("result-queued", id=op.order_id)
+    if op.status is OperationStatus.FAILED:
+        failure = outcome.failure or Failure.from_json(op.last_error) or Failure(None, "ERROR", "")
+        return t("result-failed-order", id=op.order_id) + "\n" + failure_text(t, failure)
     if op.kind is OperationKind.TRACK:
         return t(
             "result-track-ok",

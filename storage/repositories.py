@@ -339,6 +339,17 @@ class OperationsRepo:
             (error, _ts(next_attempt_at), _ts(utcnow()), op_id),
         )
 
+    async def recover_interrupted(self, now: dt.datetime) -> int:
+        """Operations left `sending` by a stopped process go back to `pending`, due now.
+
+        Their next attempt reads the order back first, so a request that did land is not repeated.
+        """
+        return await self._db.execute(
+            "UPDATE operations SET status = 'pending', next_attempt_at = ?, updated_at = ? "
+            "WHERE status = 'sending'",
+            (_ts(now), _ts(now)),
+        )
+
     async def due(self, now: dt.datetime, limit: int = 50) -> list[Operation]:
         rows = await self._db.fetch_all(
             f"SELECT {_OPERATION_COLUMNS} FROM operations WHERE status = 'pending' "

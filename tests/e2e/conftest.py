@@ -42,6 +42,10 @@ def bot_env(tmp_path: Path, **extra: str) -> dict[str, str]:
             "DATABASE_PATH": str(tmp_path / "data" / "bot.sqlite3"),
             "PYTHONUNBUFFERED": "1",
             "PYTHONPATH": str(ROOT),
+            "FLOOD_LIMIT": "10000",  # the test driver types faster than people do
+            "RETRY_BASE_SECONDS": "0.2",
+            "RETRY_MAX_SECONDS": "1",
+            "MARKET_TIMEOUT_SECONDS": "2",
         }
     )
     env.update(extra)

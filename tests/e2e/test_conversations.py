@@ -85,7 +85,6 @@ async def test_errors_cancel_and_english(running_bot: RunningBot, market: FakeMa
         (401, "UNAUTHORIZED", "Api-Key token is invalid"),
         (403, "FORBIDDEN", "Access denied"),
         (400, "BAD_REQUEST", "Track code is invalid"),
-        (500, "INTERNAL", "Internal server error"),
     ]:
         await bot.say(OWNER, "/track 51", language="en")
         await bot.say(OWNER, "Boxberry", language="en")
@@ -95,8 +94,18 @@ async def test_errors_cancel_and_english(running_bot: RunningBot, market: FakeMa
         result = said(await bot.tap(OWNER, confirm, "Send", language="en"))
         assert "❌" in result and message in result and code in result, result
 
+    # A 500 is not final: the user is told it is queued, then gets the result from the worker.
+    await bot.say(OWNER, "/track 51", language="en")
+    await bot.say(OWNER, "Boxberry", language="en")
+    confirm = await bot.say(OWNER, "BB-500", language="en")
+    market.fail("setOrderDeliveryTrackCode", status=500)
+    queued = said(await bot.tap(OWNER, confirm, "Send", language="en"))
+    assert "⏳" in queued and "51" in queued
+    final = await bot.telegram.wait_for("sendMessage", count=len(bot.telegram.sent("sendMessage")) + 1)
+    assert "✅" in final[-1].params["text"] and "BB-500" in final[-1].params["text"]
+
     await bot.say(OWNER, "/date 51", language="en")
     assert "Cancelled" in said(await bot.say(OWNER, "/cancel", language="en"))
     assert "did not understand" in said(await bot.say(OWNER, "2026-12-01", language="en"))
     assert market.calls("setOrderDeliveryDate") == []
-    assert len(market.calls("setOrderDeliveryTrackCode")) == 4
+    assert [c.status for c in market.calls("setOrderDeliveryTrackCode")] == [401, 403, 400, 500, 200]

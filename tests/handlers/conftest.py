@@ -15,8 +15,11 @@ from aiogram.client.telegram import TelegramAPIServer
 from aiogram.enums import ParseMode
 from aiogram.types import Update
 
-from bot.app import build_deps, create_dispatcher
+from bot.app import build_deps, build_worker, create_dispatcher, install_session_middlewares
 from bot.market import MarketClient
+from bot.middlewares import FloodControlMiddleware
+from bot.operations import RetryPolicy
+from bot.worker import RetryWorker
 from storage.db import Database
 from storage.fsm import SQLiteStorage
 from storage.repositories import ShopsRepo
@@ -34,7 +37,10 @@ CAMPAIGN = 1001
 class Harness:
     """Sends a user's updates to the dispatcher and shows what the bot did in reply."""
 
-    def __init__(self, dp: Dispatcher, bot: Bot, telegram: FakeTelegram, db: Database) -> None:
+    def __init__(
+        self, dp: Dispatcher, bot: Bot, telegram: FakeTelegram, db: Database, worker: RetryWorker
+    ) -> None:
+        self.worker = worker
         self.dp = dp
         self.bot = bot
         self.telegram = telegram
@@ -99,8 +105,14 @@ async def harness(
         session=AiohttpSession(api=TelegramAPIServer.from_base(telegram.url)),
         default=DefaultBotProperties(parse_mode=ParseMode.HTML),
     )
-    dp = create_dispatcher(storage=SQLiteStorage(db), deps=build_deps(db, client, box))
-    yield Harness(dp, bot, telegram, db)
+    install_session_middlewares(bot)
+    deps = build_deps(db, client, box, RetryPolicy(base_seconds=0.05, cap_seconds=0.2))
+    # Tests type faster than people; the flood limit has its own test.
+    dp = create_dispatcher(storage=SQLiteStorage(db), deps=deps, flood=FloodControlMiddleware(limit=10_000))
+    worker = build_worker(bot, deps, poll_interval=0.05)
+    await worker.start()
+    yield Harness(dp, bot, telegram, db, worker)
+    await worker.stop()
     await bot.session.close()
 
 

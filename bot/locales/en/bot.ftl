@@ -176,3 +176,8 @@ history-date = date → { $date }
 history-done = ✅
 history-pending = ⏳ waiting to be sent
 history-failed = ❌ { $message }
+
+## Reliability
+
+result-queued = ⏳ The Market is busy or did not answer. Order #{ $id }: the operation is saved; I will keep retrying and report the result. You can put the phone away.
+flood-slow-down = 🐢 Too many messages in a row. Wait a couple of seconds; I will answer the next one.
