@@ -13,6 +13,7 @@ from aiogram.client.session.aiohttp import AiohttpSession
 from aiogram.client.telegram import TelegramAPIServer
 from aiogram.enums import ParseMode
 
+from bot import redaction
 from bot.app import build_deps, build_worker, create_dispatcher, install_session_middlewares
 from bot.config import ConfigError, Settings, load_settings, resolve_secret_key
 from bot.market import MarketClient, MarketTransport
@@ -33,6 +34,7 @@ def setup_logging(level: str) -> None:
     )
     # httpx logs full URLs at INFO; our own one-line-per-call log is enough.
     logging.getLogger("httpx").setLevel(logging.WARNING)
+    redaction.install()
 
 
 async def run(settings: Settings, secret_key: bytes) -> None:
@@ -79,6 +81,7 @@ def main() -> int:
     except ConfigError as exc:
         print(f"Configuration error: {exc}", file=sys.stderr)
         return 2
+    redaction.REDACTOR.add(settings.bot_token.get_secret_value())
     setup_logging(settings.log_level)
     try:
         secret_key = resolve_secret_key(settings, logger)

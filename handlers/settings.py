@@ -19,6 +19,7 @@ from bot.market.models import Campaign
 from bot.operations import Failure
 from bot.parsing import InputError, parse_api_key
 from bot.pending_keys import PendingKeys
+from bot.redaction import REDACTOR
 from bot.views import failure_text
 from storage.repositories import ShopsRepo
 
@@ -49,6 +50,7 @@ async def on_api_key(
     market: MarketClient,
     pending_keys: PendingKeys,
 ) -> None:
+    REDACTOR.add((message.text or "").strip())
     await _delete_quietly(bot, message)
     try:
         api_key = parse_api_key(message.text)

@@ -23,6 +23,7 @@ from typing import Any
 import httpx
 
 from bot.market.errors import ApiErrorItem, MarketApiError, MarketError, MarketTransportError
+from bot.redaction import REDACTOR
 
 logger = logging.getLogger("bot.market")
 
@@ -148,6 +149,7 @@ class MarketTransport:
         json: Any = None,
     ) -> Any:
         """Send one call (GETs are retried when retrying can help) and return the decoded JSON."""
+        REDACTOR.add(api_key)
         attempts = self._get_attempts if method == "GET" else 1
         for attempt in range(1, attempts + 1):
             try:

@@ -91,6 +91,11 @@ class FakeTelegram:
     _update_ids: itertools.count[int] = field(default_factory=lambda: itertools.count(1))
     _message_ids: itertools.count[int] = field(default_factory=lambda: itertools.count(1000))
     _runner: web.AppRunner | None = None
+    failures: list[tuple[str, int, str]] = field(default_factory=list)  # (method, status, description)
+
+    def fail(self, method: str, status: int, description: str, times: int = 1) -> None:
+        """The next `times` calls of `method` get this error (the call is still recorded)."""
+        self.failures.extend([(method, status, description)] * times)
 
     async def start(self) -> str:
         app = web.Application()
@@ -175,6 +180,11 @@ class FakeTelegram:
         method = request.match_info["method"]
         params = await self._params(request)
         self.calls.append(Call(method, params))
+        failure = next((f for f in self.failures if f[0] == method), None)
+        if failure is not None:
+            self.failures.remove(failure)
+            body = {"ok": False, "error_code": failure[1], "description": failure[2]}
+            return web.json_response(body, status=failure[1])
         if method == "getUpdates":
             return web.json_response({"ok": True, "result": await self._get_updates(params)})
         return web.json_response({"ok": True, "result": self._result(method, params)})

@@ -3,6 +3,7 @@ the client to the fake Market."""
 
 from __future__ import annotations
 
+import asyncio
 import itertools
 from collections.abc import AsyncIterator
 from typing import Any
@@ -15,7 +16,7 @@ from aiogram.client.telegram import TelegramAPIServer
 from aiogram.enums import ParseMode
 from aiogram.types import Update
 
-from bot.app import build_deps, build_worker, create_dispatcher, install_session_middlewares
+from bot.app import Deps, build_deps, build_worker, create_dispatcher, install_session_middlewares
 from bot.market import MarketClient
 from bot.middlewares import FloodControlMiddleware
 from bot.operations import RetryPolicy
@@ -38,15 +39,36 @@ class Harness:
     """Sends a user's updates to the dispatcher and shows what the bot did in reply."""
 
     def __init__(
-        self, dp: Dispatcher, bot: Bot, telegram: FakeTelegram, db: Database, worker: RetryWorker
+        self, dp: Dispatcher, bot: Bot, telegram: FakeTelegram, db: Database, worker: RetryWorker, deps: Deps
     ) -> None:
         self.worker = worker
+        self.deps = deps
         self.dp = dp
         self.bot = bot
         self.telegram = telegram
         self.db = db
         self._update_ids = itertools.count(1)
         self._message_ids = itertools.count(10_000)
+
+    async def feed(self, update: dict[str, Any]) -> list[Call]:
+        """Feed one raw update (for redelivery tests: the same update twice)."""
+        return await self._feed(update)
+
+    def callback_update(self, user_id: int, data: str) -> dict[str, Any]:
+        return {
+            "update_id": next(self._update_ids),
+            "callback_query": callback_query(user_id, data, message_id=1, language="ru"),
+        }
+
+    async def wait_sent(self, text_part: str, timeout: float = 10.0) -> str:
+        """Wait for a message (e.g. from the retry worker) containing `text_part`."""
+        deadline = asyncio.get_running_loop().time() + timeout
+        while asyncio.get_running_loop().time() < deadline:
+            for params in self.telegram.sent("sendMessage"):
+                if text_part in str(params.get("text", "")):
+                    return str(params["text"])
+            await asyncio.sleep(0.02)
+        raise AssertionError(f"no message with {text_part!r}: {self.telegram.sent('sendMessage')}")
 
     async def _feed(self, update: dict[str, Any]) -> list[Call]:
         before = len(self.telegram.calls)
@@ -111,7 +133,7 @@ async def harness(
     dp = create_dispatcher(storage=SQLiteStorage(db), deps=deps, flood=FloodControlMiddleware(limit=10_000))
     worker = build_worker(bot, deps, poll_interval=0.05)
     await worker.start()
-    yield Harness(dp, bot, telegram, db, worker)
+    yield Harness(dp, bot, telegram, db, worker, deps)
     await worker.stop()
     await bot.session.close()
 

@@ -1,0 +1,208 @@
+"""Nothing lost, nothing sent twice: queued operations, the retry worker, restarts, Telegram failures."""
+
+from __future__ import annotations
+
+import asyncio
+import datetime as dt
+
+import pytest
+from aiogram.fsm.storage.memory import MemoryStorage
+
+from bot.app import build_worker, create_dispatcher
+from bot.middlewares import FloodControlMiddleware
+from storage.db import Database
+from storage.models import OperationKind, Role
+from storage.repositories import MembershipsRepo, OperationsRepo, SettingsRepo, utcnow
+from tests.conftest import OWNER_KEY
+from tests.fakes.market import FakeMarket
+from tests.fakes.telegram import Call, find_button
+from tests.handlers.conftest import COURIER, OWNER, Harness, texts
+
+pytestmark = pytest.mark.usefixtures("shop")
+
+
+async def to_confirm(harness: Harness, code: str = "TRK-1", user: int = OWNER) -> list[Call]:
+    await harness.send(user, "/track 42")
+    await harness.send(user, "СДЭК")
+    return await harness.send(user, code)
+
+
+async def operation_row(db: Database) -> tuple[str, int]:
+    row = await db.fetch_one("SELECT status, attempts FROM operations")
+    assert row is not None
+    return row["status"], row["attempts"]
+
+
+async def test_busy_market_queues_then_reports_success_once(
+    harness: Harness, market: FakeMarket, db: Database
+) -> None:
+    market.add_order(1001, 42)
+    confirm = await to_confirm(harness)
+    market.fail("setOrderDeliveryTrackCode", status=500)
+    market.fail("setOrderDeliveryTrackCode", status=420, retry_after="1")
+    queued = texts(await harness.press_button(OWNER, confirm, "Отправить"))
+    assert "⏳" in queued and "42" in queued
+
+    final = await harness.wait_sent("✅")
+    assert "TRK-1" in final and "42" in final
+    assert [c.status for c in market.calls("setOrderDeliveryTrackCode")] == [500, 420, 200]
+    assert await operation_row(db) == ("done", 3)
+
+
+async def test_timeout_whose_request_landed_is_not_sent_again(
+    harness: Harness, market: FakeMarket, db: Database
+) -> None:
+    market.add_order(1001, 42)
+    confirm = await to_confirm(harness)
+    market.fail("setOrderDeliveryTrackCode", delay=2.5, apply=True)  # the client gives up after 2 s
+    assert "⏳" in texts(await harness.press_button(OWNER, confirm, "Отправить"))
+    await harness.wait_sent("✅")
+    assert len(market.calls("setOrderDeliveryTrackCode")) == 1, "the worker saw the track and sent nothing"
+    assert await operation_row(db) == ("done", 2)
+
+
+async def test_restart_between_the_markets_reply_and_its_recording(
+    harness: Harness, market: FakeMarket, db: Database, shop: int
+) -> None:
+    market.add_order(1001, 42, tracks=[{"trackCode": "LANDED-1", "deliveryServiceId": 51}])
+    ops = OperationsRepo(db)
+    op, _ = await ops.create(
+        user_id=OWNER,
+        shop_id=shop,
+        order_id=42,
+        kind=OperationKind.TRACK,
+        payload={"trackCode": "LANDED-1", "deliveryServiceId": 51},
+        idempotency_key="crash",
+    )
+    await ops.claim(op.id)  # it was being sent when the process died
+
+    await harness.worker.stop()
+    restarted = build_worker(harness.bot, harness.deps, poll_interval=0.05)
+    await restarted.start()
+    try:
+        assert "LANDED-1" in await harness.wait_sent("✅")
+    finally:
+        await restarted.stop()
+    assert market.calls("setOrderDeliveryTrackCode") == []
+    assert (await operation_row(db))[0] == "done"
+
+
+async def test_redelivered_confirmation_update_sends_once(harness: Harness, market: FakeMarket) -> None:
+    market.add_order(1001, 42)
+    confirm = await to_confirm(harness)
+    data, _ = find_button(confirm, "Отправить")
+    update = harness.callback_update(OWNER, data)
+    first = await harness.feed(update)
+    second = await harness.feed(update)  # Telegram delivers the same update_id again
+    assert "✅" in texts(first)
+    assert "уже отправлено" in texts(second)
+    assert len(market.calls("setOrderDeliveryTrackCode")) == 1
+
+
+@pytest.mark.parametrize("status", [400, 401, 403, 404])
+async def test_client_errors_are_final_at_once(
+    harness: Harness, market: FakeMarket, db: Database, status: int
+) -> None:
+    market.add_order(1001, 42)
+    confirm = await to_confirm(harness)
+    market.fail("setOrderDeliveryTrackCode", status=status, message=f"refused {status}")
+    assert "❌" in texts(await harness.press_button(OWNER, confirm, "Отправить"))
+    await asyncio.sleep(0.3)  # the worker would have retried by now
+    assert len(market.calls("setOrderDeliveryTrackCode")) == 1
+    assert await operation_row(db) == ("failed", 1)
+
+
+async def test_gives_up_after_the_window_and_says_why(
+    harness: Harness, market: FakeMarket, db: Database
+) -> None:
+    market.add_order(1001, 42)
+    confirm = await to_confirm(harness)
+    market.fail("setOrderDeliveryTrackCode", times=50, status=503, message="Service overloaded")
+    market.fail("getOrder", times=200, status=503, message="Service overloaded")
+    assert "⏳" in texts(await harness.press_button(OWNER, confirm, "Отправить"))
+    day_ago = (utcnow() - dt.timedelta(hours=25)).strftime("%Y-%m-%dT%H:%M:%S.000Z")
+    await db.execute("UPDATE operations SET created_at = ?", (day_ago,))
+    final = await harness.wait_sent("❌")
+    assert "Service overloaded" in final and "42" in final
+    assert (await operation_row(db))[0] == "failed"
+
+
+async def test_stop_during_an_attempt_then_restart_loses_and_repeats_nothing(
+    harness: Harness, market: FakeMarket, db: Database
+) -> None:
+    market.add_order(1001, 42)
+    confirm = await to_confirm(harness)
+    market.fail("setOrderDeliveryTrackCode", status=503)
+    assert "⏳" in texts(await harness.press_button(OWNER, confirm, "Отправить"))
+    # The worker's retry lands at the Market but its answer takes long; the bot stops meanwhile.
+    market.fail("setOrderDeliveryTrackCode", delay=1.5, apply=True)
+    while len(market.calls("setOrderDeliveryTrackCode")) < 2:
+        await asyncio.sleep(0.02)
+    await harness.worker.stop(grace=0.1)
+    assert (await operation_row(db))[0] == "sending"
+
+    restarted = build_worker(harness.bot, harness.deps, poll_interval=0.05)
+    await restarted.start()
+    try:
+        await harness.wait_sent("✅")
+    finally:
+        await restarted.stop()
+    assert [c.status for c in market.calls("setOrderDeliveryTrackCode")][0] == 503
+    assert len(market.calls("setOrderDeliveryTrackCode")) == 2, "no third request: the second had landed"
+
+
+async def test_expired_callback_query_still_sends(harness: Harness, market: FakeMarket, db: Database) -> None:
+    market.add_order(1001, 42)
+    confirm = await to_confirm(harness)
+    harness.telegram.fail(
+        "answerCallbackQuery", 400, "Bad Request: query is too old and response timeout expired"
+    )
+    result = await harness.press_button(OWNER, confirm, "Отправить")
+    assert "✅" in texts(result)
+    assert await operation_row(db) == ("done", 1)
+
+
+async def test_unmodified_edit_and_failed_reply_do_not_lose_the_operation(
+    harness: Harness, market: FakeMarket, db: Database
+) -> None:
+    market.add_order(1001, 42)
+    confirm = await to_confirm(harness)
+    harness.telegram.fail("editMessageText", 400, "Bad Request: message is not modified")
+    await harness.press_button(OWNER, confirm, "Отправить")
+    assert await operation_row(db) == ("done", 1)
+
+    market.add_order(1001, 43)
+    await harness.send(OWNER, "/track 43")
+    await harness.send(OWNER, "СДЭК")
+    confirm = await harness.send(OWNER, "TRK-2")
+    harness.telegram.fail("editMessageText", 500, "Internal Server Error")
+    harness.telegram.fail("sendMessage", 500, "Internal Server Error", times=3)
+    await harness.press_button(OWNER, confirm, "Отправить")
+    rows = await db.fetch_all("SELECT order_id, status FROM operations ORDER BY id")
+    assert [tuple(r) for r in rows] == [(42, "done"), (43, "done")]
+    assert "✅" in texts(await harness.send(OWNER, "/history"))
+
+
+async def test_flooding_user_gets_one_polite_notice(harness: Harness, market: FakeMarket) -> None:
+    flood = FloodControlMiddleware(limit=3, period=60)
+    harness.dp = create_dispatcher(storage=MemoryStorage(), deps=harness.deps, flood=flood)
+    replies = [texts(await harness.send(COURIER, f"hello {n}")) for n in range(10)]
+    assert all("Не понял" in r for r in replies[:3])
+    assert "🐢" in replies[3]
+    assert replies[4:] == [""] * 6, "then quiet: no reply per dropped message"
+    calls = await harness.press(COURIER, "anything")
+    assert any(c.method == "answerCallbackQuery" for c in calls), "a dropped button press is still answered"
+
+
+async def test_a_flooding_user_cannot_take_the_keys_slots_from_others(
+    harness: Harness, market: FakeMarket, db: Database, shop: int
+) -> None:
+    await MembershipsRepo(db).add(COURIER, shop, Role.COURIER)
+    await SettingsRepo(db).set_active_shop(COURIER, shop)
+    market.add_order(1001, 42)
+    market.latency = 0.05
+    flood = [harness.send(COURIER, "/track 42") for _ in range(20)]
+    results = await asyncio.gather(*flood, to_confirm(harness, "CALM-1"))
+    assert "Отправить" in str(results[-1][-1].params.get("reply_markup"))
+    assert market.max_in_flight[OWNER_KEY] <= 2
+    assert market.rejected_parallel == 0
