@@ -17,13 +17,14 @@ from bot import redaction
 from bot.app import build_deps, build_worker, create_dispatcher, install_session_middlewares
 from bot.config import ConfigError, Settings, load_settings, resolve_secret_key
 from bot.market import MarketClient, MarketTransport
-from bot.middlewares import FloodControlMiddleware
+from bot.middlewares import FloodControlMiddleware, InFlightUpdates
 from bot.operations import RetryPolicy
 from storage.db import Database
 from storage.fsm import SQLiteStorage
 from storage.secrets import SecretBox
 
 logger = logging.getLogger("bot")
+SHUTDOWN_GRACE = 5.0  # seconds; with polling's own stop this keeps SIGTERM-to-exit under 10 s
 
 
 def setup_logging(level: str) -> None:
@@ -60,14 +61,16 @@ async def run(settings: Settings, secret_key: bytes) -> None:
         )
         deps = build_deps(db, client, SecretBox(secret_key), policy)
         flood = FloodControlMiddleware(settings.flood_limit, settings.flood_period_seconds)
-        dp = create_dispatcher(storage=SQLiteStorage(db), deps=deps, flood=flood)
+        in_flight = InFlightUpdates()
+        dp = create_dispatcher(storage=SQLiteStorage(db), deps=deps, flood=flood, in_flight=in_flight)
         worker = build_worker(bot, deps)
         await worker.start()
         try:
             logger.info("starting long polling")
             await dp.start_polling(bot, handle_signals=True, close_bot_session=False)
         finally:
-            await worker.stop()
+            # Handlers and retries already running get a few seconds to finish, side by side.
+            await asyncio.gather(in_flight.drain(SHUTDOWN_GRACE), worker.stop(SHUTDOWN_GRACE))
     finally:
         await bot.session.close()
         await transport.aclose()

@@ -13,7 +13,7 @@ from aiogram.types import BotCommand, BotCommandScopeAllPrivateChats
 from bot.delivery_services import DeliveryServiceCatalog
 from bot.i18n import LANGUAGES, Catalogue, I18nMiddleware
 from bot.market import MarketClient
-from bot.middlewares import FloodControlMiddleware, UserRecordMiddleware
+from bot.middlewares import FloodControlMiddleware, InFlightUpdates, UserRecordMiddleware
 from bot.operations import OperationSender, RetryPolicy
 from bot.pending_keys import PendingKeys
 from bot.telegram_safety import ForgivingRequests
@@ -76,7 +76,11 @@ def build_worker(bot: Bot, deps: Deps, *, poll_interval: float = 2.0) -> RetryWo
 
 
 def create_dispatcher(
-    *, storage: BaseStorage, deps: Deps, flood: FloodControlMiddleware | None = None
+    *,
+    storage: BaseStorage,
+    deps: Deps,
+    flood: FloodControlMiddleware | None = None,
+    in_flight: InFlightUpdates | None = None,
 ) -> Dispatcher:
     # Not dataclasses.asdict: it deep-copies, and the client and repositories must be shared.
     dp = Dispatcher(
@@ -87,7 +91,10 @@ def create_dispatcher(
     )
     # The bot works in private chats only: a group never sees a courier's order or a shop's key.
     dp.message.filter(F.chat.type == ChatType.PRIVATE)
-    # Order matters: texts first (the flood notice needs them), then drop floods before any DB write.
+    # Order matters: track the update first, then texts (the flood notice needs them), then drop
+    # floods before any database write.
+    if in_flight is not None:
+        dp.update.outer_middleware(in_flight)
     dp.update.outer_middleware(I18nMiddleware(deps.catalogue))
     dp.update.outer_middleware(flood or FloodControlMiddleware())
     dp.update.outer_middleware(UserRecordMiddleware(deps.users))

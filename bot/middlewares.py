@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import logging
 import time
 from collections import deque
@@ -93,3 +94,40 @@ async def _answer_quietly(query: CallbackQuery, text: str | None) -> None:
         await query.answer(text, show_alert=bool(text))
     except TelegramAPIError as exc:
         logger.info("callback answer failed: %s", type(exc).__name__)
+
+
+class InFlightUpdates(BaseMiddleware):
+    """Tracks the updates being handled, so shutdown can let them finish before closing the database.
+
+    aiogram stops polling on SIGTERM but does not wait for handlers already running; without this,
+    a handler waiting on the Market would find the database closed under it.
+    """
+
+    def __init__(self) -> None:
+        self._tasks: set[asyncio.Task[Any]] = set()
+
+    async def __call__(self, handler: Handler, event: TelegramObject, data: dict[str, Any]) -> Any:
+        task = asyncio.current_task()
+        if task is None:
+            return await handler(event, data)
+        self._tasks.add(task)
+        try:
+            return await handler(event, data)
+        finally:
+            self._tasks.discard(task)
+
+    async def drain(self, grace: float) -> None:
+        """Wait up to `grace` seconds for running handlers, then cancel the rest.
+
+        A cancelled confirmation leaves its operation recorded (pending or sending); the retry worker
+        re-checks it with the Market on the next start, so it is neither lost nor sent twice.
+        """
+        running = [t for t in self._tasks if not t.done()]
+        if not running:
+            return
+        _, late = await asyncio.wait(running, timeout=grace)
+        for task in late:
+            task.cancel()
+        if late:
+            logger.warning("cancelled %d update handler(s) still running at shutdown", len(late))
+            await asyncio.gather(*late, return_exceptions=True)

@@ -11,7 +11,13 @@ from dataclasses import dataclass
 from pathlib import Path
 
 import pytest
+from cryptography.fernet import Fernet
 
+from storage.db import Database
+from storage.models import Role
+from storage.repositories import MembershipsRepo, SettingsRepo, ShopsRepo
+from storage.secrets import SecretBox
+from tests.conftest import OWNER_KEY
 from tests.fakes.market import FakeMarket
 from tests.fakes.telegram import Call, FakeTelegram, find_button
 
@@ -25,14 +31,15 @@ class RunningBot:
     stderr: str = ""
 
     async def say(self, user_id: int, text: str, *, language: str = "ru") -> list[Call]:
-        return await self.telegram.exchange(self.telegram.push_message(user_id, text, language=language))
+        push = self.telegram.push_message(user_id, text, language=language)
+        return await self.telegram.exchange(push, chat_id=user_id)
 
     async def tap(
         self, user_id: int, calls: list[Call], text_part: str, *, language: str = "ru"
     ) -> list[Call]:
         data, message_id = find_button(calls, text_part)
         push = self.telegram.push_callback(user_id, data, message_id=message_id, language=language)
-        return await self.telegram.exchange(push)
+        return await self.telegram.exchange(push, chat_id=user_id)
 
 
 def bot_env(tmp_path: Path, **extra: str) -> dict[str, str]:
@@ -72,22 +79,78 @@ async def telegram() -> AsyncIterator[FakeTelegram]:
     await fake.stop()
 
 
-@pytest.fixture
-async def running_bot(
-    tmp_path: Path, telegram: FakeTelegram, market: FakeMarket
-) -> AsyncIterator[RunningBot]:
-    env = bot_env(
-        tmp_path, BOT_TOKEN=telegram.token, TELEGRAM_API_URL=telegram.url, MARKET_API_URL=market.url
-    )
-    process = await start_bot(env, tmp_path)
-    running = RunningBot(telegram, process)
-    try:
-        await telegram.wait_for("getUpdates", timeout=60)
-        yield running
-    finally:
-        if process.returncode is None:
-            process.send_signal(signal.SIGTERM)
-        _, err = await asyncio.wait_for(process.communicate(), timeout=20)
+class Launcher:
+    """Starts `python -m bot` on one data folder; can stop it and start it again (a restart)."""
+
+    def __init__(self, tmp_path: Path, telegram: FakeTelegram, market: FakeMarket) -> None:
+        self.secret_key = Fernet.generate_key().decode()
+        self.env = bot_env(
+            tmp_path,
+            BOT_TOKEN=telegram.token,
+            TELEGRAM_API_URL=telegram.url,
+            MARKET_API_URL=market.url,
+            SECRET_KEY=self.secret_key,
+        )
+        self.tmp_path = tmp_path
+        self.telegram = telegram
+        self.running: list[RunningBot] = []
+
+    @property
+    def database_path(self) -> Path:
+        return Path(self.env["DATABASE_PATH"])
+
+    async def start(self) -> RunningBot:
+        polls = len(self.telegram.sent("getUpdates"))
+        process = await start_bot(self.env, self.tmp_path)
+        running = RunningBot(self.telegram, process)
+        self.running.append(running)
+        await self.telegram.wait_for("getUpdates", count=polls + 1, timeout=60)
+        return running
+
+    async def stop(self, running: RunningBot) -> str:
+        """SIGTERM, as a supervisor stops it; returns what it logged. It must exit 0 within 10 s."""
+        if running.process.returncode is None:
+            running.process.send_signal(signal.SIGTERM)
+        _, err = await asyncio.wait_for(running.process.communicate(), timeout=10)
         running.stderr = err.decode()
-    assert process.returncode == 0, running.stderr
-    assert "Traceback" not in running.stderr, running.stderr
+        assert running.process.returncode == 0, running.stderr
+        assert "Traceback" not in running.stderr, running.stderr
+        return running.stderr
+
+
+@pytest.fixture
+async def launcher(tmp_path: Path, telegram: FakeTelegram, market: FakeMarket) -> AsyncIterator[Launcher]:
+    launched = Launcher(tmp_path, telegram, market)
+    try:
+        yield launched
+    finally:
+        for running in launched.running:
+            if running.process.returncode is None:
+                await launched.stop(running)
+
+
+@pytest.fixture
+async def running_bot(launcher: Launcher) -> AsyncIterator[RunningBot]:
+    running = await launcher.start()
+    yield running
+    await launcher.stop(running)
+
+
+async def seed_shop(
+    launcher: Launcher, owner: int, couriers: list[int] | None = None, campaign: int = 1001
+) -> None:
+    """A shop connected by `owner` (with OWNER_KEY), and couriers who have it as their active shop."""
+    db = await Database.open(launcher.database_path)
+    try:
+        shop = await ShopsRepo(db, SecretBox(launcher.secret_key.encode())).connect(
+            owner_id=owner,
+            campaign_id=campaign,
+            api_key=OWNER_KEY,
+            domain="dbs-shop.example",
+            placement_type="DBS",
+        )
+        for courier in couriers or []:
+            await MembershipsRepo(db).add(courier, shop.id, Role.COURIER)
+            await SettingsRepo(db).set_active_shop(courier, shop.id)
+    finally:
+        await db.close()

@@ -12,6 +12,19 @@ from tests.e2e.conftest import RunningBot, bot_env, start_bot
 from tests.fakes.telegram import FakeTelegram
 
 
+async def test_generated_secret_key_is_kept_and_never_logged(tmp_path: Path, telegram: FakeTelegram) -> None:
+    env = bot_env(tmp_path, BOT_TOKEN=telegram.token, TELEGRAM_API_URL=telegram.url)
+    proc = await start_bot(env, cwd=tmp_path)
+    await telegram.wait_for("getUpdates", timeout=60)
+    proc.send_signal(signal.SIGTERM)
+    _, err = await asyncio.wait_for(proc.communicate(), timeout=10)
+    key_file = tmp_path / "data" / "secret.key"
+    assert proc.returncode == 0
+    assert oct(key_file.stat().st_mode & 0o777) == "0o600"
+    assert "generated a new key" in err.decode()
+    assert key_file.read_text().strip() not in err.decode()
+
+
 async def test_without_token_exits_2_with_one_clear_line(tmp_path: Path) -> None:
     proc = await start_bot(bot_env(tmp_path), cwd=tmp_path)
     out, err = await asyncio.wait_for(proc.communicate(), timeout=60)
@@ -21,7 +34,7 @@ async def test_without_token_exits_2_with_one_clear_line(tmp_path: Path) -> None
 
 
 async def test_menu_in_both_languages_and_stop_within_10s(
-    running_bot: RunningBot, telegram: FakeTelegram, tmp_path: Path
+    running_bot: RunningBot, telegram: FakeTelegram
 ) -> None:
     commands = telegram.sent("setMyCommands")
     assert {c.get("language_code") for c in commands} == {None, "en"}
@@ -41,5 +54,4 @@ async def test_menu_in_both_languages_and_stop_within_10s(
     log = err.decode()
     assert "market_call method=GET path=/v2/campaigns status=200" in log
     assert OWNER_KEY not in log and "owner-key" not in log and telegram.token not in log
-    key_file = tmp_path / "data" / "secret.key"
-    assert key_file.exists() and key_file.read_text().strip() not in log
+    assert running_bot.process.returncode == 0

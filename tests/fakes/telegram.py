@@ -92,6 +92,7 @@ class FakeTelegram:
     _message_ids: itertools.count[int] = field(default_factory=lambda: itertools.count(1000))
     _runner: web.AppRunner | None = None
     failures: list[tuple[str, int, str]] = field(default_factory=list)  # (method, status, description)
+    _callback_users: dict[str, int] = field(default_factory=dict)
 
     def fail(self, method: str, status: int, description: str, times: int = 1) -> None:
         """The next `times` calls of `method` get this error (the call is still recorded)."""
@@ -125,12 +126,9 @@ class FakeTelegram:
 
     def push_callback(self, user_id: int, data: str, *, message_id: int = 1, language: str = "ru") -> int:
         update_id = next(self._update_ids)
-        self._updates.append(
-            {
-                "update_id": update_id,
-                "callback_query": callback_query(user_id, data, message_id=message_id, language=language),
-            }
-        )
+        query = callback_query(user_id, data, message_id=message_id, language=language)
+        self._callback_users[query["id"]] = user_id
+        self._updates.append({"update_id": update_id, "callback_query": query})
         self._new_update.set()
         return update_id
 
@@ -141,16 +139,19 @@ class FakeTelegram:
             if c.method == method and (chat_id is None or int(c.params.get("chat_id", 0)) == chat_id)
         ]
 
-    async def exchange(self, push: int, *, quiet: float = 0.3, timeout: float = 15.0) -> list[Call]:
+    async def exchange(
+        self, push: int, *, chat_id: int | None = None, quiet: float = 0.3, timeout: float = 15.0
+    ) -> list[Call]:
         """After pushing update `push`: wait for the bot to take it and reply, then for quiet.
 
-        Returns the calls the bot made in reply (anything but getUpdates).
+        Returns the calls the bot made in reply (anything but getUpdates), only those for `chat_id`
+        (its messages and the answers to its button presses) when given.
         """
         start = len(self.calls)
         deadline = time.monotonic() + timeout
         last_count, last_change = -1, time.monotonic()
         while time.monotonic() < deadline:
-            replies = [c for c in self.calls[start:] if c.method != "getUpdates"]
+            replies = [c for c in self.calls[start:] if c.method != "getUpdates" and self._for(c, chat_id)]
             taken = any(
                 c.method == "getUpdates" and int(c.params.get("offset", 0) or 0) > push
                 for c in self.calls[start:]
@@ -161,6 +162,13 @@ class FakeTelegram:
                 return replies
             await asyncio.sleep(0.02)
         raise AssertionError(f"no reply to update {push} within {timeout}s")
+
+    def _for(self, call: Call, chat_id: int | None) -> bool:
+        if chat_id is None:
+            return True
+        if "chat_id" in call.params:
+            return int(call.params["chat_id"]) == chat_id
+        return self._callback_users.get(str(call.params.get("callback_query_id"))) == chat_id
 
     async def wait_for(self, method: str, count: int = 1, timeout: float = 10.0) -> list[Call]:
         deadline = time.monotonic() + timeout

@@ -88,7 +88,11 @@ async def test_hostile_updates_never_break_a_handler_or_write_to_the_market(
             else:
                 msg = message(who, payload["text"], 1, "ru")
                 if kind == "forwarded":
-                    msg["forward_origin"] = {"type": "user", "date": int(time.time()), "sender_user": user(9, "ru")}
+                    msg["forward_origin"] = {
+                        "type": "user",
+                        "date": int(time.time()),
+                        "sender_user": user(9, "ru"),
+                    }
                     await harness.feed({"update_id": 10**6 + len(caplog.records), "message": msg})
                 else:
                     msg["edit_date"] = int(time.time())
