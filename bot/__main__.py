@@ -59,7 +59,9 @@ async def run(settings: Settings, secret_key: bytes) -> None:
             cap_seconds=settings.retry_max_seconds,
             window=dt.timedelta(hours=settings.retry_window_hours),
         )
-        deps = build_deps(db, client, SecretBox(secret_key), policy)
+        deps = build_deps(
+            db, client, SecretBox(secret_key), policy, invite_ttl_seconds=settings.invite_ttl_seconds
+        )
         flood = FloodControlMiddleware(settings.flood_limit, settings.flood_period_seconds)
         in_flight = InFlightUpdates()
         dp = create_dispatcher(storage=SQLiteStorage(db), deps=deps, flood=flood, in_flight=in_flight)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 from dataclasses import dataclass, fields
 
 from aiogram import Bot, Dispatcher, F
@@ -22,6 +23,7 @@ from handlers import build_routers
 from storage.db import Database
 from storage.repositories import (
     DeliveryServicesRepo,
+    InvitesRepo,
     MembershipsRepo,
     OperationsRepo,
     SettingsRepo,
@@ -30,7 +32,7 @@ from storage.repositories import (
 )
 from storage.secrets import SecretBox
 
-COMMANDS = ("track", "date", "history", "shop", "settings", "cancel", "help")
+COMMANDS = ("track", "date", "history", "shop", "team", "settings", "cancel", "help")
 
 
 @dataclass(frozen=True, slots=True)
@@ -47,22 +49,38 @@ class Deps:
     sender: OperationSender
     pending_keys: PendingKeys
     catalogue: Catalogue
+    invites: InvitesRepo
+    invite_ttl_seconds: int
+    notifier: Notifier
 
 
-def build_deps(db: Database, market: MarketClient, box: SecretBox, policy: RetryPolicy | None = None) -> Deps:
+def build_deps(
+    db: Database,
+    market: MarketClient,
+    box: SecretBox,
+    policy: RetryPolicy | None = None,
+    *,
+    invite_ttl_seconds: int = 24 * 3600,
+) -> Deps:
     shops = ShopsRepo(db, box)
     operations = OperationsRepo(db)
+    users = UsersRepo(db)
+    catalogue = Catalogue()
+    services = DeliveryServiceCatalog(market, DeliveryServicesRepo(db))
     return Deps(
         market=market,
-        users=UsersRepo(db),
+        users=users,
         shops=shops,
         memberships=MembershipsRepo(db),
         settings=SettingsRepo(db),
         operations=operations,
-        delivery_services=DeliveryServiceCatalog(market, DeliveryServicesRepo(db)),
+        delivery_services=services,
         sender=OperationSender(market, operations, shops, policy),
         pending_keys=PendingKeys(),
-        catalogue=Catalogue(),
+        catalogue=catalogue,
+        invites=InvitesRepo(db),
+        invite_ttl_seconds=invite_ttl_seconds,
+        notifier=Notifier(catalogue, users, services, shops),
     )
 
 
@@ -71,8 +89,8 @@ def install_session_middlewares(bot: Bot) -> None:
 
 
 def build_worker(bot: Bot, deps: Deps, *, poll_interval: float = 2.0) -> RetryWorker:
-    notifier = Notifier(bot, deps.catalogue, deps.users, deps.delivery_services)
-    return RetryWorker(deps.sender, deps.operations, notifier.notify, poll_interval=poll_interval)
+    notify = functools.partial(deps.notifier.result_later, bot)
+    return RetryWorker(deps.sender, deps.operations, notify, poll_interval=poll_interval)
 
 
 def create_dispatcher(

@@ -28,7 +28,8 @@ class UserRecordMiddleware(BaseMiddleware):
     async def __call__(self, handler: Handler, event: TelegramObject, data: dict[str, Any]) -> Any:
         user: User | None = data.get("event_from_user")
         if user is not None and not user.is_bot:
-            await self._users.upsert(user.id, language_of(user.language_code))
+            name = user.full_name + (f" (@{user.username})" if user.username else "")
+            await self._users.upsert(user.id, language_of(user.language_code), name[:100])
         return await handler(event, data)
 
 

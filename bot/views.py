@@ -76,7 +76,7 @@ def outcome_text(t: Texts, outcome: Outcome, service_name: str | None = None) ->
     return t("result-date-ok", id=op.order_id, date=human_date(t, day))
 
 
-def history_line(t: Texts, op: Operation, services: dict[int, str]) -> str:
+def history_line(t: Texts, op: Operation, services: dict[int, str], who: str | None = None) -> str:
     when = op.created_at.astimezone(MSK).strftime("%d.%m %H:%M")
     if op.kind is OperationKind.TRACK:
         sid = int(op.payload["deliveryServiceId"])
@@ -90,7 +90,8 @@ def history_line(t: Texts, op: Operation, services: dict[int, str]) -> str:
         result = t("history-failed", message=failure.message if failure else "")
     else:
         result = t("history-pending")
-    return t("history-line", when=when, id=op.order_id, what=what, result=result)
+    line = t("history-line", when=when, id=op.order_id, what=what, result=result)
+    return Safe(line + t("history-who", name=who)) if who else line
 
 
 def service_names(services: list[DeliveryServiceRef]) -> dict[int, str]:

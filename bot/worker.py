@@ -13,38 +13,59 @@ from aiogram import Bot
 from aiogram.exceptions import TelegramAPIError
 
 from bot.delivery_services import DeliveryServiceCatalog
-from bot.i18n import Catalogue
+from bot.i18n import Catalogue, Texts
 from bot.operations import OperationSender, Outcome
-from bot.views import outcome_text, service_names
+from bot.views import history_line, outcome_text, service_names
 from storage.models import Operation, OperationKind
-from storage.repositories import OperationsRepo, UsersRepo, utcnow
+from storage.repositories import OperationsRepo, ShopsRepo, UsersRepo, utcnow
 
 logger = logging.getLogger(__name__)
 
 
 class Notifier:
-    """Sends a user the final result of an operation that was queued earlier."""
+    """Tells people about operations: the user who confirmed one, and the owner if they asked to be."""
 
     def __init__(
-        self, bot: Bot, catalogue: Catalogue, users: UsersRepo, services: DeliveryServiceCatalog
+        self, catalogue: Catalogue, users: UsersRepo, services: DeliveryServiceCatalog, shops: ShopsRepo
     ) -> None:
-        self._bot = bot
         self._catalogue = catalogue
         self._users = users
         self._services = services
+        self._shops = shops
 
-    async def notify(self, outcome: Outcome) -> None:
+    async def result_later(self, bot: Bot, outcome: Outcome) -> None:
+        """The final result of an operation that was queued, to its user (and the owner's notice)."""
         op = outcome.operation
-        user = await self._users.get(op.user_id)
-        t = self._catalogue.texts(user.language if user else None)
-        name = None
-        if op.kind is OperationKind.TRACK:
-            name = service_names(await self._services.cached()).get(int(op.payload["deliveryServiceId"]))
+        t = await self._texts(op.user_id)
+        await self._send(bot, op.user_id, outcome_text(t, outcome, await self._service_name(op)))
+        await self.owner_notice(bot, outcome)
+
+    async def owner_notice(self, bot: Bot, outcome: Outcome) -> None:
+        """A short line to the owner about a courier's operation, when the shop has notices on."""
+        op = outcome.operation
+        shop = await self._shops.get(op.shop_id)
+        if shop is None or not shop.notify_owner or op.user_id == shop.owner_id or outcome.pending:
+            return
+        t = await self._texts(shop.owner_id)
+        who = (await self._users.names([op.user_id])).get(op.user_id, str(op.user_id))
+        line = history_line(t, op, {s.id: s.name for s in await self._services.cached()})
+        await self._send(bot, shop.owner_id, t("owner-notice", name=who, shop=shop.title, line=line))
+
+    async def _texts(self, user_id: int) -> Texts:
+        user = await self._users.get(user_id)
+        return self._catalogue.texts(user.language if user else None)
+
+    async def _service_name(self, op: Operation) -> str | None:
+        if op.kind is not OperationKind.TRACK:
+            return None
+        return service_names(await self._services.cached()).get(int(op.payload["deliveryServiceId"]))
+
+    async def _send(self, bot: Bot, chat_id: int, text: str) -> None:
         try:
-            await self._bot.send_message(op.user_id, outcome_text(t, outcome, name))
+            await bot.send_message(chat_id, text)
         except TelegramAPIError as exc:
             # The result is recorded (see /history); a blocked bot or a network fault loses only the note.
-            logger.warning("could not notify user about operation %s: %s", op.id, type(exc).__name__)
+            logger.warning("could not send a notice: %s", type(exc).__name__)
 
 
 class RetryWorker:

@@ -7,12 +7,13 @@ from __future__ import annotations
 
 from aiogram import Router
 
-from handlers import common, confirm, delivery_date, errors, fallback, history, settings, shop, track
+from handlers import common, confirm, delivery_date, errors, fallback, history, settings, shop, team, track
 
 
 def build_routers() -> list[Router]:
     return [
         errors.create_router(),
+        team.create_router(),  # before common: `/start <invite>` is not the plain /start
         common.create_router(),
         settings.create_router(),
         shop.create_router(),

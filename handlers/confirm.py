@@ -5,7 +5,7 @@ from __future__ import annotations
 import datetime as dt
 from typing import Any
 
-from aiogram import Router
+from aiogram import Bot, Router
 from aiogram.exceptions import TelegramBadRequest
 from aiogram.fsm.context import FSMContext
 from aiogram.types import CallbackQuery, Message
@@ -14,6 +14,7 @@ from bot.i18n import Texts
 from bot.market.models import DeliveryDateReason
 from bot.operations import Failure, OperationSender, Outcome, date_payload, track_payload
 from bot.views import outcome_text
+from bot.worker import Notifier
 from handlers.shared import ConfirmCD, access_to
 from storage.models import OperationKind
 from storage.repositories import MembershipsRepo, OperationsRepo, SettingsRepo, ShopsRepo
@@ -29,6 +30,8 @@ async def on_confirm(
     shops: ShopsRepo,
     settings: SettingsRepo,
     sender: OperationSender,
+    notifier: Notifier,
+    bot: Bot,
 ) -> None:
     user_id = query.from_user.id
     idempotency_key = f"{user_id}:{callback_data.nonce}"
@@ -65,6 +68,7 @@ async def on_confirm(
     if outcome.ok and kind is OperationKind.TRACK:
         await settings.remember_service(user_id, int(payload["deliveryServiceId"]))
     await _show(query, outcome_text(t, outcome, data.get("service_name")))
+    await notifier.owner_notice(bot, outcome)
 
 
 def _operation(data: dict[str, Any]) -> tuple[OperationKind, dict[str, Any]]:

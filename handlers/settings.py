@@ -21,7 +21,8 @@ from bot.parsing import InputError, parse_api_key
 from bot.pending_keys import PendingKeys
 from bot.redaction import REDACTOR
 from bot.views import failure_text
-from storage.repositories import ShopsRepo
+from storage.models import Role
+from storage.repositories import SettingsRepo, ShopsRepo
 
 logger = logging.getLogger(__name__)
 TEXT = F.text & ~F.text.startswith("/")
@@ -36,7 +37,11 @@ class CampaignCD(CallbackData, prefix="cp"):
     id: int
 
 
-async def start(message: Message, state: FSMContext, t: Texts) -> None:
+async def start(message: Message, state: FSMContext, t: Texts, settings: SettingsRepo) -> None:
+    active = await settings.active_shop(message.from_user.id if message.from_user else message.chat.id)
+    if active is not None and active.role is Role.COURIER:
+        await message.answer(t("settings-courier", shop=active.shop.title))
+        return
     await state.clear()
     await state.set_state(SettingsSG.api_key)
     await message.answer(t("settings-ask-key"), disable_web_page_preview=True)

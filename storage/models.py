@@ -33,6 +33,11 @@ class Record(BaseModel):
 class User(Record):
     id: int
     language: str
+    name: str | None = None
+
+    @property
+    def label(self) -> str:
+        return self.name or f"id {self.id}"
 
 
 class Shop(Record):
@@ -45,6 +50,7 @@ class Shop(Record):
     business_name: str | None
     placement_type: str | None
     owner_id: int
+    notify_owner: bool = False
 
     @property
     def title(self) -> str:
@@ -78,6 +84,26 @@ class Operation(Record):
     next_attempt_at: dt.datetime | None
     created_at: dt.datetime
     updated_at: dt.datetime
+
+
+class Member(Record):
+    """A member of a shop's team as the owner sees it."""
+
+    user_id: int
+    role: Role
+    name: str | None
+
+    @property
+    def label(self) -> str:
+        return self.name or f"id {self.user_id}"
+
+
+class RedeemResult(StrEnum):
+    JOINED = "joined"
+    UNKNOWN = "unknown"
+    USED = "used"
+    EXPIRED = "expired"
+    ALREADY_MEMBER = "already_member"
 
 
 class DeliveryServiceRef(Record):

@@ -11,10 +11,12 @@ from typing import Any
 from storage.db import Database
 from storage.models import (
     DeliveryServiceRef,
+    Member,
     Membership,
     Operation,
     OperationKind,
     OperationStatus,
+    RedeemResult,
     Role,
     Shop,
     ShopMembership,
@@ -32,7 +34,7 @@ def _ts(moment: dt.datetime) -> str:
     return moment.astimezone(dt.UTC).strftime("%Y-%m-%dT%H:%M:%S.%f")[:-3] + "Z"
 
 
-_SHOP_COLUMNS = "id, campaign_id, domain, business_id, business_name, placement_type, owner_id"
+_SHOP_COLUMNS = "id, campaign_id, domain, business_id, business_name, placement_type, owner_id, notify_owner"
 
 
 def _shop(row: sqlite3.Row) -> Shop:
@@ -43,18 +45,27 @@ class UsersRepo:
     def __init__(self, db: Database) -> None:
         self._db = db
 
-    async def upsert(self, user_id: int, language: str) -> User:
+    async def upsert(self, user_id: int, language: str, name: str | None = None) -> User:
         await self._db.execute(
-            "INSERT INTO users (id, language) VALUES (?, ?) ON CONFLICT(id) DO UPDATE SET "
-            "language = excluded.language, updated_at = excluded.updated_at "
-            "WHERE users.language != excluded.language",
-            (user_id, language),
+            "INSERT INTO users (id, language, name) VALUES (?, ?, ?) ON CONFLICT(id) DO UPDATE SET "
+            "language = excluded.language, name = coalesce(excluded.name, users.name), "
+            "updated_at = excluded.updated_at "
+            "WHERE users.language != excluded.language OR users.name IS NOT excluded.name",
+            (user_id, language, name),
         )
-        return User(id=user_id, language=language)
+        return User(id=user_id, language=language, name=name)
 
     async def get(self, user_id: int) -> User | None:
-        row = await self._db.fetch_one("SELECT id, language FROM users WHERE id = ?", (user_id,))
+        row = await self._db.fetch_one("SELECT id, language, name FROM users WHERE id = ?", (user_id,))
         return User.model_validate(dict(row)) if row else None
+
+    async def names(self, user_ids: Iterable[int]) -> dict[int, str]:
+        ids = sorted(set(user_ids))
+        if not ids:
+            return {}
+        marks = ",".join("?" * len(ids))
+        rows = await self._db.fetch_all(f"SELECT id, name FROM users WHERE id IN ({marks})", ids)
+        return {int(r["id"]): r["name"] or f"id {r['id']}" for r in rows}
 
 
 class ShopsRepo:
@@ -145,6 +156,9 @@ class ShopsRepo:
         )
         return changed > 0
 
+    async def set_notify_owner(self, shop_id: int, enabled: bool) -> None:
+        await self._db.execute("UPDATE shops SET notify_owner = ? WHERE id = ?", (int(enabled), shop_id))
+
     async def delete(self, shop_id: int) -> bool:
         """Disconnect a shop: its memberships and operations go with it."""
         return await self._db.execute("DELETE FROM shops WHERE id = ?", (shop_id,)) > 0
@@ -180,11 +194,20 @@ class MembershipsRepo:
     async def shops_of(self, user_id: int) -> list[ShopMembership]:
         rows = await self._db.fetch_all(
             "SELECT s.id, s.campaign_id, s.domain, s.business_id, s.business_name, "
-            "s.placement_type, s.owner_id, m.role FROM memberships m "
+            "s.placement_type, s.owner_id, s.notify_owner, m.role FROM memberships m "
             "JOIN shops s ON s.id = m.shop_id WHERE m.user_id = ? ORDER BY m.created_at, s.id",
             (user_id,),
         )
         return [_shop_membership(r) for r in rows]
+
+    async def team(self, shop_id: int) -> list[Member]:
+        """Everyone in a shop, owner first, with their names."""
+        rows = await self._db.fetch_all(
+            "SELECT m.user_id, m.role, u.name FROM memberships m JOIN users u ON u.id = m.user_id "
+            "WHERE m.shop_id = ? ORDER BY m.role = 'courier', m.created_at, m.user_id",
+            (shop_id,),
+        )
+        return [Member.model_validate(dict(r)) for r in rows]
 
     async def members_of(self, shop_id: int) -> list[Membership]:
         rows = await self._db.fetch_all(
@@ -209,7 +232,7 @@ class SettingsRepo:
         """The user's active shop, only while the user is still a member of it."""
         row = await self._db.fetch_one(
             "SELECT s.id, s.campaign_id, s.domain, s.business_id, s.business_name, "
-            "s.placement_type, s.owner_id, m.role FROM user_settings us "
+            "s.placement_type, s.owner_id, s.notify_owner, m.role FROM user_settings us "
             "JOIN shops s ON s.id = us.active_shop_id "
             "JOIN memberships m ON m.shop_id = s.id AND m.user_id = us.user_id "
             "WHERE us.user_id = ?",
@@ -350,6 +373,14 @@ class OperationsRepo:
             (_ts(now), _ts(now)),
         )
 
+    async def unfinished(self, shop_id: int) -> list[Operation]:
+        rows = await self._db.fetch_all(
+            f"SELECT {_OPERATION_COLUMNS} FROM operations WHERE shop_id = ? "
+            "AND status IN ('pending', 'sending') ORDER BY id",
+            (shop_id,),
+        )
+        return [_operation(r) for r in rows]
+
     async def due(self, now: dt.datetime, limit: int = 50) -> list[Operation]:
         rows = await self._db.fetch_all(
             f"SELECT {_OPERATION_COLUMNS} FROM operations WHERE status = 'pending' "
@@ -368,6 +399,59 @@ class OperationsRepo:
         sql += " ORDER BY created_at DESC, id DESC LIMIT ?"
         params.append(limit)
         return [_operation(r) for r in await self._db.fetch_all(sql, params)]
+
+
+class InvitesRepo:
+    def __init__(self, db: Database) -> None:
+        self._db = db
+
+    async def create(
+        self, *, shop_id: int, created_by: int, token_hash: str, expires_at: dt.datetime
+    ) -> None:
+        await self._db.execute(
+            "INSERT INTO invites (shop_id, created_by, token_hash, expires_at) VALUES (?, ?, ?, ?)",
+            (shop_id, created_by, token_hash, _ts(expires_at)),
+        )
+
+    async def redeem(
+        self, token_hash: str, user_id: int, now: dt.datetime
+    ) -> tuple[RedeemResult, int | None]:
+        """Use an invite: the user joins its shop as a courier and makes it their active shop.
+
+        All in one transaction, so an invite is used once even if two people try at the same moment.
+        Returns the result and the shop id (when the invite was found).
+        """
+        async with self._db.transaction() as tx:
+            row = await tx.fetch_one(
+                "SELECT shop_id, expires_at, used_by FROM invites WHERE token_hash = ?", (token_hash,)
+            )
+            if row is None:
+                return RedeemResult.UNKNOWN, None
+            shop_id = int(row["shop_id"])
+            if row["used_by"] is not None:
+                return RedeemResult.USED, shop_id
+            if row["expires_at"] <= _ts(now):
+                return RedeemResult.EXPIRED, shop_id
+            member = await tx.fetch_one(
+                "SELECT role FROM memberships WHERE user_id = ? AND shop_id = ?", (user_id, shop_id)
+            )
+            if member is not None:
+                return RedeemResult.ALREADY_MEMBER, shop_id
+            await tx.execute(
+                "UPDATE invites SET used_by = ?, used_at = ? WHERE token_hash = ?",
+                (user_id, _ts(now), token_hash),
+            )
+            await tx.execute("INSERT OR IGNORE INTO users (id) VALUES (?)", (user_id,))
+            await tx.execute(
+                "INSERT INTO memberships (user_id, shop_id, role) VALUES (?, ?, 'courier')",
+                (user_id, shop_id),
+            )
+            await tx.execute(
+                "INSERT INTO user_settings (user_id, active_shop_id) VALUES (?, ?) "
+                "ON CONFLICT(user_id) DO UPDATE SET active_shop_id = excluded.active_shop_id",
+                (user_id, shop_id),
+            )
+        return RedeemResult.JOINED, shop_id
 
 
 class DeliveryServicesRepo:

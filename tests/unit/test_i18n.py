@@ -9,6 +9,7 @@ import pytest
 
 from bot.i18n import Catalogue, language_of
 from bot.market.models import OrderStatus
+from storage.models import Role
 
 ROOT = Path(__file__).resolve().parents[2]
 
@@ -28,6 +29,7 @@ def test_every_key_used_in_code_exists(catalogue: Catalogue) -> None:
     used |= set(re.findall(r'InputError\("([a-z0-9-]+)"\)', source))
     used |= set(re.findall(r'"([a-z]+(?:-[a-z0-9]+)+)"', source)) & catalogue.keys("ru")
     used |= {f"status-{s.value}" for s in OrderStatus} | {f"weekday-{n}" for n in range(7)}
+    used |= {f"team-member-{r.value}" for r in Role} | {f"role-{r.value}" for r in Role}
     assert used - catalogue.keys("ru") == set()
     assert len(used) > 80
 

@@ -181,3 +181,47 @@ history-failed = ❌ { $message }
 
 result-queued = ⏳ The Market is busy or did not answer. Order #{ $id }: the operation is saved; I will keep retrying and report the result. You can put the phone away.
 flood-slow-down = 🐢 Too many messages in a row. Wait a couple of seconds; I will answer the next one.
+
+## Team
+
+command-team = The shop's team (owner)
+team-owner-only = ⛔ Only the owner manages the team of { $shop }.
+team-not-owner = ⛔ Only the shop's owner can do this.
+team-head = <b>Team of { $shop }</b>
+team-member-owner = 👑 { $name } — owner
+team-member-courier = 🚚 { $name } — courier
+team-empty = No couriers yet. Press «Invite a courier» and forward the link.
+team-notices-on = 🔔 A notice for each courier operation: on.
+team-notices-off = 🔕 A notice for each courier operation: off.
+team-button-invite = ➕ Invite a courier
+team-button-remove = 🗑 Remove { $name }
+team-button-notices-on = 🔔 Turn notices on
+team-button-notices-off = 🔕 Turn notices off
+team-button-rekey = 🔑 Replace the API key
+team-button-disconnect = ⛔ Disconnect the shop
+team-invite =
+    Invite link to <b>{ $shop }</b>; forward it to a courier:
+    { $link }
+
+    It works once and for { $hours } h. The courier can send track codes and move dates but can neither see nor change the API key.
+team-remove-ask = Remove { $name } from the team of { $shop }? The buttons on the courier's screen will stop working.
+team-remove-yes = Yes, remove { $name }
+team-remove-gone = This courier is no longer in the team.
+team-removed = ✅ { $name } is no longer in the team.
+team-you-were-removed = ⛔ The owner removed you from the team of { $shop }. You can no longer act for this shop.
+team-rekey = Replacing the key of <b>{ $shop }</b>: couriers keep working with the new key.
+team-disconnect-ask = Disconnect { $shop }? Its key, team and history will be deleted. Operations not yet sent: { $pending }; they will not be sent and their authors will be told.
+team-disconnect-yes = Yes, disconnect
+team-disconnected = ✅ { $shop } is disconnected: its key and team are deleted.
+team-op-dropped = ❌ Order #{ $id }: the operation was not sent; the owner disconnected { $shop }.
+team-shop-disconnected = ⛔ The owner disconnected { $shop } from the bot. You can no longer act for it.
+team-courier-joined = 👋 { $name } joined { $shop } as a courier. /team shows the team.
+invite-joined = ✅ You are in the team of <b>{ $shop }</b> as a courier, and it is selected. Send a track code: /track; move a date: /date.
+invite-unknown = ⛔ There is no such invite. Ask the owner for a new link.
+invite-used = ⛔ This invite has already been used. Ask the owner for a new link.
+invite-expired = ⛔ This invite has expired. Ask the owner for a new link.
+invite-already-member = You are already in the team of { $shop }. /shop selects it.
+settings-courier = ⛔ You are a courier in { $shop }: only the owner changes its key. To connect your own shop, first select another one in /shop.
+history-head-team = <b>Your team's recent operations</b> — { $shop }
+history-who = { " · " }{ $name }
+owner-notice = 🔔 { $name } in { $shop }: { $line }

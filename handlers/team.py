@@ -1,0 +1,256 @@
+"""/team: the owner invites couriers, removes them, sets notices, replaces the key or disconnects.
+
+Also `/start <payload>`: a courier joins through an invite link.
+"""
+
+from __future__ import annotations
+
+import logging
+
+from aiogram import Bot, F, Router
+from aiogram.exceptions import TelegramAPIError
+from aiogram.filters import Command, CommandObject, CommandStart
+from aiogram.filters.callback_data import CallbackData
+from aiogram.fsm.context import FSMContext
+from aiogram.types import CallbackQuery, InlineKeyboardMarkup, Message
+
+from bot.i18n import Catalogue, Texts
+from bot.invites import deep_link, expiry, looks_like_token, new_token, token_hash
+from bot.keyboards import buttons
+from handlers.settings import SettingsSG
+from handlers.shared import user_id_of
+from storage.models import Member, RedeemResult, Role, ShopMembership
+from storage.repositories import (
+    InvitesRepo,
+    MembershipsRepo,
+    OperationsRepo,
+    SettingsRepo,
+    ShopsRepo,
+    UsersRepo,
+    utcnow,
+)
+
+logger = logging.getLogger(__name__)
+
+
+class TeamCD(CallbackData, prefix="tm"):
+    """`action` on shop `shop_id` (and member `user_id`); the presser's role is re-checked every time."""
+
+    action: str  # invite | remove | remove_yes | notify | rekey | disconnect | disconnect_yes | back
+    shop_id: int
+    user_id: int = 0
+
+
+ACTIONS = {"invite", "remove", "remove_yes", "notify", "rekey", "disconnect", "disconnect_yes", "back"}
+
+
+async def show_team(message: Message, t: Texts, settings: SettingsRepo, memberships: MembershipsRepo) -> None:
+    active = await settings.active_shop(user_id_of(message))
+    if active is None:
+        await message.answer(t("no-shop"))
+        return
+    if active.role is not Role.OWNER:
+        await message.answer(t("team-owner-only", shop=active.shop.title))
+        return
+    members = await memberships.team(active.shop.id)
+    await message.answer(_team_text(t, active, members), reply_markup=_team_keyboard(t, active, members))
+
+
+async def on_team_action(
+    query: CallbackQuery,
+    callback_data: TeamCD,
+    bot: Bot,
+    state: FSMContext,
+    t: Texts,
+    catalogue: Catalogue,
+    memberships: MembershipsRepo,
+    shops: ShopsRepo,
+    users: UsersRepo,
+    invites: InvitesRepo,
+    operations: OperationsRepo,
+    invite_ttl_seconds: int,
+) -> None:
+    membership = await memberships.get(query.from_user.id, callback_data.shop_id)
+    shop = await shops.get(callback_data.shop_id)
+    if (
+        membership is None
+        or shop is None
+        or membership.role is not Role.OWNER
+        or not isinstance(query.message, Message)
+    ):
+        await query.answer(t("team-not-owner"), show_alert=True)
+        return
+    await query.answer()
+    owner = ShopMembership(shop=shop, role=Role.OWNER)
+    action, target = callback_data.action, callback_data.user_id
+    if action == "invite":
+        token = new_token()
+        await invites.create(
+            shop_id=shop.id,
+            created_by=query.from_user.id,
+            token_hash=token_hash(token),
+            expires_at=expiry(utcnow(), invite_ttl_seconds),
+        )
+        me = await bot.me()
+        hours = max(1, invite_ttl_seconds // 3600)
+        await query.message.answer(
+            t("team-invite", shop=shop.title, link=deep_link(me.username or "", token), hours=hours),
+            disable_web_page_preview=True,
+        )
+    elif action == "remove":
+        name = (await users.names([target])).get(target, str(target))
+        keyboard = buttons(
+            [
+                (
+                    t("team-remove-yes", name=name),
+                    TeamCD(action="remove_yes", shop_id=shop.id, user_id=target),
+                ),
+                (t("button-cancel"), TeamCD(action="back", shop_id=shop.id)),
+            ],
+            per_row=1,
+        )
+        await query.message.edit_text(t("team-remove-ask", name=name, shop=shop.title), reply_markup=keyboard)
+    elif action == "remove_yes":
+        target_membership = await memberships.get(target, shop.id)
+        if target_membership is None or target_membership.role is not Role.COURIER:
+            await query.message.edit_text(t("team-remove-gone"), reply_markup=None)
+            return
+        await memberships.remove(target, shop.id)
+        name = (await users.names([target])).get(target, str(target))
+        await _tell(bot, catalogue, users, target, "team-you-were-removed", shop=shop.title)
+        await _refresh(query.message, t, owner, memberships, t("team-removed", name=name))
+    elif action == "notify":
+        await shops.set_notify_owner(shop.id, not shop.notify_owner)
+        fresh = await shops.get(shop.id)
+        await _refresh(query.message, t, ShopMembership(shop=fresh or shop, role=Role.OWNER), memberships)
+    elif action == "rekey":
+        await state.clear()
+        await state.set_state(SettingsSG.api_key)
+        await query.message.answer(
+            t("team-rekey", shop=shop.title) + "\n\n" + t("settings-ask-key"), disable_web_page_preview=True
+        )
+    elif action == "disconnect":
+        keyboard = buttons(
+            [
+                (t("team-disconnect-yes"), TeamCD(action="disconnect_yes", shop_id=shop.id)),
+                (t("button-cancel"), TeamCD(action="back", shop_id=shop.id)),
+            ],
+        )
+        unfinished = len(await operations.unfinished(shop.id))
+        await query.message.edit_text(
+            t("team-disconnect-ask", shop=shop.title, pending=unfinished), reply_markup=keyboard
+        )
+    elif action == "disconnect_yes":
+        await _disconnect(bot, catalogue, users, memberships, operations, shops, shop.id, shop.title)
+        await query.message.edit_text(t("team-disconnected", shop=shop.title), reply_markup=None)
+    else:  # back
+        await _refresh(query.message, t, owner, memberships)
+
+
+async def join_by_invite(
+    message: Message,
+    command: CommandObject,
+    bot: Bot,
+    state: FSMContext,
+    t: Texts,
+    catalogue: Catalogue,
+    invites: InvitesRepo,
+    shops: ShopsRepo,
+    users: UsersRepo,
+) -> None:
+    await state.clear()
+    payload = command.args
+    if payload is None or not looks_like_token(payload):
+        await message.answer(t("invite-unknown"))
+        return
+    user_id = user_id_of(message)
+    result, shop_id = await invites.redeem(token_hash(payload), user_id, utcnow())
+    shop = await shops.get(shop_id) if shop_id else None
+    if result is not RedeemResult.JOINED or shop is None:
+        key = {
+            RedeemResult.USED: "invite-used",
+            RedeemResult.EXPIRED: "invite-expired",
+            RedeemResult.ALREADY_MEMBER: "invite-already-member",
+        }.get(result, "invite-unknown")
+        await message.answer(t(key, shop=shop.title if shop else ""))
+        return
+    await message.answer(t("invite-joined", shop=shop.title))
+    name = (await users.names([user_id])).get(user_id, str(user_id))
+    await _tell(bot, catalogue, users, shop.owner_id, "team-courier-joined", name=name, shop=shop.title)
+
+
+async def _disconnect(
+    bot: Bot,
+    catalogue: Catalogue,
+    users: UsersRepo,
+    memberships: MembershipsRepo,
+    operations: OperationsRepo,
+    shops: ShopsRepo,
+    shop_id: int,
+    title: str,
+) -> None:
+    """Tell everyone affected, then forget the shop (its key, team, invites and operations)."""
+    for op in await operations.unfinished(shop_id):
+        await _tell(bot, catalogue, users, op.user_id, "team-op-dropped", id=op.order_id, shop=title)
+    for member in await memberships.team(shop_id):
+        if member.role is Role.COURIER:
+            await _tell(bot, catalogue, users, member.user_id, "team-shop-disconnected", shop=title)
+    await shops.delete(shop_id)
+
+
+async def _tell(
+    bot: Bot, catalogue: Catalogue, users: UsersRepo, user_id: int, key: str, **args: object
+) -> None:
+    user = await users.get(user_id)
+    text = catalogue.texts(user.language if user else None)(key, **args)
+    try:
+        await bot.send_message(user_id, text)
+    except TelegramAPIError as exc:
+        logger.warning("could not notify user: %s", type(exc).__name__)
+
+
+async def _refresh(
+    message: Message, t: Texts, owner: ShopMembership, memberships: MembershipsRepo, note: str | None = None
+) -> None:
+    members = await memberships.team(owner.shop.id)
+    text = _team_text(t, owner, members)
+    await message.edit_text(
+        f"{note}\n\n{text}" if note else text, reply_markup=_team_keyboard(t, owner, members)
+    )
+
+
+def _team_text(t: Texts, owner: ShopMembership, members: list[Member]) -> str:
+    lines = [t("team-head", shop=owner.shop.title)]
+    for member in members:
+        lines.append(t(f"team-member-{member.role.value}", name=member.label))
+    if len(members) == 1:
+        lines.append(t("team-empty"))
+    lines.append(t("team-notices-on") if owner.shop.notify_owner else t("team-notices-off"))
+    return "\n".join(lines)
+
+
+def _team_keyboard(t: Texts, owner: ShopMembership, members: list[Member]) -> InlineKeyboardMarkup:
+    shop_id = owner.shop.id
+    rows = [(t("team-button-invite"), TeamCD(action="invite", shop_id=shop_id))]
+    rows += [
+        (t("team-button-remove", name=m.label), TeamCD(action="remove", shop_id=shop_id, user_id=m.user_id))
+        for m in members
+        if m.role is Role.COURIER
+    ]
+    rows += [
+        (
+            t("team-button-notices-off" if owner.shop.notify_owner else "team-button-notices-on"),
+            TeamCD(action="notify", shop_id=shop_id),
+        ),
+        (t("team-button-rekey"), TeamCD(action="rekey", shop_id=shop_id)),
+        (t("team-button-disconnect"), TeamCD(action="disconnect", shop_id=shop_id)),
+    ]
+    return buttons(rows)
+
+
+def create_router() -> Router:
+    router = Router(name="team")
+    router.message.register(join_by_invite, CommandStart(deep_link=True))
+    router.message.register(show_team, Command("team"))
+    router.callback_query.register(on_team_action, TeamCD.filter(F.action.in_(ACTIONS)))
+    return router

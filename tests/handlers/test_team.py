@@ -1,0 +1,182 @@
+"""/team and invites: couriers work for a shop without its key; the owner sees and controls who."""
+
+from __future__ import annotations
+
+import re
+
+import pytest
+
+from storage.db import Database
+from tests.conftest import OWNER_KEY
+from tests.fakes.market import FakeMarket
+from tests.fakes.telegram import BOT_USERNAME, Call
+from tests.handlers.conftest import COURIER, OWNER, STRANGER, Harness, buttons_of, texts
+
+pytestmark = pytest.mark.usefixtures("shop")
+LINK = re.compile(rf"https://t\.me/{BOT_USERNAME}\?start=([A-Za-z0-9_-]+)")
+
+
+async def invite_link(harness: Harness) -> str:
+    team = await harness.send(OWNER, "/team")
+    created = await harness.press_button(OWNER, team, "Пригласить")
+    match = LINK.search(texts(created))
+    assert match, texts(created)
+    return match.group(1)
+
+
+async def join(harness: Harness, user: int = COURIER) -> list[Call]:
+    return await harness.send(user, f"/start {await invite_link(harness)}")
+
+
+async def test_invite_link_is_random_single_use_and_stored_hashed(harness: Harness, db: Database) -> None:
+    team = await harness.send(OWNER, "/team")
+    assert "Команда магазина dbs-shop.example" in texts(team)
+    assert any("Пригласить" in b for b in buttons_of(team))
+    payloads = [await invite_link(harness) for _ in range(3)]
+    assert len(set(payloads)) == 3 and all(len(p) >= 16 for p in payloads)  # >= 96 bits of base64url
+    rows = await db.fetch_all("SELECT token_hash FROM invites")
+    stored = " ".join(r["token_hash"] for r in rows)
+    assert all(p not in stored for p in payloads)
+
+
+async def test_courier_joins_owner_is_told_and_track_uses_the_owners_key(
+    harness: Harness, market: FakeMarket
+) -> None:
+    joined = await join(harness)
+    assert "✅" in texts(joined) and "dbs-shop.example" in texts(joined)
+    owner_notes = [p["text"] for p in harness.telegram.sent("sendMessage", chat_id=OWNER)]
+    assert any("присоединился" in n for n in owner_notes)
+
+    market.add_order(1001, 42)
+    await harness.send(COURIER, "/track 42")
+    await harness.send(COURIER, "СДЭК")
+    confirm = await harness.send(COURIER, "COURIER-1")
+    assert "✅" in texts(await harness.press_button(COURIER, confirm, "Отправить"))
+    [write] = market.calls("setOrderDeliveryTrackCode")
+    assert write.api_key == OWNER_KEY
+
+
+async def test_used_unknown_and_expired_invites_join_nothing(harness: Harness, db: Database) -> None:
+    payload = await invite_link(harness)
+    assert "✅" in texts(await harness.send(COURIER, f"/start {payload}"))
+    reused = texts(await harness.send(STRANGER, f"/start {payload}"))
+    assert reused.startswith("⛔") and "уже использовано" in reused
+    unknown = texts(await harness.send(STRANGER, "/start AAAAAAAAAAAAAAAAAAAAAA"))
+    assert unknown.startswith("⛔") and "нет" in unknown
+    expired_payload = await invite_link(harness)
+    await db.execute("UPDATE invites SET expires_at = '2000-01-01T00:00:00.000Z' WHERE used_by IS NULL")
+    expired = texts(await harness.send(STRANGER, f"/start {expired_payload}"))
+    assert expired.startswith("⛔") and "истёк" in expired
+    assert texts(await harness.send(STRANGER, "/track 1")).startswith("⛔")
+    members = await db.fetch_all("SELECT user_id FROM memberships ORDER BY user_id")
+    assert [r["user_id"] for r in members] == [OWNER, COURIER]
+
+
+async def test_couriers_cannot_touch_settings_or_team(harness: Harness, market: FakeMarket) -> None:
+    await join(harness)
+    assert texts(await harness.send(COURIER, "/settings")).startswith("⛔")
+    assert texts(await harness.send(COURIER, "/team")).startswith("⛔")
+    forged = await harness.press(COURIER, "tm:invite:1:0")
+    assert "⛔" in texts(forged)
+    forged = await harness.press(STRANGER, "tm:disconnect_yes:1:0")
+    assert "⛔" in texts(forged)
+    assert market.received == []
+
+
+async def test_history_owner_sees_everyone_with_names_courier_only_own(
+    harness: Harness, market: FakeMarket
+) -> None:
+    await join(harness)
+    market.add_order(1001, 42)
+    market.add_order(1001, 43)
+    for user, order, code in ((COURIER, 42, "BY-COURIER"), (OWNER, 43, "BY-OWNER")):
+        await harness.send(user, f"/track {order}")
+        await harness.send(user, "СДЭК")
+        await harness.press_button(user, await harness.send(user, code), "Отправить")
+    owners = texts(await harness.send(OWNER, "/history"))
+    assert "BY-COURIER" in owners and "BY-OWNER" in owners and "Tester" in owners
+    couriers = texts(await harness.send(COURIER, "/history"))
+    assert "BY-COURIER" in couriers and "BY-OWNER" not in couriers
+
+
+async def test_removed_courier_is_refused_everywhere(harness: Harness, market: FakeMarket) -> None:
+    await join(harness)
+    market.add_order(1001, 42)
+    await harness.send(COURIER, "/track 42")
+    await harness.send(COURIER, "СДЭК")
+    stale_confirm = await harness.send(COURIER, "LATE-1")
+
+    team = await harness.send(OWNER, "/team")
+    ask = await harness.press_button(OWNER, team, "Удалить")
+    assert "Удалить" in texts(ask)
+    done = await harness.press_button(OWNER, ask, "Да")
+    assert "больше не в команде" in texts(done)
+    told = [p["text"] for p in harness.telegram.sent("sendMessage", chat_id=COURIER)]
+    assert any(t.startswith("⛔") and "удалил" in t for t in told)
+
+    refused = texts(await harness.press_button(COURIER, stale_confirm, "Отправить"))
+    assert refused.startswith("⛔")
+    assert texts(await harness.send(COURIER, "/track 42")).startswith("⛔")
+    assert market.calls("setOrderDeliveryTrackCode") == []
+
+
+async def test_owner_replaces_the_key_and_couriers_keep_working(harness: Harness, market: FakeMarket) -> None:
+    await join(harness)
+    market.add_key("ACMA:rotated-key-000000000000", {1001})
+    team = await harness.send(OWNER, "/team")
+    asked = await harness.press_button(OWNER, team, "Заменить")
+    assert "API-ключ" in texts(asked)
+    chosen = await harness.send(OWNER, "ACMA:rotated-key-000000000000")
+    await harness.press_button(OWNER, chosen, "dbs-shop.example")
+    market.add_order(1001, 42)
+    await harness.send(COURIER, "/track 42")
+    await harness.send(COURIER, "СДЭК")
+    await harness.press_button(COURIER, await harness.send(COURIER, "NEW-KEY-1"), "Отправить")
+    [write] = market.calls("setOrderDeliveryTrackCode")
+    assert write.api_key == "ACMA:rotated-key-000000000000"
+
+
+async def test_disconnect_tells_everyone_and_forgets_the_shop(
+    harness: Harness, market: FakeMarket, db: Database
+) -> None:
+    await join(harness)
+    market.add_order(1001, 42)
+    await harness.send(COURIER, "/track 42")
+    await harness.send(COURIER, "СДЭК")
+    confirm = await harness.send(COURIER, "PENDING-1")
+    market.fail("setOrderDeliveryTrackCode", times=50, status=503)
+    market.fail("getOrder", times=500, status=503)
+    assert "⏳" in texts(await harness.press_button(COURIER, confirm, "Отправить"))
+
+    team = await harness.send(OWNER, "/team")
+    ask = await harness.press_button(OWNER, team, "Отключить")
+    assert "Неотправленных операций: 1" in texts(ask)
+    done = await harness.press_button(OWNER, ask, "Да")
+    assert "отключён" in texts(done)
+    told = " ".join(p["text"] for p in harness.telegram.sent("sendMessage", chat_id=COURIER))
+    assert "❌ Заказ №42" in told and "⛔ Владелец отключил" in told
+    assert await db.fetch_one("SELECT id FROM shops") is None
+    assert await db.fetch_one("SELECT id FROM operations") is None
+    assert texts(await harness.send(COURIER, "/track 42")).startswith("⛔")
+
+
+async def test_owner_notices_of_courier_operations(harness: Harness, market: FakeMarket) -> None:
+    await join(harness)
+    team = await harness.send(OWNER, "/team")
+    toggled = await harness.press_button(OWNER, team, "Включить уведомления")
+    assert "включены" in texts(toggled)
+    market.add_order(1001, 42)
+    await harness.send(COURIER, "/track 42")
+    await harness.send(COURIER, "СДЭК")
+    await harness.press_button(COURIER, await harness.send(COURIER, "NOTE-1"), "Отправить")
+    notes = [p["text"] for p in harness.telegram.sent("sendMessage", chat_id=OWNER)]
+    assert any(n.startswith("🔔") and "NOTE-1" in n and "№42" in n for n in notes)
+
+
+async def test_english_team_buttons(harness: Harness) -> None:
+    team = await harness.send(OWNER, "/team", language="en")
+    assert any("Invite" in b for b in buttons_of(team))
+    await join(harness)
+    team = await harness.send(OWNER, "/team", language="en")
+    ask = await harness.press_button(OWNER, team, "Remove", language="en")
+    assert any("Yes" in b for b in buttons_of(ask))
