@@ -6,6 +6,7 @@ Also `/start <payload>`: a courier joins through an invite link.
 from __future__ import annotations
 
 import logging
+from collections.abc import Awaitable, Callable
 
 from aiogram import Bot, F, Router
 from aiogram.exceptions import TelegramAPIError
@@ -19,7 +20,7 @@ from bot.invites import deep_link, expiry, looks_like_token, new_token, token_ha
 from bot.keyboards import buttons
 from handlers.settings import SettingsSG
 from handlers.shared import user_id_of
-from storage.models import Member, RedeemResult, Role, ShopMembership
+from storage.models import Member, RedeemResult, Role, Shop, ShopMembership
 from storage.repositories import (
     InvitesRepo,
     MembershipsRepo,
@@ -41,9 +42,6 @@ class TeamCD(CallbackData, prefix="tm"):
     user_id: int = 0
 
 
-ACTIONS = {"invite", "remove", "remove_yes", "notify", "rekey", "disconnect", "disconnect_yes", "back"}
-
-
 async def show_team(message: Message, t: Texts, settings: SettingsRepo, memberships: MembershipsRepo) -> None:
     active = await settings.active_shop(user_id_of(message))
     if active is None:
@@ -56,22 +54,12 @@ async def show_team(message: Message, t: Texts, settings: SettingsRepo, membersh
     await message.answer(_team_text(t, active, members), reply_markup=_team_keyboard(t, active, members))
 
 
-async def on_team_action(
-    query: CallbackQuery,
-    callback_data: TeamCD,
-    bot: Bot,
-    state: FSMContext,
-    t: Texts,
-    catalogue: Catalogue,
-    memberships: MembershipsRepo,
-    shops: ShopsRepo,
-    users: UsersRepo,
-    invites: InvitesRepo,
-    operations: OperationsRepo,
-    invite_ttl_seconds: int,
-) -> None:
-    membership = await memberships.get(query.from_user.id, callback_data.shop_id)
-    shop = await shops.get(callback_data.shop_id)
+async def _owned_shop(
+    query: CallbackQuery, data: TeamCD, t: Texts, memberships: MembershipsRepo, shops: ShopsRepo
+) -> Shop | None:
+    """The shop named by the button, if the presser is its owner right now (else refuse)."""
+    membership = await memberships.get(query.from_user.id, data.shop_id)
+    shop = await shops.get(data.shop_id)
     if (
         membership is None
         or shop is None
@@ -79,72 +67,164 @@ async def on_team_action(
         or not isinstance(query.message, Message)
     ):
         await query.answer(t("team-not-owner"), show_alert=True)
-        return
+        return None
     await query.answer()
-    owner = ShopMembership(shop=shop, role=Role.OWNER)
-    action, target = callback_data.action, callback_data.user_id
-    if action == "invite":
-        token = new_token()
-        await invites.create(
-            shop_id=shop.id,
-            created_by=query.from_user.id,
-            token_hash=token_hash(token),
-            expires_at=expiry(utcnow(), invite_ttl_seconds),
-        )
-        me = await bot.me()
-        hours = max(1, invite_ttl_seconds // 3600)
-        await query.message.answer(
-            t("team-invite", shop=shop.title, link=deep_link(me.username or "", token), hours=hours),
-            disable_web_page_preview=True,
-        )
-    elif action == "remove":
-        name = (await users.names([target])).get(target, str(target))
-        keyboard = buttons(
-            [
-                (
-                    t("team-remove-yes", name=name),
-                    TeamCD(action="remove_yes", shop_id=shop.id, user_id=target),
-                ),
-                (t("button-cancel"), TeamCD(action="back", shop_id=shop.id)),
-            ],
-            per_row=1,
-        )
-        await query.message.edit_text(t("team-remove-ask", name=name, shop=shop.title), reply_markup=keyboard)
-    elif action == "remove_yes":
-        target_membership = await memberships.get(target, shop.id)
-        if target_membership is None or target_membership.role is not Role.COURIER:
-            await query.message.edit_text(t("team-remove-gone"), reply_markup=None)
-            return
-        await memberships.remove(target, shop.id)
-        name = (await users.names([target])).get(target, str(target))
-        await _tell(bot, catalogue, users, target, "team-you-were-removed", shop=shop.title)
-        await _refresh(query.message, t, owner, memberships, t("team-removed", name=name))
-    elif action == "notify":
-        await shops.set_notify_owner(shop.id, not shop.notify_owner)
-        fresh = await shops.get(shop.id)
-        await _refresh(query.message, t, ShopMembership(shop=fresh or shop, role=Role.OWNER), memberships)
-    elif action == "rekey":
-        await state.clear()
-        await state.set_state(SettingsSG.api_key)
-        await query.message.answer(
-            t("team-rekey", shop=shop.title) + "\n\n" + t("settings-ask-key"), disable_web_page_preview=True
-        )
-    elif action == "disconnect":
-        keyboard = buttons(
-            [
-                (t("team-disconnect-yes"), TeamCD(action="disconnect_yes", shop_id=shop.id)),
-                (t("button-cancel"), TeamCD(action="back", shop_id=shop.id)),
-            ],
-        )
-        unfinished = len(await operations.unfinished(shop.id))
-        await query.message.edit_text(
-            t("team-disconnect-ask", shop=shop.title, pending=unfinished), reply_markup=keyboard
-        )
-    elif action == "disconnect_yes":
-        await _disconnect(bot, catalogue, users, memberships, operations, shops, shop.id, shop.title)
-        await query.message.edit_text(t("team-disconnected", shop=shop.title), reply_markup=None)
-    else:  # back
-        await _refresh(query.message, t, owner, memberships)
+    return shop
+
+
+async def on_invite(
+    query: CallbackQuery,
+    callback_data: TeamCD,
+    bot: Bot,
+    t: Texts,
+    memberships: MembershipsRepo,
+    shops: ShopsRepo,
+    invites: InvitesRepo,
+    invite_ttl_seconds: int,
+) -> None:
+    shop = await _owned_shop(query, callback_data, t, memberships, shops)
+    if shop is None or not isinstance(query.message, Message):
+        return
+    token = new_token()
+    await invites.create(
+        shop_id=shop.id,
+        created_by=query.from_user.id,
+        token_hash=token_hash(token),
+        expires_at=expiry(utcnow(), invite_ttl_seconds),
+    )
+    me = await bot.me()
+    hours = max(1, invite_ttl_seconds // 3600)
+    link = deep_link(me.username or "", token)
+    await query.message.answer(
+        t("team-invite", shop=shop.title, link=link, hours=hours), disable_web_page_preview=True
+    )
+
+
+async def on_remove(
+    query: CallbackQuery,
+    callback_data: TeamCD,
+    t: Texts,
+    memberships: MembershipsRepo,
+    shops: ShopsRepo,
+    users: UsersRepo,
+) -> None:
+    shop = await _owned_shop(query, callback_data, t, memberships, shops)
+    if shop is None or not isinstance(query.message, Message):
+        return
+    target = callback_data.user_id
+    name = (await users.names([target])).get(target, str(target))
+    keyboard = buttons(
+        [
+            (t("team-remove-yes", name=name), TeamCD(action="remove_yes", shop_id=shop.id, user_id=target)),
+            (t("button-cancel"), TeamCD(action="back", shop_id=shop.id)),
+        ]
+    )
+    await query.message.edit_text(t("team-remove-ask", name=name, shop=shop.title), reply_markup=keyboard)
+
+
+async def on_remove_confirmed(
+    query: CallbackQuery,
+    callback_data: TeamCD,
+    bot: Bot,
+    t: Texts,
+    catalogue: Catalogue,
+    memberships: MembershipsRepo,
+    shops: ShopsRepo,
+    users: UsersRepo,
+) -> None:
+    shop = await _owned_shop(query, callback_data, t, memberships, shops)
+    if shop is None or not isinstance(query.message, Message):
+        return
+    target = callback_data.user_id
+    member = await memberships.get(target, shop.id)
+    if member is None or member.role is not Role.COURIER:
+        await query.message.edit_text(t("team-remove-gone"), reply_markup=None)
+        return
+    await memberships.remove(target, shop.id)
+    name = (await users.names([target])).get(target, str(target))
+    await _tell(bot, catalogue, users, target, "team-you-were-removed", shop=shop.title)
+    await _refresh(query.message, t, shop, memberships, t("team-removed", name=name))
+
+
+async def on_notices(
+    query: CallbackQuery, callback_data: TeamCD, t: Texts, memberships: MembershipsRepo, shops: ShopsRepo
+) -> None:
+    shop = await _owned_shop(query, callback_data, t, memberships, shops)
+    if shop is None or not isinstance(query.message, Message):
+        return
+    await shops.set_notify_owner(shop.id, not shop.notify_owner)
+    await _refresh(query.message, t, await shops.get(shop.id) or shop, memberships)
+
+
+async def on_rekey(
+    query: CallbackQuery,
+    callback_data: TeamCD,
+    state: FSMContext,
+    t: Texts,
+    memberships: MembershipsRepo,
+    shops: ShopsRepo,
+) -> None:
+    shop = await _owned_shop(query, callback_data, t, memberships, shops)
+    if shop is None or not isinstance(query.message, Message):
+        return
+    await state.clear()
+    await state.set_state(SettingsSG.api_key)
+    text = t("team-rekey", shop=shop.title) + "\n\n" + t("settings-ask-key")
+    await query.message.answer(text, disable_web_page_preview=True)
+
+
+async def on_disconnect(
+    query: CallbackQuery,
+    callback_data: TeamCD,
+    t: Texts,
+    memberships: MembershipsRepo,
+    shops: ShopsRepo,
+    operations: OperationsRepo,
+) -> None:
+    shop = await _owned_shop(query, callback_data, t, memberships, shops)
+    if shop is None or not isinstance(query.message, Message):
+        return
+    keyboard = buttons(
+        [
+            (t("team-disconnect-yes"), TeamCD(action="disconnect_yes", shop_id=shop.id)),
+            (t("button-cancel"), TeamCD(action="back", shop_id=shop.id)),
+        ]
+    )
+    pending = len(await operations.unfinished(shop.id))
+    await query.message.edit_text(
+        t("team-disconnect-ask", shop=shop.title, pending=pending), reply_markup=keyboard
+    )
+
+
+async def on_disconnect_confirmed(
+    query: CallbackQuery,
+    callback_data: TeamCD,
+    bot: Bot,
+    t: Texts,
+    catalogue: Catalogue,
+    memberships: MembershipsRepo,
+    shops: ShopsRepo,
+    users: UsersRepo,
+    operations: OperationsRepo,
+) -> None:
+    shop = await _owned_shop(query, callback_data, t, memberships, shops)
+    if shop is None or not isinstance(query.message, Message):
+        return
+    for op in await operations.unfinished(shop.id):
+        await _tell(bot, catalogue, users, op.user_id, "team-op-dropped", id=op.order_id, shop=shop.title)
+    for member in await memberships.team(shop.id):
+        if member.role is Role.COURIER:
+            await _tell(bot, catalogue, users, member.user_id, "team-shop-disconnected", shop=shop.title)
+    await shops.delete(shop.id)
+    await query.message.edit_text(t("team-disconnected", shop=shop.title), reply_markup=None)
+
+
+async def on_back(
+    query: CallbackQuery, callback_data: TeamCD, t: Texts, memberships: MembershipsRepo, shops: ShopsRepo
+) -> None:
+    shop = await _owned_shop(query, callback_data, t, memberships, shops)
+    if shop is not None and isinstance(query.message, Message):
+        await _refresh(query.message, t, shop, memberships)
 
 
 async def join_by_invite(
@@ -179,25 +259,6 @@ async def join_by_invite(
     await _tell(bot, catalogue, users, shop.owner_id, "team-courier-joined", name=name, shop=shop.title)
 
 
-async def _disconnect(
-    bot: Bot,
-    catalogue: Catalogue,
-    users: UsersRepo,
-    memberships: MembershipsRepo,
-    operations: OperationsRepo,
-    shops: ShopsRepo,
-    shop_id: int,
-    title: str,
-) -> None:
-    """Tell everyone affected, then forget the shop (its key, team, invites and operations)."""
-    for op in await operations.unfinished(shop_id):
-        await _tell(bot, catalogue, users, op.user_id, "team-op-dropped", id=op.order_id, shop=title)
-    for member in await memberships.team(shop_id):
-        if member.role is Role.COURIER:
-            await _tell(bot, catalogue, users, member.user_id, "team-shop-disconnected", shop=title)
-    await shops.delete(shop_id)
-
-
 async def _tell(
     bot: Bot, catalogue: Catalogue, users: UsersRepo, user_id: int, key: str, **args: object
 ) -> None:
@@ -210,9 +271,10 @@ async def _tell(
 
 
 async def _refresh(
-    message: Message, t: Texts, owner: ShopMembership, memberships: MembershipsRepo, note: str | None = None
+    message: Message, t: Texts, shop: Shop, memberships: MembershipsRepo, note: str | None = None
 ) -> None:
-    members = await memberships.team(owner.shop.id)
+    owner = ShopMembership(shop=shop, role=Role.OWNER)
+    members = await memberships.team(shop.id)
     text = _team_text(t, owner, members)
     await message.edit_text(
         f"{note}\n\n{text}" if note else text, reply_markup=_team_keyboard(t, owner, members)
@@ -248,9 +310,22 @@ def _team_keyboard(t: Texts, owner: ShopMembership, members: list[Member]) -> In
     return buttons(rows)
 
 
+ACTIONS: dict[str, Callable[..., Awaitable[None]]] = {
+    "invite": on_invite,
+    "remove": on_remove,
+    "remove_yes": on_remove_confirmed,
+    "notify": on_notices,
+    "rekey": on_rekey,
+    "disconnect": on_disconnect,
+    "disconnect_yes": on_disconnect_confirmed,
+    "back": on_back,
+}
+
+
 def create_router() -> Router:
     router = Router(name="team")
     router.message.register(join_by_invite, CommandStart(deep_link=True))
     router.message.register(show_team, Command("team"))
-    router.callback_query.register(on_team_action, TeamCD.filter(F.action.in_(ACTIONS)))
+    for action, handler in ACTIONS.items():
+        router.callback_query.register(handler, TeamCD.filter(F.action == action))
     return router
