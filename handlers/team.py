@@ -7,13 +7,14 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Awaitable, Callable
+from typing import Any
 
-from aiogram import Bot, F, Router
+from aiogram import BaseMiddleware, Bot, F, Router
 from aiogram.exceptions import TelegramAPIError
 from aiogram.filters import Command, CommandObject, CommandStart
 from aiogram.filters.callback_data import CallbackData
 from aiogram.fsm.context import FSMContext
-from aiogram.types import CallbackQuery, InlineKeyboardMarkup, Message
+from aiogram.types import CallbackQuery, InlineKeyboardMarkup, Message, TelegramObject
 
 from bot.i18n import Catalogue, Texts
 from bot.invites import deep_link, expiry, looks_like_token, new_token, token_hash
@@ -54,63 +55,62 @@ async def show_team(message: Message, t: Texts, settings: SettingsRepo, membersh
     await message.answer(_team_text(t, active, members), reply_markup=_team_keyboard(t, active, members))
 
 
-async def _owned_shop(
-    query: CallbackQuery, data: TeamCD, t: Texts, memberships: MembershipsRepo, shops: ShopsRepo
-) -> Shop | None:
-    """The shop named by the button, if the presser is its owner right now (else refuse)."""
-    membership = await memberships.get(query.from_user.id, data.shop_id)
-    shop = await shops.get(data.shop_id)
-    if (
-        membership is None
-        or shop is None
-        or membership.role is not Role.OWNER
-        or not isinstance(query.message, Message)
-    ):
-        await query.answer(t("team-not-owner"), show_alert=True)
-        return None
-    await query.answer()
-    return shop
+class OwnerOnly(BaseMiddleware):
+    """Runs after a TeamCD button matched: the presser must own the shop the button names, right now.
+
+    Then the query is answered and the handler gets `shop` (fresh from the database) and `card` (the
+    message the button is on); otherwise the press is refused with «⛔» and no handler runs.
+    """
+
+    async def __call__(
+        self,
+        handler: Callable[[TelegramObject, dict[str, Any]], Awaitable[Any]],
+        event: TelegramObject,
+        data: dict[str, Any],
+    ) -> Any:
+        query, button = event, data.get("callback_data")
+        if not isinstance(query, CallbackQuery) or not isinstance(button, TeamCD):
+            return await handler(event, data)
+        memberships: MembershipsRepo = data["memberships"]
+        membership = await memberships.get(query.from_user.id, button.shop_id)
+        shop = await data["shops"].get(button.shop_id)
+        if (
+            membership is None
+            or shop is None
+            or membership.role is not Role.OWNER
+            or not isinstance(query.message, Message)
+        ):
+            await query.answer(data["t"]("team-not-owner"), show_alert=True)
+            return None
+        await query.answer()
+        return await handler(event, {**data, "shop": shop, "card": query.message})
 
 
 async def on_invite(
     query: CallbackQuery,
-    callback_data: TeamCD,
+    shop: Shop,
+    card: Message,
     bot: Bot,
     t: Texts,
-    memberships: MembershipsRepo,
-    shops: ShopsRepo,
     invites: InvitesRepo,
     invite_ttl_seconds: int,
 ) -> None:
-    shop = await _owned_shop(query, callback_data, t, memberships, shops)
-    if shop is None or not isinstance(query.message, Message):
-        return
     token = new_token()
+    expires_at = expiry(utcnow(), invite_ttl_seconds)
     await invites.create(
-        shop_id=shop.id,
-        created_by=query.from_user.id,
-        token_hash=token_hash(token),
-        expires_at=expiry(utcnow(), invite_ttl_seconds),
+        shop_id=shop.id, created_by=query.from_user.id, token_hash=token_hash(token), expires_at=expires_at
     )
     me = await bot.me()
-    hours = max(1, invite_ttl_seconds // 3600)
     link = deep_link(me.username or "", token)
-    await query.message.answer(
+    hours = max(1, invite_ttl_seconds // 3600)
+    await card.answer(
         t("team-invite", shop=shop.title, link=link, hours=hours), disable_web_page_preview=True
     )
 
 
 async def on_remove(
-    query: CallbackQuery,
-    callback_data: TeamCD,
-    t: Texts,
-    memberships: MembershipsRepo,
-    shops: ShopsRepo,
-    users: UsersRepo,
+    _query: CallbackQuery, callback_data: TeamCD, shop: Shop, card: Message, t: Texts, users: UsersRepo
 ) -> None:
-    shop = await _owned_shop(query, callback_data, t, memberships, shops)
-    if shop is None or not isinstance(query.message, Message):
-        return
     target = callback_data.user_id
     name = (await users.names([target])).get(target, str(target))
     keyboard = buttons(
@@ -119,71 +119,48 @@ async def on_remove(
             (t("button-cancel"), TeamCD(action="back", shop_id=shop.id)),
         ]
     )
-    await query.message.edit_text(t("team-remove-ask", name=name, shop=shop.title), reply_markup=keyboard)
+    await card.edit_text(t("team-remove-ask", name=name, shop=shop.title), reply_markup=keyboard)
 
 
 async def on_remove_confirmed(
-    query: CallbackQuery,
+    _query: CallbackQuery,
     callback_data: TeamCD,
+    shop: Shop,
+    card: Message,
     bot: Bot,
     t: Texts,
     catalogue: Catalogue,
     memberships: MembershipsRepo,
-    shops: ShopsRepo,
     users: UsersRepo,
 ) -> None:
-    shop = await _owned_shop(query, callback_data, t, memberships, shops)
-    if shop is None or not isinstance(query.message, Message):
-        return
     target = callback_data.user_id
     member = await memberships.get(target, shop.id)
     if member is None or member.role is not Role.COURIER:
-        await query.message.edit_text(t("team-remove-gone"), reply_markup=None)
+        await card.edit_text(t("team-remove-gone"), reply_markup=None)
         return
     await memberships.remove(target, shop.id)
     name = (await users.names([target])).get(target, str(target))
     await _tell(bot, catalogue, users, target, "team-you-were-removed", shop=shop.title)
-    await _refresh(query.message, t, shop, memberships, t("team-removed", name=name))
+    await _refresh(card, t, shop, memberships, t("team-removed", name=name))
 
 
 async def on_notices(
-    query: CallbackQuery, callback_data: TeamCD, t: Texts, memberships: MembershipsRepo, shops: ShopsRepo
+    _query: CallbackQuery, shop: Shop, card: Message, t: Texts, memberships: MembershipsRepo, shops: ShopsRepo
 ) -> None:
-    shop = await _owned_shop(query, callback_data, t, memberships, shops)
-    if shop is None or not isinstance(query.message, Message):
-        return
     await shops.set_notify_owner(shop.id, not shop.notify_owner)
-    await _refresh(query.message, t, await shops.get(shop.id) or shop, memberships)
+    await _refresh(card, t, await shops.get(shop.id) or shop, memberships)
 
 
-async def on_rekey(
-    query: CallbackQuery,
-    callback_data: TeamCD,
-    state: FSMContext,
-    t: Texts,
-    memberships: MembershipsRepo,
-    shops: ShopsRepo,
-) -> None:
-    shop = await _owned_shop(query, callback_data, t, memberships, shops)
-    if shop is None or not isinstance(query.message, Message):
-        return
+async def on_rekey(_query: CallbackQuery, shop: Shop, card: Message, state: FSMContext, t: Texts) -> None:
     await state.clear()
     await state.set_state(SettingsSG.api_key)
     text = t("team-rekey", shop=shop.title) + "\n\n" + t("settings-ask-key")
-    await query.message.answer(text, disable_web_page_preview=True)
+    await card.answer(text, disable_web_page_preview=True)
 
 
 async def on_disconnect(
-    query: CallbackQuery,
-    callback_data: TeamCD,
-    t: Texts,
-    memberships: MembershipsRepo,
-    shops: ShopsRepo,
-    operations: OperationsRepo,
+    _query: CallbackQuery, shop: Shop, card: Message, t: Texts, operations: OperationsRepo
 ) -> None:
-    shop = await _owned_shop(query, callback_data, t, memberships, shops)
-    if shop is None or not isinstance(query.message, Message):
-        return
     keyboard = buttons(
         [
             (t("team-disconnect-yes"), TeamCD(action="disconnect_yes", shop_id=shop.id)),
@@ -191,14 +168,13 @@ async def on_disconnect(
         ]
     )
     pending = len(await operations.unfinished(shop.id))
-    await query.message.edit_text(
-        t("team-disconnect-ask", shop=shop.title, pending=pending), reply_markup=keyboard
-    )
+    await card.edit_text(t("team-disconnect-ask", shop=shop.title, pending=pending), reply_markup=keyboard)
 
 
 async def on_disconnect_confirmed(
-    query: CallbackQuery,
-    callback_data: TeamCD,
+    _query: CallbackQuery,
+    shop: Shop,
+    card: Message,
     bot: Bot,
     t: Texts,
     catalogue: Catalogue,
@@ -207,24 +183,20 @@ async def on_disconnect_confirmed(
     users: UsersRepo,
     operations: OperationsRepo,
 ) -> None:
-    shop = await _owned_shop(query, callback_data, t, memberships, shops)
-    if shop is None or not isinstance(query.message, Message):
-        return
+    """Tell everyone affected, then forget the shop (its key, team, invites and operations)."""
     for op in await operations.unfinished(shop.id):
         await _tell(bot, catalogue, users, op.user_id, "team-op-dropped", id=op.order_id, shop=shop.title)
     for member in await memberships.team(shop.id):
         if member.role is Role.COURIER:
             await _tell(bot, catalogue, users, member.user_id, "team-shop-disconnected", shop=shop.title)
     await shops.delete(shop.id)
-    await query.message.edit_text(t("team-disconnected", shop=shop.title), reply_markup=None)
+    await card.edit_text(t("team-disconnected", shop=shop.title), reply_markup=None)
 
 
 async def on_back(
-    query: CallbackQuery, callback_data: TeamCD, t: Texts, memberships: MembershipsRepo, shops: ShopsRepo
+    _query: CallbackQuery, shop: Shop, card: Message, t: Texts, memberships: MembershipsRepo
 ) -> None:
-    shop = await _owned_shop(query, callback_data, t, memberships, shops)
-    if shop is not None and isinstance(query.message, Message):
-        await _refresh(query.message, t, shop, memberships)
+    await _refresh(card, t, shop, memberships)
 
 
 async def join_by_invite(
@@ -324,6 +296,7 @@ ACTIONS: dict[str, Callable[..., Awaitable[None]]] = {
 
 def create_router() -> Router:
     router = Router(name="team")
+    router.callback_query.middleware(OwnerOnly())
     router.message.register(join_by_invite, CommandStart(deep_link=True))
     router.message.register(show_team, Command("team"))
     for action, handler in ACTIONS.items():
