@@ -101,11 +101,11 @@ def _next_day_month(day: int, month: int, today: dt.date) -> dt.date:
 
 
 def parse_api_key(text: str | None) -> str:
-    """An API key as pasted: trimmed, one token, of sane length."""
+    """An API key as pasted: trimmed, one token of printable ASCII (it travels in an HTTP header)."""
     if text is None:
         raise InputError("key-not-text")
     key = text.strip()
-    if not key or len(key) > 512 or any(c.isspace() for c in key) or not key.isprintable():
+    if not key or len(key) > 512 or not key.isascii() or not key.isprintable() or " " in key:
         raise InputError("key-shape")
     return key
 

@@ -26,7 +26,7 @@ texts = st.one_of(
     st.text(max_size=120),
     st.builds(lambda c, a: f"{c} {a}".strip(), st.sampled_from(COMMANDS), st.text(max_size=30)),
     st.integers(min_value=-(2**70), max_value=2**70).map(str),
-    st.sampled_from(["42", "#42", "СДЭК", "05.12", "2026-02-30", "\u200b", "\x00", "<b>x</b>", "&amp;"]),
+    st.sampled_from(["42", "#42", "СДЭК", "05.12", "2026-02-30", "\u200b", "\x00", "<b>x</b>", "&amp;", "¡"]),
 )
 callback_data = st.one_of(
     st.text(max_size=64),

@@ -179,3 +179,12 @@ async def test_start_help_and_unknown_text(harness: Harness) -> None:
     assert "/cancel" in texts(await harness.send(OWNER, "/help"))
     assert "Не понял" in texts(await harness.send(OWNER, "привет"))
     assert "Hi!" in texts(await harness.send(OWNER, "/start", language="en"))
+
+
+async def test_non_ascii_key_is_refused_without_reaching_the_market(
+    harness: Harness, market: FakeMarket
+) -> None:
+    await harness.send(OWNER, "/settings")
+    reply = texts(await harness.send(OWNER, "ключ¡"))
+    assert "не похоже на API-ключ" in reply
+    assert market.received == []

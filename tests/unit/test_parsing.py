@@ -163,10 +163,19 @@ def test_moscow_today_changes_at_21_utc() -> None:
     assert moscow_today(dt.datetime(2026, 11, 23, 21, 0, tzinfo=dt.UTC)) == dt.date(2026, 11, 24)
 
 
-@pytest.mark.parametrize("text", ["", "   ", "two words", "a\u0000b", "k" * 513, None])
+@pytest.mark.parametrize("text", ["", "   ", "two words", "a\u0000b", "k" * 513, None, "¡", "ключ-123"])
 def test_api_key_shape_refused(text: str | None) -> None:
     with pytest.raises(InputError):
         parse_api_key(text)
+
+
+@given(st.text())
+def test_api_key_is_always_sendable_in_a_header(text: str) -> None:
+    try:
+        key = parse_api_key(text)
+    except InputError:
+        return
+    key.encode("ascii")  # httpx refuses anything else in a header value
 
 
 def test_api_key_trimmed() -> None:
