@@ -7,7 +7,7 @@ import contextlib
 import datetime as dt
 import functools
 import logging
-from collections.abc import Callable
+from collections.abc import Awaitable, Callable
 
 from aiogram import Bot
 from aiogram.exceptions import TelegramAPIError
@@ -73,7 +73,7 @@ class RetryWorker:
         self,
         sender: OperationSender,
         operations: OperationsRepo,
-        notify: Callable[[Outcome], object],
+        notify: Callable[[Outcome], Awaitable[None]],
         *,
         poll_interval: float = 2.0,
         concurrency: int = 8,
@@ -137,6 +137,4 @@ class RetryWorker:
     async def _process(self, op: Operation) -> None:
         outcome = await self._sender.run(op)
         if outcome is not None and not outcome.pending:
-            result = self._notify(outcome)
-            if asyncio.iscoroutine(result):
-                await result
+            await self._notify(outcome)

@@ -98,9 +98,19 @@ class OrderFlow:
 
 
 async def begin_flow(
-    message: Message, state: FSMContext, t: Texts, settings: SettingsRepo, shops: ShopsRepo, flow: OrderFlow
-) -> Access | None:
-    """Start a conversation for the user's active shop (refusing if there is none)."""
+    message: Message,
+    command_args: str | None,
+    state: FSMContext,
+    t: Texts,
+    settings: SettingsRepo,
+    shops: ShopsRepo,
+    flow: OrderFlow,
+) -> str | None:
+    """Start a conversation for the user's active shop (refusing if there is none).
+
+    Returns the order number typed after the command, to be taken as the first answer; None when
+    there is nothing more to do now (refused, or asked for the order number).
+    """
     access = await active_access(user_id_of(message), settings, shops)
     if access is None:
         await refuse_no_shop(message, state, t)
@@ -108,7 +118,10 @@ async def begin_flow(
     await state.clear()
     await state.update_data(flow=flow.name, shop_id=access.shop_id)
     await state.set_state(flow.order_state)
-    return access
+    if not command_args:
+        await message.answer(t(flow.ask_key, shop=access.membership.shop.title))
+        return None
+    return command_args
 
 
 async def take_order(

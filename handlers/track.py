@@ -70,13 +70,9 @@ async def start(
     market: MarketClient,
     delivery_services: DeliveryServiceCatalog,
 ) -> None:
-    access = await begin_flow(message, state, t, settings, shops, FLOW)
-    if access is None:
-        return
-    if not command.args:
-        await message.answer(t(FLOW.ask_key, shop=access.membership.shop.title))
-        return
-    await on_order_id(message, state, t, settings, shops, market, delivery_services, text=command.args)
+    typed = await begin_flow(message, command.args, state, t, settings, shops, FLOW)
+    if typed is not None:
+        await on_order_id(message, state, t, settings, shops, market, delivery_services, text=typed)
 
 
 async def on_order_id(

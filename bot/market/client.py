@@ -21,7 +21,7 @@ from bot.market.models import (
     SetTrackCodeRequest,
     TokenInfo,
 )
-from bot.market.transport import MarketTransport, Params
+from bot.market.transport import MarketTransport
 
 CAMPAIGNS = "/v2/campaigns"
 CAMPAIGN = "/v2/campaigns/{campaignId}"
@@ -143,6 +143,3 @@ class MarketClient:
     async def get_token_info(self, api_key: str) -> TokenInfo:
         body = await self.transport.request("POST", TOKEN_INFO, api_key=api_key)
         return TokenInfo.model_validate(body["result"]["apiKey"])
-
-
-__all__ = ["MarketClient", "Params"]

@@ -22,6 +22,7 @@ from openapi_core import OpenAPI
 from openapi_core.testing import MockRequest, MockResponse
 
 from bot.parsing import moscow_today
+from tests.fakes.serve import serve
 
 SPEC_PATH = Path(__file__).resolve().parent.parent / "contract" / "market-openapi.yaml"
 SPEC_SERVER = "https://api.partner.market.yandex.ru"
@@ -65,6 +66,20 @@ class Fault:
     headers: dict[str, str] = field(default_factory=dict)
     message: str = "Internal server error"
     code: str | None = None  # the API's error code; a default per status when None
+
+
+def _page(
+    request: web.Request, items: list[dict[str, Any]], *, default_limit: int
+) -> tuple[list[dict[str, Any]], int, dict[str, Any]]:
+    """One page of `items` by `limit` and `pageToken` (an offset here), and the `paging` part."""
+    limit = int(request.query.get("limit", default_limit))
+    start = int(request.query.get("pageToken", 0))
+    more = start + limit < len(items)
+    return (
+        items[start : start + limit],
+        start,
+        {"paging": {"nextPageToken": str(start + limit)}} if more else {},
+    )
 
 
 def error_body(code: str, message: str) -> dict[str, Any]:
@@ -206,12 +221,7 @@ class FakeMarket:
         ]
         for method, path, name, handler in routes:
             app.router.add_route(method, path, handler, name=name)
-        self._runner = web.AppRunner(app, handle_signals=False)
-        await self._runner.setup()
-        site = web.TCPSite(self._runner, "127.0.0.1", 0)
-        await site.start()
-        port = site._server.sockets[0].getsockname()[1]  # type: ignore[union-attr]
-        self.url = f"http://127.0.0.1:{port}"
+        self._runner, self.url = await serve(app)
         return self.url
 
     async def stop(self) -> None:
@@ -347,15 +357,12 @@ class FakeMarket:
     async def _campaigns(self, request: web.Request) -> web.Response:
         key = self.keys[request.headers["Api-Key"]]
         mine = [self.campaigns[c] for c in sorted(key.campaign_ids) if c in self.campaigns]
-        limit = int(request.query.get("limit", 100))
-        start = int(request.query.get("pageToken", 0))
-        page = mine[start : start + limit]
+        page, start, paging = _page(request, mine, default_limit=100)
         body: dict[str, Any] = {
             "campaigns": page,
             "pager": {"total": len(mine), "from": start + 1, "to": start + len(page)},
+            **paging,
         }
-        if start + limit < len(mine):
-            body["paging"] = {"nextPageToken": str(start + limit)}
         return self._json(200, body)
 
     async def _campaign(self, request: web.Request) -> web.Response:
@@ -373,12 +380,8 @@ class FakeMarket:
             for (c, _), o in sorted(self.orders.items())
             if c == campaign_id and (not statuses or o["status"] in statuses) and (not ids or o["id"] in ids)
         ]
-        limit = int(request.query.get("limit", 50))
-        start = int(request.query.get("pageToken", 0))
-        body: dict[str, Any] = {"orders": found[start : start + limit]}
-        if start + limit < len(found):
-            body["paging"] = {"nextPageToken": str(start + limit)}
-        return self._json(200, body)
+        page, _, paging = _page(request, found, default_limit=50)
+        return self._json(200, {"orders": page, **paging})
 
     async def _order(self, request: web.Request) -> web.Response:
         order, error = self._order_or_error(request)
