@@ -66,9 +66,16 @@ async def test_upgrade_from_every_earlier_version_keeps_data(tmp_path: Path, sta
 
 async def test_reopening_applies_nothing_twice(tmp_path: Path) -> None:
     path = tmp_path / "bot.sqlite3"
-    await (await Database.open(path)).close()
+    first = await Database.open(path)
+    await first.execute("INSERT INTO users (id, language) VALUES (7, 'en')")
+    await first.close()
     db = await Database.open(path)  # would fail with "table already exists" if re-applied
-    await db.close()
+    try:
+        assert await db.version() == len(load_migrations())
+        row = await db.fetch_one("SELECT language FROM users WHERE id = 7")
+        assert row is not None and row["language"] == "en"
+    finally:
+        await db.close()
 
 
 async def test_newer_schema_than_the_code_is_refused(tmp_path: Path) -> None:

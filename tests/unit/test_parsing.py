@@ -175,7 +175,7 @@ def test_api_key_is_always_sendable_in_a_header(text: str) -> None:
         key = parse_api_key(text)
     except InputError:
         return
-    key.encode("ascii")  # httpx refuses anything else in a header value
+    assert key.isascii() and key.isprintable() and " " not in key  # httpx refuses anything else in a header
 
 
 def test_api_key_trimmed() -> None:
