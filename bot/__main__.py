@@ -16,9 +16,9 @@ from aiogram.enums import ParseMode
 from bot import redaction
 from bot.app import build_deps, build_worker, create_dispatcher, install_session_middlewares
 from bot.config import ConfigError, Settings, load_settings, resolve_secret_key
+from bot.domain.retry import RetryPolicy
 from bot.market import MarketClient, MarketTransport
-from bot.middlewares import FloodControlMiddleware, InFlightUpdates
-from bot.operations import RetryPolicy
+from bot.telegram.middlewares import FloodControlMiddleware, InFlightUpdates
 from storage.db import Database
 from storage.fsm import SQLiteStorage
 from storage.secrets import SecretBox
@@ -60,12 +60,12 @@ async def run(settings: Settings, secret_key: bytes) -> None:
             window=dt.timedelta(hours=settings.retry_window_hours),
         )
         deps = build_deps(
-            db, client, SecretBox(secret_key), policy, invite_ttl_seconds=settings.invite_ttl_seconds
+            bot, db, client, SecretBox(secret_key), policy, invite_ttl_seconds=settings.invite_ttl_seconds
         )
         flood = FloodControlMiddleware(settings.flood_limit, settings.flood_period_seconds)
         in_flight = InFlightUpdates()
         dp = create_dispatcher(storage=SQLiteStorage(db), deps=deps, flood=flood, in_flight=in_flight)
-        worker = build_worker(bot, deps)
+        worker = build_worker(deps)
         await worker.start()
         try:
             logger.info("starting long polling")

@@ -1,9 +1,9 @@
-"""Builds the dispatcher: routers, middlewares, the FSM storage and what handlers receive."""
+"""The wiring: services, routers, middlewares, the FSM storage and what handlers receive."""
 
 from __future__ import annotations
 
-import functools
-from dataclasses import dataclass, fields
+from dataclasses import dataclass
+from typing import Any
 
 from aiogram import Bot, Dispatcher, F
 from aiogram.enums import ChatType
@@ -11,25 +11,24 @@ from aiogram.fsm.storage.base import BaseStorage
 from aiogram.fsm.storage.memory import SimpleEventIsolation
 from aiogram.types import BotCommand, BotCommandScopeAllPrivateChats
 
-from bot.delivery_services import DeliveryServiceCatalog
-from bot.i18n import LANGUAGES, Catalogue, I18nMiddleware
+from bot.domain.retry import RetryPolicy
 from bot.market import MarketClient
-from bot.middlewares import FloodControlMiddleware, InFlightUpdates, UserRecordMiddleware
-from bot.operations import OperationSender, RetryPolicy
-from bot.pending_keys import PendingKeys
-from bot.telegram_safety import ForgivingRequests
-from bot.worker import Notifier, RetryWorker
+from bot.services.access import AccessService
+from bot.services.delivery_services import DeliveryServices
+from bot.services.operations import Operations
+from bot.services.orders import OrdersService
+from bot.services.pending_keys import PendingKeys
+from bot.services.shops import ShopsService
+from bot.services.team import TeamService
+from bot.services.worker import RetryWorker
+from bot.telegram.access import AccessMiddleware
+from bot.telegram.i18n import LANGUAGES, Catalogue, I18nMiddleware
+from bot.telegram.middlewares import FloodControlMiddleware, InFlightUpdates, UserRecordMiddleware
+from bot.telegram.notifier import Notifier
+from bot.telegram.safety import ForgivingRequests
 from handlers import build_routers
 from storage.db import Database
-from storage.repositories import (
-    DeliveryServicesRepo,
-    InvitesRepo,
-    MembershipsRepo,
-    OperationsRepo,
-    SettingsRepo,
-    ShopsRepo,
-    UsersRepo,
-)
+from storage.repositories import UsersRepo
 from storage.secrets import SecretBox
 
 COMMANDS = ("track", "date", "history", "shop", "team", "settings", "cancel", "help")
@@ -37,24 +36,29 @@ COMMANDS = ("track", "date", "history", "shop", "team", "settings", "cancel", "h
 
 @dataclass(frozen=True, slots=True)
 class Deps:
-    """What handlers may ask for by parameter name (aiogram injects `Dispatcher(**deps)`)."""
+    """Everything built once per process. Handlers receive the services by these names."""
 
-    market: MarketClient
-    users: UsersRepo
-    shops: ShopsRepo
-    memberships: MembershipsRepo
-    settings: SettingsRepo
-    operations: OperationsRepo
-    delivery_services: DeliveryServiceCatalog
-    sender: OperationSender
-    pending_keys: PendingKeys
     catalogue: Catalogue
-    invites: InvitesRepo
-    invite_ttl_seconds: int
-    notifier: Notifier
+    shops: ShopsService
+    team: TeamService
+    orders: OrdersService
+    operations: Operations
+    # Used by the wiring only, not handed to handlers:
+    access: AccessService
+    users: UsersRepo
+
+    def for_handlers(self) -> dict[str, Any]:
+        return {
+            "catalogue": self.catalogue,
+            "shops": self.shops,
+            "team": self.team,
+            "orders": self.orders,
+            "operations": self.operations,
+        }
 
 
 def build_deps(
+    bot: Bot,
     db: Database,
     market: MarketClient,
     box: SecretBox,
@@ -62,25 +66,17 @@ def build_deps(
     *,
     invite_ttl_seconds: int = 24 * 3600,
 ) -> Deps:
-    shops = ShopsRepo(db, box)
-    operations = OperationsRepo(db)
-    users = UsersRepo(db)
-    catalogue = Catalogue()
-    services = DeliveryServiceCatalog(market, DeliveryServicesRepo(db))
+    catalogue = Catalogue.default()
+    delivery_services = DeliveryServices(market, db)
+    notifier = Notifier(bot, catalogue, db, delivery_services)
     return Deps(
-        market=market,
-        users=users,
-        shops=shops,
-        memberships=MembershipsRepo(db),
-        settings=SettingsRepo(db),
-        operations=operations,
-        delivery_services=services,
-        sender=OperationSender(market, operations, shops, policy),
-        pending_keys=PendingKeys(),
         catalogue=catalogue,
-        invites=InvitesRepo(db),
-        invite_ttl_seconds=invite_ttl_seconds,
-        notifier=Notifier(catalogue, users, services, shops),
+        shops=ShopsService(db, box, market, notifier, PendingKeys()),
+        team=TeamService(db, box, notifier, invite_ttl_seconds=invite_ttl_seconds),
+        orders=OrdersService(db, market, delivery_services),
+        operations=Operations(db, box, market, notifier, policy),
+        access=AccessService(db, box),
+        users=UsersRepo(db),
     )
 
 
@@ -88,9 +84,8 @@ def install_session_middlewares(bot: Bot) -> None:
     bot.session.middleware(ForgivingRequests())
 
 
-def build_worker(bot: Bot, deps: Deps, *, poll_interval: float = 2.0) -> RetryWorker:
-    notify = functools.partial(deps.notifier.result_later, bot)
-    return RetryWorker(deps.sender, deps.operations, notify, poll_interval=poll_interval)
+def build_worker(deps: Deps, *, poll_interval: float = 2.0) -> RetryWorker:
+    return RetryWorker(deps.operations, poll_interval=poll_interval)
 
 
 def create_dispatcher(
@@ -100,12 +95,11 @@ def create_dispatcher(
     flood: FloodControlMiddleware | None = None,
     in_flight: InFlightUpdates | None = None,
 ) -> Dispatcher:
-    # Not dataclasses.asdict: it deep-copies, and the client and repositories must be shared.
     dp = Dispatcher(
         storage=storage,
         # One user's updates run one at a time (no races on their conversation); users run in parallel.
         events_isolation=SimpleEventIsolation(),
-        **{f.name: getattr(deps, f.name) for f in fields(deps)},
+        **deps.for_handlers(),
     )
     # The bot works in private chats only: a group never sees a courier's order or a shop's key.
     dp.message.filter(F.chat.type == ChatType.PRIVATE)
@@ -116,6 +110,10 @@ def create_dispatcher(
     dp.update.outer_middleware(I18nMiddleware(deps.catalogue))
     dp.update.outer_middleware(flood or FloodControlMiddleware())
     dp.update.outer_middleware(UserRecordMiddleware(deps.users))
+    # The access each handler declares (flags=requires(...)), resolved once for the handler that matched.
+    access = AccessMiddleware(deps.access)
+    dp.message.middleware(access)
+    dp.callback_query.middleware(access)
     dp.include_routers(*build_routers())
     dp.startup.register(set_commands)
     return dp

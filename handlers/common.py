@@ -7,7 +7,7 @@ from aiogram.filters import Command, CommandStart
 from aiogram.fsm.context import FSMContext
 from aiogram.types import Message
 
-from bot.i18n import Texts
+from bot.telegram.i18n import Texts
 
 
 async def on_start(message: Message, state: FSMContext, t: Texts) -> None:

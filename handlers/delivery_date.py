@@ -1,4 +1,4 @@
-"""/date: order ID → order card → new date → reason → confirmation (→ handlers.confirm)."""
+"""/date: order number → order card → new date → reason → confirmation (→ handlers.confirm)."""
 
 from __future__ import annotations
 
@@ -11,14 +11,17 @@ from aiogram.fsm.context import FSMContext
 from aiogram.fsm.state import State, StatesGroup
 from aiogram.types import CallbackQuery, InlineKeyboardMarkup, Message
 
-from bot.i18n import Texts
-from bot.keyboards import buttons
-from bot.market import MarketClient
+from bot.domain.clock import moscow_today
+from bot.domain.parsing import InputError, parse_date
 from bot.market.models import DeliveryDateReason
-from bot.parsing import InputError, moscow_today, parse_date
-from bot.views import human_date, weekday
-from handlers.shared import OrderFlow, begin_flow, confirm_keyboard, new_nonce, take_order
-from storage.repositories import SettingsRepo, ShopsRepo
+from bot.services.access import Access
+from bot.services.orders import OrdersService
+from bot.telegram.access import requires
+from bot.telegram.draft import save_draft
+from bot.telegram.i18n import Texts
+from bot.telegram.keyboards import buttons
+from bot.telegram.views import human_date, weekday
+from handlers.order_steps import OrderFlow, ask_to_confirm, begin, current_draft, take_order
 
 QUICK_DAYS = 8
 TEXT = F.text & ~F.text.startswith("/")
@@ -55,26 +58,25 @@ async def start(
     command: CommandObject,
     state: FSMContext,
     t: Texts,
-    settings: SettingsRepo,
-    shops: ShopsRepo,
-    market: MarketClient,
+    access: Access,
+    orders: OrdersService,
 ) -> None:
-    typed = await begin_flow(message, command.args, state, t, settings, shops, FLOW)
+    typed = await begin(message, command.args, state, t, access, FLOW)
     if typed is not None:
-        await on_order_id(message, state, t, settings, shops, market, text=typed)
+        await on_order_id(message, state, t, access, orders, text=typed)
 
 
 async def on_order_id(
     message: Message,
     state: FSMContext,
     t: Texts,
-    settings: SettingsRepo,
-    shops: ShopsRepo,
-    market: MarketClient,
+    access: Access,
+    orders: OrdersService,
     text: str | None = None,
 ) -> None:
-    typed = text if text is not None else message.text
-    taken = await take_order(message, typed, state, t, settings, shops, market, FLOW)
+    taken = await take_order(
+        message, text if text is not None else message.text, state, t, access, orders, FLOW
+    )
     if taken is None:
         return
     _, card = taken
@@ -82,13 +84,15 @@ async def on_order_id(
     await message.answer(card + "\n\n" + t("date-ask-date"), reply_markup=day_keyboard(t, moscow_today()))
 
 
-async def on_day_button(query: CallbackQuery, callback_data: DayCD, state: FSMContext, t: Texts) -> None:
+async def on_day_button(
+    query: CallbackQuery, callback_data: DayCD, card: Message, state: FSMContext, t: Texts
+) -> None:
     day = dt.date.fromordinal(callback_data.ordinal)
-    if day < moscow_today() or not isinstance(query.message, Message):
+    if day < moscow_today():
         await query.answer(t("date-past"), show_alert=True)
         return
     await query.answer()
-    await _ask_reason(query.message, state, t, day)
+    await _ask_reason(card, state, t, day)
 
 
 async def on_date_text(message: Message, state: FSMContext, t: Texts) -> None:
@@ -100,28 +104,26 @@ async def on_date_text(message: Message, state: FSMContext, t: Texts) -> None:
     await _ask_reason(message, state, t, day)
 
 
-async def on_reason(query: CallbackQuery, callback_data: ReasonCD, state: FSMContext, t: Texts) -> None:
-    if not isinstance(query.message, Message):
+async def on_reason(
+    query: CallbackQuery, callback_data: ReasonCD, card: Message, state: FSMContext, t: Texts
+) -> None:
+    draft = (await current_draft(state)).model_copy(update={"reason": REASONS[callback_data.reason]})
+    if draft.to_date is None:
         await query.answer(t("stale-button"), show_alert=True)
         return
-    data = await state.get_data()
-    nonce = new_nonce()
-    reason = REASONS[callback_data.reason]
-    await state.update_data(reason=reason.value, nonce=nonce)
     await state.set_state(DateSG.confirm)
     await query.answer()
-    day = dt.date.fromisoformat(data["to_date"])
     text = t(
         "date-confirm",
-        id=data["order_id"],
-        date=human_date(t, day),
+        id=draft.order_id,
+        date=human_date(t, draft.to_date),
         reason=t(f"reason-{callback_data.reason}"),
     )
-    await query.message.edit_text(text, reply_markup=confirm_keyboard(t, nonce))
+    await ask_to_confirm(card, state, t, draft, text, edit=True)
 
 
 async def _ask_reason(message: Message, state: FSMContext, t: Texts, day: dt.date) -> None:
-    await state.update_data(to_date=day.isoformat())
+    await save_draft(state, (await current_draft(state)).model_copy(update={"to_date": day}))
     await state.set_state(DateSG.reason)
     keyboard = buttons(
         [(t("reason-buyer"), ReasonCD(reason="buyer")), (t("reason-shop"), ReasonCD(reason="shop"))]
@@ -136,9 +138,12 @@ def day_keyboard(t: Texts, today: dt.date) -> InlineKeyboardMarkup:
 
 def create_router() -> Router:
     router = Router(name="delivery_date")
-    router.message.register(start, Command("date"))
-    router.message.register(on_order_id, DateSG.order_id, TEXT)
-    router.callback_query.register(on_day_button, DateSG.date, DayCD.filter())
-    router.message.register(on_date_text, DateSG.date, TEXT)
-    router.callback_query.register(on_reason, DateSG.reason, ReasonCD.filter(F.reason.in_(REASONS)))
+    step = requires("conversation")
+    router.message.register(start, Command("date"), flags=requires())
+    router.message.register(on_order_id, DateSG.order_id, TEXT, flags=step)
+    router.callback_query.register(on_day_button, DateSG.date, DayCD.filter(), flags=step)
+    router.message.register(on_date_text, DateSG.date, TEXT, flags=step)
+    router.callback_query.register(
+        on_reason, DateSG.reason, ReasonCD.filter(F.reason.in_(REASONS)), flags=step
+    )
     return router

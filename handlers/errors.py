@@ -5,13 +5,13 @@ from __future__ import annotations
 import logging
 
 from aiogram import Bot, Router
-from aiogram.exceptions import TelegramAPIError
 from aiogram.types import ErrorEvent
 
-from bot.i18n import Catalogue
+from bot.domain.operations import Failure
 from bot.market import MarketError
-from bot.operations import Failure
-from bot.views import failure_text
+from bot.telegram.i18n import Catalogue
+from bot.telegram.safety import quietly
+from bot.telegram.views import failure_text
 
 logger = logging.getLogger(__name__)
 
@@ -39,10 +39,7 @@ async def on_error(event: ErrorEvent, bot: Bot, catalogue: Catalogue) -> bool:
         )
         text = t("internal-error")
     if chat_id is not None:
-        try:
-            await bot.send_message(chat_id, text)
-        except TelegramAPIError as send_error:
-            logger.warning("could not tell user about the error: %s", type(send_error).__name__)
+        await quietly(bot.send_message(chat_id, text), "tell the user about the error")
     return True
 
 

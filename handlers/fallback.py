@@ -6,7 +6,7 @@ from aiogram import Router
 from aiogram.fsm.context import FSMContext
 from aiogram.types import CallbackQuery, Message
 
-from bot.i18n import Texts
+from bot.telegram.i18n import Texts
 from handlers.delivery_date import DateSG
 from handlers.settings import SettingsSG
 from handlers.track import TrackSG

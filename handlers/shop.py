@@ -5,28 +5,26 @@ from __future__ import annotations
 from aiogram import Router
 from aiogram.filters import Command
 from aiogram.filters.callback_data import CallbackData
+from aiogram.fsm.context import FSMContext
 from aiogram.types import CallbackQuery, Message
 
-from bot.i18n import Texts
-from bot.keyboards import buttons
-from handlers.shared import user_id_of
-from storage.repositories import MembershipsRepo, SettingsRepo
+from bot.domain.errors import NotAMember
+from bot.services.shops import ShopsService
+from bot.telegram.draft import load_draft
+from bot.telegram.i18n import Texts
+from bot.telegram.keyboards import buttons
+from handlers.order_steps import user_id_of
 
 
 class ShopCD(CallbackData, prefix="sh"):
     id: int
 
 
-async def list_shops(
-    message: Message, t: Texts, memberships: MembershipsRepo, settings: SettingsRepo
-) -> None:
-    user_id = user_id_of(message)
-    mine = await memberships.shops_of(user_id)
+async def list_shops(message: Message, t: Texts, shops: ShopsService) -> None:
+    mine, active_id = await shops.mine(user_id_of(message))
     if not mine:
         await message.answer(t("no-shop"))
         return
-    active = await settings.active_shop(user_id)
-    active_id = active.shop.id if active else None
     rows = [
         (
             ("✓ " if m.shop.id == active_id else "") + f"{m.shop.title} · {t('role-' + m.role.value)}",
@@ -38,21 +36,24 @@ async def list_shops(
 
 
 async def on_shop(
-    query: CallbackQuery,
-    callback_data: ShopCD,
-    t: Texts,
-    memberships: MembershipsRepo,
-    settings: SettingsRepo,
+    query: CallbackQuery, callback_data: ShopCD, state: FSMContext, t: Texts, shops: ShopsService
 ) -> None:
-    membership = await memberships.get(query.from_user.id, callback_data.id)
-    if membership is None or not isinstance(query.message, Message):
+    if not isinstance(query.message, Message):
+        await query.answer(t("stale-button"), show_alert=True)
+        return
+    try:
+        shop = await shops.switch(query.from_user.id, callback_data.id)
+    except NotAMember:
         await query.answer(t("no-right"), show_alert=True)
         return
-    await settings.set_active_shop(query.from_user.id, callback_data.id)
-    active = await settings.active_shop(query.from_user.id)
     await query.answer()
-    title = active.shop.title if active else str(callback_data.id)
-    await query.message.edit_text(t("shop-active", shop=title), reply_markup=None)
+    text: str = t("shop-active", shop=shop.title)
+    # A conversation started in another shop ends here: its steps must not act on the new one.
+    draft = await load_draft(state)
+    if await state.get_state() is not None and (draft is None or draft.shop_id != shop.id):
+        await state.clear()
+        text += "\n" + t("shop-switch-ended-conversation")
+    await query.message.edit_text(text, reply_markup=None)
 
 
 def create_router() -> Router:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import datetime as dt
 import logging
 import re
 import sqlite3
@@ -11,7 +12,7 @@ from contextlib import asynccontextmanager
 from dataclasses import dataclass
 from importlib import resources
 from pathlib import Path
-from typing import Any
+from typing import Any, Protocol
 
 import aiosqlite
 
@@ -39,6 +40,18 @@ def load_migrations() -> list[Migration]:
     if [m.version for m in found] != list(range(1, len(found) + 1)):
         raise RuntimeError("storage migrations must be numbered 0001, 0002, ... without gaps")
     return found
+
+
+class Executor(Protocol):
+    """Where a repository runs its SQL: the database itself, or one transaction on it."""
+
+    async def execute(self, sql: str, params: Sequence[Any] = ()) -> int: ...
+
+    async def executemany(self, sql: str, rows: Iterable[Sequence[Any]]) -> None: ...
+
+    async def fetch_one(self, sql: str, params: Sequence[Any] = ()) -> sqlite3.Row | None: ...
+
+    async def fetch_all(self, sql: str, params: Sequence[Any] = ()) -> list[sqlite3.Row]: ...
 
 
 class Database:
@@ -118,6 +131,10 @@ class Database:
             cursor = await self._conn.execute(sql, params)
             return _result(sql, cursor)
 
+    async def executemany(self, sql: str, rows: Iterable[Sequence[Any]]) -> None:
+        async with self._lock:
+            await self._conn.executemany(sql, rows)
+
     async def fetch_one(self, sql: str, params: Sequence[Any] = ()) -> sqlite3.Row | None:
         async with self._lock, self._conn.execute(sql, params) as cursor:
             row: sqlite3.Row | None = await cursor.fetchone()
@@ -146,6 +163,10 @@ class Transaction:
             row: sqlite3.Row | None = await cursor.fetchone()
             return row
 
+    async def fetch_all(self, sql: str, params: Sequence[Any] = ()) -> list[sqlite3.Row]:
+        async with self._conn.execute(sql, params) as cursor:
+            return list(await cursor.fetchall())
+
 
 def _result(sql: str, cursor: aiosqlite.Cursor) -> int:
     """The new row's id for an INSERT, else how many rows the statement changed."""
@@ -168,3 +189,8 @@ def _split_sql(script: str) -> list[str]:
     ):
         raise ValueError("migration ends with an incomplete statement")
     return statements
+
+
+def timestamp(moment: dt.datetime) -> str:
+    """Timestamps are stored as sortable ISO-8601 UTC text, like the schema's defaults."""
+    return moment.astimezone(dt.UTC).strftime("%Y-%m-%dT%H:%M:%S.%f")[:-3] + "Z"

@@ -6,8 +6,11 @@ from pathlib import Path
 import pytest
 from cryptography.fernet import Fernet
 
+from bot.domain.records import Role
 from bot.market import MarketClient, MarketTransport
+from bot.services.shops import connect_shop
 from storage.db import Database
+from storage.repositories import Repos
 from storage.secrets import SecretBox
 from tests.fakes.market import FakeMarket
 
@@ -51,3 +54,36 @@ async def db(tmp_path: Path) -> AsyncIterator[Database]:
     database = await Database.open(tmp_path / "bot.sqlite3")
     yield database
     await database.close()
+
+
+async def seed_shop(
+    db: Database,
+    box: SecretBox,
+    owner: int,
+    *,
+    campaign: int = 1001,
+    domain: str = "dbs-shop.example",
+    couriers: tuple[int, ...] = (),
+) -> int:
+    """A shop connected by `owner` with OWNER_KEY (as /settings would), and couriers who work in it."""
+    shop = await connect_shop(
+        db,
+        box,
+        owner_id=owner,
+        campaign_id=campaign,
+        api_key=OWNER_KEY,
+        domain=domain,
+        placement_type="DBS",
+    )
+    for courier in couriers:
+        await add_courier(db, box, shop.id, courier)
+    return shop.id
+
+
+async def add_courier(db: Database, box: SecretBox, shop_id: int, user_id: int) -> None:
+    """The user is a courier of the shop, and it is their active shop (as an invite would leave it)."""
+    async with db.transaction() as tx:
+        repos = Repos.on(tx, box)
+        await repos.users.ensure(user_id)
+        await repos.memberships.put(user_id, shop_id, Role.COURIER)
+        await repos.preferences.set_active_shop(user_id, shop_id)

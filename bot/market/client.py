@@ -11,15 +11,21 @@ from typing import Any
 
 from bot.market.models import (
     Campaign,
+    CampaignResponse,
+    CampaignsResponse,
     DeliveryDateReason,
     DeliveryDates,
     DeliveryService,
+    DeliveryServicesResponse,
     Order,
+    OrderResponse,
     OrdersPage,
+    OrdersResponse,
     OrderStatus,
     SetDeliveryDateRequest,
     SetTrackCodeRequest,
     TokenInfo,
+    TokenInfoResponse,
 )
 from bot.market.transport import MarketTransport
 
@@ -53,8 +59,9 @@ class MarketClient:
             if page_token:
                 params["pageToken"] = page_token
             body = await self.transport.request("GET", CAMPAIGNS, api_key=api_key, params=params)
-            campaigns.extend(Campaign.model_validate(c) for c in body.get("campaigns", []))
-            page_token = (body.get("paging") or {}).get("nextPageToken")
+            page = CampaignsResponse.model_validate(body)
+            campaigns.extend(page.campaigns)
+            page_token = page.paging.next_page_token if page.paging else None
             if not page_token:
                 break
         return campaigns
@@ -63,7 +70,7 @@ class MarketClient:
         body = await self.transport.request(
             "GET", CAMPAIGN, api_key=api_key, path_params={"campaignId": campaign_id}
         )
-        return Campaign.model_validate(body["campaign"])
+        return CampaignResponse.model_validate(body).campaign
 
     async def get_orders(
         self,
@@ -85,9 +92,9 @@ class MarketClient:
         body = await self.transport.request(
             "GET", ORDERS, api_key=api_key, path_params={"campaignId": campaign_id}, params=params
         )
+        page = OrdersResponse.model_validate(body)
         return OrdersPage(
-            orders=[Order.model_validate(o) for o in body.get("orders", [])],
-            next_page_token=(body.get("paging") or {}).get("nextPageToken"),
+            orders=page.orders, next_page_token=page.paging.next_page_token if page.paging else None
         )
 
     async def get_order(self, api_key: str, campaign_id: int, order_id: int) -> Order:
@@ -97,7 +104,7 @@ class MarketClient:
             api_key=api_key,
             path_params={"campaignId": campaign_id, "orderId": order_id},
         )
-        return Order.model_validate(body["order"])
+        return OrderResponse.model_validate(body).order
 
     async def set_track_code(
         self,
@@ -137,9 +144,9 @@ class MarketClient:
 
     async def get_delivery_services(self, api_key: str) -> list[DeliveryService]:
         body = await self.transport.request("GET", DELIVERY_SERVICES, api_key=api_key)
-        raw = (body.get("result") or {}).get("deliveryService", [])
-        return [DeliveryService.model_validate(s) for s in raw]
+        result = DeliveryServicesResponse.model_validate(body).result
+        return list(result.delivery_service) if result else []
 
     async def get_token_info(self, api_key: str) -> TokenInfo:
         body = await self.transport.request("POST", TOKEN_INFO, api_key=api_key)
-        return TokenInfo.model_validate(body["result"]["apiKey"])
+        return TokenInfoResponse.model_validate(body).result.api_key

@@ -123,6 +123,10 @@ class OrdersPage(MarketModel):
     next_page_token: str | None = None
 
 
+class Paging(MarketModel):
+    next_page_token: str | None = None
+
+
 class TokenInfo(MarketModel):
     name: str
     auth_scopes: list[str]
@@ -130,6 +134,43 @@ class TokenInfo(MarketModel):
     @property
     def can_process_orders(self) -> bool:
         return bool({"ALL_METHODS", "INVENTORY_AND_ORDER_PROCESSING"} & set(self.auth_scopes))
+
+
+class TokenResult(MarketModel):
+    api_key: TokenInfo
+
+
+# Response envelopes: each body is parsed into one of these once, in the client.
+
+
+class CampaignsResponse(MarketModel):
+    campaigns: list[Campaign] = Field(default_factory=list)
+    paging: Paging | None = None
+
+
+class CampaignResponse(MarketModel):
+    campaign: Campaign
+
+
+class OrdersResponse(MarketModel):
+    orders: list[Order] = Field(default_factory=list)
+    paging: Paging | None = None
+
+
+class OrderResponse(MarketModel):
+    order: Order
+
+
+class DeliveryServicesResult(MarketModel):
+    delivery_service: list[DeliveryService] = Field(default_factory=list)
+
+
+class DeliveryServicesResponse(MarketModel):
+    result: DeliveryServicesResult | None = None
+
+
+class TokenInfoResponse(MarketModel):
+    result: TokenResult
 
 
 class SetTrackCodeRequest(MarketModel):

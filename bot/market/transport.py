@@ -13,7 +13,6 @@ import asyncio
 import datetime as dt
 import hashlib
 import logging
-import random
 import time
 from collections.abc import Awaitable, Callable, Mapping
 from dataclasses import dataclass
@@ -22,7 +21,15 @@ from typing import Any
 
 import httpx
 
-from bot.market.errors import ApiErrorItem, MarketApiError, MarketError, MarketTransportError
+from bot.domain.backoff import jittered_delay
+from bot.market.errors import (
+    ApiErrorItem,
+    MarketApiError,
+    MarketConnectionError,
+    MarketError,
+    MarketTimeoutError,
+    RateLimitError,
+)
 from bot.redaction import REDACTOR
 
 logger = logging.getLogger("bot.market")
@@ -99,7 +106,7 @@ def parse_error(response: httpx.Response) -> MarketApiError:
         text = response.reason_phrase or f"HTTP {response.status_code}"
         items.append(ApiErrorItem(code=f"HTTP_{response.status_code}", message=text))
     request_id = next((response.headers[h] for h in REQUEST_ID_HEADERS if h in response.headers), None)
-    return MarketApiError(
+    return MarketApiError.for_status(
         response.status_code,
         items,
         request_id=request_id,
@@ -170,8 +177,7 @@ class MarketTransport:
             # The Market said when: wait that long if it is reasonable, else give up now.
             wait: float = exc.retry_after
             return wait if wait <= self._max_retry_wait else None
-        ceiling = min(self._backoff_cap, self._backoff_base * 2.0 ** (attempt - 1))
-        return ceiling / 2 + random.uniform(0, ceiling / 2)  # noqa: S311 - jitter, not crypto
+        return jittered_delay(attempt, self._backoff_base, self._backoff_cap)
 
     def _slot(self, key_id: str) -> asyncio.Semaphore:
         slot = self._slots.get(key_id)
@@ -191,7 +197,7 @@ class MarketTransport:
         if wait is None or wait <= 0:
             del self._budgets[(key_id, resource)]
             return
-        raise MarketApiError(
+        raise RateLimitError(
             420,
             [
                 ApiErrorItem(
@@ -235,12 +241,10 @@ class MarketTransport:
                 )
             except httpx.TimeoutException as exc:
                 self._log(method, path_template, "timeout", started, attempt)
-                raise MarketTransportError(
-                    f"Market did not answer in time ({type(exc).__name__})", timeout=True
-                ) from None
+                raise MarketTimeoutError(f"Market did not answer in time ({type(exc).__name__})") from None
             except httpx.TransportError as exc:
                 self._log(method, path_template, "network-error", started, attempt)
-                raise MarketTransportError(f"Could not reach the Market ({type(exc).__name__})") from None
+                raise MarketConnectionError(f"Could not reach the Market ({type(exc).__name__})") from None
         self._log(method, path_template, response.status_code, started, attempt)
         self._record_budget(key_id, resource, response.headers)
         if response.is_success:

@@ -24,13 +24,11 @@ from cryptography.fernet import Fernet
 
 from bot.app import build_deps, create_dispatcher, install_session_middlewares
 from bot.market import MarketClient, MarketTransport
-from bot.middlewares import FloodControlMiddleware
+from bot.telegram.middlewares import FloodControlMiddleware
 from storage.db import Database
 from storage.fsm import SQLiteStorage
-from storage.models import Role
-from storage.repositories import MembershipsRepo, SettingsRepo, ShopsRepo
 from storage.secrets import SecretBox
-from tests.conftest import OWNER_KEY
+from tests.conftest import OWNER_KEY, seed_shop
 from tests.fakes.market import FakeMarket
 from tests.fakes.telegram import FakeTelegram, callback_query, find_button, message
 
@@ -61,8 +59,8 @@ async def main() -> None:
         db = await Database.open(Path(tmp) / "bench.sqlite3")
         box = SecretBox(Fernet.generate_key())
         transport = MarketTransport(market.url)
-        deps = build_deps(db, MarketClient(transport), box)
         bot = Bot(telegram.token, session=AiohttpSession(api=TelegramAPIServer.from_base(telegram.url)))
+        deps = build_deps(bot, db, MarketClient(transport), box)
         install_session_middlewares(bot)
         dp = create_dispatcher(
             storage=SQLiteStorage(db), deps=deps, flood=FloodControlMiddleware(limit=10**6)
@@ -82,11 +80,9 @@ async def main() -> None:
             rate = 300 / elapsed
             print(f"dispatcher: 300 updates one after another in {elapsed:.2f} s = {rate:.0f} updates/s")
 
-            shop = await ShopsRepo(db, box).connect(owner_id=1, campaign_id=1001, api_key=OWNER_KEY)
             couriers = list(range(8000, 8030))
-            for n, courier in enumerate(couriers):
-                await MembershipsRepo(db).add(courier, shop.id, Role.COURIER)
-                await SettingsRepo(db).set_active_shop(courier, shop.id)
+            await seed_shop(db, box, 1, couriers=tuple(couriers))
+            for n in range(len(couriers)):
                 market.add_order(1001, 9000 + n)
             market.latency = 0.02
             latencies: list[float] = []

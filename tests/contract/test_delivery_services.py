@@ -6,10 +6,9 @@ import datetime as dt
 
 import pytest
 
-from bot.delivery_services import DeliveryServiceCatalog
 from bot.market import MarketApiError, MarketClient
+from bot.services.delivery_services import DeliveryServices
 from storage.db import Database
-from storage.repositories import DeliveryServicesRepo
 from tests.conftest import OWNER_KEY
 from tests.fakes.market import FakeMarket
 
@@ -24,7 +23,7 @@ class Clock:
 
 async def test_fetched_once_a_day(market: FakeMarket, client: MarketClient, db: Database) -> None:
     clock = Clock()
-    catalog = DeliveryServiceCatalog(client, DeliveryServicesRepo(db), clock=clock)
+    catalog = DeliveryServices(client, db, clock=clock)
     first = await catalog.all(OWNER_KEY)
     assert {s.name for s in first} >= {"СДЭК", "Boxberry"}
     clock.now += dt.timedelta(hours=23)
@@ -39,8 +38,8 @@ async def test_fetched_once_a_day(market: FakeMarket, client: MarketClient, db: 
 
 async def test_cache_survives_a_restart(market: FakeMarket, client: MarketClient, db: Database) -> None:
     clock = Clock()
-    await DeliveryServiceCatalog(client, DeliveryServicesRepo(db), clock=clock).all(OWNER_KEY)
-    again = DeliveryServiceCatalog(client, DeliveryServicesRepo(db), clock=clock)
+    await DeliveryServices(client, db, clock=clock).all(OWNER_KEY)
+    again = DeliveryServices(client, db, clock=clock)
     assert len(await again.all(OWNER_KEY)) == len(market.delivery_services)
     assert len(market.calls("getDeliveryServices")) == 1
 
@@ -49,7 +48,7 @@ async def test_stale_copy_used_when_refresh_fails(
     market: FakeMarket, client: MarketClient, db: Database
 ) -> None:
     clock = Clock()
-    catalog = DeliveryServiceCatalog(client, DeliveryServicesRepo(db), clock=clock)
+    catalog = DeliveryServices(client, db, clock=clock)
     await catalog.all(OWNER_KEY)
     clock.now += dt.timedelta(days=2)
     market.fail("getDeliveryServices", times=10, status=500)
@@ -59,4 +58,4 @@ async def test_stale_copy_used_when_refresh_fails(
 async def test_no_copy_and_no_market_raises(market: FakeMarket, client: MarketClient, db: Database) -> None:
     market.fail("getDeliveryServices", times=10, status=500)
     with pytest.raises(MarketApiError):
-        await DeliveryServiceCatalog(client, DeliveryServicesRepo(db)).all(OWNER_KEY)
+        await DeliveryServices(client, db).all(OWNER_KEY)

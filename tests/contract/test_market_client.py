@@ -10,7 +10,14 @@ from email.utils import format_datetime
 import httpx
 import pytest
 
-from bot.market import MarketApiError, MarketClient, MarketTransport, MarketTransportError
+from bot.market import (
+    MarketApiError,
+    MarketClient,
+    MarketConnectionError,
+    MarketTimeoutError,
+    MarketTransport,
+    MarketTransportError,
+)
 from bot.market.models import DeliveryDateReason, OrderStatus
 from tests.conftest import OWNER_KEY
 from tests.fakes.market import FakeMarket
@@ -214,7 +221,7 @@ async def test_timeout_is_a_retryable_transport_error(market: FakeMarket) -> Non
             )
     finally:
         await transport.aclose()
-    assert caught.value.timeout and caught.value.retryable
+    assert isinstance(caught.value, MarketTimeoutError) and caught.value.retryable
 
 
 async def test_connection_refused_is_a_retryable_transport_error() -> None:
@@ -224,7 +231,7 @@ async def test_connection_refused_is_a_retryable_transport_error() -> None:
             await MarketClient(transport).get_campaigns(OWNER_KEY)
     finally:
         await transport.aclose()
-    assert caught.value.retryable and not caught.value.timeout
+    assert caught.value.retryable and isinstance(caught.value, MarketConnectionError)
 
 
 async def test_backoff_grows_and_honours_retry_after(market: FakeMarket) -> None:

@@ -14,10 +14,8 @@ import pytest
 from cryptography.fernet import Fernet
 
 from storage.db import Database
-from storage.models import Role
-from storage.repositories import MembershipsRepo, SettingsRepo, ShopsRepo
 from storage.secrets import SecretBox
-from tests.conftest import OWNER_KEY
+from tests.conftest import seed_shop as seed_shop_in
 from tests.fakes.market import FakeMarket
 from tests.fakes.telegram import Call, FakeTelegram, find_button
 
@@ -142,15 +140,7 @@ async def seed_shop(
     """A shop connected by `owner` (with OWNER_KEY), and couriers who have it as their active shop."""
     db = await Database.open(launcher.database_path)
     try:
-        shop = await ShopsRepo(db, SecretBox(launcher.secret_key.encode())).connect(
-            owner_id=owner,
-            campaign_id=campaign,
-            api_key=OWNER_KEY,
-            domain="dbs-shop.example",
-            placement_type="DBS",
-        )
-        for courier in couriers or []:
-            await MembershipsRepo(db).add(courier, shop.id, Role.COURIER)
-            await SettingsRepo(db).set_active_shop(courier, shop.id)
+        box = SecretBox(launcher.secret_key.encode())
+        await seed_shop_in(db, box, owner, campaign=campaign, couriers=tuple(couriers or ()))
     finally:
         await db.close()

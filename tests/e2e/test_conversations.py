@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import datetime as dt
 
-from bot.parsing import moscow_today
+from bot.domain.clock import moscow_today
 from tests.conftest import OWNER_KEY
 from tests.e2e.conftest import RunningBot
 from tests.fakes.market import FakeMarket

@@ -21,7 +21,7 @@ from aiohttp import web
 from openapi_core import OpenAPI
 from openapi_core.testing import MockRequest, MockResponse
 
-from bot.parsing import moscow_today
+from bot.domain.clock import moscow_today
 from tests.fakes.serve import serve
 
 SPEC_PATH = Path(__file__).resolve().parent.parent / "contract" / "market-openapi.yaml"

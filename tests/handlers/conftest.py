@@ -17,15 +17,14 @@ from aiogram.enums import ParseMode
 from aiogram.types import Update
 
 from bot.app import Deps, build_deps, build_worker, create_dispatcher, install_session_middlewares
+from bot.domain.retry import RetryPolicy
 from bot.market import MarketClient
-from bot.middlewares import FloodControlMiddleware
-from bot.operations import RetryPolicy
-from bot.worker import RetryWorker
+from bot.services.worker import RetryWorker
+from bot.telegram.middlewares import FloodControlMiddleware
 from storage.db import Database
 from storage.fsm import SQLiteStorage
-from storage.repositories import ShopsRepo
 from storage.secrets import SecretBox
-from tests.conftest import OWNER_KEY
+from tests.conftest import seed_shop
 from tests.fakes.market import FakeMarket
 from tests.fakes.telegram import Call, FakeTelegram, callback_query, find_button, keyboard, message
 
@@ -39,8 +38,16 @@ class Harness:
     """Sends a user's updates to the dispatcher and shows what the bot did in reply."""
 
     def __init__(
-        self, dp: Dispatcher, bot: Bot, telegram: FakeTelegram, db: Database, worker: RetryWorker, deps: Deps
+        self,
+        dp: Dispatcher,
+        bot: Bot,
+        telegram: FakeTelegram,
+        db: Database,
+        box: SecretBox,
+        worker: RetryWorker,
+        deps: Deps,
     ) -> None:
+        self.box = box
         self.worker = worker
         self.deps = deps
         self.dp = dp
@@ -128,12 +135,12 @@ async def harness(
         default=DefaultBotProperties(parse_mode=ParseMode.HTML),
     )
     install_session_middlewares(bot)
-    deps = build_deps(db, client, box, RetryPolicy(base_seconds=0.05, cap_seconds=0.2))
+    deps = build_deps(bot, db, client, box, RetryPolicy(base_seconds=0.05, cap_seconds=0.2))
     # Tests type faster than people; the flood limit has its own test.
     dp = create_dispatcher(storage=SQLiteStorage(db), deps=deps, flood=FloodControlMiddleware(limit=10_000))
-    worker = build_worker(bot, deps, poll_interval=0.05)
+    worker = build_worker(deps, poll_interval=0.05)
     await worker.start()
-    yield Harness(dp, bot, telegram, db, worker, deps)
+    yield Harness(dp, bot, telegram, db, box, worker, deps)
     await worker.stop()
     await bot.session.close()
 
@@ -141,11 +148,4 @@ async def harness(
 @pytest.fixture
 async def shop(db: Database, box: SecretBox) -> int:
     """The owner has connected campaign 1001 with OWNER_KEY (as /settings would have done)."""
-    connected = await ShopsRepo(db, box).connect(
-        owner_id=OWNER,
-        campaign_id=CAMPAIGN,
-        api_key=OWNER_KEY,
-        domain="dbs-shop.example",
-        placement_type="DBS",
-    )
-    return connected.id
+    return await seed_shop(db, box, OWNER, campaign=CAMPAIGN)

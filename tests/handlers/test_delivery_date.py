@@ -6,7 +6,7 @@ import datetime as dt
 
 import pytest
 
-from bot.parsing import moscow_today
+from bot.domain.clock import moscow_today
 from tests.fakes.market import FakeMarket
 from tests.handlers.conftest import OWNER, Harness, buttons_of, texts
 

@@ -9,11 +9,12 @@ import pytest
 from aiogram.fsm.storage.memory import MemoryStorage
 
 from bot.app import build_worker, create_dispatcher
-from bot.middlewares import FloodControlMiddleware
+from bot.domain.clock import utcnow
+from bot.domain.operations import TrackCode
+from bot.telegram.middlewares import FloodControlMiddleware
 from storage.db import Database
-from storage.models import OperationKind, Role
-from storage.repositories import MembershipsRepo, OperationsRepo, SettingsRepo, utcnow
-from tests.conftest import OWNER_KEY
+from storage.repositories import OperationsRepo
+from tests.conftest import OWNER_KEY, add_courier
 from tests.fakes.market import FakeMarket
 from tests.fakes.telegram import Call, find_button
 from tests.handlers.conftest import COURIER, OWNER, Harness, texts
@@ -66,18 +67,18 @@ async def test_restart_between_the_markets_reply_and_its_recording(
 ) -> None:
     market.add_order(1001, 42, tracks=[{"trackCode": "LANDED-1", "deliveryServiceId": 51}])
     ops = OperationsRepo(db)
-    op, _ = await ops.create(
+    op = await ops.create(
         user_id=OWNER,
         shop_id=shop,
         order_id=42,
-        kind=OperationKind.TRACK,
-        payload={"trackCode": "LANDED-1", "deliveryServiceId": 51},
+        action=TrackCode(track_code="LANDED-1", delivery_service_id=51),
         idempotency_key="crash",
+        now=utcnow(),
     )
-    await ops.claim(op.id)  # it was being sent when the process died
+    await ops.claim(op.id, utcnow())  # it was being sent when the process died
 
     await harness.worker.stop()
-    restarted = build_worker(harness.bot, harness.deps, poll_interval=0.05)
+    restarted = build_worker(harness.deps, poll_interval=0.05)
     await restarted.start()
     try:
         assert "LANDED-1" in await harness.wait_sent("✅")
@@ -141,7 +142,7 @@ async def test_stop_during_an_attempt_then_restart_loses_and_repeats_nothing(
     await harness.worker.stop(grace=0.1)
     assert (await operation_row(db))[0] == "sending"
 
-    restarted = build_worker(harness.bot, harness.deps, poll_interval=0.05)
+    restarted = build_worker(harness.deps, poll_interval=0.05)
     await restarted.start()
     try:
         await harness.wait_sent("✅")
@@ -198,8 +199,7 @@ async def test_flooding_user_gets_one_polite_notice(harness: Harness, market: Fa
 async def test_a_flooding_user_cannot_take_the_keys_slots_from_others(
     harness: Harness, market: FakeMarket, db: Database, shop: int
 ) -> None:
-    await MembershipsRepo(db).add(COURIER, shop, Role.COURIER)
-    await SettingsRepo(db).set_active_shop(COURIER, shop)
+    await add_courier(db, harness.box, shop, COURIER)
     market.add_order(1001, 42)
     market.latency = 0.05
     flood = [harness.send(COURIER, "/track 42") for _ in range(20)]

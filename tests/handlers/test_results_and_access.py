@@ -5,9 +5,8 @@ from __future__ import annotations
 import pytest
 
 from storage.db import Database
-from storage.models import Role
-from storage.repositories import MembershipsRepo, SettingsRepo
-from tests.conftest import OWNER_KEY
+from storage.repositories import MembershipsRepo, PreferencesRepo
+from tests.conftest import OWNER_KEY, add_courier, seed_shop
 from tests.fakes.market import FakeMarket
 from tests.fakes.telegram import Call
 from tests.handlers.conftest import COURIER, OWNER, STRANGER, Harness, buttons_of, texts
@@ -75,8 +74,7 @@ async def test_removed_member_cannot_send_a_drafted_operation(
     harness: Harness, market: FakeMarket, db: Database, shop: int
 ) -> None:
     market.add_order(1001, 42)
-    await MembershipsRepo(db).add(COURIER, shop, Role.COURIER)
-    await SettingsRepo(db).set_active_shop(COURIER, shop)
+    await add_courier(db, harness.box, shop, COURIER)
     confirm = await drive_track_to_confirm(harness, COURIER)
     await MembershipsRepo(db).remove(COURIER, shop)
     refused = await harness.press_button(COURIER, confirm, "Отправить")
@@ -155,7 +153,7 @@ async def test_inactive_campaign_is_marked(harness: Harness, market: FakeMarket)
 async def test_campaign_button_after_the_key_expired_is_refused(harness: Harness, market: FakeMarket) -> None:
     await harness.send(OWNER, "/settings")
     chosen = await harness.send(OWNER, OWNER_KEY)
-    harness.dp["pending_keys"].pop(OWNER)  # what a restart does
+    harness.deps.shops.pending.pop(OWNER)  # what a restart does
     reply = texts(await harness.press_button(OWNER, chosen, "dbs-shop.example"))
     assert "⛔" in reply and "ещё раз" in reply
 
@@ -188,3 +186,42 @@ async def test_non_ascii_key_is_refused_without_reaching_the_market(
     reply = texts(await harness.send(OWNER, "ключ¡"))
     assert "не похоже на API-ключ" in reply
     assert market.received == []
+
+
+async def two_shops(harness: Harness, market: FakeMarket) -> tuple[int, int]:
+    """Shops A (dbs-shop, campaign 1001) and B (shop-b, 1002), each with an order 42; A is active."""
+    shop_b = await seed_shop(harness.db, harness.box, OWNER, campaign=1002, domain="shop-b.example")
+    shop_a = await seed_shop(harness.db, harness.box, OWNER, campaign=1001)
+    market.add_order(1001, 42, items=[("Чайник из магазина A", 1)])
+    market.add_order(1002, 42, items=[("Утюг из магазина B", 1)])
+    return shop_a, shop_b
+
+
+async def test_switching_shop_mid_conversation_ends_it_and_nothing_crosses_shops(
+    harness: Harness, market: FakeMarket
+) -> None:
+    await two_shops(harness, market)
+    assert "dbs-shop.example" in texts(await harness.send(OWNER, "/track"))
+    listing = await harness.send(OWNER, "/shop")
+    switched = texts(await harness.press_button(OWNER, listing, "shop-b"))
+    assert "shop-b.example" in switched and "прервано" in switched, "the user is told the conversation ended"
+    after = texts(await harness.send(OWNER, "42"))
+    assert "Не понял" in after and "Утюг" not in after and "Чайник" not in after
+    assert market.calls("getOrder") == []
+
+
+async def test_a_conversation_stays_with_the_shop_it_started_in(
+    harness: Harness, market: FakeMarket, db: Database
+) -> None:
+    _, shop_b = await two_shops(harness, market)
+    await harness.send(OWNER, "/track")
+    await PreferencesRepo(db).set_active_shop(OWNER, shop_b)  # changed elsewhere meanwhile
+    card = texts(await harness.send(OWNER, "42"))
+    assert "Чайник из магазина A" in card and "Утюг" not in card
+    await harness.send(OWNER, "СДЭК")
+    confirm = await harness.send(OWNER, "PINNED-1")
+    assert "✅" in texts(await harness.press_button(OWNER, confirm, "Отправить"))
+    [read] = market.calls("getOrder")
+    [write] = market.calls("setOrderDeliveryTrackCode")
+    assert read.path == "/v2/campaigns/1001/orders/42"
+    assert write.path == "/v2/campaigns/1001/orders/42/delivery/track"

@@ -8,23 +8,31 @@ from pathlib import Path
 import pytest
 from cryptography.fernet import Fernet
 
+from bot.domain.operations import DeliveryDate, TrackCode
+from bot.domain.records import DeliveryServiceRef, OperationStatus, Role
+from bot.market.models import DeliveryDateReason
+from bot.services.shops import connect_shop
 from storage.db import Database
-from storage.models import DeliveryServiceRef, OperationKind, OperationStatus, Role
 from storage.repositories import (
     DeliveryServicesRepo,
     MembershipsRepo,
     OperationsRepo,
-    SettingsRepo,
+    PreferencesRepo,
+    RecentServicesRepo,
     ShopsRepo,
     UsersRepo,
 )
 from storage.secrets import SecretBox, SecretDecryptError
 
 API_KEY = "ACMA:Zq1secret-api-key-value-that-must-never-hit-disk:0042"
+NOW = dt.datetime(2026, 11, 23, 12, 0, tzinfo=dt.UTC)
+TRACK = TrackCode(track_code="T-1", delivery_service_id=51)
 
 
-async def connect_shop(db: Database, box: SecretBox, owner: int = 10, campaign: int = 1001) -> int:
-    shop = await ShopsRepo(db, box).connect(
+async def seed(db: Database, box: SecretBox, owner: int = 10, campaign: int = 1001) -> int:
+    shop = await connect_shop(
+        db,
+        box,
         owner_id=owner,
         campaign_id=campaign,
         api_key=API_KEY,
@@ -36,73 +44,68 @@ async def connect_shop(db: Database, box: SecretBox, owner: int = 10, campaign: 
     return shop.id
 
 
-async def test_connect_saves_shop_owner_membership_and_active_shop(db: Database, box: SecretBox) -> None:
-    shop_id = await connect_shop(db, box)
+async def add_member(db: Database, user_id: int, shop_id: int, role: Role) -> None:
+    await UsersRepo(db).ensure(user_id)
+    await MembershipsRepo(db).put(user_id, shop_id, role)
+
+
+async def test_shop_is_stored_with_its_key_encrypted(db: Database, box: SecretBox) -> None:
+    shop_id = await seed(db, box)
     shops = ShopsRepo(db, box)
     shop = await shops.get(shop_id)
     assert shop is not None
-    assert (shop.campaign_id, shop.title, shop.owner_id, shop.placement_type) == (
+    assert (shop.campaign_id, shop.title, shop.owner_id, shop.placement_type, shop.business_id) == (
         1001,
         "dbs-shop.example",
         10,
         "DBS",
+        777,
     )
     assert await shops.api_key(shop_id) == API_KEY
-    active = await SettingsRepo(db).active_shop(10)
-    assert active is not None and active.shop.id == shop_id and active.role is Role.OWNER
     row = await db.fetch_one("SELECT api_key_enc FROM shops WHERE id = ?", (shop_id,))
     assert row is not None and API_KEY.encode() not in row["api_key_enc"]
 
 
-async def test_reconnecting_a_campaign_replaces_key_and_owner(db: Database, box: SecretBox) -> None:
-    shop_id = await connect_shop(db, box, owner=10)
-    shops = ShopsRepo(db, box)
-    again = await shops.connect(owner_id=20, campaign_id=1001, api_key="ACMA:new")
-    assert again.id == shop_id and again.owner_id == 20
-    assert await shops.api_key(shop_id) == "ACMA:new"
-    members = {m.user_id: m.role for m in await MembershipsRepo(db).members_of(shop_id)}
-    assert members == {20: Role.OWNER, 10: Role.COURIER}
-
-
 async def test_replace_key_and_delete_shop_cascades(db: Database, box: SecretBox) -> None:
-    shop_id = await connect_shop(db, box)
+    shop_id = await seed(db, box)
     shops = ShopsRepo(db, box)
     assert await shops.replace_api_key(shop_id, "ACMA:rotated")
     assert await shops.api_key(shop_id) == "ACMA:rotated"
-    await MembershipsRepo(db).add(30, shop_id, Role.COURIER)
-    await OperationsRepo(db).create(
-        user_id=30, shop_id=shop_id, order_id=1, kind=OperationKind.TRACK, payload={}
-    )
+    await add_member(db, 30, shop_id, Role.COURIER)
+    await OperationsRepo(db).create(user_id=30, shop_id=shop_id, order_id=1, action=TRACK, now=NOW)
     assert await shops.delete(shop_id)
     assert await shops.get(shop_id) is None
     assert await MembershipsRepo(db).shops_of(30) == []
-    assert await SettingsRepo(db).active_shop(10) is None
+    assert await PreferencesRepo(db).active_shop_id(10) is None, "the active shop is forgotten with it"
     assert await db.fetch_one("SELECT id FROM operations") is None
 
 
-async def test_memberships_and_active_shop_only_while_member(db: Database, box: SecretBox) -> None:
-    shop_id = await connect_shop(db, box)
-    other_id = await connect_shop(db, box, owner=11, campaign=2002)
+async def test_memberships_per_user_and_per_shop(db: Database, box: SecretBox) -> None:
+    shop_id = await seed(db, box)
+    other_id = await seed(db, box, owner=11, campaign=2002)
     memberships = MembershipsRepo(db)
-    settings = SettingsRepo(db)
-    await memberships.add(30, shop_id, Role.COURIER)
-    await memberships.add(30, other_id, Role.COURIER)
+    await add_member(db, 30, shop_id, Role.COURIER)
+    await add_member(db, 30, other_id, Role.COURIER)
     assert [m.shop.id for m in await memberships.shops_of(30)] == [shop_id, other_id]
-    await settings.set_active_shop(30, other_id)
-    active = await settings.active_shop(30)
-    assert active is not None and active.shop.id == other_id and active.role is Role.COURIER
+    in_other = await memberships.of_user_in(30, other_id)
+    assert in_other is not None and in_other.role is Role.COURIER and in_other.shop.id == other_id
     assert await memberships.remove(30, other_id)
-    assert await settings.active_shop(30) is None, "a removed courier has no active shop there"
-    assert (await memberships.get(30, shop_id)) is not None
+    assert await memberships.of_user_in(30, other_id) is None
     assert await memberships.get(30, other_id) is None
+    assert (await memberships.get(30, shop_id)) is not None
+    assert [(m.user_id, m.role) for m in await memberships.team(shop_id)] == [
+        (10, Role.OWNER),
+        (30, Role.COURIER),
+    ]
 
 
 async def test_recent_services_newest_first(db: Database) -> None:
-    settings = SettingsRepo(db)
+    await UsersRepo(db).ensure(7)
+    recent = RecentServicesRepo(db)
     for service in (51, 106, 51, 139):
-        await settings.remember_service(7, service)
-    assert await settings.recent_services(7) == [139, 51, 106]
-    assert await settings.recent_services(7, limit=1) == [139]
+        await recent.remember(7, service)
+    assert await recent.recent(7) == [139, 51, 106]
+    assert await recent.recent(7, limit=1) == [139]
 
 
 async def test_users_upsert_keeps_language(db: Database) -> None:
@@ -114,67 +117,53 @@ async def test_users_upsert_keeps_language(db: Database) -> None:
     assert await users.get(6) is None
 
 
-async def test_operations_lifecycle_and_idempotency(db: Database, box: SecretBox) -> None:
-    shop_id = await connect_shop(db, box)
+async def test_operations_lifecycle(db: Database, box: SecretBox) -> None:
+    shop_id = await seed(db, box)
     ops = OperationsRepo(db)
-    op, created = await ops.create(
-        user_id=10,
-        shop_id=shop_id,
-        order_id=42,
-        kind=OperationKind.TRACK,
-        payload={"trackCode": "T-1", "deliveryServiceId": 51},
-        idempotency_key="10:confirm:abc",
+    op = await ops.create(
+        user_id=10, shop_id=shop_id, order_id=42, action=TRACK, idempotency_key="10:abc", now=NOW
     )
-    assert created and op.status is OperationStatus.PENDING and op.attempts == 0
-    same, created_again = await ops.create(
-        user_id=10,
-        shop_id=shop_id,
-        order_id=42,
-        kind=OperationKind.TRACK,
-        payload={"trackCode": "T-1", "deliveryServiceId": 51},
-        idempotency_key="10:confirm:abc",
-    )
-    assert not created_again and same.id == op.id
-    assert await ops.claim(op.id)
-    assert not await ops.claim(op.id), "an operation being sent cannot be claimed twice"
-    later = dt.datetime.now(dt.UTC) + dt.timedelta(minutes=5)
-    await ops.reschedule(op.id, "503 overloaded", later)
-    assert await ops.due(dt.datetime.now(dt.UTC)) == []
+    assert op.status is OperationStatus.PENDING and op.attempts == 0
+    found = await ops.by_idempotency_key("10:abc")
+    assert found is not None and found.id == op.id
+    assert await ops.claim(op.id, NOW)
+    assert not await ops.claim(op.id, NOW), "an operation being sent cannot be claimed twice"
+    later = NOW + dt.timedelta(minutes=5)
+    await ops.reschedule(op.id, "503 overloaded", later, NOW)
+    assert await ops.due(NOW) == []
     [due] = await ops.due(later + dt.timedelta(seconds=1))
     assert due.id == op.id and due.attempts == 1 and due.last_error == "503 overloaded"
-    await ops.finish(op.id, OperationStatus.DONE)
+    await ops.finish(op.id, OperationStatus.DONE, None, later)
     done = await ops.get(op.id)
     assert done is not None and done.status is OperationStatus.DONE
-    assert done.payload == {"trackCode": "T-1", "deliveryServiceId": 51}
+    assert done.action == TRACK
+    row = await db.fetch_one("SELECT kind, payload FROM operations")
+    assert row is not None and row["kind"] == "track"
+    assert row["payload"] == '{"deliveryServiceId": 51, "trackCode": "T-1"}', "the Market's own field names"
 
 
 async def test_history_is_newest_first_per_user_or_shop(db: Database, box: SecretBox) -> None:
-    shop_id = await connect_shop(db, box)
+    shop_id = await seed(db, box)
+    await add_member(db, 30, shop_id, Role.COURIER)
     ops = OperationsRepo(db)
+    move = DeliveryDate(to_date=dt.date(2026, 12, 1), reason=DeliveryDateReason.USER_MOVED)
     for n in range(25):
-        await ops.create(
-            user_id=10 if n % 2 else 30,
-            shop_id=shop_id,
-            order_id=n,
-            kind=OperationKind.DATE,
-            payload={"toDate": "2026-12-01"},
-        )
+        await ops.create(user_id=10 if n % 2 else 30, shop_id=shop_id, order_id=n, action=move, now=NOW)
     everyone = await ops.history(shop_id)
     assert [o.order_id for o in everyone] == list(range(24, 4, -1))
     mine = await ops.history(shop_id, user_id=10)
     assert {o.user_id for o in mine} == {10} and mine[0].order_id == 23
+    assert everyone[0].action == move
 
 
-async def test_delivery_services_cache(db: Database) -> None:
+async def test_delivery_services_are_replaced_whole(db: Database) -> None:
     repo = DeliveryServicesRepo(db)
-    assert await repo.fetched_at() is None
-    when = dt.datetime(2026, 11, 23, 12, 0, tzinfo=dt.UTC)
-    await repo.replace_all([DeliveryServiceRef(id=51, name="СДЭК")], when)
+    assert await repo.all() == []
+    await repo.replace_all([DeliveryServiceRef(id=51, name="СДЭК")])
     await repo.replace_all(
-        [DeliveryServiceRef(id=106, name="Boxberry"), DeliveryServiceRef(id=51, name="СДЭК")], when
+        [DeliveryServiceRef(id=106, name="Boxberry"), DeliveryServiceRef(id=51, name="СДЭК")]
     )
     assert [s.id for s in await repo.all()] == [106, 51]
-    assert await repo.fetched_at() == when
 
 
 def test_secret_box_round_trip_and_wrong_key() -> None:
@@ -190,7 +179,7 @@ async def test_raw_key_is_absent_from_database_and_wal_bytes(tmp_path: Path, box
     path = tmp_path / "bot.sqlite3"
     db = await Database.open(path)
     try:
-        shop_id = await connect_shop(db, box)
+        shop_id = await seed(db, box)
         await ShopsRepo(db, box).replace_api_key(shop_id, API_KEY)
         wal = path.with_name(path.name + "-wal")
         assert wal.exists() and wal.stat().st_size > 0, "the WAL holds the fresh writes"

@@ -7,9 +7,9 @@ from pathlib import Path
 
 import pytest
 
-from bot.i18n import Catalogue, language_of
+from bot.domain.records import Role
 from bot.market.models import OrderStatus
-from storage.models import Role
+from bot.telegram.i18n import Catalogue, language_of
 
 ROOT = Path(__file__).resolve().parents[2]
 

@@ -8,18 +8,18 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from bot.parsing import (
+from bot.domain.clock import moscow_today
+from bot.domain.parsing import (
     INT64_MAX,
     InputError,
     match_services,
-    moscow_today,
     order_services,
     parse_api_key,
     parse_date,
     parse_order_id,
     parse_track_code,
 )
-from storage.models import DeliveryServiceRef
+from bot.domain.records import DeliveryServiceRef
 
 TODAY = dt.date(2026, 11, 23)
 

@@ -4,25 +4,26 @@ from __future__ import annotations
 
 import datetime as dt
 
-from bot.market.models import Order
-from bot.operations import Failure, RetryPolicy, already_applied
-from storage.models import Operation, OperationKind, OperationStatus
+from bot.domain.operations import DeliveryDate, Failure, TrackCode
+from bot.domain.records import Operation, OperationStatus
+from bot.domain.retry import RetryPolicy
+from bot.market.models import DeliveryDateReason, Order
 from tests.fakes.market import make_order
 
 NOW = dt.datetime(2026, 11, 23, 12, 0, tzinfo=dt.UTC)
 
 
-def operation(
-    kind: OperationKind, payload: dict[str, object], attempts: int = 1, age_hours: float = 0
-) -> Operation:
+TRACK = TrackCode(track_code="A", delivery_service_id=51)
+
+
+def operation(action: TrackCode | DeliveryDate = TRACK, attempts: int = 1, age_hours: float = 0) -> Operation:
     created = NOW - dt.timedelta(hours=age_hours)
     return Operation(
         id=1,
         user_id=1,
         shop_id=1,
         order_id=42,
-        kind=kind,
-        payload=payload,
+        action=action,
         status=OperationStatus.SENDING,
         attempts=attempts,
         last_error=None,
@@ -38,10 +39,9 @@ BUSY = Failure(500, "INTERNAL", "x", retryable=True)
 
 def test_backoff_grows_with_jitter_and_is_capped() -> None:
     policy = RetryPolicy(base_seconds=10, cap_seconds=60)
-    track = {"trackCode": "A", "deliveryServiceId": 51}
     delays = []
     for attempts in (1, 2, 3, 4, 5, 6):
-        when = policy.next_attempt(operation(OperationKind.TRACK, track, attempts), BUSY, NOW)
+        when = policy.next_attempt(operation(TRACK, attempts), BUSY, NOW)
         assert when is not None
         delays.append((when - NOW).total_seconds())
     assert 5 <= delays[0] <= 10 and 10 <= delays[1] <= 20 and 20 <= delays[2] <= 40
@@ -51,28 +51,28 @@ def test_backoff_grows_with_jitter_and_is_capped() -> None:
 def test_retry_after_is_honoured() -> None:
     policy = RetryPolicy(base_seconds=1, cap_seconds=5)
     waited = Failure(420, "LIMIT", "x", retryable=True, retry_after=1800)
-    when = policy.next_attempt(operation(OperationKind.TRACK, {}, 1), waited, NOW)
+    when = policy.next_attempt(operation(TRACK, 1), waited, NOW)
     assert when == NOW + dt.timedelta(seconds=1800)
 
 
 def test_window_caps_the_last_attempt_and_then_ends() -> None:
     policy = RetryPolicy(base_seconds=600, cap_seconds=3600)
-    near_end = operation(OperationKind.TRACK, {}, 10, age_hours=23.9)
+    near_end = operation(TRACK, 10, age_hours=23.9)
     when = policy.next_attempt(near_end, BUSY, NOW)
     assert when == near_end.created_at + dt.timedelta(hours=24)
-    assert policy.next_attempt(operation(OperationKind.TRACK, {}, 10, age_hours=24), BUSY, NOW) is None
+    assert policy.next_attempt(operation(TRACK, 10, age_hours=24), BUSY, NOW) is None
 
 
 def test_track_already_applied_only_with_same_code_and_service() -> None:
-    op = operation(OperationKind.TRACK, {"trackCode": "CD-1", "deliveryServiceId": 51})
+    action = TrackCode(track_code="CD-1", delivery_service_id=51)
     landed = Order.model_validate(make_order(42, tracks=[{"trackCode": "CD-1", "deliveryServiceId": 51}]))
     other = Order.model_validate(make_order(42, tracks=[{"trackCode": "CD-1", "deliveryServiceId": 106}]))
     none = Order.model_validate(make_order(42))
-    assert already_applied(op, landed)
-    assert not already_applied(op, other) and not already_applied(op, none)
+    assert action.applied(landed)
+    assert not action.applied(other) and not action.applied(none)
 
 
 def test_date_already_applied_when_the_order_shows_it() -> None:
-    op = operation(OperationKind.DATE, {"toDate": "2026-12-05", "reason": "USER_MOVED_DELIVERY_DATES"})
-    assert already_applied(op, Order.model_validate(make_order(42, delivery_from=dt.date(2026, 12, 5))))
-    assert not already_applied(op, Order.model_validate(make_order(42, delivery_from=dt.date(2026, 12, 4))))
+    action = DeliveryDate(to_date=dt.date(2026, 12, 5), reason=DeliveryDateReason.USER_MOVED)
+    assert action.applied(Order.model_validate(make_order(42, delivery_from=dt.date(2026, 12, 5))))
+    assert not action.applied(Order.model_validate(make_order(42, delivery_from=dt.date(2026, 12, 4))))

@@ -1,22 +1,18 @@
-"""What the repositories return."""
+"""What the bot keeps about people, shops and teams (repositories return these, never rows)."""
 
 from __future__ import annotations
 
 import datetime as dt
 from enum import StrEnum
-from typing import Any
 
 from pydantic import BaseModel, ConfigDict
+
+from bot.domain.operations import Action
 
 
 class Role(StrEnum):
     OWNER = "owner"
     COURIER = "courier"
-
-
-class OperationKind(StrEnum):
-    TRACK = "track"
-    DATE = "date"
 
 
 class OperationStatus(StrEnum):
@@ -41,7 +37,7 @@ class User(Record):
 
 
 class Shop(Record):
-    """A connected Market campaign. The API key is not here: ask the repository for it explicitly."""
+    """A connected Market campaign. The API key is not here: ask for it explicitly where it is needed."""
 
     id: int
     campaign_id: int
@@ -70,22 +66,6 @@ class ShopMembership(Record):
     role: Role
 
 
-class Operation(Record):
-    id: int
-    user_id: int
-    shop_id: int
-    order_id: int
-    kind: OperationKind
-    payload: dict[str, Any]
-    status: OperationStatus
-    attempts: int
-    last_error: str | None
-    idempotency_key: str | None
-    next_attempt_at: dt.datetime | None
-    created_at: dt.datetime
-    updated_at: dt.datetime
-
-
 class Member(Record):
     """A member of a shop's team as the owner sees it."""
 
@@ -98,12 +78,31 @@ class Member(Record):
         return self.name or f"id {self.user_id}"
 
 
-class RedeemResult(StrEnum):
-    JOINED = "joined"
-    UNKNOWN = "unknown"
-    USED = "used"
-    EXPIRED = "expired"
-    ALREADY_MEMBER = "already_member"
+class Operation(Record):
+    """A confirmed change to one order, recorded before it is sent; `action` says what it sets."""
+
+    id: int
+    user_id: int
+    shop_id: int
+    order_id: int
+    action: Action
+    status: OperationStatus
+    attempts: int
+    last_error: str | None
+    idempotency_key: str | None
+    next_attempt_at: dt.datetime | None
+    created_at: dt.datetime
+    updated_at: dt.datetime
+
+    @property
+    def pending(self) -> bool:
+        return self.status in (OperationStatus.PENDING, OperationStatus.SENDING)
+
+
+class Invite(Record):
+    shop_id: int
+    expires_at: dt.datetime
+    used_by: int | None
 
 
 class DeliveryServiceRef(Record):

@@ -3,17 +3,21 @@
 Installed on the bot's session, so every call site is covered: an expired callback query ("query is
 too old"), an edit that changes nothing ("message is not modified") or a message already gone are
 logged and treated as done; a short flood wait from Telegram is waited out once.
+
+`quietly` is the one way to make a call whose failure loses nothing but a courtesy (a notice, deleting
+the message with a key): it is logged and the caller goes on.
 """
 
 from __future__ import annotations
 
 import asyncio
 import logging
-from typing import Any
+from collections.abc import Awaitable
+from typing import Any, TypeVar
 
 from aiogram import Bot
 from aiogram.client.session.middlewares.base import BaseRequestMiddleware, NextRequestMiddlewareType
-from aiogram.exceptions import TelegramBadRequest, TelegramRetryAfter
+from aiogram.exceptions import TelegramAPIError, TelegramBadRequest, TelegramRetryAfter
 from aiogram.methods import (
     AnswerCallbackQuery,
     DeleteMessage,
@@ -24,6 +28,7 @@ from aiogram.methods import (
 from aiogram.methods.base import Response, TelegramType
 
 logger = logging.getLogger(__name__)
+T = TypeVar("T")
 
 MAX_FLOOD_WAIT = 5
 FORGIVEN = (AnswerCallbackQuery, EditMessageText, EditMessageReplyMarkup, DeleteMessage)
@@ -56,3 +61,12 @@ class ForgivingRequests(BaseRequestMiddleware):
             logger.info("ignored harmless Telegram error on %s: %s", type(method).__name__, exc.message)
             result: Any = True
             return Response[TelegramType](ok=True, result=result)
+
+
+async def quietly(call: Awaitable[T], what: str) -> T | None:
+    """Await one Telegram call; if Telegram fails it, log `what` could not be done and return None."""
+    try:
+        return await call
+    except TelegramAPIError as exc:
+        logger.warning("could not %s: %s", what, type(exc).__name__)
+        return None

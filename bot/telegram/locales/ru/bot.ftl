@@ -168,6 +168,7 @@ settings-not-dbs = ⚠️ Это не DBS-магазин: трек-номера 
 
 shop-choose = Выберите магазин:
 shop-active = ✅ Теперь выбран магазин <b>{ $shop }</b>.
+shop-switch-ended-conversation = Начатое действие (/track или /date) было для другого магазина и прервано: начните его заново.
 history-head = <b>Ваши последние операции</b> — { $shop }
 history-empty = В магазине { $shop } у вас пока нет операций.
 history-line = { $when } · №{ $id } · { $what } · { $result }

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 import html
 import logging
 from collections.abc import Awaitable, Callable
@@ -32,6 +33,12 @@ class Catalogue:
             source = (locales_dir / lang / "bot.ftl").read_text("utf-8")
             bundle.add_resource(FluentResource(source))
             self._bundles[lang] = bundle
+
+    @staticmethod
+    @functools.cache
+    def default() -> Catalogue:
+        """The bundled catalogue, parsed once per process."""
+        return Catalogue()
 
     def keys(self, lang: str) -> set[str]:
         return set(self._bundles[lang]._messages)

@@ -6,11 +6,10 @@ import datetime as dt
 import re
 from collections.abc import Iterable, Sequence
 
-from storage.models import DeliveryServiceRef
+from bot.domain.records import DeliveryServiceRef
 
 INT64_MAX = 2**63 - 1
 TRACK_CODE_MAX = 64
-MSK = dt.timezone(dt.timedelta(hours=3), "MSK")  # Moscow has kept UTC+3 all year since 2014
 
 
 class InputError(ValueError):
@@ -19,10 +18,6 @@ class InputError(ValueError):
     def __init__(self, key: str) -> None:
         self.key = key
         super().__init__(key)
-
-
-def moscow_today(now: dt.datetime | None = None) -> dt.date:
-    return (now or dt.datetime.now(dt.UTC)).astimezone(MSK).date()
 
 
 _ORDER_ID = re.compile(r"[#№]?\s*(\d+)")

@@ -1,14 +1,20 @@
-"""Rendering of cards and results from the catalogue (pure: text in, text out)."""
+"""Rendering of cards and results from the catalogue (pure: text in, text out).
+
+Each operation kind has its view here: `action_done` (the ✅ line) and `action_line` (its /history
+entry), registered for the kind's class.
+"""
 
 from __future__ import annotations
 
 import datetime as dt
+from functools import singledispatch
 
-from bot.i18n import Safe, Texts
+from bot.domain.clock import MSK
+from bot.domain.operations import DeliveryDate, Failure, TrackCode
+from bot.domain.records import Operation, OperationStatus
 from bot.market.models import Order
-from bot.operations import Failure, Outcome
-from bot.parsing import MSK
-from storage.models import DeliveryServiceRef, Operation, OperationKind, OperationStatus
+from bot.services.operations import HistoryPage, Outcome
+from bot.telegram.i18n import Safe, Texts
 
 MAX_ITEMS_SHOWN = 5
 HINTS = {401: "hint-401", 403: "hint-403", 404: "hint-404", 400: "hint-400"}
@@ -56,7 +62,39 @@ def failure_text(t: Texts, failure: Failure) -> str:
     )
 
 
-def outcome_text(t: Texts, outcome: Outcome, service_name: str | None = None) -> str:
+@singledispatch
+def action_done(action: object, t: Texts, order_id: int, services: dict[int, str]) -> str:
+    raise TypeError(f"no view for {type(action).__name__}")
+
+
+@action_done.register
+def _(action: TrackCode, t: Texts, order_id: int, services: dict[int, str]) -> str:
+    service = services.get(action.delivery_service_id, str(action.delivery_service_id))
+    return t("result-track-ok", id=order_id, code=action.track_code, service=service)
+
+
+@action_done.register
+def _(action: DeliveryDate, t: Texts, order_id: int, services: dict[int, str]) -> str:
+    return t("result-date-ok", id=order_id, date=human_date(t, action.to_date))
+
+
+@singledispatch
+def action_line(action: object, t: Texts, services: dict[int, str]) -> str:
+    raise TypeError(f"no view for {type(action).__name__}")
+
+
+@action_line.register
+def _(action: TrackCode, t: Texts, services: dict[int, str]) -> str:
+    service = services.get(action.delivery_service_id, str(action.delivery_service_id))
+    return t("history-track", code=action.track_code, service=service)
+
+
+@action_line.register
+def _(action: DeliveryDate, t: Texts, services: dict[int, str]) -> str:
+    return t("history-date", date=action.to_date.strftime("%d.%m.%Y"))
+
+
+def outcome_text(t: Texts, outcome: Outcome, services: dict[int, str] | None = None) -> str:
     op = outcome.operation
     if outcome.duplicate and op.status is OperationStatus.DONE:
         return t("result-already-done", id=op.order_id)
@@ -65,24 +103,12 @@ def outcome_text(t: Texts, outcome: Outcome, service_name: str | None = None) ->
     if op.status is OperationStatus.FAILED:
         failure = outcome.failure or Failure.from_json(op.last_error) or Failure(None, "ERROR", "")
         return t("result-failed-order", id=op.order_id) + "\n" + failure_text(t, failure)
-    if op.kind is OperationKind.TRACK:
-        return t(
-            "result-track-ok",
-            id=op.order_id,
-            code=op.payload["trackCode"],
-            service=service_name or str(op.payload["deliveryServiceId"]),
-        )
-    day = dt.date.fromisoformat(op.payload["toDate"])
-    return t("result-date-ok", id=op.order_id, date=human_date(t, day))
+    return action_done(op.action, t, op.order_id, services or {})
 
 
 def history_line(t: Texts, op: Operation, services: dict[int, str], who: str | None = None) -> str:
     when = op.created_at.astimezone(MSK).strftime("%d.%m %H:%M")
-    if op.kind is OperationKind.TRACK:
-        sid = int(op.payload["deliveryServiceId"])
-        what = t("history-track", code=op.payload["trackCode"], service=services.get(sid, str(sid)))
-    else:
-        what = t("history-date", date=dt.date.fromisoformat(op.payload["toDate"]).strftime("%d.%m.%Y"))
+    what = action_line(op.action, t, services)
     if op.status is OperationStatus.DONE:
         result = t("history-done")
     elif op.status is OperationStatus.FAILED:
@@ -94,5 +120,9 @@ def history_line(t: Texts, op: Operation, services: dict[int, str], who: str | N
     return Safe(line + t("history-who", name=who)) if who else line
 
 
-def service_names(services: list[DeliveryServiceRef]) -> dict[int, str]:
-    return {s.id: s.name for s in services}
+def history_text(t: Texts, shop_title: str, page: HistoryPage, *, team: bool) -> str:
+    if not page.operations:
+        return t("history-empty", shop=shop_title)
+    lines = [history_line(t, op, page.service_names, page.who.get(op.user_id)) for op in page.operations]
+    head = t("history-head-team" if team else "history-head", shop=shop_title)
+    return head + "\n\n" + "\n".join(lines)

@@ -10,10 +10,10 @@ from collections.abc import Awaitable, Callable
 from typing import Any
 
 from aiogram import BaseMiddleware
-from aiogram.exceptions import TelegramAPIError
 from aiogram.types import CallbackQuery, Message, TelegramObject, Update, User
 
-from bot.i18n import Texts, language_of
+from bot.telegram.i18n import Texts, language_of
+from bot.telegram.safety import quietly
 from storage.repositories import UsersRepo
 
 logger = logging.getLogger(__name__)
@@ -81,20 +81,14 @@ class FloodControlMiddleware(BaseMiddleware):
         if t is None or not isinstance(event, Update):
             return
         text = t("flood-slow-down")
-        try:
-            if isinstance(event.message, Message):
-                await event.message.answer(text)
-            elif event.callback_query is not None:
-                await _answer_quietly(event.callback_query, text)
-        except TelegramAPIError as exc:
-            logger.warning("could not send the slow-down notice: %s", type(exc).__name__)
+        if isinstance(event.message, Message):
+            await quietly(event.message.answer(text), "send the slow-down notice")
+        elif event.callback_query is not None:
+            await _answer_quietly(event.callback_query, text)
 
 
 async def _answer_quietly(query: CallbackQuery, text: str | None) -> None:
-    try:
-        await query.answer(text, show_alert=bool(text))
-    except TelegramAPIError as exc:
-        logger.info("callback answer failed: %s", type(exc).__name__)
+    await quietly(query.answer(text, show_alert=bool(text)), "answer a dropped button press")
 
 
 class InFlightUpdates(BaseMiddleware):

@@ -168,6 +168,7 @@ settings-not-dbs = ⚠️ This is not a DBS shop: the Market, not you, handles i
 
 shop-choose = Choose the shop:
 shop-active = ✅ The active shop is now <b>{ $shop }</b>.
+shop-switch-ended-conversation = The action you had started (/track or /date) was for another shop and has been stopped: start it again.
 history-head = <b>Your recent operations</b> — { $shop }
 history-empty = You have no operations in { $shop } yet.
 history-line = { $when } · #{ $id } · { $what } · { $result }

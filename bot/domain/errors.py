@@ -1,0 +1,40 @@
+"""What services refuse with. Handlers turn each into a message from the catalogue."""
+
+from __future__ import annotations
+
+from bot.domain.operations import Failure
+
+
+class DomainError(Exception):
+    """A rule said no; nothing was changed."""
+
+
+class NotAMember(DomainError):
+    """The user does not (or no longer) belong to that shop."""
+
+
+class KeyExpired(DomainError):
+    """The API key waiting for a campaign choice is gone (15 minutes passed, or the bot restarted)."""
+
+
+class NoCampaigns(DomainError):
+    """The key works but reaches no campaign."""
+
+
+class NotACourier(DomainError):
+    """Only couriers can be removed from a team (and this one may have left already)."""
+
+
+class OrderNotFound(DomainError):
+    def __init__(self, order_id: int) -> None:
+        super().__init__(f"order {order_id} not found")
+        self.order_id = order_id
+
+
+class OrderUnavailable(DomainError):
+    """The Market could not give the order now; `ask_again` says whether typing a number again can help."""
+
+    def __init__(self, failure: Failure, *, ask_again: bool) -> None:
+        super().__init__(failure.message)
+        self.failure = failure
+        self.ask_again = ask_again

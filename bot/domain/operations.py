@@ -1,0 +1,113 @@
+"""Operation kinds: what a confirmed change sets on an order, how it is sent, how to see it landed.
+
+Each kind is a pydantic model with a `kind` tag; `Action` is their discriminated union. A kind knows
+its Market payload (stored as the operation's JSON), how to send itself with the Market client, and
+how to tell from an order read back whether it is already applied (which makes resending safe).
+Adding a kind means a model here, its view in `bot.telegram.views` and its catalogue texts.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+from dataclasses import dataclass
+from typing import Annotated, Any, Literal
+
+from pydantic import BaseModel, ConfigDict, Field, TypeAdapter
+from pydantic.alias_generators import to_camel
+
+from bot.market import MarketClient, MarketError
+from bot.market.errors import MarketApiError, MarketTimeoutError
+from bot.market.models import DeliveryDateReason, Order
+
+
+class _Kind(BaseModel):
+    model_config = ConfigDict(frozen=True, alias_generator=to_camel, populate_by_name=True)
+
+    def payload(self) -> dict[str, Any]:
+        """What is stored (and sent): the Market's field names, without the kind tag."""
+        return self.model_dump(mode="json", by_alias=True, exclude={"kind"})
+
+
+class TrackCode(_Kind):
+    """A parcel's track code with the delivery service that carries it."""
+
+    kind: Literal["track"] = "track"
+    track_code: str
+    delivery_service_id: int
+
+    async def send(self, market: MarketClient, api_key: str, campaign_id: int, order_id: int) -> None:
+        await market.set_track_code(
+            api_key,
+            campaign_id,
+            order_id,
+            track_code=self.track_code,
+            delivery_service_id=self.delivery_service_id,
+        )
+
+    def applied(self, order: Order) -> bool:
+        tracks = order.delivery.tracks if order.delivery else None
+        return any(
+            t.track_code == self.track_code and t.delivery_service_id == self.delivery_service_id
+            for t in tracks or []
+        )
+
+
+class DeliveryDate(_Kind):
+    """A new delivery date and why it moves."""
+
+    kind: Literal["date"] = "date"
+    to_date: dt.date
+    reason: DeliveryDateReason
+
+    async def send(self, market: MarketClient, api_key: str, campaign_id: int, order_id: int) -> None:
+        await market.set_delivery_date(
+            api_key, campaign_id, order_id, to_date=self.to_date, reason=self.reason
+        )
+
+    def applied(self, order: Order) -> bool:
+        dates = order.delivery.dates if order.delivery else None
+        return dates is not None and (dates.to_date or dates.from_date) == self.to_date == dates.from_date
+
+
+Action = Annotated[TrackCode | DeliveryDate, Field(discriminator="kind")]
+ACTION: TypeAdapter[TrackCode | DeliveryDate] = TypeAdapter(Action)
+
+
+def action_from(kind: str, payload: dict[str, Any]) -> TrackCode | DeliveryDate:
+    """Rebuild a stored action from its kind and payload."""
+    return ACTION.validate_python({**payload, "kind": kind})
+
+
+@dataclass(frozen=True, slots=True)
+class Failure:
+    """Why an attempt failed, as the user is told: the Market's status, code and message."""
+
+    status: int | None
+    code: str
+    message: str
+    retryable: bool = False
+    retry_after: float | None = None
+
+    def to_json(self) -> str:
+        return json.dumps(
+            {"status": self.status, "code": self.code, "message": self.message}, ensure_ascii=False
+        )
+
+    @classmethod
+    def from_json(cls, raw: str | None) -> Failure | None:
+        if not raw:
+            return None
+        try:
+            data = json.loads(raw)
+            return cls(status=data.get("status"), code=str(data["code"]), message=str(data["message"]))
+        except (ValueError, KeyError, TypeError):
+            return cls(status=None, code="ERROR", message=raw)
+
+    @classmethod
+    def of(cls, exc: MarketError) -> Failure:
+        if isinstance(exc, MarketApiError):
+            return cls(exc.status, exc.code, exc.message, exc.retryable, exc.retry_after)
+        if isinstance(exc, MarketTimeoutError):
+            return cls(None, "TIMEOUT", str(exc), retryable=True)
+        return cls(None, "NETWORK", str(exc), retryable=True)

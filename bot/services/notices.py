@@ -1,0 +1,20 @@
+"""How services tell people things. The Telegram notifier implements it; services never import aiogram."""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING, Protocol
+
+if TYPE_CHECKING:
+    from bot.domain.records import Shop
+    from bot.services.operations import Outcome
+
+
+class Notices(Protocol):
+    async def tell(self, user_id: int, key: str, **args: object) -> None:
+        """One catalogue text, in the user's language; a failure to deliver is logged, not raised."""
+
+    async def result_later(self, outcome: Outcome) -> None:
+        """The final result of an operation that was queued, to the user who confirmed it."""
+
+    async def owner_notice(self, shop: Shop, outcome: Outcome) -> None:
+        """A short line to the shop's owner about a courier's operation."""

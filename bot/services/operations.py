@@ -1,0 +1,185 @@
+"""Confirmed operations: recorded before anything is sent, sent at most once to completion.
+
+A first attempt is sent straight away. Any later attempt (after a retryable failure, or for an
+operation found half-sent after a restart) first reads the order back from the Market: if what the
+operation sets is already there, the earlier request landed and the operation is done without a
+second write. That is what makes a lost response, a timeout whose request arrived, or a crash between
+the Market's reply and its recording safe to retry.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import logging
+from collections.abc import Callable
+from dataclasses import dataclass
+
+from bot.domain.clock import utcnow
+from bot.domain.operations import DeliveryDate, Failure, TrackCode
+from bot.domain.records import Operation, OperationStatus
+from bot.domain.retry import RetryPolicy
+from bot.market import MarketClient, MarketError
+from bot.services.access import Access
+from bot.services.notices import Notices
+from storage.db import Database
+from storage.repositories import Repos
+from storage.secrets import SecretBox
+
+logger = logging.getLogger(__name__)
+
+
+@dataclass(frozen=True, slots=True)
+class Outcome:
+    operation: Operation
+    duplicate: bool = False  # this confirmation was handled before: nothing was sent now
+    failure: Failure | None = None
+
+    @property
+    def ok(self) -> bool:
+        return self.operation.status is OperationStatus.DONE
+
+    @property
+    def pending(self) -> bool:
+        return self.operation.pending
+
+    @classmethod
+    def recorded(cls, operation: Operation) -> Outcome:
+        """An operation handled before, as its row says now."""
+        return cls(operation, duplicate=True, failure=Failure.from_json(operation.last_error))
+
+
+@dataclass(frozen=True, slots=True)
+class HistoryPage:
+    operations: list[Operation]
+    who: dict[int, str]  # user id → name, for the owner's view of the whole team
+    service_names: dict[int, str]
+
+
+class Operations:
+    def __init__(
+        self,
+        db: Database,
+        box: SecretBox,
+        market: MarketClient,
+        notices: Notices,
+        policy: RetryPolicy | None = None,
+        clock: Callable[[], dt.datetime] = utcnow,
+    ) -> None:
+        self._db = db
+        self._box = box
+        self._market = market
+        self._notices = notices
+        self.policy = policy or RetryPolicy()
+        self._clock = clock
+        self.on_queued: Callable[[], None] = lambda: None  # the retry worker's wake-up
+
+    @property
+    def _repos(self) -> Repos:
+        return Repos.on(self._db, self._box)
+
+    @staticmethod
+    def _key(user_id: int, nonce: str) -> str:
+        return f"{user_id}:{nonce}"
+
+    async def confirmed_before(self, user_id: int, nonce: str) -> Outcome | None:
+        """The operation this confirmation card already recorded (a second tap, or a redelivery)."""
+        done = await self._repos.operations.by_idempotency_key(self._key(user_id, nonce))
+        return Outcome.recorded(done) if done else None
+
+    async def confirm(
+        self, access: Access, order_id: int, action: TrackCode | DeliveryDate, nonce: str
+    ) -> Outcome:
+        """Record the operation, then make its first attempt. A repeated confirmation sends nothing."""
+        async with self._db.transaction() as tx:
+            repos = Repos.on(tx, self._box)
+            existing = await repos.operations.by_idempotency_key(self._key(access.user_id, nonce))
+            if existing is not None:
+                return Outcome.recorded(existing)
+            await repos.users.ensure(access.user_id)
+            operation = await repos.operations.create(
+                user_id=access.user_id,
+                shop_id=access.shop_id,
+                order_id=order_id,
+                action=action,
+                idempotency_key=self._key(access.user_id, nonce),
+                now=self._clock(),
+            )
+        outcome = await self.run(operation)
+        if outcome is None:  # the worker got to it first
+            current = await self._repos.operations.get(operation.id) or operation
+            return Outcome.recorded(current)
+        if outcome.ok and isinstance(action, TrackCode):
+            await self._repos.recent_services.remember(access.user_id, action.delivery_service_id)
+        await self._owner_notice(outcome)
+        return outcome
+
+    async def report(self, outcome: Outcome) -> None:
+        """Tell the user (and the owner, if they asked) how a queued operation ended."""
+        await self._notices.result_later(outcome)
+        await self._owner_notice(outcome)
+
+    async def _owner_notice(self, outcome: Outcome) -> None:
+        op = outcome.operation
+        shop = await self._repos.shops.get(op.shop_id)
+        if shop is None or not shop.notify_owner or op.user_id == shop.owner_id or outcome.pending:
+            return
+        await self._notices.owner_notice(shop, outcome)
+
+    async def run(self, operation: Operation) -> Outcome | None:
+        """One attempt at a pending operation; None if another task holds it."""
+        repo = self._repos.operations
+        if not await repo.claim(operation.id, self._clock()):
+            return None
+        claimed = await repo.get(operation.id)
+        if claimed is None:
+            return None
+        failure = await self._attempt(claimed)
+        now = self._clock()
+        if failure is None:
+            await repo.finish(claimed.id, OperationStatus.DONE, None, now)
+        elif failure.retryable and (when := self.policy.next_attempt(claimed, failure, now)) is not None:
+            await repo.reschedule(claimed.id, failure.to_json(), when, now)
+            self.on_queued()
+        else:
+            await repo.finish(claimed.id, OperationStatus.FAILED, failure.to_json(), now)
+        final = await repo.get(claimed.id) or claimed
+        logger.info(
+            "operation %s kind=%s attempt=%d status=%s%s",
+            final.id,
+            final.action.kind,
+            final.attempts,
+            final.status.value,
+            f" error={failure.code}" if failure else "",
+        )
+        return Outcome(final, failure=failure)
+
+    async def _attempt(self, operation: Operation) -> Failure | None:
+        repos = self._repos
+        api_key = await repos.shops.api_key(operation.shop_id)
+        shop = await repos.shops.get(operation.shop_id)
+        if api_key is None or shop is None:
+            return Failure(None, "SHOP_GONE", "shop disconnected")
+        try:
+            if operation.attempts > 1:
+                order = await self._market.get_order(api_key, shop.campaign_id, operation.order_id)
+                if operation.action.applied(order):
+                    logger.info("operation %s had already landed; not sending again", operation.id)
+                    return None
+            await operation.action.send(self._market, api_key, shop.campaign_id, operation.order_id)
+        except MarketError as exc:
+            return Failure.of(exc)
+        return None
+
+    async def due(self, limit: int = 50) -> list[Operation]:
+        return await self._repos.operations.due(self._clock(), limit=limit)
+
+    async def recover_interrupted(self) -> int:
+        return await self._repos.operations.recover_interrupted(self._clock())
+
+    async def history(self, access: Access, service_names: dict[int, str], limit: int = 20) -> HistoryPage:
+        """The newest operations: the whole team's for the owner, one's own for a courier."""
+        repos = self._repos
+        mine_only = None if access.is_owner else access.user_id
+        ops = await repos.operations.history(access.shop_id, user_id=mine_only, limit=limit)
+        who = await repos.users.names(op.user_id for op in ops) if access.is_owner else {}
+        return HistoryPage(ops, who, service_names)

@@ -1,0 +1,154 @@
+"""Connecting shops with an API key, choosing the active one, notices, replacing keys, disconnecting."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from bot.domain.errors import KeyExpired, NoCampaigns, NotAMember
+from bot.domain.records import Role, Shop, ShopMembership
+from bot.market import MarketClient, MarketError
+from bot.market.models import Campaign
+from bot.services.notices import Notices
+from bot.services.pending_keys import PendingKeys
+from storage.db import Database
+from storage.repositories import Repos
+from storage.secrets import SecretBox
+
+
+@dataclass(frozen=True, slots=True)
+class KeyOffer:
+    """What a key reaches: its campaigns, DBS and active ones first, and whether it may process orders."""
+
+    campaigns: list[Campaign]
+    can_process_orders: bool
+
+
+@dataclass(frozen=True, slots=True)
+class Connected:
+    shop: Shop
+    is_dbs: bool
+
+
+def rank_campaigns(campaigns: list[Campaign]) -> list[Campaign]:
+    """DBS first (the bot is for them), then those with the API available, then by name."""
+    return sorted(campaigns, key=lambda c: (not c.is_dbs, not c.is_available, c.domain or "", c.id))
+
+
+async def connect_shop(
+    db: Database,
+    box: SecretBox,
+    *,
+    owner_id: int,
+    campaign_id: int,
+    api_key: str,
+    domain: str | None = None,
+    business_id: int | None = None,
+    business_name: str | None = None,
+    placement_type: str | None = None,
+) -> Shop:
+    """Save a campaign with its (encrypted) key, make the user its owner and their active shop.
+
+    In one transaction. Connecting a campaign that is already here replaces its key and details; a
+    previous owner stays in the team as a courier.
+    """
+    async with db.transaction() as tx:
+        repos = Repos.on(tx, box)
+        await repos.users.ensure(owner_id)
+        shop = await repos.shops.upsert(
+            campaign_id=campaign_id,
+            owner_id=owner_id,
+            api_key=api_key,
+            domain=domain,
+            business_id=business_id,
+            business_name=business_name,
+            placement_type=placement_type,
+        )
+        await repos.memberships.demote_other_owners(shop.id, owner_id)
+        await repos.memberships.put(owner_id, shop.id, Role.OWNER)
+        await repos.preferences.set_active_shop(owner_id, shop.id)
+    return shop
+
+
+class ShopsService:
+    def __init__(
+        self, db: Database, box: SecretBox, market: MarketClient, notices: Notices, pending: PendingKeys
+    ) -> None:
+        self._db = db
+        self._box = box
+        self._market = market
+        self._notices = notices
+        self.pending = pending
+
+    @property
+    def _repos(self) -> Repos:
+        return Repos.on(self._db, self._box)
+
+    async def offer_key(self, user_id: int, api_key: str) -> KeyOffer:
+        """Check a key with the Market and keep it (in memory only) until the owner picks a campaign.
+
+        Raises the Market's error for a key it refuses, `NoCampaigns` for a key that reaches none.
+        """
+        campaigns = await self._market.get_campaigns(api_key)
+        if not campaigns:
+            raise NoCampaigns
+        self.pending.put(user_id, api_key, campaigns)
+        return KeyOffer(rank_campaigns(campaigns), await self._can_process_orders(api_key))
+
+    async def _can_process_orders(self, api_key: str) -> bool:
+        try:
+            info = await self._market.get_token_info(api_key)
+        except MarketError:
+            return True  # the check is a courtesy: without it the key may still work
+        return info.can_process_orders
+
+    async def connect(self, user_id: int, campaign_id: int) -> Connected:
+        pending = self.pending.get(user_id)
+        campaign = pending.campaigns.get(campaign_id) if pending else None
+        if pending is None or campaign is None:
+            raise KeyExpired
+        shop = await connect_shop(
+            self._db,
+            self._box,
+            owner_id=user_id,
+            campaign_id=campaign.id,
+            api_key=pending.api_key,
+            domain=campaign.domain,
+            business_id=campaign.business.id if campaign.business else None,
+            business_name=campaign.business.name if campaign.business else None,
+            placement_type=campaign.placement_type,
+        )
+        self.pending.pop(user_id)
+        return Connected(shop, campaign.is_dbs)
+
+    async def mine(self, user_id: int) -> tuple[list[ShopMembership], int | None]:
+        """The user's shops and which of them is active."""
+        repos = self._repos
+        return await repos.memberships.shops_of(user_id), await repos.preferences.active_shop_id(user_id)
+
+    async def switch(self, user_id: int, shop_id: int) -> Shop:
+        repos = self._repos
+        membership = await repos.memberships.of_user_in(user_id, shop_id)
+        if membership is None:
+            raise NotAMember
+        await repos.preferences.set_active_shop(user_id, shop_id)
+        return membership.shop
+
+    async def toggle_notices(self, shop: Shop) -> Shop:
+        repos = self._repos
+        await repos.shops.set_notify_owner(shop.id, not shop.notify_owner)
+        return await repos.shops.get(shop.id) or shop
+
+    async def unfinished_count(self, shop: Shop) -> int:
+        return len(await self._repos.operations.unfinished(shop.id))
+
+    async def disconnect(self, shop: Shop) -> None:
+        """Forget the shop (its key, team, invites and operations), then tell everyone affected."""
+        async with self._db.transaction() as tx:
+            repos = Repos.on(tx, self._box)
+            dropped = await repos.operations.unfinished(shop.id)
+            couriers = [m.user_id for m in await repos.memberships.team(shop.id) if m.role is Role.COURIER]
+            await repos.shops.delete(shop.id)
+        for op in dropped:
+            await self._notices.tell(op.user_id, "team-op-dropped", id=op.order_id, shop=shop.title)
+        for courier in couriers:
+            await self._notices.tell(courier, "team-shop-disconnected", shop=shop.title)

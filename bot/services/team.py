@@ -1,0 +1,112 @@
+"""A shop's team: invite links for couriers, joining by one, removing a courier."""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Callable
+from dataclasses import dataclass
+from enum import StrEnum
+
+from bot.domain.clock import utcnow
+from bot.domain.errors import NotACourier
+from bot.domain.invites import expiry, new_token, token_hash
+from bot.domain.records import Member, Role, Shop
+from bot.services.notices import Notices
+from storage.db import Database
+from storage.repositories import Repos
+from storage.secrets import SecretBox
+
+
+class JoinResult(StrEnum):
+    JOINED = "joined"
+    UNKNOWN = "unknown"
+    USED = "used"
+    EXPIRED = "expired"
+    ALREADY_MEMBER = "already_member"
+
+
+@dataclass(frozen=True, slots=True)
+class Joined:
+    result: JoinResult
+    shop: Shop | None  # the invite's shop, when the invite was found
+
+
+@dataclass(frozen=True, slots=True)
+class NewInvite:
+    token: str
+    hours: int  # how long it is valid
+
+
+class TeamService:
+    def __init__(
+        self,
+        db: Database,
+        box: SecretBox,
+        notices: Notices,
+        *,
+        invite_ttl_seconds: int = 24 * 3600,
+        clock: Callable[[], dt.datetime] = utcnow,
+    ) -> None:
+        self._db = db
+        self._box = box
+        self._notices = notices
+        self._ttl = invite_ttl_seconds
+        self._clock = clock
+
+    @property
+    def _repos(self) -> Repos:
+        return Repos.on(self._db, self._box)
+
+    async def members(self, shop: Shop) -> list[Member]:
+        return await self._repos.memberships.team(shop.id)
+
+    async def name(self, user_id: int) -> str:
+        return (await self._repos.users.names([user_id])).get(user_id, str(user_id))
+
+    async def invite(self, shop: Shop, created_by: int) -> NewInvite:
+        """A single-use link payload; only its hash is stored."""
+        token = new_token()
+        expires_at = expiry(self._clock(), self._ttl)
+        await self._repos.invites.create(
+            shop_id=shop.id, created_by=created_by, token_hash=token_hash(token), expires_at=expires_at
+        )
+        return NewInvite(token, max(1, self._ttl // 3600))
+
+    async def join(self, user_id: int, token: str) -> Joined:
+        """Use an invite: the user joins its shop as a courier and makes it their active shop.
+
+        All in one transaction, so an invite is used once even if two people try at the same moment.
+        The owner is told who joined.
+        """
+        now = self._clock()
+        hashed = token_hash(token)
+        async with self._db.transaction() as tx:
+            repos = Repos.on(tx, self._box)
+            invite = await repos.invites.find(hashed)
+            shop = await repos.shops.get(invite.shop_id) if invite else None
+            if invite is None or shop is None:
+                return Joined(JoinResult.UNKNOWN, None)
+            if invite.used_by is not None:
+                return Joined(JoinResult.USED, shop)
+            if invite.expires_at <= now:
+                return Joined(JoinResult.EXPIRED, shop)
+            if await repos.memberships.get(user_id, shop.id) is not None:
+                return Joined(JoinResult.ALREADY_MEMBER, shop)
+            await repos.invites.mark_used(hashed, user_id, now)
+            await repos.users.ensure(user_id)
+            await repos.memberships.put(user_id, shop.id, Role.COURIER)
+            await repos.preferences.set_active_shop(user_id, shop.id)
+        await self._notices.tell(
+            shop.owner_id, "team-courier-joined", name=await self.name(user_id), shop=shop.title
+        )
+        return Joined(JoinResult.JOINED, shop)
+
+    async def remove_courier(self, shop: Shop, user_id: int) -> str:
+        """Remove a courier (never the owner) and tell them; returns their name."""
+        repos = self._repos
+        member = await repos.memberships.get(user_id, shop.id)
+        if member is None or member.role is not Role.COURIER:
+            raise NotACourier
+        await repos.memberships.remove(user_id, shop.id)
+        await self._notices.tell(user_id, "team-you-were-removed", shop=shop.title)
+        return await self.name(user_id)

@@ -1,0 +1,73 @@
+"""The background worker that retries pending operations and has users told the final result."""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import functools
+import logging
+
+from bot.domain.records import Operation
+from bot.services.operations import Operations
+
+logger = logging.getLogger(__name__)
+
+
+class RetryWorker:
+    def __init__(self, operations: Operations, *, poll_interval: float = 2.0, concurrency: int = 8) -> None:
+        self._operations = operations
+        self._poll_interval = poll_interval
+        self._slots = asyncio.Semaphore(concurrency)
+        self._wake = asyncio.Event()
+        self._stopping = asyncio.Event()
+        self._in_flight: dict[int, asyncio.Task[None]] = {}
+        self._loop_task: asyncio.Task[None] | None = None
+        operations.on_queued = self.wake
+
+    def wake(self) -> None:
+        self._wake.set()
+
+    async def start(self) -> None:
+        recovered = await self._operations.recover_interrupted()
+        if recovered:
+            logger.warning(
+                "%d operation(s) were being sent when the bot stopped; re-checking them", recovered
+            )
+        self._loop_task = asyncio.create_task(self._loop(), name="retry-worker")
+
+    async def stop(self, grace: float = 5.0) -> None:
+        """Stop taking work; let attempts in flight finish for `grace` seconds, then cancel them.
+
+        A cancelled attempt leaves its operation `sending`; the next start re-checks it with the
+        Market before sending anything again, so nothing is lost or sent twice.
+        """
+        self._stopping.set()
+        self._wake.set()
+        if self._loop_task is not None:
+            await self._loop_task
+        if self._in_flight:
+            _, late = await asyncio.wait(list(self._in_flight.values()), timeout=grace)
+            for task in late:
+                task.cancel()
+            await asyncio.gather(*late, return_exceptions=True)
+
+    async def _loop(self) -> None:
+        while not self._stopping.is_set():
+            self._wake.clear()
+            for op in await self._operations.due(limit=50):
+                if op.id not in self._in_flight and not self._stopping.is_set():
+                    await self._slots.acquire()
+                    task = asyncio.create_task(self._process(op), name=f"operation-{op.id}")
+                    self._in_flight[op.id] = task
+                    task.add_done_callback(functools.partial(self._done, op.id))
+            with contextlib.suppress(TimeoutError):
+                await asyncio.wait_for(self._wake.wait(), timeout=self._poll_interval)
+
+    def _done(self, op_id: int, _: asyncio.Task[None]) -> None:
+        self._in_flight.pop(op_id, None)
+        self._slots.release()
+
+    async def _process(self, op: Operation) -> None:
+        outcome = await self._operations.run(op)
+        if outcome is not None and not outcome.pending:
+            await self._operations.report(outcome)

@@ -1,0 +1,1 @@
+"""What only Telegram needs: middlewares, the access check, views, keyboards, texts, the notifier."""

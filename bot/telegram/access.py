@@ -1,0 +1,113 @@
+"""The one access check. A handler declares what it needs where it is registered:
+
+    router.message.register(show_team, Command("team"), flags=requires(owner=True, ...))
+
+and `AccessMiddleware` (an inner middleware, so it runs only for the handler that matched) resolves
+the user's access to the right shop once, from the database, and hands it over as `access` (with
+`card`, the message a pressed button is on). When the user may not, it answers with «⛔» and the
+handler does not run.
+
+Which shop: "active" (the user's active shop, for commands), "conversation" (the shop the
+conversation's draft is pinned to), "button" (the `shop_id` in the pressed button's callback data).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass
+from typing import Any, Literal
+
+from aiogram import BaseMiddleware
+from aiogram.dispatcher.flags import get_flag
+from aiogram.fsm.context import FSMContext
+from aiogram.types import CallbackQuery, Message, TelegramObject, User
+
+from bot.services.access import Access, AccessService
+from bot.telegram.draft import load_draft
+from bot.telegram.i18n import Texts
+from bot.telegram.safety import quietly
+
+Source = Literal["active", "conversation", "button"]
+FLAG = "requires"
+
+
+@dataclass(frozen=True, slots=True)
+class Requires:
+    shop: Source = "active"
+    owner: bool = False
+    optional: bool = False  # without any shop the handler still runs, with `access=None`
+    refusal: str = "no-shop"  # what a non-member is told
+    owner_refusal: str = "team-not-owner"  # what a courier is told where the owner is needed
+
+
+def requires(
+    shop: Source = "active",
+    *,
+    owner: bool = False,
+    optional: bool = False,
+    refusal: str = "no-shop",
+    owner_refusal: str = "team-not-owner",
+) -> dict[str, Any]:
+    """Handler flags declaring the access it needs."""
+    return {FLAG: Requires(shop, owner, optional, refusal, owner_refusal)}
+
+
+class AccessMiddleware(BaseMiddleware):
+    def __init__(self, service: AccessService) -> None:
+        self._service = service
+
+    async def __call__(
+        self,
+        handler: Callable[[TelegramObject, dict[str, Any]], Awaitable[Any]],
+        event: TelegramObject,
+        data: dict[str, Any],
+    ) -> Any:
+        need: Requires | None = get_flag(data, FLAG)
+        user: User | None = data.get("event_from_user")
+        if need is None or user is None:
+            return await handler(event, data)
+        if isinstance(event, CallbackQuery):
+            if not isinstance(event.message, Message):  # too old to edit: start over
+                return await _refuse(event, data, "stale-button")
+            data["card"] = event.message
+        shop_id = await self._shop_id(need, user.id, data)
+        access = await self._service.to(user.id, shop_id) if shop_id is not None else None
+        if access is None:
+            if need.optional and need.shop == "active":
+                data["access"] = None
+                return await handler(event, data)
+            key = (
+                need.refusal if need.shop != "conversation" or isinstance(event, Message) else "stale-button"
+            )
+            return await _refuse(event, data, key, clear=True)
+        if need.owner and not access.is_owner:
+            return await _refuse(event, data, need.owner_refusal, shop=access.shop.title)
+        data["access"] = access
+        return await handler(event, data)
+
+    async def _shop_id(self, need: Requires, user_id: int, data: dict[str, Any]) -> int | None:
+        if need.shop == "button":
+            shop_id = getattr(data.get("callback_data"), "shop_id", None)
+            return shop_id if isinstance(shop_id, int) else None
+        if need.shop == "conversation":
+            state: FSMContext = data["state"]
+            draft = await load_draft(state)
+            return draft.shop_id if draft else None
+        return await self._service.active_shop_id(user_id)
+
+
+async def _refuse(
+    event: TelegramObject, data: dict[str, Any], key: str, *, clear: bool = False, **args: Any
+) -> None:
+    t: Texts = data["t"]
+    text = t(key, **args)
+    if isinstance(event, CallbackQuery):
+        await quietly(event.answer(text, show_alert=True), "answer a refused button press")
+        return
+    if clear:
+        await data["state"].clear()
+    if isinstance(event, Message):
+        await event.answer(text)
+
+
+__all__ = ["Access", "AccessMiddleware", "Requires", "requires"]

@@ -1,0 +1,59 @@
+"""One conversation's answers so far, typed, pinned to the shop it started in.
+
+Kept in the FSM data under `draft` (so it survives restarts). Only ids and what the user typed go
+here, never a secret.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from typing import Literal
+
+from aiogram.fsm.context import FSMContext
+from pydantic import BaseModel, ValidationError
+
+from bot.domain.operations import DeliveryDate, TrackCode
+from bot.market.models import DeliveryDateReason
+
+KEY = "draft"
+
+
+class Draft(BaseModel):
+    flow: Literal["track", "date"]
+    shop_id: int  # every step acts on this shop, whatever /shop says meanwhile
+    order_id: int | None = None
+    service_id: int | None = None
+    service_name: str | None = None
+    track_code: str | None = None
+    to_date: dt.date | None = None
+    reason: DeliveryDateReason | None = None
+    nonce: str | None = None  # the confirmation card on screen
+
+    def action(self) -> TrackCode | DeliveryDate:
+        """What confirming this draft sets on the order."""
+        if self.flow == "track" and self.track_code is not None and self.service_id is not None:
+            return TrackCode(track_code=self.track_code, delivery_service_id=self.service_id)
+        if self.flow == "date" and self.to_date is not None and self.reason is not None:
+            return DeliveryDate(to_date=self.to_date, reason=self.reason)
+        raise ValueError(f"the {self.flow} draft is not complete")
+
+    def service_names(self) -> dict[int, str]:
+        return {self.service_id: self.service_name} if self.service_id and self.service_name else {}
+
+
+def draft_of(data: dict[str, object]) -> Draft | None:
+    raw = data.get(KEY)
+    if raw is None:
+        return None
+    try:
+        return Draft.model_validate(raw)
+    except ValidationError:
+        return None  # written by an older version: the conversation starts over
+
+
+async def load_draft(state: FSMContext) -> Draft | None:
+    return draft_of(await state.get_data())
+
+
+async def save_draft(state: FSMContext, draft: Draft) -> None:
+    await state.set_data({KEY: draft.model_dump(mode="json")})

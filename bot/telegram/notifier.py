@@ -1,0 +1,47 @@
+"""Tells people about things that happen outside their own conversation (implements `Notices`)."""
+
+from __future__ import annotations
+
+from aiogram import Bot
+
+from bot.domain.records import Shop
+from bot.services.delivery_services import DeliveryServices
+from bot.services.operations import Outcome
+from bot.telegram.i18n import Catalogue, Texts
+from bot.telegram.safety import quietly
+from bot.telegram.views import history_line, outcome_text
+from storage.db import Database
+from storage.repositories import UsersRepo
+
+
+class Notifier:
+    def __init__(self, bot: Bot, catalogue: Catalogue, db: Database, services: DeliveryServices) -> None:
+        self._bot = bot
+        self._catalogue = catalogue
+        self._users = UsersRepo(db)
+        self._services = services
+
+    async def tell(self, user_id: int, key: str, **args: object) -> None:
+        t = await self._texts(user_id)
+        await self._send(user_id, t(key, **args))
+
+    async def result_later(self, outcome: Outcome) -> None:
+        op = outcome.operation
+        t = await self._texts(op.user_id)
+        await self._send(op.user_id, outcome_text(t, outcome, await self._services.names()))
+
+    async def owner_notice(self, shop: Shop, outcome: Outcome) -> None:
+        op = outcome.operation
+        t = await self._texts(shop.owner_id)
+        who = (await self._users.names([op.user_id])).get(op.user_id, str(op.user_id))
+        line = history_line(t, op, await self._services.names())
+        await self._send(shop.owner_id, t("owner-notice", name=who, shop=shop.title, line=line))
+
+    async def _texts(self, user_id: int) -> Texts:
+        user = await self._users.get(user_id)
+        return self._catalogue.texts(user.language if user else None)
+
+    async def _send(self, chat_id: int, text: str) -> None:
+        # What the notice is about is recorded (see /history); a blocked bot or a network fault loses
+        # only the notice.
+        await quietly(self._bot.send_message(chat_id, text), "send a notice")

@@ -1,0 +1,35 @@
+"""The `invites` table: courier invite links, stored only as the hash of their payload."""
+
+from __future__ import annotations
+
+import datetime as dt
+
+from bot.domain.records import Invite
+from storage.db import Executor, timestamp
+
+
+class InvitesRepo:
+    def __init__(self, ex: Executor) -> None:
+        self._ex = ex
+
+    async def create(
+        self, *, shop_id: int, created_by: int, token_hash: str, expires_at: dt.datetime
+    ) -> None:
+        await self._ex.execute(
+            "INSERT INTO invites (shop_id, created_by, token_hash, expires_at) VALUES (?, ?, ?, ?)",
+            (shop_id, created_by, token_hash, timestamp(expires_at)),
+        )
+
+    async def find(self, token_hash: str) -> Invite | None:
+        row = await self._ex.fetch_one(
+            "SELECT shop_id, expires_at, used_by FROM invites WHERE token_hash = ?", (token_hash,)
+        )
+        return Invite.model_validate(dict(row)) if row else None
+
+    async def mark_used(self, token_hash: str, user_id: int, now: dt.datetime) -> bool:
+        """Use the invite; False if someone else used it first."""
+        changed = await self._ex.execute(
+            "UPDATE invites SET used_by = ?, used_at = ? WHERE token_hash = ? AND used_by IS NULL",
+            (user_id, timestamp(now), token_hash),
+        )
+        return changed > 0

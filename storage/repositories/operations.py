@@ -1,0 +1,134 @@
+"""The `operations` table: every confirmed change, recorded before the Market is called."""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+import sqlite3
+from typing import Any
+
+from bot.domain.operations import DeliveryDate, TrackCode, action_from
+from bot.domain.records import Operation, OperationStatus
+from storage.db import Executor, timestamp
+
+COLUMNS = (
+    "id, user_id, shop_id, order_id, kind, payload, status, attempts, last_error, "
+    "idempotency_key, next_attempt_at, created_at, updated_at"
+)
+
+
+def operation_of(row: sqlite3.Row) -> Operation:
+    values = dict(row)
+    values["action"] = action_from(values.pop("kind"), json.loads(values.pop("payload")))
+    return Operation.model_validate(values)
+
+
+class OperationsRepo:
+    def __init__(self, ex: Executor) -> None:
+        self._ex = ex
+
+    async def create(
+        self,
+        *,
+        user_id: int,
+        shop_id: int,
+        order_id: int,
+        action: TrackCode | DeliveryDate,
+        idempotency_key: str | None = None,
+        now: dt.datetime,
+    ) -> Operation:
+        """Record a confirmed operation, due at once."""
+        op_id = await self._ex.execute(
+            "INSERT INTO operations (user_id, shop_id, order_id, kind, payload, "
+            "idempotency_key, next_attempt_at) VALUES (?, ?, ?, ?, ?, ?, ?)",
+            (
+                user_id,
+                shop_id,
+                order_id,
+                action.kind,
+                json.dumps(action.payload(), ensure_ascii=False, sort_keys=True),
+                idempotency_key,
+                timestamp(now),
+            ),
+        )
+        created = await self.get(op_id)
+        if created is None:
+            raise RuntimeError(f"operation {op_id} vanished right after it was recorded")
+        return created
+
+    async def get(self, op_id: int) -> Operation | None:
+        row = await self._ex.fetch_one(f"SELECT {COLUMNS} FROM operations WHERE id = ?", (op_id,))
+        return operation_of(row) if row else None
+
+    async def by_idempotency_key(self, idempotency_key: str) -> Operation | None:
+        row = await self._ex.fetch_one(
+            f"SELECT {COLUMNS} FROM operations WHERE idempotency_key = ?",
+            (idempotency_key,),
+        )
+        return operation_of(row) if row else None
+
+    async def claim(self, op_id: int, now: dt.datetime) -> bool:
+        """Move a pending operation to `sending` (counting the attempt); False if someone else did."""
+        changed = await self._ex.execute(
+            "UPDATE operations SET status = 'sending', attempts = attempts + 1, "
+            "updated_at = ? WHERE id = ? AND status = 'pending'",
+            (timestamp(now), op_id),
+        )
+        return changed > 0
+
+    async def finish(self, op_id: int, status: OperationStatus, error: str | None, now: dt.datetime) -> None:
+        if status not in (OperationStatus.DONE, OperationStatus.FAILED):
+            raise ValueError("finish() takes DONE or FAILED")
+        await self._ex.execute(
+            "UPDATE operations SET status = ?, last_error = ?, next_attempt_at = NULL, "
+            "updated_at = ? WHERE id = ?",
+            (status.value, error, timestamp(now), op_id),
+        )
+
+    async def reschedule(
+        self, op_id: int, error: str, next_attempt_at: dt.datetime, now: dt.datetime
+    ) -> None:
+        """Back to `pending`, to be tried again at `next_attempt_at`."""
+        await self._ex.execute(
+            "UPDATE operations SET status = 'pending', last_error = ?, next_attempt_at = ?, "
+            "updated_at = ? WHERE id = ?",
+            (error, timestamp(next_attempt_at), timestamp(now), op_id),
+        )
+
+    async def recover_interrupted(self, now: dt.datetime) -> int:
+        """Operations left `sending` by a stopped process go back to `pending`, due now.
+
+        Their next attempt reads the order back first, so a request that did land is not repeated.
+        """
+        return await self._ex.execute(
+            "UPDATE operations SET status = 'pending', next_attempt_at = ?, updated_at = ? "
+            "WHERE status = 'sending'",
+            (timestamp(now), timestamp(now)),
+        )
+
+    async def unfinished(self, shop_id: int) -> list[Operation]:
+        rows = await self._ex.fetch_all(
+            f"SELECT {COLUMNS} FROM operations WHERE shop_id = ? "
+            "AND status IN ('pending', 'sending') ORDER BY id",
+            (shop_id,),
+        )
+        return [operation_of(r) for r in rows]
+
+    async def due(self, now: dt.datetime, limit: int = 50) -> list[Operation]:
+        rows = await self._ex.fetch_all(
+            f"SELECT {COLUMNS} FROM operations WHERE status = 'pending' "
+            "AND next_attempt_at <= ? ORDER BY next_attempt_at, id LIMIT ?",
+            (timestamp(now), limit),
+        )
+        return [operation_of(r) for r in rows]
+
+    async def history(self, shop_id: int, *, user_id: int | None = None, limit: int = 20) -> list[Operation]:
+        """The newest operations in a shop, of one user or of everyone."""
+        sql = f"SELECT {COLUMNS} FROM operations WHERE shop_id = ?"
+        params: list[Any] = [shop_id]
+        if user_id is not None:
+            sql += " AND user_id = ?"
+            params.append(user_id)
+        sql += " ORDER BY created_at DESC, id DESC LIMIT ?"
+        params.append(limit)
+        return [operation_of(r) for r in await self._ex.fetch_all(sql, params)]

@@ -1,0 +1,79 @@
+"""The `shops` table: connected campaigns, each with its API key encrypted."""
+
+from __future__ import annotations
+
+import sqlite3
+
+from bot.domain.records import Shop
+from storage.db import Executor
+from storage.secrets import SecretBox
+
+COLUMNS = "id, campaign_id, domain, business_id, business_name, placement_type, owner_id, notify_owner"
+NOW = "strftime('%Y-%m-%dT%H:%M:%fZ', 'now')"
+
+
+def shop_of(row: sqlite3.Row) -> Shop:
+    return Shop.model_validate({k: row[k] for k in row.keys() if k != "role"})  # noqa: SIM118 - sqlite3.Row
+
+
+class ShopsRepo:
+    def __init__(self, ex: Executor, box: SecretBox) -> None:
+        self._ex = ex
+        self._box = box
+
+    async def upsert(
+        self,
+        *,
+        campaign_id: int,
+        owner_id: int,
+        api_key: str,
+        domain: str | None = None,
+        business_id: int | None = None,
+        business_name: str | None = None,
+        placement_type: str | None = None,
+    ) -> Shop:
+        """Save a campaign with its key; connecting one already here replaces its key, details and owner."""
+        await self._ex.execute(
+            "INSERT INTO shops (campaign_id, domain, business_id, business_name, placement_type,"
+            " api_key_enc, owner_id) VALUES (?, ?, ?, ?, ?, ?, ?) "
+            "ON CONFLICT(campaign_id) DO UPDATE SET domain = excluded.domain, "
+            "business_id = excluded.business_id, business_name = excluded.business_name, "
+            "placement_type = excluded.placement_type, api_key_enc = excluded.api_key_enc, "
+            f"owner_id = excluded.owner_id, updated_at = {NOW}",
+            (
+                campaign_id,
+                domain,
+                business_id,
+                business_name,
+                placement_type,
+                self._box.encrypt(api_key),
+                owner_id,
+            ),
+        )
+        row = await self._ex.fetch_one(f"SELECT {COLUMNS} FROM shops WHERE campaign_id = ?", (campaign_id,))
+        if row is None:
+            raise RuntimeError(f"campaign {campaign_id} vanished while being connected")
+        return shop_of(row)
+
+    async def get(self, shop_id: int) -> Shop | None:
+        row = await self._ex.fetch_one(f"SELECT {COLUMNS} FROM shops WHERE id = ?", (shop_id,))
+        return shop_of(row) if row else None
+
+    async def api_key(self, shop_id: int) -> str | None:
+        """The shop's API key in clear, for the Market client only. Never store or log it."""
+        row = await self._ex.fetch_one("SELECT api_key_enc FROM shops WHERE id = ?", (shop_id,))
+        return self._box.decrypt(row["api_key_enc"]) if row else None
+
+    async def replace_api_key(self, shop_id: int, api_key: str) -> bool:
+        changed = await self._ex.execute(
+            f"UPDATE shops SET api_key_enc = ?, updated_at = {NOW} WHERE id = ?",
+            (self._box.encrypt(api_key), shop_id),
+        )
+        return changed > 0
+
+    async def set_notify_owner(self, shop_id: int, enabled: bool) -> None:
+        await self._ex.execute("UPDATE shops SET notify_owner = ? WHERE id = ?", (int(enabled), shop_id))
+
+    async def delete(self, shop_id: int) -> bool:
+        """Forget a shop: its memberships, invites and operations go with it (ON DELETE CASCADE)."""
+        return await self._ex.execute("DELETE FROM shops WHERE id = ?", (shop_id,)) > 0

@@ -1,0 +1,36 @@
+"""Service tests: the rules without the dispatcher, on a real SQLite file and the fake Market."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+import pytest
+
+from bot.domain.records import Shop
+from bot.services.operations import Outcome
+
+
+@dataclass
+class RecordedNotices:
+    """A `Notices` that remembers what would have been said, to whom."""
+
+    told: list[tuple[int, str, dict[str, object]]] = field(default_factory=list)
+    results: list[Outcome] = field(default_factory=list)
+    owner_notices: list[tuple[int, Outcome]] = field(default_factory=list)
+
+    async def tell(self, user_id: int, key: str, **args: object) -> None:
+        self.told.append((user_id, key, args))
+
+    async def result_later(self, outcome: Outcome) -> None:
+        self.results.append(outcome)
+
+    async def owner_notice(self, shop: Shop, outcome: Outcome) -> None:
+        self.owner_notices.append((shop.owner_id, outcome))
+
+    def keys_for(self, user_id: int) -> list[str]:
+        return [key for who, key, _ in self.told if who == user_id]
+
+
+@pytest.fixture
+def notices() -> RecordedNotices:
+    return RecordedNotices()
