@@ -1,18 +1,25 @@
-"""The wiring: services, routers, middlewares, the FSM storage and what handlers receive."""
+"""The wiring: services, routers, middlewares, the FSM storage, what handlers receive, and `run`."""
 
 from __future__ import annotations
 
+import asyncio
+import datetime as dt
+import logging
 from dataclasses import dataclass
 from typing import Any
 
 from aiogram import Bot, Dispatcher, F
-from aiogram.enums import ChatType
+from aiogram.client.default import DefaultBotProperties
+from aiogram.client.session.aiohttp import AiohttpSession
+from aiogram.client.telegram import TelegramAPIServer
+from aiogram.enums import ChatType, ParseMode
 from aiogram.fsm.storage.base import BaseStorage
 from aiogram.fsm.storage.memory import SimpleEventIsolation
 from aiogram.types import BotCommand, BotCommandScopeAllPrivateChats
 
+from bot.config import Settings
 from bot.domain.retry import RetryPolicy
-from bot.market import MarketClient
+from bot.market import MarketClient, MarketTransport
 from bot.services.access import AccessService
 from bot.services.delivery_services import DeliveryServices
 from bot.services.operations import Operations
@@ -20,6 +27,7 @@ from bot.services.orders import OrdersService
 from bot.services.pending_keys import PendingKeys
 from bot.services.shops import ShopsService
 from bot.services.team import TeamService
+from bot.services.users import UsersService
 from bot.services.worker import RetryWorker
 from bot.telegram.access import AccessMiddleware
 from bot.telegram.i18n import LANGUAGES, Catalogue, I18nMiddleware
@@ -28,8 +36,11 @@ from bot.telegram.notifier import Notifier
 from bot.telegram.safety import ForgivingRequests
 from handlers import build_routers
 from storage.db import Database
-from storage.repositories import UsersRepo
+from storage.fsm import SQLiteStorage
 from storage.secrets import SecretBox
+
+logger = logging.getLogger("bot")
+SHUTDOWN_GRACE = 5.0  # seconds; with polling's own stop this keeps SIGTERM-to-exit under 10 s
 
 COMMANDS = ("track", "date", "history", "shop", "team", "settings", "cancel", "help")
 
@@ -45,7 +56,7 @@ class Deps:
     operations: Operations
     # Used by the wiring only, not handed to handlers:
     access: AccessService
-    users: UsersRepo
+    users: UsersService
 
     def for_handlers(self) -> dict[str, Any]:
         return {
@@ -68,7 +79,8 @@ def build_deps(
 ) -> Deps:
     catalogue = Catalogue.default()
     delivery_services = DeliveryServices(market, db)
-    notifier = Notifier(bot, catalogue, db, delivery_services)
+    users = UsersService(db)
+    notifier = Notifier(bot, catalogue, users, delivery_services)
     return Deps(
         catalogue=catalogue,
         shops=ShopsService(db, box, market, notifier, PendingKeys()),
@@ -76,7 +88,7 @@ def build_deps(
         orders=OrdersService(db, market, delivery_services),
         operations=Operations(db, box, market, notifier, policy),
         access=AccessService(db, box),
-        users=UsersRepo(db),
+        users=users,
     )
 
 
@@ -126,3 +138,45 @@ async def set_commands(bot: Bot, catalogue: Catalogue) -> None:
         t = catalogue.texts(lang)
         commands = [BotCommand(command=c, description=t(f"command-{c}")) for c in COMMANDS]
         await bot.set_my_commands(commands, scope=scope, language_code=None if lang == "ru" else lang)
+
+
+async def run(settings: Settings, secret_key: bytes) -> None:
+    db = await Database.open(settings.database_path)
+    transport = MarketTransport(str(settings.market_api_url), timeout=settings.market_timeout_seconds)
+    client = MarketClient(transport)
+    session = (
+        AiohttpSession(api=TelegramAPIServer.from_base(str(settings.telegram_api_url)))
+        if settings.telegram_api_url
+        else AiohttpSession()
+    )
+    bot = Bot(
+        settings.bot_token.get_secret_value(),
+        session=session,
+        default=DefaultBotProperties(parse_mode=ParseMode.HTML),
+    )
+    install_session_middlewares(bot)
+    try:
+        policy = RetryPolicy(
+            base_seconds=settings.retry_base_seconds,
+            cap_seconds=settings.retry_max_seconds,
+            window=dt.timedelta(hours=settings.retry_window_hours),
+        )
+        deps = build_deps(
+            bot, db, client, SecretBox(secret_key), policy, invite_ttl_seconds=settings.invite_ttl_seconds
+        )
+        flood = FloodControlMiddleware(settings.flood_limit, settings.flood_period_seconds)
+        in_flight = InFlightUpdates()
+        dp = create_dispatcher(storage=SQLiteStorage(db), deps=deps, flood=flood, in_flight=in_flight)
+        worker = build_worker(deps)
+        await worker.start()
+        try:
+            logger.info("starting long polling")
+            await dp.start_polling(bot, handle_signals=True, close_bot_session=False)
+        finally:
+            # Handlers and retries already running get a few seconds to finish, side by side.
+            await asyncio.gather(in_flight.drain(SHUTDOWN_GRACE), worker.stop(SHUTDOWN_GRACE))
+    finally:
+        await bot.session.close()
+        await transport.aclose()
+        await db.close()
+        logger.info("stopped")

@@ -12,9 +12,9 @@ from typing import Any
 from aiogram import BaseMiddleware
 from aiogram.types import CallbackQuery, Message, TelegramObject, Update, User
 
+from bot.services.users import UsersService
 from bot.telegram.i18n import Texts, language_of
 from bot.telegram.safety import quietly
-from storage.repositories import UsersRepo
 
 logger = logging.getLogger(__name__)
 
@@ -22,14 +22,14 @@ Handler = Callable[[TelegramObject, dict[str, Any]], Awaitable[Any]]
 
 
 class UserRecordMiddleware(BaseMiddleware):
-    def __init__(self, users: UsersRepo) -> None:
+    def __init__(self, users: UsersService) -> None:
         self._users = users
 
     async def __call__(self, handler: Handler, event: TelegramObject, data: dict[str, Any]) -> Any:
         user: User | None = data.get("event_from_user")
         if user is not None and not user.is_bot:
             name = user.full_name + (f" (@{user.username})" if user.username else "")
-            await self._users.upsert(user.id, language_of(user.language_code), name[:100])
+            await self._users.seen(user.id, language_of(user.language_code), name)
         return await handler(event, data)
 
 

@@ -7,18 +7,19 @@ from aiogram import Bot
 from bot.domain.records import Shop
 from bot.services.delivery_services import DeliveryServices
 from bot.services.operations import Outcome
+from bot.services.users import UsersService
 from bot.telegram.i18n import Catalogue, Texts
 from bot.telegram.safety import quietly
 from bot.telegram.views import history_line, outcome_text
-from storage.db import Database
-from storage.repositories import UsersRepo
 
 
 class Notifier:
-    def __init__(self, bot: Bot, catalogue: Catalogue, db: Database, services: DeliveryServices) -> None:
+    def __init__(
+        self, bot: Bot, catalogue: Catalogue, users: UsersService, services: DeliveryServices
+    ) -> None:
         self._bot = bot
         self._catalogue = catalogue
-        self._users = UsersRepo(db)
+        self._users = users
         self._services = services
 
     async def tell(self, user_id: int, key: str, **args: object) -> None:
@@ -38,8 +39,7 @@ class Notifier:
         await self._send(shop.owner_id, t("owner-notice", name=who, shop=shop.title, line=line))
 
     async def _texts(self, user_id: int) -> Texts:
-        user = await self._users.get(user_id)
-        return self._catalogue.texts(user.language if user else None)
+        return self._catalogue.texts(await self._users.language(user_id))
 
     async def _send(self, chat_id: int, text: str) -> None:
         # What the notice is about is recorded (see /history); a blocked bot or a network fault loses
