@@ -127,13 +127,6 @@ async def launcher(tmp_path: Path, telegram: FakeTelegram, market: FakeMarket) -
                 await launched.stop(running)
 
 
-@pytest.fixture
-async def running_bot(launcher: Launcher) -> AsyncIterator[RunningBot]:
-    running = await launcher.start()
-    yield running
-    await launcher.stop(running)
-
-
 async def seed_shop(
     launcher: Launcher, owner: int, couriers: list[int] | None = None, campaign: int = 1001
 ) -> None:

@@ -1,28 +1,29 @@
-"""`python -m bot` itself: settings errors, command menu, clean stop on SIGTERM, no secrets in logs."""
+"""`python -m bot` itself, as a user starts it against fake Telegram and Market servers: settings errors,
+a first start (generated secret key, command menu), one whole happy path through the polling loop, a
+clean stop on SIGTERM, no secrets in logs.
+
+The other whole conversations run in process (tests/handlers/test_whole_flows.py).
+"""
 
 from __future__ import annotations
 
 import asyncio
+import datetime as dt
 import signal
 import time
 from pathlib import Path
 
+from bot.domain.clock import moscow_today
 from tests.conftest import OWNER_KEY
 from tests.e2e.conftest import RunningBot, bot_env, start_bot
-from tests.fakes.telegram import FakeTelegram
+from tests.fakes.market import FakeMarket
+from tests.fakes.telegram import Call, FakeTelegram
+
+OWNER = 701
 
 
-async def test_generated_secret_key_is_kept_and_never_logged(tmp_path: Path, telegram: FakeTelegram) -> None:
-    env = bot_env(tmp_path, BOT_TOKEN=telegram.token, TELEGRAM_API_URL=telegram.url)
-    proc = await start_bot(env, cwd=tmp_path)
-    await telegram.wait_for("getUpdates", timeout=60)
-    proc.send_signal(signal.SIGTERM)
-    _, err = await asyncio.wait_for(proc.communicate(), timeout=10)
-    key_file = tmp_path / "data" / "secret.key"
-    assert proc.returncode == 0
-    assert oct(key_file.stat().st_mode & 0o777) == "0o600"
-    assert "generated a new key" in err.decode()
-    assert key_file.read_text().strip() not in err.decode()
+def said(calls: list[Call]) -> str:
+    return "\n".join(str(c.params.get("text", "")) for c in calls if "text" in c.params)
 
 
 async def test_without_token_exits_2_with_one_clear_line(tmp_path: Path) -> None:
@@ -33,25 +34,85 @@ async def test_without_token_exits_2_with_one_clear_line(tmp_path: Path) -> None
     assert "Traceback" not in (out + err).decode()
 
 
-async def test_menu_in_both_languages_and_stop_within_10s(
-    running_bot: RunningBot, telegram: FakeTelegram
+async def happy_path(bot: RunningBot, market: FakeMarket) -> None:
+    """Onboarding, a track code and a date, as an owner does them."""
+    market.add_order(1001, 42, "PROCESSING", items=[("Чайник", 1)])
+    market.add_order(1001, 43, "DELIVERY")
+
+    # Onboarding: no shop yet, then /settings with the key.
+    assert said(await bot.say(OWNER, "/track 42")).startswith("⛔")
+    await bot.say(OWNER, "/settings")
+    campaigns = await bot.say(OWNER, OWNER_KEY)
+    assert any(c.method == "deleteMessage" for c in campaigns)
+    connected = await bot.tap(OWNER, campaigns, "dbs-shop.example")
+    assert "✅" in said(connected)
+
+    # Track: order → service → code → confirm.
+    card = await bot.say(OWNER, "/track")
+    card = await bot.say(OWNER, "42")
+    assert "Заказ №42" in said(card) and "Чайник" in said(card)
+    asked = await bot.tap(OWNER, card, "СДЭК")
+    assert "трек-номер" in said(asked)
+    bad = await bot.say(OWNER, "X" * 65)
+    assert "не больше 64" in said(bad)
+    confirm = await bot.say(OWNER, "CDEK-777")
+    done = await bot.tap(OWNER, confirm, "Отправить")
+    assert "✅" in said(done) and "42" in said(done)
+    await bot.tap(OWNER, confirm, "Отправить")  # a double tap
+
+    # Date: order → past date refused → typed date → reason → confirm.
+    await bot.say(OWNER, "/date 43")
+    past = await bot.say(OWNER, (moscow_today() - dt.timedelta(days=3)).isoformat())
+    assert "уже прошла" in said(past)
+    day = moscow_today() + dt.timedelta(days=2)
+    reasons = await bot.say(OWNER, f"{day:%d.%m.%Y}")
+    confirm = await bot.tap(OWNER, reasons, "магазин")
+    done = await bot.tap(OWNER, confirm, "Отправить")
+    assert "✅" in said(done) and "43" in said(done)
+
+    history = said(await bot.say(OWNER, "/history"))
+    assert "CDEK-777" in history and "№43" in history
+
+    writes = [c for c in market.received if c.method in ("POST", "PUT") and c.route != "getAuthTokenInfo"]
+    assert [(c.route, c.body) for c in writes] == [
+        ("setOrderDeliveryTrackCode", {"trackCode": "CDEK-777", "deliveryServiceId": 51}),
+        (
+            "setOrderDeliveryDate",
+            {"dates": {"toDate": day.isoformat()}, "reason": "PARTNER_MOVED_DELIVERY_DATES"},
+        ),
+    ]
+    assert all(c.api_key == OWNER_KEY for c in market.received)
+
+
+async def test_first_start_then_a_whole_happy_path_then_sigterm_within_10s(
+    tmp_path: Path, telegram: FakeTelegram, market: FakeMarket
 ) -> None:
+    env = bot_env(
+        tmp_path, BOT_TOKEN=telegram.token, TELEGRAM_API_URL=telegram.url, MARKET_API_URL=market.url
+    )
+    proc = await start_bot(env, cwd=tmp_path)
+    await telegram.wait_for("getUpdates", timeout=60)
+    bot = RunningBot(telegram, proc)
+
     commands = telegram.sent("setMyCommands")
     assert {c.get("language_code") for c in commands} == {None, "en"}
     ru = next(c for c in commands if c.get("language_code") is None)
     assert {"track", "date", "settings", "cancel", "help"} <= {c["command"] for c in ru["commands"]}
-
-    reply = await running_bot.say(601, "/start", language="en")
+    reply = await bot.say(601, "/start", language="en")
     assert "Yandex Market" in reply[0].params["text"]
-    await running_bot.say(601, "/settings")
-    await running_bot.say(601, OWNER_KEY)
+
+    await happy_path(bot, market)
 
     started = time.monotonic()
-    running_bot.process.send_signal(signal.SIGTERM)
-    _, err = await asyncio.wait_for(running_bot.process.communicate(), timeout=20)
+    proc.send_signal(signal.SIGTERM)
+    _, err = await asyncio.wait_for(proc.communicate(), timeout=20)
     assert time.monotonic() - started < 10
-    assert running_bot.process.returncode == 0
+    assert proc.returncode == 0
     log = err.decode()
+    assert "Traceback" not in log
+    key_file = tmp_path / "data" / "secret.key"
+    assert oct(key_file.stat().st_mode & 0o777) == "0o600"
+    assert "generated a new key" in log
+    assert key_file.read_text().strip() not in log
     assert "market_call method=GET path=/v2/campaigns status=200" in log
     assert OWNER_KEY not in log and "owner-key" not in log and telegram.token not in log
-    assert running_bot.process.returncode == 0

@@ -66,6 +66,7 @@ class Fault:
     headers: dict[str, str] = field(default_factory=dict)
     message: str = "Internal server error"
     code: str | None = None  # the API's error code; a default per status when None
+    order_id: int | None = None  # only for requests about this order (any order when None)
 
 
 def _page(
@@ -291,7 +292,15 @@ class FakeMarket:
         return response
 
     async def _answer(self, request: web.Request, handler: Any, route: str) -> web.Response:
-        fault = next((f for f in self.faults if f.route in (route, "*")), None)
+        order_id = request.match_info.get("orderId")
+        fault = next(
+            (
+                f
+                for f in self.faults
+                if f.route in (route, "*") and (f.order_id is None or str(f.order_id) == order_id)
+            ),
+            None,
+        )
         if fault is not None:
             self.faults.remove(fault)
             if fault.apply:

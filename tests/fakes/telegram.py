@@ -9,10 +9,18 @@ from __future__ import annotations
 import asyncio
 import itertools
 import json
+import ssl
 import time
 from dataclasses import dataclass, field
 from typing import Any
+from unittest import mock
 
+from aiogram import Bot
+from aiogram.client.default import DefaultBotProperties
+from aiogram.client.session import aiohttp as aiogram_aiohttp
+from aiogram.client.session.aiohttp import AiohttpSession
+from aiogram.client.telegram import TelegramAPIServer
+from aiogram.enums import ParseMode
 from aiohttp import web
 
 from tests.fakes.serve import serve
@@ -244,3 +252,34 @@ class FakeTelegram:
                 "text": params.get("text", ""),
             }
         return True
+
+
+_SHARED_TLS_CONTEXT = ssl.create_default_context()
+
+
+def _shared_tls_context(**_: object) -> ssl.SSLContext:
+    return _SHARED_TLS_CONTEXT
+
+
+class LoopbackSession(AiohttpSession):
+    """aiogram's session for the fake server: plain HTTP on 127.0.0.1, so closing it need not wait the
+    250 ms aiogram allows TLS connections to shut down (a quarter of a second saved per test)."""
+
+    def __init__(self, url: str) -> None:
+        # aiogram builds a TLS context per session (~40 ms of loading CA certificates); plain HTTP to
+        # the fake server needs none, so every test session shares one.
+        with mock.patch.object(aiogram_aiohttp.ssl, "create_default_context", _shared_tls_context):  # type: ignore[attr-defined]
+            super().__init__(api=TelegramAPIServer.from_base(url))
+
+    async def close(self) -> None:
+        if self._session is not None and not self._session.closed:
+            await self._session.close()
+
+
+def bot_for(telegram: FakeTelegram) -> Bot:
+    """A bot talking to the fake Telegram server, with the project's default properties."""
+    return Bot(
+        telegram.token,
+        session=LoopbackSession(telegram.url),
+        default=DefaultBotProperties(parse_mode=ParseMode.HTML),
+    )

@@ -10,10 +10,6 @@ from typing import Any
 
 import pytest
 from aiogram import Bot, Dispatcher
-from aiogram.client.default import DefaultBotProperties
-from aiogram.client.session.aiohttp import AiohttpSession
-from aiogram.client.telegram import TelegramAPIServer
-from aiogram.enums import ParseMode
 from aiogram.types import Update
 
 from bot.app import Deps, build_deps, build_worker, create_dispatcher, install_session_middlewares
@@ -26,7 +22,7 @@ from storage.fsm import SQLiteStorage
 from storage.secrets import SecretBox
 from tests.conftest import seed_shop
 from tests.fakes.market import FakeMarket
-from tests.fakes.telegram import Call, FakeTelegram, callback_query, find_button, keyboard, message
+from tests.fakes.telegram import Call, FakeTelegram, bot_for, callback_query, find_button, keyboard, message
 
 OWNER = 501
 COURIER = 502
@@ -67,11 +63,12 @@ class Harness:
             "callback_query": callback_query(user_id, data, message_id=1, language="ru"),
         }
 
-    async def wait_sent(self, text_part: str, timeout: float = 10.0) -> str:
-        """Wait for a message (e.g. from the retry worker) containing `text_part`."""
+    async def wait_sent(self, text_part: str, timeout: float = 10.0, *, since: int = 0) -> str:
+        """Wait for a message (e.g. from the retry worker) containing `text_part`, among the messages
+        sent after the first `since`."""
         deadline = asyncio.get_running_loop().time() + timeout
         while asyncio.get_running_loop().time() < deadline:
-            for params in self.telegram.sent("sendMessage"):
+            for params in self.telegram.sent("sendMessage")[since:]:
                 if text_part in str(params.get("text", "")):
                     return str(params["text"])
             await asyncio.sleep(0.02)
@@ -129,11 +126,7 @@ async def telegram() -> AsyncIterator[FakeTelegram]:
 async def harness(
     telegram: FakeTelegram, market: FakeMarket, client: MarketClient, db: Database, box: SecretBox
 ) -> AsyncIterator[Harness]:
-    bot = Bot(
-        telegram.token,
-        session=AiohttpSession(api=TelegramAPIServer.from_base(telegram.url)),
-        default=DefaultBotProperties(parse_mode=ParseMode.HTML),
-    )
+    bot = bot_for(telegram)
     install_session_middlewares(bot)
     deps = build_deps(bot, db, client, box, RetryPolicy(base_seconds=0.05, cap_seconds=0.2))
     # Tests type faster than people; the flood limit has its own test.
