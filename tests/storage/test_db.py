@@ -44,6 +44,19 @@ async def test_empty_file_gets_every_table_and_the_latest_version(tmp_path: Path
     assert tables(path) >= EXPECTED_TABLES
 
 
+async def test_commits_survive_a_power_cut_and_only_the_owner_reads_the_file(tmp_path: Path) -> None:
+    path = tmp_path / "bot.sqlite3"
+    db = await Database.open(path)
+    try:
+        synchronous = await db.fetch_one("PRAGMA synchronous")
+        assert synchronous is not None and synchronous[0] == 2, "FULL: every commit is fsynced"
+        await db.execute("INSERT INTO users (id) VALUES (1)")
+        for file in (path, path.with_name(path.name + "-wal")):
+            assert oct(file.stat().st_mode & 0o777) == "0o600", file
+    finally:
+        await db.close()
+
+
 @pytest.mark.parametrize("start", range(len(load_migrations())))
 async def test_upgrade_from_every_earlier_version_keeps_data(tmp_path: Path, start: int) -> None:
     path = tmp_path / "bot.sqlite3"
