@@ -20,7 +20,7 @@ from bot.services.orders import OrdersService
 from bot.telegram.draft import Draft, load_draft, save_draft
 from bot.telegram.i18n import Texts
 from bot.telegram.keyboards import buttons
-from bot.telegram.views import failure_text, order_card
+from bot.telegram.views import failure_text, order_card, status_text
 
 
 class ConfirmCD(CallbackData, prefix="cf"):
@@ -94,7 +94,7 @@ async def take_order(
     card = order_card(t, order, names)
     if not flow.allowed(order):
         await state.clear()
-        await message.answer(card + "\n\n" + t(flow.refused_key, status=t(f"status-{order.status.value}")))
+        await message.answer(card + "\n\n" + t(flow.refused_key, status=status_text(t, order.status)))
         return None
     draft = await load_draft(state) or Draft(flow=flow.name, shop_id=access.shop_id)
     draft = draft.model_copy(update={"order_id": order_id})

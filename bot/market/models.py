@@ -104,7 +104,8 @@ class OrderItem(MarketModel):
 
 class Order(MarketModel):
     id: int
-    status: OrderStatus
+    # The Market may add statuses: an unknown one is kept as it came (and shown raw), never an error.
+    status: Annotated[OrderStatus | str, Field(union_mode="left_to_right")]
     substatus: str | None = None
     items: list[OrderItem] = Field(default_factory=list)
     delivery: OrderDelivery | None = None

@@ -23,7 +23,7 @@ from bot.services.access import Access
 from bot.services.notices import Notices
 from storage.db import Database
 from storage.repositories import Repos
-from storage.secrets import SecretBox
+from storage.secrets import SecretBox, SecretDecryptError
 
 logger = logging.getLogger(__name__)
 
@@ -154,8 +154,13 @@ class Operations:
         return Outcome(final, failure=failure)
 
     async def _attempt(self, operation: Operation) -> Failure | None:
+        """Send once (reading the order back first on a repeat); whatever goes wrong becomes a Failure,
+        so an operation never stays `sending` while the bot runs."""
         repos = self._repos
-        api_key = await repos.shops.api_key(operation.shop_id)
+        try:
+            api_key = await repos.shops.api_key(operation.shop_id)
+        except SecretDecryptError:
+            return Failure(None, "KEY_UNREADABLE", "the shop's API key cannot be read with this SECRET_KEY")
         shop = await repos.shops.get(operation.shop_id)
         if api_key is None or shop is None:
             return Failure(None, "SHOP_GONE", "shop disconnected")
@@ -168,6 +173,9 @@ class Operations:
             await operation.action.send(self._market, api_key, shop.campaign_id, operation.order_id)
         except MarketError as exc:
             return Failure.of(exc)
+        except Exception:  # a bug or an answer the bot cannot read: logged, retried
+            logger.exception("operation %s: unexpected failure", operation.id)
+            return Failure(None, "INTERNAL", "unexpected error in the bot", retryable=True)
         return None
 
     async def due(self, limit: int = 50) -> list[Operation]:

@@ -36,17 +36,23 @@ class RetryWorker:
         self._loop_task = asyncio.create_task(self._loop(), name="retry-worker")
 
     async def stop(self, grace: float = 5.0) -> None:
-        """Stop taking work; let attempts in flight finish for `grace` seconds, then cancel them.
+        """Stop taking work; let attempts in flight finish within `grace` seconds, then cancel them.
 
         A cancelled attempt leaves its operation `sending`; the next start re-checks it with the
         Market before sending anything again, so nothing is lost or sent twice.
         """
+        deadline = asyncio.get_running_loop().time() + grace
         self._stopping.set()
         self._wake.set()
         if self._loop_task is not None:
-            await self._loop_task
+            # The loop may be waiting for a free slot; it starts nothing once stop is asked.
+            _, pending = await asyncio.wait([self._loop_task], timeout=grace)
+            for task in pending:
+                task.cancel()
+            await asyncio.gather(*pending, return_exceptions=True)
         if self._in_flight:
-            _, late = await asyncio.wait(list(self._in_flight.values()), timeout=grace)
+            left = max(0.0, deadline - asyncio.get_running_loop().time())
+            _, late = await asyncio.wait(list(self._in_flight.values()), timeout=left)
             for task in late:
                 task.cancel()
             await asyncio.gather(*late, return_exceptions=True)
@@ -54,20 +60,33 @@ class RetryWorker:
     async def _loop(self) -> None:
         while not self._stopping.is_set():
             self._wake.clear()
-            for op in await self._operations.due(limit=50):
-                if op.id not in self._in_flight and not self._stopping.is_set():
-                    await self._slots.acquire()
-                    task = asyncio.create_task(self._process(op), name=f"operation-{op.id}")
-                    self._in_flight[op.id] = task
-                    task.add_done_callback(functools.partial(self._done, op.id))
+            try:
+                await self._start_due()
+            except Exception:  # the worker must outlive any one failure; it is logged
+                logger.exception("retry worker: could not look for due operations; trying again")
             with contextlib.suppress(TimeoutError):
                 await asyncio.wait_for(self._wake.wait(), timeout=self._poll_interval)
+
+    async def _start_due(self) -> None:
+        for op in await self._operations.due(limit=50):
+            if op.id in self._in_flight:
+                continue
+            await self._slots.acquire()
+            if self._stopping.is_set():
+                self._slots.release()
+                return
+            task = asyncio.create_task(self._process(op), name=f"operation-{op.id}")
+            self._in_flight[op.id] = task
+            task.add_done_callback(functools.partial(self._done, op.id))
 
     def _done(self, op_id: int, _: asyncio.Task[None]) -> None:
         self._in_flight.pop(op_id, None)
         self._slots.release()
 
     async def _process(self, op: Operation) -> None:
-        outcome = await self._operations.run(op)
-        if outcome is not None and not outcome.pending:
-            await self._operations.report(outcome)
+        try:
+            outcome = await self._operations.run(op)
+            if outcome is not None and not outcome.pending:
+                await self._operations.report(outcome)
+        except Exception:  # one operation's failure must not stop the others; logged
+            logger.exception("retry worker: operation %s failed unexpectedly", op.id)

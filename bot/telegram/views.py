@@ -12,7 +12,7 @@ from functools import singledispatch
 from bot.domain.clock import MSK
 from bot.domain.operations import DeliveryDate, Failure, TrackCode
 from bot.domain.records import Operation, OperationStatus
-from bot.market.models import Order
+from bot.market.models import Order, OrderStatus
 from bot.services.operations import HistoryPage, Outcome
 from bot.telegram.i18n import Safe, Texts
 
@@ -28,10 +28,15 @@ def human_date(t: Texts, day: dt.date) -> Safe:
     return Safe(f"{day:%d.%m.%Y} ({weekday(t, day)})")
 
 
+def status_text(t: Texts, status: OrderStatus | str) -> str:
+    """The status in words; one the bot does not know yet, as the Market wrote it."""
+    return t(f"status-{status.value}") if isinstance(status, OrderStatus) else status
+
+
 def order_card(t: Texts, order: Order, services: dict[int, str] | None = None) -> str:
     lines = [
         t("order-card-title", id=order.id),
-        t("order-card-status", status=t(f"status-{order.status.value}")),
+        t("order-card-status", status=status_text(t, order.status)),
     ]
     dates = order.delivery.dates if order.delivery else None
     if dates is not None:
