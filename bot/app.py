@@ -96,8 +96,11 @@ def install_session_middlewares(bot: Bot) -> None:
     bot.session.middleware(ForgivingRequests())
 
 
-def build_worker(deps: Deps, *, poll_interval: float = 2.0) -> RetryWorker:
-    return RetryWorker(deps.operations, poll_interval=poll_interval)
+def build_worker(deps: Deps, *, poll_interval: float = 2.0, owed_after: float = 30.0) -> RetryWorker:
+    """The retry worker; results not told within `owed_after` seconds are delivered by it."""
+    return RetryWorker(
+        deps.operations, poll_interval=poll_interval, owed_after=dt.timedelta(seconds=owed_after)
+    )
 
 
 def create_dispatcher(

@@ -1,17 +1,22 @@
-"""The confirmation card of /track and /date: «Отправить» sends exactly once, «Отмена» drops the draft."""
+"""The confirmation card of /track and /date: «Отправить» sends exactly once, «Отмена» drops the draft.
+
+Pressing «Отправить» first records the operation and ends the conversation in one SQLite transaction;
+only then are Telegram and the Market called, and every Telegram call is best-effort: a failed answer
+or edit loses nothing (the worker finishes the operation and the result is delivered later).
+"""
 
 from __future__ import annotations
 
 from aiogram import Router
-from aiogram.exceptions import TelegramBadRequest
 from aiogram.fsm.context import FSMContext
 from aiogram.types import CallbackQuery, Message
 
 from bot.services.access import Access
-from bot.services.operations import Operations
+from bot.services.operations import Operations, Outcome
 from bot.telegram.access import requires
-from bot.telegram.draft import load_draft
+from bot.telegram.draft import cleared_with, load_draft
 from bot.telegram.i18n import Texts
+from bot.telegram.safety import quietly
 from bot.telegram.views import outcome_text
 from handlers.order_steps import ConfirmCD
 
@@ -27,29 +32,38 @@ async def on_confirm(
 ) -> None:
     done = await operations.confirmed_before(access.user_id, callback_data.nonce)
     if done is not None:  # a second tap, or a tap redelivered after a restart
-        await query.answer(t("already-handled"), show_alert=False)
+        await quietly(query.answer(t("already-handled")), "answer a repeated press")
         await _show(card, outcome_text(t, done))
         return
     draft = await load_draft(state)
     if draft is None or draft.nonce != callback_data.nonce or draft.shop_id != access.shop_id:
-        await query.answer(t("stale-button"), show_alert=True)
+        await quietly(query.answer(t("stale-button"), show_alert=True), "answer a stale press")
         return
-    await state.clear()
     if callback_data.action != "send" or draft.order_id is None:
-        await query.answer()
+        await state.clear()
+        await quietly(query.answer(), "answer a cancel press")
         await _show(card, t("draft-cancelled"))
         return
-    await query.answer(t("sending"))
-    outcome = await operations.confirm(access, draft.order_id, draft.action(), callback_data.nonce)
-    await _show(card, outcome_text(t, outcome, draft.service_names()))
+    forget_draft = cleared_with(state)
+    recorded = await operations.record(
+        access, draft.order_id, draft.action(), callback_data.nonce, also=forget_draft
+    )
+    if forget_draft is None:  # an FSM storage outside the database: cleared right after
+        await state.clear()
+    if isinstance(recorded, Outcome):  # recorded by a press running at the same moment
+        await _show(card, outcome_text(t, recorded))
+        return
+    await quietly(query.answer(t("sending")), "answer the press")
+    outcome = await operations.first_attempt(recorded)
+    if await _show(card, outcome_text(t, outcome, draft.service_names())) and not outcome.pending:
+        await operations.told(outcome.operation.id)
 
 
-async def _show(card: Message, text: str) -> None:
+async def _show(card: Message, text: str) -> bool:
     """Replace the confirmation card with the result (a new message if it cannot be edited)."""
-    try:
-        await card.edit_text(text, reply_markup=None)
-    except TelegramBadRequest:
-        await card.answer(text)
+    if await quietly(card.edit_text(text, reply_markup=None), "show a result on the card") is not None:
+        return True
+    return await quietly(card.answer(text), "send a result") is not None
 
 
 def create_router() -> Router:

@@ -15,7 +15,7 @@ from aiogram.fsm.storage.base import (
     StorageKey,
 )
 
-from storage.db import Database
+from storage.db import Database, Executor
 
 
 class SQLiteStorage(BaseStorage):
@@ -59,6 +59,10 @@ class SQLiteStorage(BaseStorage):
             return {}
         data: dict[str, Any] = json.loads(row["data"])
         return data
+
+    async def clear_in(self, ex: Executor, key: StorageKey) -> None:
+        """End the conversation as part of a transaction the caller holds (state and data gone)."""
+        await ex.execute("DELETE FROM fsm WHERE storage_key = ?", (self._key(key),))
 
     async def _forget_if_empty(self, key: StorageKey) -> None:
         await self._db.execute(

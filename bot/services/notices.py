@@ -13,8 +13,9 @@ class Notices(Protocol):
     async def tell(self, user_id: int, key: str, **args: object) -> None:
         """One catalogue text, in the user's language; a failure to deliver is logged, not raised."""
 
-    async def result_later(self, outcome: Outcome) -> None:
-        """The final result of an operation that was queued, to the user who confirmed it."""
+    async def result_later(self, outcome: Outcome) -> bool:
+        """The final result of an operation, to the user who confirmed it. False when Telegram could
+        not take it now (try again later); True when delivered, or when it never can be (blocked)."""
 
     async def owner_notice(self, shop: Shop, outcome: Outcome) -> None:
         """A short line to the shop's owner about a courier's operation."""

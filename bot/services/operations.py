@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import datetime as dt
 import logging
-from collections.abc import Callable
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 
 from bot.domain.clock import utcnow
@@ -21,7 +21,7 @@ from bot.domain.retry import RetryPolicy
 from bot.market import MarketClient, MarketError
 from bot.services.access import Access
 from bot.services.notices import Notices
-from storage.db import Database
+from storage.db import Database, Executor
 from storage.repositories import Repos
 from storage.secrets import SecretBox, SecretDecryptError
 
@@ -90,6 +90,21 @@ class Operations:
         self, access: Access, order_id: int, action: TrackCode | DeliveryDate, nonce: str
     ) -> Outcome:
         """Record the operation, then make its first attempt. A repeated confirmation sends nothing."""
+        recorded = await self.record(access, order_id, action, nonce)
+        return recorded if isinstance(recorded, Outcome) else await self.first_attempt(recorded)
+
+    async def record(
+        self,
+        access: Access,
+        order_id: int,
+        action: TrackCode | DeliveryDate,
+        nonce: str,
+        *,
+        also: Callable[[Executor], Awaitable[None]] | None = None,
+    ) -> Operation | Outcome:
+        """Record a confirmed operation, due at once; `also` runs in the same transaction (the draft
+        is cleared there). Returns the new operation, or the outcome of the one this confirmation
+        already recorded. Once this returns, the operation cannot be lost: the worker finishes it."""
         async with self._db.transaction() as tx:
             repos = Repos.on(tx, self._box)
             existing = await repos.operations.by_idempotency_key(self._key(access.user_id, nonce))
@@ -104,19 +119,40 @@ class Operations:
                 idempotency_key=self._key(access.user_id, nonce),
                 now=self._clock(),
             )
+            if also is not None:
+                await also(tx)
+        return operation
+
+    async def first_attempt(self, operation: Operation) -> Outcome:
+        """Send a just-recorded operation now, while its user waits for the answer."""
         outcome = await self.run(operation)
         if outcome is None:  # the worker got to it first
             current = await self._repos.operations.get(operation.id) or operation
             return Outcome.recorded(current)
+        action = operation.action
         if outcome.ok and isinstance(action, TrackCode):
-            await self._repos.recent_services.remember(access.user_id, action.delivery_service_id)
+            await self._repos.recent_services.remember(operation.user_id, action.delivery_service_id)
         await self._owner_notice(outcome)
         return outcome
 
+    async def told(self, op_id: int) -> None:
+        """Its user has seen the result: nothing is owed any more."""
+        await self._repos.operations.mark_told(op_id)
+
     async def report(self, outcome: Outcome) -> None:
         """Tell the user (and the owner, if they asked) how a queued operation ended."""
-        await self._notices.result_later(outcome)
         await self._owner_notice(outcome)
+        if await self._notices.result_later(outcome):
+            await self.told(outcome.operation.id)
+
+    async def deliver_owed(self, older_than: dt.timedelta = dt.timedelta(seconds=30)) -> int:
+        """Results recorded but never told (a crash came between, or Telegram failed): tell them now."""
+        owed = await self._repos.operations.results_owed(self._clock() - older_than)
+        for operation in owed:
+            outcome = Outcome(operation, failure=Failure.from_json(operation.last_error))
+            if await self._notices.result_later(outcome):
+                await self.told(operation.id)
+        return len(owed)
 
     async def _owner_notice(self, outcome: Outcome) -> None:
         op = outcome.operation

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import datetime as dt
 import functools
 import logging
 
@@ -14,8 +15,16 @@ logger = logging.getLogger(__name__)
 
 
 class RetryWorker:
-    def __init__(self, operations: Operations, *, poll_interval: float = 2.0, concurrency: int = 8) -> None:
+    def __init__(
+        self,
+        operations: Operations,
+        *,
+        poll_interval: float = 2.0,
+        concurrency: int = 8,
+        owed_after: dt.timedelta = dt.timedelta(seconds=30),
+    ) -> None:
         self._operations = operations
+        self._owed_after = owed_after
         self._poll_interval = poll_interval
         self._slots = asyncio.Semaphore(concurrency)
         self._wake = asyncio.Event()
@@ -62,6 +71,7 @@ class RetryWorker:
             self._wake.clear()
             try:
                 await self._start_due()
+                await self._operations.deliver_owed(self._owed_after)
             except Exception:  # the worker must outlive any one failure; it is logged
                 logger.exception("retry worker: could not look for due operations; trying again")
             with contextlib.suppress(TimeoutError):

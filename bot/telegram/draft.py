@@ -7,6 +7,8 @@ here, never a secret.
 from __future__ import annotations
 
 import datetime as dt
+import functools
+from collections.abc import Awaitable, Callable
 from typing import Literal
 
 from aiogram.fsm.context import FSMContext
@@ -14,6 +16,8 @@ from pydantic import BaseModel, ValidationError
 
 from bot.domain.operations import DeliveryDate, TrackCode
 from bot.market.models import DeliveryDateReason
+from storage.db import Executor
+from storage.fsm import SQLiteStorage
 
 KEY = "draft"
 
@@ -49,6 +53,15 @@ def draft_of(data: dict[str, object]) -> Draft | None:
         return Draft.model_validate(raw)
     except ValidationError:
         return None  # written by an older version: the conversation starts over
+
+
+def cleared_with(state: FSMContext) -> Callable[[Executor], Awaitable[None]] | None:
+    """Ends the conversation inside a caller's transaction (with the SQLite FSM storage), so that
+    recording an operation and dropping its draft happen together or not at all."""
+    storage = state.storage
+    if isinstance(storage, SQLiteStorage):
+        return functools.partial(storage.clear_in, key=state.key)
+    return None
 
 
 async def load_draft(state: FSMContext) -> Draft | None:

@@ -2,7 +2,10 @@
 
 from __future__ import annotations
 
+import logging
+
 from aiogram import Bot
+from aiogram.exceptions import TelegramAPIError, TelegramBadRequest, TelegramForbiddenError
 
 from bot.domain.records import Shop
 from bot.services.delivery_services import DeliveryServices
@@ -11,6 +14,8 @@ from bot.services.users import UsersService
 from bot.telegram.i18n import Catalogue, Texts
 from bot.telegram.safety import quietly
 from bot.telegram.views import history_line, outcome_text
+
+logger = logging.getLogger(__name__)
 
 
 class Notifier:
@@ -26,10 +31,18 @@ class Notifier:
         t = await self._texts(user_id)
         await self._send(user_id, t(key, **args))
 
-    async def result_later(self, outcome: Outcome) -> None:
+    async def result_later(self, outcome: Outcome) -> bool:
         op = outcome.operation
         t = await self._texts(op.user_id)
-        await self._send(op.user_id, outcome_text(t, outcome, await self._services.names()))
+        text = outcome_text(t, outcome, await self._services.names())
+        try:
+            await self._bot.send_message(op.user_id, text)
+        except (TelegramForbiddenError, TelegramBadRequest) as exc:
+            logger.warning("result of operation %s cannot be delivered: %s", op.id, type(exc).__name__)
+        except TelegramAPIError as exc:  # network, server, flood wait: the worker tries again later
+            logger.warning("result of operation %s not delivered yet: %s", op.id, type(exc).__name__)
+            return False
+        return True
 
     async def owner_notice(self, shop: Shop, outcome: Outcome) -> None:
         op = outcome.operation

@@ -81,9 +81,21 @@ class OperationsRepo:
             raise ValueError("finish() takes DONE or FAILED")
         await self._ex.execute(
             "UPDATE operations SET status = ?, last_error = ?, next_attempt_at = NULL, "
-            "updated_at = ? WHERE id = ?",
+            "result_owed = 1, updated_at = ? WHERE id = ?",
             (status.value, error, timestamp(now), op_id),
         )
+
+    async def mark_told(self, op_id: int) -> None:
+        """The user has been told the result (or cannot be: they blocked the bot)."""
+        await self._ex.execute("UPDATE operations SET result_owed = 0 WHERE id = ?", (op_id,))
+
+    async def results_owed(self, finished_before: dt.datetime, limit: int = 50) -> list[Operation]:
+        """Finished operations whose result nobody has told their user yet."""
+        rows = await self._ex.fetch_all(
+            f"SELECT {COLUMNS} FROM operations WHERE result_owed = 1 AND updated_at <= ? ORDER BY id LIMIT ?",
+            (timestamp(finished_before), limit),
+        )
+        return [operation_of(r) for r in rows]
 
     async def reschedule(
         self, op_id: int, error: str, next_attempt_at: dt.datetime, now: dt.datetime

@@ -196,7 +196,9 @@ class FakeTelegram:
         failure = next((f for f in self.failures if f[0] == method), None)
         if failure is not None:
             self.failures.remove(failure)
-            body = {"ok": False, "error_code": failure[1], "description": failure[2]}
+            body: dict[str, Any] = {"ok": False, "error_code": failure[1], "description": failure[2]}
+            if failure[1] == 429:  # Telegram says how long to wait, e.g. "retry after 7"
+                body["parameters"] = {"retry_after": int(failure[2].rsplit(" ", 1)[-1])}
             return web.json_response(body, status=failure[1])
         if method == "getUpdates":
             return web.json_response({"ok": True, "result": await self._get_updates(params)})

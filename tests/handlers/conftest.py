@@ -131,7 +131,7 @@ async def harness(
     deps = build_deps(bot, db, client, box, RetryPolicy(base_seconds=0.05, cap_seconds=0.2))
     # Tests type faster than people; the flood limit has its own test.
     dp = create_dispatcher(storage=SQLiteStorage(db), deps=deps, flood=FloodControlMiddleware(limit=10_000))
-    worker = build_worker(deps, poll_interval=0.05)
+    worker = build_worker(deps, poll_interval=0.05, owed_after=0.2)
     await worker.start()
     yield Harness(dp, bot, telegram, db, box, worker, deps)
     await worker.stop()

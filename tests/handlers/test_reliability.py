@@ -78,7 +78,7 @@ async def test_restart_between_the_markets_reply_and_its_recording(
     await ops.claim(op.id, utcnow())  # it was being sent when the process died
 
     await harness.worker.stop()
-    restarted = build_worker(harness.deps, poll_interval=0.05)
+    restarted = build_worker(harness.deps, poll_interval=0.05, owed_after=0.2)
     await restarted.start()
     try:
         assert "LANDED-1" in await harness.wait_sent("✅")
@@ -142,7 +142,7 @@ async def test_stop_during_an_attempt_then_restart_loses_and_repeats_nothing(
     await harness.worker.stop(grace=0.1)
     assert (await operation_row(db))[0] == "sending"
 
-    restarted = build_worker(harness.deps, poll_interval=0.05)
+    restarted = build_worker(harness.deps, poll_interval=0.05, owed_after=0.2)
     await restarted.start()
     try:
         await harness.wait_sent("✅")
@@ -207,3 +207,36 @@ async def test_a_flooding_user_cannot_take_the_keys_slots_from_others(
     assert "Отправить" in str(results[-1][-1].params.get("reply_markup"))
     assert market.max_in_flight[OWNER_KEY] <= 2
     assert market.rejected_parallel == 0
+
+
+@pytest.mark.parametrize(
+    ("status", "description"),
+    [(500, "Internal Server Error"), (502, "Bad Gateway"), (429, "Too Many Requests: retry after 7")],
+)
+async def test_a_failing_answer_to_the_press_loses_nothing(
+    harness: Harness, market: FakeMarket, db: Database, status: int, description: str
+) -> None:
+    market.add_order(1001, 42)
+    confirm = await to_confirm(harness)
+    harness.telegram.fail("answerCallbackQuery", status, description)
+    result = await harness.press_button(OWNER, confirm, "Отправить")
+    assert "✅" in texts(result), "the operation went on and its result was shown"
+    assert await operation_row(db) == ("done", 1)
+    assert len(market.calls("setOrderDeliveryTrackCode")) == 1
+    again = await harness.press_button(OWNER, confirm, "Отправить")
+    assert "уже отправлено" in texts(again) and len(market.calls("setOrderDeliveryTrackCode")) == 1
+    assert await db.fetch_one("SELECT data FROM fsm WHERE data LIKE '%draft%'") is None, "draft gone"
+
+
+async def test_a_result_telegram_could_not_show_is_delivered_later(
+    harness: Harness, market: FakeMarket, db: Database
+) -> None:
+    market.add_order(1001, 42)
+    confirm = await to_confirm(harness)
+    harness.telegram.fail("editMessageText", 502, "Bad Gateway")
+    harness.telegram.fail("sendMessage", 502, "Bad Gateway")
+    await harness.press_button(OWNER, confirm, "Отправить")  # the result reaches nobody now
+    delivered = await harness.wait_sent("✅ Трек-номер", since=len(harness.telegram.sent("sendMessage")))
+    assert "TRK-1" in delivered and "42" in delivered
+    row = await db.fetch_one("SELECT status, result_owed FROM operations")
+    assert row is not None and tuple(row) == ("done", 0)

@@ -21,8 +21,9 @@ class RecordedNotices:
     async def tell(self, user_id: int, key: str, **args: object) -> None:
         self.told.append((user_id, key, args))
 
-    async def result_later(self, outcome: Outcome) -> None:
+    async def result_later(self, outcome: Outcome) -> bool:
         self.results.append(outcome)
+        return True
 
     async def owner_notice(self, shop: Shop, outcome: Outcome) -> None:
         self.owner_notices.append((shop.owner_id, outcome))

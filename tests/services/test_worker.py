@@ -4,6 +4,7 @@ and stopping takes no longer than its grace."""
 from __future__ import annotations
 
 import asyncio
+import datetime as dt
 import logging
 import time
 from typing import Any
@@ -157,3 +158,28 @@ async def test_stop_returns_within_its_grace_and_starts_nothing_new(
     await asyncio.sleep(0.1)
     assert [c.path for c in market.calls("getOrder")] == ["/v2/campaigns/1001/orders/42"], "43 never started"
     assert await status_of(db, first.id) == "sending", "cut short: re-checked at the next start"
+
+
+async def test_a_result_owed_when_the_bot_died_is_delivered_after_the_restart(
+    db: Database, box: SecretBox, client: MarketClient, market: FakeMarket, notices: RecordedNotices
+) -> None:
+    market.add_order(1001, 42)
+    access = await owner_access(db, box)
+    before_crash = Operations(db, box, client, RecordedNotices(), FAST)
+    recorded = await before_crash.record(access, 42, TRACK, "n")
+    assert not isinstance(recorded, Outcome)
+    await before_crash.run(recorded)  # finished at the Market and recorded; then the process died
+
+    after_restart = Operations(db, box, client, notices, FAST)
+    worker = RetryWorker(after_restart, poll_interval=0.02, owed_after=dt.timedelta(0))
+    await worker.start()
+    try:
+        async with asyncio.timeout(5):
+            while not notices.results:
+                await asyncio.sleep(0.02)
+        await asyncio.sleep(0.1)
+    finally:
+        await worker.stop(1)
+    [told] = notices.results
+    assert told.ok and told.operation.id == recorded.id and not told.duplicate
+    assert len(market.calls("setOrderDeliveryTrackCode")) == 1
