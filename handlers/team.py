@@ -60,12 +60,19 @@ async def on_invite(
 async def on_remove(
     query: CallbackQuery, callback_data: TeamCD, card: Message, t: Texts, access: Access, team: TeamService
 ) -> None:
-    await query.answer()
     shop, target = access.shop, callback_data.user_id
-    name = await team.name(target)
+    try:
+        name = await team.courier_name(shop, target)
+    except NotACourier:
+        await query.answer(t("team-remove-gone"), show_alert=True)
+        return
+    await query.answer()
     keyboard = buttons(
         [
-            (t("team-remove-yes", name=name), TeamCD(action="remove_yes", shop_id=shop.id, user_id=target)),
+            (
+                t.plain("team-remove-yes", name=name),
+                TeamCD(action="remove_yes", shop_id=shop.id, user_id=target),
+            ),
             (t("button-cancel"), TeamCD(action="back", shop_id=shop.id)),
         ]
     )
@@ -77,11 +84,14 @@ async def on_remove_confirmed(
 ) -> None:
     await query.answer()
     try:
-        name = await team.remove_courier(access.shop, callback_data.user_id)
+        removed = await team.remove_courier(access.shop, callback_data.user_id)
     except NotACourier:
         await card.edit_text(t("team-remove-gone"), reply_markup=None)
         return
-    await _refresh(card, t, access.shop, team, t("team-removed", name=name))
+    note: str = t("team-removed", name=removed.name)
+    if removed.cancelled_orders:
+        note += "\n" + t("team-ops-cancelled", orders=removed.cancelled_text)
+    await _refresh(card, t, access.shop, team, note)
 
 
 async def on_notices(
@@ -159,9 +169,12 @@ def _team_text(t: Texts, shop: Shop, members: list[Member]) -> str:
 
 
 def _team_keyboard(t: Texts, shop: Shop, members: list[Member]) -> InlineKeyboardMarkup:
-    rows = [(t("team-button-invite"), TeamCD(action="invite", shop_id=shop.id))]
+    rows: list[tuple[str, TeamCD]] = [(t("team-button-invite"), TeamCD(action="invite", shop_id=shop.id))]
     rows += [
-        (t("team-button-remove", name=m.label), TeamCD(action="remove", shop_id=shop.id, user_id=m.user_id))
+        (
+            t.plain("team-button-remove", name=m.label),
+            TeamCD(action="remove", shop_id=shop.id, user_id=m.user_id),
+        )
         for m in members
         if m.role is Role.COURIER
     ]

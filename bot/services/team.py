@@ -10,6 +10,7 @@ from enum import StrEnum
 from bot.domain.clock import utcnow
 from bot.domain.errors import NotACourier
 from bot.domain.invites import expiry, new_token, token_hash
+from bot.domain.operations import Failure
 from bot.domain.records import Member, Role, Shop
 from bot.services.notices import Notices
 from storage.db import Database
@@ -101,12 +102,39 @@ class TeamService:
         )
         return Joined(JoinResult.JOINED, shop)
 
-    async def remove_courier(self, shop: Shop, user_id: int) -> str:
-        """Remove a courier (never the owner) and tell them; returns their name."""
-        repos = self._repos
-        member = await repos.memberships.get(user_id, shop.id)
+    async def courier_name(self, shop: Shop, user_id: int) -> str:
+        """The name of a courier of this shop; `NotACourier` for anyone else (revealing nothing)."""
+        member = await self._repos.memberships.get(user_id, shop.id)
         if member is None or member.role is not Role.COURIER:
             raise NotACourier
-        await repos.memberships.remove(user_id, shop.id)
-        await self._notices.tell(user_id, "team-you-were-removed", shop=shop.title)
         return await self.name(user_id)
+
+    async def remove_courier(self, shop: Shop, user_id: int) -> Removed:
+        """Remove a courier (never the owner), cancel what they left queued, and tell them."""
+        name = await self.courier_name(shop, user_id)
+        cancelled = Failure(None, "CANCELLED", "cancelled: the courier was removed from the team")
+        async with self._db.transaction() as tx:
+            repos = Repos.on(tx, self._box)
+            await repos.memberships.remove(user_id, shop.id)
+            dropped = await repos.operations.cancel_queued(
+                shop.id, user_id, cancelled.to_json(), self._clock()
+            )
+        orders = sorted({op.order_id for op in dropped})
+        await self._notices.tell(user_id, "team-you-were-removed", shop=shop.title)
+        if orders:
+            await self._notices.tell(user_id, "team-ops-cancelled", orders=_listed(orders))
+        return Removed(name, orders)
+
+
+def _listed(order_ids: list[int]) -> str:
+    return ", ".join(f"№{n}" for n in order_ids)
+
+
+@dataclass(frozen=True, slots=True)
+class Removed:
+    name: str
+    cancelled_orders: list[int]
+
+    @property
+    def cancelled_text(self) -> str:
+        return _listed(self.cancelled_orders)

@@ -83,6 +83,10 @@ class Texts:
         }
         return Safe(self.catalogue.render(self.lang, key, values))
 
+    def plain(self, key: str, **args: Any) -> str:
+        """For button labels and alerts, which Telegram shows as plain text: nothing is escaped."""
+        return self.catalogue.render(self.lang, key, {k: str(v) for k, v in args.items()})
+
 
 class I18nMiddleware(BaseMiddleware):
     """Puts `t` (the user's `Texts`) into every handler's data."""

@@ -118,6 +118,22 @@ class OperationsRepo:
             (timestamp(now), timestamp(now)),
         )
 
+    async def cancel_queued(
+        self, shop_id: int, user_id: int, error: str, now: dt.datetime
+    ) -> list[Operation]:
+        """Fail one user's operations still waiting in a shop (not those being sent right now)."""
+        rows = await self._ex.fetch_all(
+            f"SELECT {COLUMNS} FROM operations WHERE shop_id = ? AND user_id = ? AND status = 'pending' "
+            "ORDER BY id",
+            (shop_id, user_id),
+        )
+        await self._ex.execute(
+            "UPDATE operations SET status = 'failed', last_error = ?, next_attempt_at = NULL, "
+            "updated_at = ? WHERE shop_id = ? AND user_id = ? AND status = 'pending'",
+            (error, timestamp(now), shop_id, user_id),
+        )
+        return [operation_of(r) for r in rows]
+
     async def unfinished(self, shop_id: int) -> list[Operation]:
         rows = await self._ex.fetch_all(
             f"SELECT {COLUMNS} FROM operations WHERE shop_id = ? "

@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
+import asyncio
 import re
 
 import pytest
 
 from storage.db import Database
+from storage.repositories import UsersRepo
 from tests.conftest import OWNER_KEY
 from tests.fakes.market import FakeMarket
 from tests.fakes.telegram import BOT_USERNAME, Call
@@ -180,3 +182,46 @@ async def test_english_team_buttons(harness: Harness) -> None:
     team = await harness.send(OWNER, "/team", language="en")
     ask = await harness.press_button(OWNER, team, "Remove", language="en")
     assert any("Yes" in b for b in buttons_of(ask))
+
+
+async def test_a_forged_remove_button_reveals_nobody(harness: Harness, db: Database) -> None:
+    await harness.send(STRANGER, "/start")  # a bot user with a name, in no team of this owner
+    await UsersRepo(db).upsert(STRANGER, "ru", "Secret Person (@secret)")
+    for action in ("remove", "remove_yes"):
+        reply = texts(await harness.press(OWNER, f"tm:{action}:1:{STRANGER}"))
+        assert "⛔" in reply or "нет в команде" in reply
+        assert "Secret" not in reply
+    owner_shop = await harness.press(OWNER, f"tm:remove:1:{OWNER}")
+    assert "Tester" not in texts(owner_shop), "nor the owner as a removable courier"
+
+
+async def test_removing_a_courier_cancels_what_they_left_queued(
+    harness: Harness, market: FakeMarket, db: Database
+) -> None:
+    await join(harness)
+    market.add_order(1001, 42)
+    await harness.send(COURIER, "/track 42")
+    await harness.send(COURIER, "СДЭК")
+    confirm = await harness.send(COURIER, "QUEUED-1")
+    market.fail("setOrderDeliveryTrackCode", status=503, retry_after="600")
+    assert "⏳" in texts(await harness.press_button(COURIER, confirm, "Отправить"))
+
+    team = await harness.send(OWNER, "/team")
+    done = texts(await harness.press_button(OWNER, await harness.press_button(OWNER, team, "Удалить"), "Да"))
+    assert "больше не в команде" in done and "отменены" in done and "№42" in done
+    told = " ".join(p["text"] for p in harness.telegram.sent("sendMessage", chat_id=COURIER))
+    assert "удалил" in told and "отменены" in told and "№42" in told
+    row = await db.fetch_one("SELECT status, last_error FROM operations")
+    assert row is not None and row["status"] == "failed" and "CANCELLED" in row["last_error"]
+    await asyncio.sleep(0.2)
+    assert len(market.calls("setOrderDeliveryTrackCode")) == 1, "never sent after the removal"
+
+
+async def test_team_buttons_show_names_as_written(harness: Harness, db: Database) -> None:
+    await join(harness)
+    await UsersRepo(db).upsert(COURIER, "ru", "Tom & Jerry <3")
+    team = await harness.send(OWNER, "/team")
+    assert "🗑 Удалить Tom & Jerry <3" in buttons_of(team)
+    ask = await harness.press_button(OWNER, team, "Удалить")
+    assert "Да, удалить Tom & Jerry <3" in buttons_of(ask)
+    assert "Tom &amp; Jerry &lt;3" in texts(ask), "in HTML text it is escaped, so it shows as written"

@@ -210,6 +210,7 @@ team-remove-yes = Yes, remove { $name }
 team-remove-gone = This courier is no longer in the team.
 team-removed = ✅ { $name } is no longer in the team.
 team-you-were-removed = ⛔ The owner removed you from the team of { $shop }. You can no longer act for this shop.
+team-ops-cancelled = The courier's unsent operations are cancelled and will not reach the Market: orders { $orders }.
 team-rekey = Replacing the key of <b>{ $shop }</b>: couriers keep working with the new key.
 team-disconnect-ask = Disconnect { $shop }? Its key, team and history will be deleted. Operations not yet sent: { $pending }; they will not be sent and their authors will be told.
 team-disconnect-yes = Yes, disconnect
