@@ -17,6 +17,16 @@ from bot.services.operations import HistoryPage, Outcome
 from bot.telegram.i18n import Safe, Texts
 
 MAX_ITEMS_SHOWN = 5
+MESSAGE_LIMIT = 4096  # Telegram refuses longer messages
+MARKET_MESSAGE_SHOWN = 500  # characters of the Market's own error text in a reply
+HISTORY_MESSAGE_SHOWN = 120  # ... and in a /history line
+
+
+def clip(value: str, limit: int) -> str:
+    """A value cut to `limit` characters (before it is escaped into a text)."""
+    return value if len(value) <= limit else value[: limit - 1] + "…"
+
+
 HINTS = {401: "hint-401", 403: "hint-403", 404: "hint-404", 400: "hint-400"}
 
 
@@ -61,7 +71,7 @@ def failure_text(t: Texts, failure: Failure) -> str:
     return "\n".join(
         [
             t("result-failed-head"),
-            t("result-failed-reason", message=failure.message, code=failure.code),
+            t("result-failed-reason", message=clip(failure.message, MARKET_MESSAGE_SHOWN), code=failure.code),
             t(hint_key),
         ]
     )
@@ -118,7 +128,7 @@ def history_line(t: Texts, op: Operation, services: dict[int, str], who: str | N
         result = t("history-done")
     elif op.status is OperationStatus.FAILED:
         failure = Failure.from_json(op.last_error)
-        result = t("history-failed", message=failure.message if failure else "")
+        result = t("history-failed", message=clip(failure.message, HISTORY_MESSAGE_SHOWN) if failure else "")
     else:
         result = t("history-pending")
     line = t("history-line", when=when, id=op.order_id, what=what, result=result)
@@ -126,8 +136,14 @@ def history_line(t: Texts, op: Operation, services: dict[int, str], who: str | N
 
 
 def history_text(t: Texts, shop_title: str, page: HistoryPage, *, team: bool) -> str:
+    """Newest first, as many lines as fit in one message (and how many did not)."""
     if not page.operations:
         return t("history-empty", shop=shop_title)
     lines = [history_line(t, op, page.service_names, page.who.get(op.user_id)) for op in page.operations]
-    head = t("history-head-team" if team else "history-head", shop=shop_title)
-    return head + "\n\n" + "\n".join(lines)
+    text = t("history-head-team" if team else "history-head", shop=shop_title) + "\n"
+    reserve = len(t("history-more", count=len(lines))) + 1
+    for shown, line in enumerate(lines):
+        if len(text) + 1 + len(line) + reserve > MESSAGE_LIMIT:
+            return text + "\n" + t("history-more", count=len(lines) - shown)
+        text += "\n" + line
+    return text

@@ -4,8 +4,11 @@ from __future__ import annotations
 
 import pytest
 
+from bot.domain.clock import utcnow
+from bot.domain.operations import Failure, TrackCode
+from bot.domain.records import OperationStatus
 from storage.db import Database
-from storage.repositories import MembershipsRepo, PreferencesRepo
+from storage.repositories import MembershipsRepo, OperationsRepo, PreferencesRepo, UsersRepo
 from tests.conftest import OWNER_KEY, add_courier, seed_shop
 from tests.fakes.market import FakeMarket
 from tests.fakes.telegram import Call
@@ -225,3 +228,27 @@ async def test_a_conversation_stays_with_the_shop_it_started_in(
     [write] = market.calls("setOrderDeliveryTrackCode")
     assert read.path == "/v2/campaigns/1001/orders/42"
     assert write.path == "/v2/campaigns/1001/orders/42/delivery/track"
+
+
+@pytest.mark.usefixtures("shop")
+async def test_history_always_fits_one_telegram_message(harness: Harness, db: Database, shop: int) -> None:
+    ops = OperationsRepo(db)
+    couriers = list(range(7000, 7020))
+    for n, courier in enumerate(couriers):
+        await add_courier(db, harness.box, shop, courier)
+        await UsersRepo(db).upsert(courier, "ru", "Я" * 100)
+        op = await ops.create(
+            user_id=courier,
+            shop_id=shop,
+            order_id=10**17 + n,
+            action=TrackCode(track_code="Z" * 64, delivery_service_id=51),
+            now=utcnow(),
+        )
+        failure = Failure(400, "BAD_REQUEST", "Очень длинное сообщение Маркета. " * 30)
+        await ops.finish(op.id, OperationStatus.FAILED, failure.to_json(), utcnow())
+    history = [c for c in await harness.send(OWNER, "/history") if c.method == "sendMessage"]
+    [reply] = history
+    text = str(reply.params["text"])
+    assert len(text) <= 4096
+    assert str(10**17 + 19) in text, "the newest first"
+    assert "не поместились" in text

@@ -177,6 +177,7 @@ history-date = date → { $date }
 history-done = ✅
 history-pending = ⏳ waiting to be sent
 history-failed = ❌ { $message }
+history-more = … and { $count } more that did not fit in one message.
 
 ## Reliability
 

@@ -177,6 +177,7 @@ history-date = дата → { $date }
 history-done = ✅
 history-pending = ⏳ ждёт отправки
 history-failed = ❌ { $message }
+history-more = … и ещё { $count } — не поместились в сообщение.
 
 ## Надёжность
 
