@@ -99,7 +99,7 @@ async def on_date_text(message: Message, state: FSMContext, t: Texts) -> None:
     try:
         day = parse_date(message.text, moscow_today())
     except InputError as exc:
-        await message.answer(t(exc.key) + "\n" + t("date-ask-date-again"))
+        await message.answer(t(exc.key, **exc.values) + "\n" + t("date-ask-date-again"))
         return
     await _ask_reason(message, state, t, day)
 

@@ -78,7 +78,7 @@ async def take_order(
     try:
         order_id = parse_order_id(text)
     except InputError as exc:
-        await message.answer(t(exc.key) + "\n" + t(flow.again_key))
+        await message.answer(t(exc.key, **exc.values) + "\n" + t(flow.again_key))
         return None
     try:
         order = await orders.find(access, order_id)

@@ -48,7 +48,7 @@ async def on_api_key(message: Message, bot: Bot, state: FSMContext, t: Texts, sh
     try:
         offer = await shops.offer_key(user_id_of(message), parse_api_key(message.text))
     except InputError as exc:
-        await message.answer(t(exc.key) + "\n" + t("settings-ask-key-again"))
+        await message.answer(t(exc.key, **exc.values) + "\n" + t("settings-ask-key-again"))
         return
     except NoCampaigns:
         await message.answer(t("settings-no-campaigns"))

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import unicodedata
+
 from aiogram import F, Router
 from aiogram.filters import Command, CommandObject
 from aiogram.filters.callback_data import CallbackData
@@ -116,8 +118,10 @@ async def on_service_text(
     message: Message, state: FSMContext, t: Texts, access: Access, orders: OrdersService
 ) -> None:
     services = await orders.services(access)
-    typed = (message.text or "").strip()
-    if not services and typed.isdigit():  # the reference is unavailable: take the id as typed
+    typed = unicodedata.normalize("NFKC", message.text or "").strip()
+    if (
+        not services and typed.isascii() and typed.isdigit()
+    ):  # the reference is unavailable: take the id as typed
         services = [DeliveryServiceRef(id=int(typed), name=typed)]
     matches = match_services(typed, services)
     if len(matches) == 1:
@@ -133,7 +137,7 @@ async def on_track_code(message: Message, state: FSMContext, t: Texts) -> None:
     try:
         code = parse_track_code(message.text)
     except InputError as exc:
-        await message.answer(t(exc.key) + "\n" + t("track-ask-code-again"))
+        await message.answer(t(exc.key, **exc.values) + "\n" + t("track-ask-code-again"))
         return
     draft = (await current_draft(state)).model_copy(update={"track_code": code})
     await state.set_state(TrackSG.confirm)

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import datetime as dt
 import re
+import unicodedata
 from collections.abc import Iterable, Sequence
 
 from bot.domain.records import DeliveryServiceRef
@@ -13,45 +14,54 @@ TRACK_CODE_MAX = 64
 
 
 class InputError(ValueError):
-    """The text cannot be used; `key` names the catalogue message that says why."""
+    """The text cannot be used; `key` names the catalogue message that says why, `values` fill it."""
 
-    def __init__(self, key: str) -> None:
+    def __init__(self, key: str, **values: str) -> None:
         self.key = key
+        self.values = values
         super().__init__(key)
 
 
-_ORDER_ID = re.compile(r"[#№]?\s*(\d+)")
+_ORDER_ID = re.compile(r"[#№]?\s*([0-9]{1,3}(?:\s[0-9]{3})+|[0-9]+)")
+_SEVERAL = re.compile(r"[#№]?\s*[0-9]+(?:[\s,;]+[#№]?[0-9]+)+")
 
 
 def parse_order_id(text: str | None) -> int:
-    """An order number: digits only, 1 to 2**63-1; spaces and a leading '#' or '№' are tolerated."""
+    """One order number: digits only, 1 to 2**63-1; a leading '#' or '№' and thousands grouping
+    (`1 234 567`) are tolerated; two numbers (`42 43`) are refused, never glued together."""
     if text is None:
         raise InputError("order-id-not-text")
-    compact = "".join(text.split())
-    if not compact:
+    value_text = " ".join(text.split())
+    if not value_text:
         raise InputError("order-id-empty")
-    if compact.startswith("-") and compact[1:].isdigit():
+    if value_text.startswith("-") and value_text[1:].isdigit():
         raise InputError("order-id-range")
-    match = _ORDER_ID.fullmatch(compact)
-    if match is None or not match.group(1).isascii():
-        raise InputError("order-id-digits")
-    value = int(match.group(1))
+    match = _ORDER_ID.fullmatch(value_text)
+    if match is None:
+        raise InputError("order-id-several" if _SEVERAL.fullmatch(value_text) else "order-id-digits")
+    value = int(match.group(1).replace(" ", ""))
     if value < 1 or value > INT64_MAX:
         raise InputError("order-id-range")
     return value
 
 
 def parse_track_code(text: str | None) -> str:
-    """A track code: 1-64 printable characters after trimming (no control or zero-width ones)."""
+    """A track code: 1-64 printable characters after NFKC normalisation and trimming (no control or
+    zero-width ones), not mixing Latin and Cyrillic letters (`RА123456789RU` with a Cyrillic А is a
+    typo the Market would keep)."""
     if text is None:
         raise InputError("track-not-text")
-    code = text.strip()
+    code = unicodedata.normalize("NFKC", text).strip()
     if not code:
         raise InputError("track-empty")
     if len(code) > TRACK_CODE_MAX:
         raise InputError("track-too-long")
     if not code.isprintable():
         raise InputError("track-unprintable")
+    scripts = {c: unicodedata.name(c, "").split(" ", 1)[0] for c in code if c.isalpha()}
+    if {"LATIN", "CYRILLIC"} <= set(scripts.values()):
+        cyrillic = sorted({c for c, script in scripts.items() if script == "CYRILLIC"})
+        raise InputError("track-mixed-scripts", letters=", ".join(cyrillic))
     return code
 
 
@@ -107,10 +117,10 @@ def parse_api_key(text: str | None) -> str:
 
 def match_services(text: str, services: Sequence[DeliveryServiceRef]) -> list[DeliveryServiceRef]:
     """Services matching typed text: a numeric id exactly, else a case-insensitive name fragment."""
-    query = text.strip()
+    query = unicodedata.normalize("NFKC", text).strip()
     if not query:
         return []
-    if query.isdigit():
+    if query.isascii() and query.isdigit():
         return [s for s in services if s.id == int(query)]
     folded = query.casefold()
     return [s for s in services if folded in s.name.casefold()]

@@ -109,6 +109,7 @@ async def test_status_without_track_stops_early(harness: Harness, market: FakeMa
         ("-5", "от 1 до"),
         ("9223372036854775808", "от 1 до"),
         ("12 34x", "только цифры"),
+        ("42 43", "один номер"),
     ],
 )
 async def test_bad_order_id_is_asked_again_without_market_call(
@@ -125,7 +126,13 @@ async def test_bad_order_id_is_asked_again_without_market_call(
 
 @pytest.mark.parametrize(
     ("typed", "says"),
-    [("   ", "пустой"), ("X" * 65, "не больше 64"), ("AB\u200bCD", "невидимые"), ("AB\x07", "невидимые")],
+    [
+        ("   ", "пустой"),
+        ("X" * 65, "не больше 64"),
+        ("AB\u200bCD", "невидимые"),
+        ("AB\x07", "невидимые"),
+        ("RА123456789RU", "Русские здесь: А"),
+    ],
 )
 async def test_bad_track_code_is_asked_again(
     harness: Harness, market: FakeMarket, typed: str, says: str
@@ -204,3 +211,13 @@ async def test_group_chats_are_ignored(harness: Harness, market: FakeMarket) -> 
     calls = await harness.send(OWNER, "/track 42", chat={"id": -100500, "type": "group", "title": "Курьеры"})
     assert calls == []
     assert market.received == []
+
+
+@pytest.mark.parametrize("typed", ["²", "٣", "1⁵"])
+async def test_odd_digits_at_the_service_step_get_a_clear_answer(
+    harness: Harness, market: FakeMarket, typed: str
+) -> None:
+    market.add_order(1001, 42)
+    await harness.send(OWNER, "/track 42")
+    reply = texts(await harness.send(OWNER, typed))
+    assert "Не нашёл такую службу" in reply and "что-то пошло не так" not in reply.lower()

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
+import unicodedata
 
 import pytest
 from hypothesis import given
@@ -56,6 +57,10 @@ def test_order_id_accepted(text: str, value: int) -> None:
         ("##1", "order-id-digits"),
         ("١٢٣", "order-id-digits"),  # Arabic-Indic digits are digits to Python, not to the Market
         ("+7", "order-id-digits"),
+        ("42 43", "order-id-several"),
+        ("42, 43", "order-id-several"),
+        ("#42 #43", "order-id-several"),
+        ("1 23 456", "order-id-several"),
     ],
 )
 def test_order_id_refused(text: str | None, key: str) -> None:
@@ -88,6 +93,7 @@ def test_order_id_never_raises_anything_else(text: str) -> None:
         ("AB\u200bCD", "track-unprintable"),
         ("AB\x00", "track-unprintable"),
         ("A\nB", "track-unprintable"),
+        ("RА123456789RU", "track-mixed-scripts"),  # a Cyrillic А among Latin letters
     ],
 )
 def test_track_code_refused(text: str | None, key: str) -> None:
@@ -102,7 +108,22 @@ def test_track_code_is_trimmed_printable_and_short(text: str) -> None:
         code = parse_track_code(text)
     except InputError:
         return
-    assert code == text.strip() and 1 <= len(code) <= 64 and code.isprintable()
+    assert code == unicodedata.normalize("NFKC", text).strip() and 1 <= len(code) <= 64 and code.isprintable()
+
+
+def test_track_code_is_normalised_and_names_look_alike_letters() -> None:
+    assert (
+        parse_track_code("ＲＡ１２３４５６７８９ＲＵ") == "RA123456789RU"
+    )  # full-width, as some keyboards type
+    with pytest.raises(InputError) as caught:
+        parse_track_code("СDEK-1Р")  # Cyrillic С and Р
+    assert caught.value.key == "track-mixed-scripts" and caught.value.values == {"letters": "Р, С"}
+    assert parse_track_code("ПОЧТА-123") == "ПОЧТА-123", "all-Cyrillic is not mixed"
+
+
+@pytest.mark.parametrize("typed", ["²", "٣", "５１", "1⁵"])
+def test_non_ascii_digits_at_the_service_step_match_or_not_but_never_fail(typed: str) -> None:
+    assert [s.id for s in match_services(typed, SERVICES)] in ([], [51])
 
 
 @pytest.mark.parametrize(
