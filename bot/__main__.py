@@ -29,7 +29,7 @@ def main() -> int:
     except ConfigError as exc:
         print(f"Configuration error: {exc}", file=sys.stderr)
         return 2
-    redaction.REDACTOR.add(settings.bot_token.get_secret_value())
+    redaction.REDACTOR.add(settings.bot_token.get_secret_value(), keep=True)
     setup_logging(settings.log_level)
     try:
         secret_key = resolve_secret_key(settings, logger)

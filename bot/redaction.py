@@ -1,7 +1,8 @@
 """Keeps secrets out of logs: every handler's records pass through `RedactingFilter`.
 
-Secrets are registered as they come into use (the bot token at start, each Market API key when the
-owner sends it and whenever the transport uses it); a few patterns catch the rest.
+Secrets are registered as they come into use: the bot token at start, and each Market API key once the
+Market has accepted it (text a stranger types at the key step is not a key, and does not join). A few
+patterns catch the rest: token shapes and `Api-Key` fields.
 """
 
 from __future__ import annotations
@@ -9,9 +10,11 @@ from __future__ import annotations
 import logging
 import re
 import threading
+from collections import OrderedDict
 
 MASK = "***"
 MIN_SECRET_LENGTH = 6
+MAX_SECRETS = 1000
 PATTERNS = (
     re.compile(r"\b\d{5,}:[A-Za-z0-9_-]{30,}\b"),  # Telegram bot tokens
     re.compile(r"(?i)(api-key[\"']?\s*[:=]\s*[\"']?)[^\s\"',}]+"),  # an Api-Key header or field
@@ -20,21 +23,44 @@ PATTERNS = (
 
 
 class Redactor:
-    def __init__(self) -> None:
-        self._secrets: set[str] = set()
+    """The secrets to mask: the bot token and the API keys the Market accepted, at most `limit` of
+    them (the least recently used go first; `keep` ones never), matched by one compiled pattern."""
+
+    def __init__(self, limit: int = MAX_SECRETS) -> None:
+        self._limit = limit
+        self._secrets: OrderedDict[str, bool] = OrderedDict()  # secret -> kept for good
+        self._pattern: re.Pattern[str] | None = None
         self._lock = threading.Lock()
 
-    def add(self, secret: str | None) -> None:
-        if secret and len(secret) >= MIN_SECRET_LENGTH:
-            with self._lock:
-                self._secrets.add(secret)
+    def add(self, secret: str | None, *, keep: bool = False) -> None:
+        if not secret or len(secret) < MIN_SECRET_LENGTH:
+            return
+        with self._lock:
+            if secret in self._secrets:
+                self._secrets.move_to_end(secret)
+                return
+            self._secrets[secret] = keep
+            while len(self._secrets) > self._limit:
+                oldest = next((s for s, kept in self._secrets.items() if not kept), None)
+                if oldest is None:
+                    break
+                del self._secrets[oldest]
+            self._pattern = None
+
+    def __len__(self) -> int:
+        return len(self._secrets)
+
+    def _compiled(self) -> re.Pattern[str] | None:
+        with self._lock:
+            if self._pattern is None and self._secrets:
+                longest_first = sorted(self._secrets, key=len, reverse=True)
+                self._pattern = re.compile("|".join(map(re.escape, longest_first)))
+            return self._pattern
 
     def redact(self, text: str) -> str:
-        with self._lock:
-            secrets = sorted(self._secrets, key=len, reverse=True)
-        for secret in secrets:
-            if secret in text:
-                text = text.replace(secret, MASK)
+        pattern = self._compiled()
+        if pattern is not None:
+            text = pattern.sub(MASK, text)
         for pattern in PATTERNS:
             text = pattern.sub(lambda m: (m.group(1) if m.groups() else "") + MASK, text)
         return text

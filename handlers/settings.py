@@ -14,7 +14,6 @@ from bot.domain.operations import Failure
 from bot.domain.parsing import InputError, parse_api_key
 from bot.market import ForbiddenError, MarketError, UnauthorizedError
 from bot.market.models import Campaign
-from bot.redaction import REDACTOR
 from bot.services.shops import ShopsService
 from bot.telegram.access import requires
 from bot.telegram.i18n import Texts
@@ -42,7 +41,6 @@ async def start(message: Message, state: FSMContext, t: Texts) -> None:
 
 
 async def on_api_key(message: Message, bot: Bot, state: FSMContext, t: Texts, shops: ShopsService) -> None:
-    REDACTOR.add((message.text or "").strip())
     # The key must not stay in the chat history; if Telegram refuses, go on anyway.
     await quietly(bot.delete_message(message.chat.id, message.message_id), "delete the message with a key")
     try:
@@ -96,5 +94,7 @@ def create_router() -> Router:
     owner_or_nobody = requires(owner=True, optional=True, owner_refusal="settings-courier")
     router.message.register(start, Command("settings"), flags=owner_or_nobody)
     router.message.register(on_api_key, SettingsSG.api_key, TEXT)
+    # Another key pasted while the shops are shown is deleted too, and taken as the new key.
+    router.message.register(on_api_key, SettingsSG.campaign, TEXT)
     router.callback_query.register(on_campaign, SettingsSG.campaign, CampaignCD.filter())
     return router

@@ -166,7 +166,6 @@ class MarketTransport:
         json: Any = None,
     ) -> Any:
         """Send one call (GETs are retried when retrying can help) and return the decoded JSON."""
-        REDACTOR.add(api_key)
         attempts = self._get_attempts if method == "GET" else 1
         for attempt in range(1, attempts + 1):
             try:
@@ -258,6 +257,7 @@ class MarketTransport:
         self._log(method, path_template, response.status_code, started, attempt)
         self._record_budget(key_id, resource, response.headers)
         if response.is_success:
+            REDACTOR.add(api_key)  # a key the Market accepted: masked in every log line from now on
             try:
                 return response.json()
             except ValueError:

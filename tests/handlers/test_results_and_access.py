@@ -252,3 +252,16 @@ async def test_history_always_fits_one_telegram_message(harness: Harness, db: Da
     assert len(text) <= 4096
     assert str(10**17 + 19) in text, "the newest first"
     assert "не поместились" in text
+
+
+async def test_a_second_key_pasted_while_the_shops_are_shown_is_deleted_too(
+    harness: Harness, market: FakeMarket
+) -> None:
+    market.add_key("ACMA:second-key-000000000000", {1001})
+    await harness.send(OWNER, "/settings")
+    await harness.send(OWNER, OWNER_KEY)
+    second = await harness.send(OWNER, "ACMA:second-key-000000000000")
+    assert any(c.method == "deleteMessage" for c in second), "the second key leaves the chat too"
+    assert "ACMA:second-key" not in texts(second)
+    shown = buttons_of(second)
+    assert any("dbs-shop.example" in b for b in shown) and not any("fbs-shop" in b for b in shown)

@@ -8,7 +8,10 @@ from collections.abc import Iterator
 
 import pytest
 
-from bot.redaction import RedactingFilter, Redactor
+from bot.market import MarketClient, MarketTransport, UnauthorizedError
+from bot.redaction import REDACTOR, RedactingFilter, Redactor
+from tests.conftest import OWNER_KEY
+from tests.fakes.market import FakeMarket
 
 KEY = "ACMA:verysecretkeyvalue0123456789:0a1b2c3d"
 TOKEN = "123456789:AAH-fake-token-for-tests-only_0123456789"
@@ -53,3 +56,27 @@ def test_short_strings_are_not_registered() -> None:
     redactor.add("abc")
     redactor.add(None)
     assert redactor.redact("abc def") == "abc def"
+
+
+def test_the_list_is_bounded_keeps_the_token_and_matches_in_one_pattern() -> None:
+    redactor = Redactor(limit=3)
+    redactor.add(TOKEN, keep=True)
+    for n in range(10):
+        redactor.add(f"ACMA:key-number-{n:04d}")
+    assert len(redactor) == 3
+    out = redactor.redact(f"{TOKEN} ACMA:key-number-0000 ACMA:key-number-0009")
+    assert TOKEN not in out and "ACMA:key-number-0009" not in out
+    assert "ACMA:key-number-0000" in out, "the oldest key gave way; the token never does"
+
+
+async def test_only_keys_the_market_accepted_are_registered(market: FakeMarket) -> None:
+    before = len(REDACTOR)
+    transport = MarketTransport(market.url, timeout=2.0)
+    try:
+        with pytest.raises(UnauthorizedError):
+            await MarketClient(transport).get_campaigns("hello-this-is-not-a-key")
+        assert len(REDACTOR) == before, "a refused key (or any stranger's text) is not registered"
+        await MarketClient(transport).get_campaigns(OWNER_KEY)
+        assert REDACTOR.redact(OWNER_KEY) == "***"
+    finally:
+        await transport.aclose()
