@@ -9,7 +9,7 @@ from aiogram.fsm.context import FSMContext
 from aiogram.fsm.state import State, StatesGroup
 from aiogram.types import CallbackQuery, Message
 
-from bot.domain.errors import KeyExpired, NoCampaigns
+from bot.domain.errors import CampaignTaken, KeyCannotProcessOrders, KeyExpired, NoCampaigns
 from bot.domain.operations import Failure
 from bot.domain.parsing import InputError, parse_api_key
 from bot.market import ForbiddenError, MarketError, UnauthorizedError
@@ -51,16 +51,17 @@ async def on_api_key(message: Message, bot: Bot, state: FSMContext, t: Texts, sh
     except NoCampaigns:
         await message.answer(t("settings-no-campaigns"))
         return
+    except KeyCannotProcessOrders:
+        await message.answer(t("settings-scope-missing") + "\n" + t("settings-ask-key-again"))
+        return
     except MarketError as exc:
         hint = t("settings-key-hint") if isinstance(exc, UnauthorizedError | ForbiddenError) else ""
         parts = (t("settings-key-refused"), failure_text(t, Failure.of(exc)), hint)
         await message.answer("\n".join(p for p in parts if p))
         return
     await state.set_state(SettingsSG.campaign)
-    warning = "" if offer.can_process_orders else t("settings-scope-missing")
     keyboard = buttons([(_campaign_label(t, c), CampaignCD(id=c.id)) for c in offer.campaigns])
-    parts = (t("settings-key-ok"), warning, t("settings-choose-campaign"))
-    await message.answer("\n\n".join(p for p in parts if p), reply_markup=keyboard)
+    await message.answer(t("settings-key-ok") + "\n\n" + t("settings-choose-campaign"), reply_markup=keyboard)
 
 
 async def on_campaign(
@@ -74,6 +75,11 @@ async def on_campaign(
     except KeyExpired:
         await query.answer(t("settings-key-expired"), show_alert=True)
         await state.set_state(SettingsSG.api_key)
+        return
+    except CampaignTaken as exc:
+        await state.clear()
+        await query.answer()
+        await query.message.edit_text(t("settings-campaign-taken", shop=exc.title), reply_markup=None)
         return
     await state.clear()
     await query.answer()

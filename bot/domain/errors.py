@@ -17,6 +17,18 @@ class KeyExpired(DomainError):
     """The API key waiting for a campaign choice is gone (15 minutes passed, or the bot restarted)."""
 
 
+class KeyCannotProcessOrders(DomainError):
+    """The key's scopes allow no order processing: it could not send a track code or move a date."""
+
+
+class CampaignTaken(DomainError):
+    """Another user owns the shop of this campaign here."""
+
+    def __init__(self, title: str) -> None:
+        super().__init__(title)
+        self.title = title
+
+
 class NoCampaigns(DomainError):
     """The key works but reaches no campaign."""
 

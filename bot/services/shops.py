@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from bot.domain.errors import KeyExpired, NoCampaigns, NotAMember
+from bot.domain.errors import CampaignTaken, KeyCannotProcessOrders, KeyExpired, NoCampaigns, NotAMember
 from bot.domain.records import Role, Shop, ShopMembership
 from bot.market import MarketClient, MarketError
 from bot.market.models import Campaign
@@ -17,10 +17,9 @@ from storage.secrets import SecretBox
 
 @dataclass(frozen=True, slots=True)
 class KeyOffer:
-    """What a key reaches: its campaigns, DBS and active ones first, and whether it may process orders."""
+    """What a key reaches: its campaigns, DBS and active ones first."""
 
     campaigns: list[Campaign]
-    can_process_orders: bool
 
 
 @dataclass(frozen=True, slots=True)
@@ -86,13 +85,16 @@ class ShopsService:
     async def offer_key(self, user_id: int, api_key: str) -> KeyOffer:
         """Check a key with the Market and keep it (in memory only) until the owner picks a campaign.
 
-        Raises the Market's error for a key it refuses, `NoCampaigns` for a key that reaches none.
+        Raises the Market's error for a key it refuses, `NoCampaigns` for a key that reaches none,
+        `KeyCannotProcessOrders` for a key whose scopes allow no order processing (read-only, say).
         """
         campaigns = await self._market.get_campaigns(api_key)
         if not campaigns:
             raise NoCampaigns
+        if not await self._can_process_orders(api_key):
+            raise KeyCannotProcessOrders
         self.pending.put(user_id, api_key, campaigns)
-        return KeyOffer(rank_campaigns(campaigns), await self._can_process_orders(api_key))
+        return KeyOffer(rank_campaigns(campaigns))
 
     async def _can_process_orders(self, api_key: str) -> bool:
         try:
@@ -102,10 +104,21 @@ class ShopsService:
         return info.can_process_orders
 
     async def connect(self, user_id: int, campaign_id: int) -> Connected:
+        """Connect the chosen campaign with the key offered before.
+
+        A campaign another user owns here is refused (`CampaignTaken`) and its owner is told who tried:
+        holding some key of the business is no right to take a shop over.
+        """
         pending = self.pending.get(user_id)
         campaign = pending.campaigns.get(campaign_id) if pending else None
         if pending is None or campaign is None:
             raise KeyExpired
+        taken = await self._repos.shops.by_campaign(campaign.id)
+        if taken is not None and taken.owner_id != user_id:
+            self.pending.pop(user_id)
+            name = (await self._repos.users.names([user_id])).get(user_id, str(user_id))
+            await self._notices.tell(taken.owner_id, "shop-connect-attempt", name=name, shop=taken.title)
+            raise CampaignTaken(taken.title)
         shop = await connect_shop(
             self._db,
             self._box,

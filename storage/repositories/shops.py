@@ -59,6 +59,10 @@ class ShopsRepo:
         row = await self._ex.fetch_one(f"SELECT {COLUMNS} FROM shops WHERE id = ?", (shop_id,))
         return shop_of(row) if row else None
 
+    async def by_campaign(self, campaign_id: int) -> Shop | None:
+        row = await self._ex.fetch_one(f"SELECT {COLUMNS} FROM shops WHERE campaign_id = ?", (campaign_id,))
+        return shop_of(row) if row else None
+
     async def api_key(self, shop_id: int) -> str | None:
         """The shop's API key in clear, for the Market client only. Never store or log it."""
         row = await self._ex.fetch_one("SELECT api_key_enc FROM shops WHERE id = ?", (shop_id,))

@@ -138,11 +138,37 @@ async def test_bad_key_gets_the_markets_message_and_nothing_is_saved(
     assert buttons_of(retry), "the same step accepts a corrected key"
 
 
-async def test_key_without_order_scope_is_warned_about(harness: Harness, market: FakeMarket) -> None:
+async def test_key_without_order_scope_is_refused_with_the_reason(
+    harness: Harness, market: FakeMarket, db: Database
+) -> None:
     market.add_key("readonly", {1001}, scopes=["ALL_METHODS_READ_ONLY"])
     await harness.send(OWNER, "/settings")
-    reply = texts(await harness.send(OWNER, "readonly"))
-    assert "⚠️" in reply and "Обработка заказов" in reply
+    reply = await harness.send(OWNER, "readonly")
+    assert "⛔" in texts(reply) and "Обработка заказов" in texts(reply)
+    assert buttons_of(reply) == [], "no shop to pick: nothing can be connected with it"
+    assert await db.fetch_one("SELECT id FROM shops") is None
+
+
+@pytest.mark.usefixtures("shop")
+async def test_another_key_of_the_business_cannot_take_the_shop_over(
+    harness: Harness, market: FakeMarket, db: Database
+) -> None:
+    market.add_key("ACMA:a-key-someone-else-holds", {1001})
+    await harness.send(STRANGER, "/settings")
+    shops = await harness.send(STRANGER, "ACMA:a-key-someone-else-holds")
+    refused = texts(await harness.press_button(STRANGER, shops, "dbs-shop.example"))
+    assert "⛔" in refused and "другой пользователь" in refused
+    told = " ".join(p["text"] for p in harness.telegram.sent("sendMessage", chat_id=OWNER))
+    assert "пытался подключить" in told and "Tester" in told
+    row = await db.fetch_one("SELECT owner_id FROM shops")
+    assert row is not None and row["owner_id"] == OWNER
+    market.add_order(1001, 42)
+    await harness.send(OWNER, "/track 42")
+    await harness.send(OWNER, "СДЭК")
+    confirm = await harness.send(OWNER, "STILL-MINE")
+    await harness.press_button(OWNER, confirm, "Отправить")
+    [write] = market.calls("setOrderDeliveryTrackCode")
+    assert write.api_key == OWNER_KEY, "the shop still works with its owner's key"
 
 
 async def test_inactive_campaign_is_marked(harness: Harness, market: FakeMarket) -> None:
@@ -246,7 +272,8 @@ async def test_history_always_fits_one_telegram_message(harness: Harness, db: Da
         )
         failure = Failure(400, "BAD_REQUEST", "Очень длинное сообщение Маркета. " * 30)
         await ops.finish(op.id, OperationStatus.FAILED, failure.to_json(), utcnow())
-    history = [c for c in await harness.send(OWNER, "/history") if c.method == "sendMessage"]
+    calls = await harness.send(OWNER, "/history")
+    history = [c for c in calls if c.method == "sendMessage" and c.params.get("chat_id") == OWNER]
     [reply] = history
     text = str(reply.params["text"])
     assert len(text) <= 4096

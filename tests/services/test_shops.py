@@ -6,7 +6,7 @@ import datetime as dt
 
 import pytest
 
-from bot.domain.errors import KeyExpired, NoCampaigns, NotAMember
+from bot.domain.errors import CampaignTaken, KeyCannotProcessOrders, KeyExpired, NoCampaigns, NotAMember
 from bot.domain.operations import TrackCode
 from bot.domain.records import Role
 from bot.market import MarketClient, UnauthorizedError
@@ -52,7 +52,6 @@ async def test_a_key_is_offered_ranked_then_connected_from_memory(
 ) -> None:
     offer = await shops.offer_key(OWNER, OWNER_KEY)
     assert [c.id for c in offer.campaigns] == [1001, 1002], "DBS first"
-    assert offer.can_process_orders
     assert await db.fetch_one("SELECT id FROM shops") is None, "nothing saved before the choice"
     connected = await shops.connect(OWNER, 1002)
     assert connected.shop.campaign_id == 1002 and not connected.is_dbs
@@ -73,9 +72,32 @@ async def test_refused_and_empty_keys_save_nothing(
     assert await db.fetch_one("SELECT id FROM shops") is None
 
 
-async def test_read_only_key_is_flagged(shops: ShopsService, market: FakeMarket) -> None:
+async def test_a_read_only_key_is_refused_and_kept_nowhere(shops: ShopsService, market: FakeMarket) -> None:
     market.add_key("readonly", {1001}, scopes=["ALL_METHODS_READ_ONLY"])
-    assert not (await shops.offer_key(OWNER, "readonly")).can_process_orders
+    with pytest.raises(KeyCannotProcessOrders):
+        await shops.offer_key(OWNER, "readonly")
+    with pytest.raises(KeyExpired):
+        await shops.connect(OWNER, 1001)
+
+
+async def test_a_campaign_owned_here_by_someone_else_is_not_taken_over(
+    shops: ShopsService, db: Database, box: SecretBox, market: FakeMarket, notices: RecordedNotices
+) -> None:
+    shop_id = await seed_shop(db, box, OWNER)
+    market.add_key("ACMA:another-key-of-the-business", {1001})
+    await shops.offer_key(OTHER, "ACMA:another-key-of-the-business")
+    with pytest.raises(CampaignTaken):
+        await shops.connect(OTHER, 1001)
+    assert notices.keys_for(OWNER) == ["shop-connect-attempt"]
+    shop = await ShopsRepo(db, box).get(shop_id)
+    assert shop is not None and shop.owner_id == OWNER
+    assert await ShopsRepo(db, box).api_key(shop_id) == OWNER_KEY
+    assert await MembershipsRepo(db).get(OTHER, shop_id) is None
+    owner = await AccessService(db, box).to(OWNER, shop_id)
+    assert owner is not None and owner.is_owner
+    # The owner replacing their own key is not a takeover.
+    await shops.offer_key(OWNER, "ACMA:another-key-of-the-business")
+    assert (await shops.connect(OWNER, 1001)).shop.id == shop_id
 
 
 async def test_switch_only_to_own_shops(shops: ShopsService, db: Database, box: SecretBox) -> None:

@@ -160,10 +160,12 @@ settings-key-refused = ❌ The key did not work; nothing was saved.
 settings-key-hint = Check that the whole key was copied and that it is not revoked. To create a new one: seller account → Settings → API and modules; scope «order and product processing».
 settings-no-campaigns = ❌ This key reaches no shops. Check that it was created in the right seller account.
 settings-key-ok = ✅ Key accepted.
-settings-scope-missing = ⚠️ The key lacks the order-processing scope: track codes and date changes will be refused. Better create a key with that scope.
+settings-scope-missing = ⛔ The key lacks the order-processing scope (or full access): it cannot send track codes or move dates, so I do not connect a shop with it. Create a key with that scope and send it.
 settings-choose-campaign = Choose the shop (DBS shops first):
 settings-key-expired = ⛔ The key is no longer in memory (time passed or the bot restarted). Please send it again.
 settings-connected = ✅ Shop <b>{ $shop }</b> is connected and selected. You can use /track and /date now.
+settings-campaign-taken = ⛔ Shop { $shop } is already connected by another user. Ask its owner to hand it over to you (/team → «Make owner») or to invite you as a courier.
+shop-connect-attempt = ⚠️ { $name } tried to connect your shop { $shop } with their own API key. Nothing changed: the shop is yours, with the same key.
 settings-not-dbs = ⚠️ This is not a DBS shop: the Market, not you, handles its track codes and delivery dates.
 
 ## Shops and history
