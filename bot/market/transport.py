@@ -143,6 +143,7 @@ class MarketTransport:
             headers={"X-Market-Integration": INTEGRATION, "Accept": "application/json"},
             verify=_tls_context(),
         )
+        self._timeout = timeout
         self._get_attempts = max(1, get_attempts)
         self._backoff_base = backoff_base
         self._backoff_cap = backoff_cap
@@ -245,10 +246,13 @@ class MarketTransport:
         async with self._slot(key_id):
             started = time.perf_counter()
             try:
-                response = await self._http.request(
-                    method, path, params=params, json=json, headers={"Api-Key": api_key}
-                )
-            except httpx.TimeoutException as exc:
+                # `timeout` bounds the whole call (httpx's own bounds each phase: connect, each read...),
+                # so a Market dripping its answer cannot hold one of the key's 2 slots for long.
+                async with asyncio.timeout(self._timeout):
+                    response = await self._http.request(
+                        method, path, params=params, json=json, headers={"Api-Key": api_key}
+                    )
+            except (httpx.TimeoutException, TimeoutError) as exc:
                 self._log(method, path_template, "timeout", started, attempt)
                 raise MarketTimeoutError(f"Market did not answer in time ({type(exc).__name__})") from None
             except httpx.TransportError as exc:

@@ -5,10 +5,12 @@ from __future__ import annotations
 import asyncio
 import datetime as dt
 import logging
+import time
 from email.utils import format_datetime
 
 import httpx
 import pytest
+from aiohttp import web
 
 from bot.market import (
     MarketApiError,
@@ -21,6 +23,7 @@ from bot.market import (
 from bot.market.models import DeliveryDateReason, OrderStatus
 from tests.conftest import OWNER_KEY
 from tests.fakes.market import FakeMarket
+from tests.fakes.serve import serve
 
 BAD_KEY = "ACMA:not-a-key"
 
@@ -346,3 +349,28 @@ async def test_fake_market_answers_420_to_a_third_parallel_request(market: FakeM
     assert statuses == [200, 200, 420]
     refused = next(r for r in responses if r.status_code == 420)
     assert refused.json()["errors"][0]["message"] == "Hit rate limit of 2 parallel requests"
+
+
+async def test_the_timeout_bounds_the_whole_call_not_each_read() -> None:
+    """A server that drips its answer a byte at a time never trips a per-read timeout."""
+
+    async def drip(request: web.Request) -> web.StreamResponse:
+        response = web.StreamResponse(headers={"Content-Type": "application/json"})
+        await response.prepare(request)
+        for byte in b'{"campaigns": []}':
+            await asyncio.sleep(0.3)
+            await response.write(bytes([byte]))
+        return response
+
+    app = web.Application()
+    app.router.add_get("/v2/campaigns", drip)
+    runner, url = await serve(app)
+    transport = MarketTransport(url, timeout=1.0, get_attempts=1)
+    started = time.monotonic()
+    try:
+        with pytest.raises(MarketTimeoutError):
+            await MarketClient(transport).get_campaigns(OWNER_KEY)
+    finally:
+        await transport.aclose()
+        await runner.cleanup()
+    assert time.monotonic() - started < 2.0
