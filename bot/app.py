@@ -31,7 +31,7 @@ from bot.services.users import UsersService
 from bot.services.worker import RetryWorker
 from bot.telegram.access import AccessMiddleware
 from bot.telegram.i18n import LANGUAGES, Catalogue, I18nMiddleware
-from bot.telegram.middlewares import FloodControlMiddleware, InFlightUpdates, UserRecordMiddleware
+from bot.telegram.middlewares import FloodControl, InFlightUpdates, UserRecordMiddleware
 from bot.telegram.notifier import Notifier
 from bot.telegram.safety import ForgivingRequests
 from handlers import build_routers
@@ -107,23 +107,28 @@ def create_dispatcher(
     *,
     storage: BaseStorage,
     deps: Deps,
-    flood: FloodControlMiddleware | None = None,
+    flood: FloodControl | None = None,
     in_flight: InFlightUpdates | None = None,
 ) -> Dispatcher:
     dp = Dispatcher(
         storage=storage,
         # One user's updates run one at a time (no races on their conversation); users run in parallel.
         events_isolation=SimpleEventIsolation(),
+        # Registered below, after flood control counts arrivals (which must happen outside the lock).
+        disable_fsm=True,
         **deps.for_handlers(),
     )
     # The bot works in private chats only: a group never sees a courier's order or a shop's key.
     dp.message.filter(F.chat.type == ChatType.PRIVATE)
-    # Order matters: track the update first, then texts (the flood notice needs them), then drop
-    # floods before any database write.
+    # Order matters: track the update first, then texts (flood notices need them), then count it on
+    # arrival, then the per-user lock (FSM), then wait for its paced start, then remember the user.
+    flood = flood or FloodControl()
     if in_flight is not None:
         dp.update.outer_middleware(in_flight)
     dp.update.outer_middleware(I18nMiddleware(deps.catalogue))
-    dp.update.outer_middleware(flood or FloodControlMiddleware())
+    dp.update.outer_middleware(flood.arrival)
+    dp.update.outer_middleware(dp.fsm)
+    dp.update.outer_middleware(flood.pacing)
     dp.update.outer_middleware(UserRecordMiddleware(deps.users))
     # The access each handler declares (flags=requires(...)), resolved once for the handler that matched.
     access = AccessMiddleware(deps.access)
@@ -167,7 +172,7 @@ async def run(settings: Settings, secret_key: bytes) -> None:
         deps = build_deps(
             bot, db, client, SecretBox(secret_key), policy, invite_ttl_seconds=settings.invite_ttl_seconds
         )
-        flood = FloodControlMiddleware(settings.flood_limit, settings.flood_period_seconds)
+        flood = FloodControl(settings.flood_limit, settings.flood_period_seconds)
         in_flight = InFlightUpdates()
         dp = create_dispatcher(storage=SQLiteStorage(db), deps=deps, flood=flood, in_flight=in_flight)
         worker = build_worker(deps)

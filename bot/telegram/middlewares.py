@@ -1,4 +1,4 @@
-"""Outer middlewares: remember each user and their language; slow down a flooding user."""
+"""Outer middlewares: remember each user and their language; pace a flooding user; track running updates."""
 
 from __future__ import annotations
 
@@ -7,14 +7,16 @@ import logging
 import time
 from collections import deque
 from collections.abc import Awaitable, Callable
+from dataclasses import dataclass, field
 from typing import Any
 
-from aiogram import BaseMiddleware
-from aiogram.types import CallbackQuery, Message, TelegramObject, Update, User
+from aiogram import BaseMiddleware, Bot
+from aiogram.types import CallbackQuery, TelegramObject, Update, User
 
 from bot.services.users import UsersService
 from bot.telegram.i18n import Texts, language_of
 from bot.telegram.safety import quietly
+from bot.telegram.views import clip
 
 logger = logging.getLogger(__name__)
 
@@ -33,58 +35,151 @@ class UserRecordMiddleware(BaseMiddleware):
         return await handler(event, data)
 
 
-class FloodControlMiddleware(BaseMiddleware):
-    """At most `limit` updates per `period` seconds per user; the rest are dropped.
+@dataclass(slots=True)
+class _Sender:
+    arrivals: deque[float] = field(default_factory=deque)  # the last minute's, oldest first
+    backlog: int = 0  # arrived, not finished
+    next_start: float = 0.0  # when the next paced update may start
+    paced: bool = False  # told "I am slowing down" in this burst
+    skipped: list[str] = field(default_factory=list)
 
-    The first dropped update gets one polite message; further ones are dropped quietly until the user
-    slows down. Since each user's updates are handled one at a time, a flooding user also holds at most
-    one of the 2 Market slots their shop's key has, leaving the other for everyone else.
+
+class FloodControl:
+    """Paces each user's updates instead of dropping them, so no human input is ever lost.
+
+    `arrival` (before the per-user lock) counts an update when it arrives. Beyond `limit` updates in
+    `period` seconds, each further one is given a start `period / limit` seconds after the previous,
+    and `pacing` (inside the lock, so order is kept) waits for it. Only what no person produces is
+    refused: a backlog over `max_backlog` updates, or over `max_per_minute` a minute; the user is then
+    told once which messages were skipped. Presses of «Отправить»/«Отмена» are never refused.
     """
 
     def __init__(
-        self, limit: int = 8, period: float = 4.0, clock: Callable[[], float] = time.monotonic
+        self,
+        limit: int = 10,
+        period: float = 5.0,
+        *,
+        max_backlog: int = 50,
+        max_per_minute: int = 120,
+        clock: Callable[[], float] = time.monotonic,
     ) -> None:
         self._limit = limit
+        self._gap = period / limit
         self._period = period
-        self._clock = clock
-        self._seen: dict[int, deque[float]] = {}
-        self._warned: set[int] = set()
+        self._max_backlog = max_backlog
+        self._max_per_minute = max_per_minute
+        self.clock = clock
+        self._senders: dict[int, _Sender] = {}
+        self.arrival = _Arrival(self)
+        self.pacing = _Pacing(self)
+
+    def sender(self, user_id: int) -> _Sender:
+        sender = self._senders.get(user_id)
+        if sender is None:
+            sender = self._senders[user_id] = _Sender()
+        return sender
+
+    def admit(self, sender: _Sender, now: float, *, must_pass: bool) -> float | None:
+        """When this update may start, or None to skip it."""
+        while sender.arrivals and now - sender.arrivals[0] > 60.0:
+            sender.arrivals.popleft()
+        inhuman = sender.backlog >= self._max_backlog or len(sender.arrivals) >= self._max_per_minute
+        if inhuman and not must_pass:
+            return None
+        sender.arrivals.append(now)
+        recent = sum(1 for t in sender.arrivals if now - t <= self._period)
+        start = now
+        if recent > self._limit:
+            start = max(now, sender.next_start)
+            sender.next_start = start + self._gap
+        return start
+
+    def forget_idle(self, user_id: int) -> None:
+        sender = self._senders.get(user_id)
+        if sender is not None and sender.backlog == 0 and not sender.arrivals:
+            del self._senders[user_id]
+        if len(self._senders) > 10_000:  # users who went quiet long ago
+            now = self.clock()
+            for quiet in [u for u, s in self._senders.items() if not s.backlog and s.next_start < now - 60]:
+                del self._senders[quiet]
+
+
+def _is_confirmation(event: Update) -> bool:
+    query = event.callback_query
+    return query is not None and (query.data or "").startswith("cf:")
+
+
+def _summary(event: Update) -> str:
+    if event.message is not None:
+        return clip(event.message.text or event.message.caption or "📎", 40)
+    return "🔘"
+
+
+class _Arrival(BaseMiddleware):
+    def __init__(self, flood: FloodControl) -> None:
+        self._flood = flood
 
     async def __call__(self, handler: Handler, event: TelegramObject, data: dict[str, Any]) -> Any:
         user: User | None = data.get("event_from_user")
-        if user is None or self._allow(user.id):
+        if user is None or not isinstance(event, Update):
             return await handler(event, data)
-        if user.id not in self._warned:
-            self._warned.add(user.id)
-            await self._warn(event, data.get("t"))
-        elif isinstance(event, Update) and event.callback_query is not None:
-            await _answer_quietly(event.callback_query, None)
-        return None
+        flood = self._flood
+        sender = flood.sender(user.id)
+        now = flood.clock()
+        start = flood.admit(sender, now, must_pass=_is_confirmation(event))
+        if start is None:
+            sender.skipped.append(_summary(event))
+            if event.callback_query is not None:
+                await _answer_quietly(event.callback_query, None)
+            return None
+        t: Texts | None = data.get("t")
+        if start > now and not sender.paced:
+            sender.paced = True
+            data[_TELL_PACED] = True  # said inside the lock: nothing here may wait, or order is lost
+        data[_START] = start
+        sender.backlog += 1
+        try:
+            return await handler(event, data)
+        finally:
+            sender.backlog -= 1
+            if sender.backlog == 0:
+                sender.paced = False
+                if sender.skipped and t is not None:
+                    skipped, sender.skipped = sender.skipped, []
+                    listed = "\n".join(f"• {s}" for s in skipped[:20])
+                    text = t("flood-skipped", count=len(skipped), list=listed)
+                    await quietly(_bot_of(data).send_message(user.id, text), "list skipped messages")
+                flood.forget_idle(user.id)
 
-    def _allow(self, user_id: int) -> bool:
-        now = self._clock()
-        seen = self._seen.setdefault(user_id, deque())
-        while seen and now - seen[0] > self._period:
-            seen.popleft()
-        if len(seen) >= self._limit:
-            return False
-        seen.append(now)
-        if len(seen) <= self._limit // 2:
-            self._warned.discard(user_id)
-        if len(self._seen) > 10_000:  # forget users who went quiet
-            for quiet in [u for u, s in self._seen.items() if not s or now - s[-1] > self._period]:
-                del self._seen[quiet]
-        return True
 
-    @staticmethod
-    async def _warn(event: TelegramObject, t: Texts | None) -> None:
-        if t is None or not isinstance(event, Update):
-            return
-        text = t("flood-slow-down")
-        if isinstance(event.message, Message):
-            await quietly(event.message.answer(text), "send the slow-down notice")
-        elif event.callback_query is not None:
-            await _answer_quietly(event.callback_query, text)
+class _Pacing(BaseMiddleware):
+    def __init__(self, flood: FloodControl) -> None:
+        self._flood = flood
+
+    async def __call__(self, handler: Handler, event: TelegramObject, data: dict[str, Any]) -> Any:
+        start: float | None = data.get(_START)
+        t: Texts | None = data.get("t")
+        if (
+            data.get(_TELL_PACED)
+            and t is not None
+            and isinstance(event, Update)
+            and event.message is not None
+        ):
+            await quietly(event.message.answer(t("flood-slow-down")), "send the slow-down notice")
+        if start is not None:
+            delay = start - self._flood.clock()
+            if delay > 0:
+                await asyncio.sleep(delay)
+        return await handler(event, data)
+
+
+_START = "flood_start_at"
+_TELL_PACED = "flood_tell_paced"
+
+
+def _bot_of(data: dict[str, Any]) -> Bot:
+    bot: Bot = data["bot"]
+    return bot
 
 
 async def _answer_quietly(query: CallbackQuery, text: str | None) -> None:

@@ -24,7 +24,7 @@ from cryptography.fernet import Fernet
 
 from bot.app import build_deps, create_dispatcher, install_session_middlewares
 from bot.market import MarketClient, MarketTransport
-from bot.telegram.middlewares import FloodControlMiddleware
+from bot.telegram.middlewares import FloodControl
 from storage.db import Database
 from storage.fsm import SQLiteStorage
 from storage.secrets import SecretBox
@@ -62,9 +62,7 @@ async def main() -> None:
         bot = Bot(telegram.token, session=AiohttpSession(api=TelegramAPIServer.from_base(telegram.url)))
         deps = build_deps(bot, db, MarketClient(transport), box)
         install_session_middlewares(bot)
-        dp = create_dispatcher(
-            storage=SQLiteStorage(db), deps=deps, flood=FloodControlMiddleware(limit=10**6)
-        )
+        dp = create_dispatcher(storage=SQLiteStorage(db), deps=deps, flood=FloodControl(limit=10**6))
         try:
             print(await bench_transport(market))
             market.latency = 0.0

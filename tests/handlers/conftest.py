@@ -16,7 +16,7 @@ from bot.app import Deps, build_deps, build_worker, create_dispatcher, install_s
 from bot.domain.retry import RetryPolicy
 from bot.market import MarketClient
 from bot.services.worker import RetryWorker
-from bot.telegram.middlewares import FloodControlMiddleware
+from bot.telegram.middlewares import FloodControl
 from storage.db import Database
 from storage.fsm import SQLiteStorage
 from storage.secrets import SecretBox
@@ -130,7 +130,7 @@ async def harness(
     install_session_middlewares(bot)
     deps = build_deps(bot, db, client, box, RetryPolicy(base_seconds=0.05, cap_seconds=0.2))
     # Tests type faster than people; the flood limit has its own test.
-    dp = create_dispatcher(storage=SQLiteStorage(db), deps=deps, flood=FloodControlMiddleware(limit=10_000))
+    dp = create_dispatcher(storage=SQLiteStorage(db), deps=deps, flood=FloodControl(limit=10_000))
     worker = build_worker(deps, poll_interval=0.05, owed_after=0.2)
     await worker.start()
     yield Harness(dp, bot, telegram, db, box, worker, deps)

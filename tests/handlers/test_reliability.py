@@ -11,7 +11,7 @@ from aiogram.fsm.storage.memory import MemoryStorage
 from bot.app import build_worker, create_dispatcher
 from bot.domain.clock import utcnow
 from bot.domain.operations import TrackCode
-from bot.telegram.middlewares import FloodControlMiddleware
+from bot.telegram.middlewares import FloodControl
 from storage.db import Database
 from storage.repositories import OperationsRepo
 from tests.conftest import OWNER_KEY, add_courier
@@ -185,15 +185,50 @@ async def test_unmodified_edit_and_failed_reply_do_not_lose_the_operation(
     assert "✅" in texts(await harness.send(OWNER, "/history"))
 
 
-async def test_flooding_user_gets_one_polite_notice(harness: Harness, market: FakeMarket) -> None:
-    flood = FloodControlMiddleware(limit=3, period=60)
+def paced(harness: Harness, flood: FloodControl) -> None:
     harness.dp = create_dispatcher(storage=MemoryStorage(), deps=harness.deps, flood=flood)
-    replies = [texts(await harness.send(COURIER, f"hello {n}")) for n in range(10)]
-    assert all("Не понял" in r for r in replies[:3])
-    assert "🐢" in replies[3]
-    assert replies[4:] == [""] * 6, "then quiet: no reply per dropped message"
-    calls = await harness.press(COURIER, "anything")
-    assert any(c.method == "answerCallbackQuery" for c in calls), "a dropped button press is still answered"
+
+
+async def burst(harness: Harness, user: int, texts_in_order: list[str]) -> list[list[Call]]:
+    """Messages arriving together, in this order (as a fast typist or a forwarded batch sends them)."""
+    return list(await asyncio.gather(*(harness.send(user, text) for text in texts_in_order)))
+
+
+async def test_a_fast_courier_loses_nothing_and_codes_go_to_their_orders(
+    harness: Harness, market: FakeMarket, db: Database, shop: int
+) -> None:
+    await add_courier(db, harness.box, shop, COURIER)
+    market.add_order(1001, 43)
+    market.add_order(1001, 44)
+    paced(harness, FloodControl(limit=3, period=0.6))
+    await burst(harness, COURIER, ["/track 43", "СДЭК", "T-43", "/track 44", "СДЭК", "T-44"])
+    answers = [p["text"] for p in harness.telegram.sent("sendMessage", chat_id=COURIER)]
+    notices = [a for a in answers if "🐢" in a]
+    assert len(notices) == 1, "told once that it is slowing down, not that anything was lost"
+    replies = [a for a in answers if "🐢" not in a]
+    assert len(replies) == 6, "every message was answered"
+    assert "Заказ №43" in replies[0] and "Пришлите трек-номер" in replies[1]
+    assert "№43" in replies[2] and "T-43" in replies[2]
+    assert "Заказ №44" in replies[3] and "Пришлите трек-номер" in replies[4]
+    assert "№44" in replies[5] and "T-44" in replies[5]
+
+
+async def test_a_forwarded_batch_of_20_is_handled_whole_and_in_order(harness: Harness) -> None:
+    paced(harness, FloodControl(limit=5, period=0.2))
+    await burst(harness, COURIER, [f"сообщение {n}" for n in range(20)])
+    answers = [p["text"] for p in harness.telegram.sent("sendMessage", chat_id=COURIER)]
+    assert sum("Не понял" in a for a in answers) == 20
+
+
+async def test_only_an_inhuman_flood_is_cut_and_the_user_told_once_which(harness: Harness) -> None:
+    paced(harness, FloodControl(limit=1000, period=1, max_backlog=5))
+    press = harness.press(COURIER, "cf:send:1:abcdef")  # «Отправить» is never refused
+    results = await asyncio.gather(*(harness.send(COURIER, f"спам {n}") for n in range(10)), press)
+    assert any(c.method == "answerCallbackQuery" for c in results[-1]), "the press went through"
+    answers = [p["text"] for p in harness.telegram.sent("sendMessage", chat_id=COURIER)]
+    assert sum("Не понял" in a for a in answers) == 5
+    [skipped] = [a for a in answers if "пропустил" in a]
+    assert all(f"спам {n}" in skipped for n in range(5, 10)) and "спам 4" not in skipped
 
 
 async def test_a_flooding_user_cannot_take_the_keys_slots_from_others(

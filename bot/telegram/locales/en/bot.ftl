@@ -186,7 +186,10 @@ history-more = … and { $count } more that did not fit in one message.
 ## Reliability
 
 result-queued = ⏳ The Market is busy or did not answer. Order #{ $id }: the operation is saved; I will keep retrying and report the result. You can put the phone away.
-flood-slow-down = 🐢 Too many messages in a row. Wait a couple of seconds; I will answer the next one.
+flood-slow-down = 🐢 Messages arrive faster than I can answer: I will answer each in order and lose none.
+flood-skipped =
+    🐢 No person sends that many messages in a row, so I skipped these { $count }. Send them again if you need them:
+    { $list }
 
 ## Team
 
