@@ -6,8 +6,9 @@ import asyncio
 import logging
 import sys
 
-from bot import redaction
+from bot import admin, redaction
 from bot.config import ConfigError, load_settings, resolve_secret_key
+from storage.secrets import SecretBox
 
 logger = logging.getLogger("bot")
 
@@ -33,6 +34,11 @@ def main() -> int:
     setup_logging(settings.log_level)
     try:
         secret_key = resolve_secret_key(settings, logger)
+        box = SecretBox(secret_key)
+        if sys.argv[1:]:
+            print(asyncio.run(admin.run_command(sys.argv[1:], settings.database_path, box)))
+            return 0
+        asyncio.run(admin.check_keys(settings.database_path, box))
     except ConfigError as exc:
         print(f"Configuration error: {exc}", file=sys.stderr)
         return 2

@@ -54,9 +54,12 @@ class Settings(BaseSettings):
         if value is None or not value.get_secret_value():
             return None
         try:
-            Fernet(value.get_secret_value().encode())
+            for key in value.get_secret_value().split(","):  # several when rotating: the first encrypts
+                Fernet(key.strip().encode())
         except ValueError:
-            raise ValueError("must be a Fernet key (32 url-safe base64-encoded bytes)") from None
+            raise ValueError(
+                "must be a Fernet key (32 url-safe base64-encoded bytes), or several separated by commas"
+            ) from None
         return value
 
     @field_validator("log_level", mode="before")

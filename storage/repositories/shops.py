@@ -6,7 +6,7 @@ import sqlite3
 
 from bot.domain.records import Shop
 from storage.db import Executor
-from storage.secrets import SecretBox
+from storage.secrets import SecretBox, SecretDecryptError
 
 COLUMNS = "id, campaign_id, domain, business_id, business_name, placement_type, owner_id, notify_owner"
 NOW = "strftime('%Y-%m-%dT%H:%M:%fZ', 'now')"
@@ -67,6 +67,32 @@ class ShopsRepo:
         """The shop's API key in clear, for the Market client only. Never store or log it."""
         row = await self._ex.fetch_one("SELECT api_key_enc FROM shops WHERE id = ?", (shop_id,))
         return self._box.decrypt(row["api_key_enc"]) if row else None
+
+    async def unreadable_keys(self) -> list[int]:
+        """Shops whose stored key this SECRET_KEY cannot decrypt."""
+        unreadable = []
+        for row in await self._ex.fetch_all("SELECT id, api_key_enc FROM shops ORDER BY id"):
+            try:
+                self._box.decrypt(row["api_key_enc"])
+            except SecretDecryptError:
+                unreadable.append(int(row["id"]))
+        return unreadable
+
+    async def reencrypt_all(self) -> int:
+        """Encrypt every stored key with the first SECRET_KEY (after adding a new one in front)."""
+        rows = await self._ex.fetch_all("SELECT id, api_key_enc FROM shops ORDER BY id")
+        for row in rows:
+            await self._ex.execute(
+                "UPDATE shops SET api_key_enc = ? WHERE id = ?",
+                (self._box.rotate(row["api_key_enc"]), row["id"]),
+            )
+        return len(rows)
+
+    async def delete_by_campaign(self, campaign_id: int) -> Shop | None:
+        shop = await self.by_campaign(campaign_id)
+        if shop is not None:
+            await self.delete(shop.id)
+        return shop
 
     async def replace_api_key(self, shop_id: int, api_key: str) -> bool:
         changed = await self._ex.execute(

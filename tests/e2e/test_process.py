@@ -13,8 +13,12 @@ import signal
 import time
 from pathlib import Path
 
+from cryptography.fernet import Fernet
+
 from bot.domain.clock import moscow_today
-from tests.conftest import OWNER_KEY
+from storage.db import Database
+from storage.secrets import SecretBox
+from tests.conftest import OWNER_KEY, seed_shop
 from tests.e2e.conftest import RunningBot, bot_env, start_bot
 from tests.fakes.market import FakeMarket
 from tests.fakes.telegram import Call, FakeTelegram
@@ -116,3 +120,17 @@ async def test_first_start_then_a_whole_happy_path_then_sigterm_within_10s(
     assert key_file.read_text().strip() not in log
     assert "market_call method=GET path=/v2/campaigns status=200" in log
     assert OWNER_KEY not in log and "owner-key" not in log and telegram.token not in log
+
+
+async def test_a_secret_key_that_cannot_read_the_stored_keys_stops_the_start(tmp_path: Path) -> None:
+    db = await Database.open(tmp_path / "data" / "bot.sqlite3")
+    try:
+        await seed_shop(db, SecretBox(Fernet.generate_key()), OWNER)
+    finally:
+        await db.close()
+    env = bot_env(tmp_path, BOT_TOKEN="123456:" + "A" * 35, SECRET_KEY=Fernet.generate_key().decode())
+    proc = await start_bot(env, cwd=tmp_path)
+    _, err = await asyncio.wait_for(proc.communicate(), timeout=60)
+    assert proc.returncode == 2
+    [line] = err.decode().strip().splitlines()
+    assert line.startswith("Configuration error: SECRET_KEY cannot decrypt") and "Traceback" not in line
