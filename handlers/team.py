@@ -13,9 +13,10 @@ from aiogram.filters.callback_data import CallbackData
 from aiogram.fsm.context import FSMContext
 from aiogram.types import CallbackQuery, InlineKeyboardMarkup, Message
 
+from bot.domain.clock import MSK
 from bot.domain.errors import NotACourier
 from bot.domain.invites import deep_link, looks_like_token
-from bot.domain.records import Member, Role, Shop
+from bot.domain.records import Invite, Member, Role, Shop
 from bot.services.access import Access
 from bot.services.shops import ShopsService
 from bot.services.team import JoinResult, TeamService
@@ -35,16 +36,16 @@ JOIN_REFUSALS = {
 class TeamCD(CallbackData, prefix="tm"):
     """`action` on shop `shop_id` (and member `user_id`); the presser's role is re-checked every time."""
 
-    action: str  # invite | remove | remove_yes | notify | rekey | disconnect | disconnect_yes | back
+    # invite | revoke | remove | remove_yes | promote | promote_yes | notify | rekey | disconnect
+    # | disconnect_yes | back
+    action: str
     shop_id: int
     user_id: int = 0
 
 
 async def show_team(message: Message, t: Texts, access: Access, team: TeamService) -> None:
-    members = await team.members(access.shop)
-    await message.answer(
-        _team_text(t, access.shop, members), reply_markup=_team_keyboard(t, access.shop, members)
-    )
+    text, keyboard = await _render(t, access.shop, team)
+    await message.answer(text, reply_markup=keyboard)
 
 
 async def on_invite(
@@ -132,6 +133,46 @@ async def on_disconnect_confirmed(
     await card.edit_text(t("team-disconnected", shop=access.shop.title), reply_markup=None)
 
 
+async def on_revoke(query: CallbackQuery, card: Message, t: Texts, access: Access, team: TeamService) -> None:
+    await query.answer()
+    revoked = await team.revoke_invites(access.shop)
+    await _refresh(card, t, access.shop, team, t("team-invites-revoked", count=revoked))
+
+
+async def on_promote(
+    query: CallbackQuery, callback_data: TeamCD, card: Message, t: Texts, access: Access, team: TeamService
+) -> None:
+    shop, target = access.shop, callback_data.user_id
+    try:
+        name = await team.courier_name(shop, target)
+    except NotACourier:
+        await query.answer(t("team-remove-gone"), show_alert=True)
+        return
+    await query.answer()
+    keyboard = buttons(
+        [
+            (
+                t.plain("team-promote-yes", name=name),
+                TeamCD(action="promote_yes", shop_id=shop.id, user_id=target),
+            ),
+            (t("button-cancel"), TeamCD(action="back", shop_id=shop.id)),
+        ]
+    )
+    await card.edit_text(t("team-promote-ask", name=name, shop=shop.title), reply_markup=keyboard)
+
+
+async def on_promote_confirmed(
+    query: CallbackQuery, callback_data: TeamCD, card: Message, t: Texts, access: Access, team: TeamService
+) -> None:
+    await query.answer()
+    try:
+        name = await team.hand_over(access.shop, callback_data.user_id)
+    except NotACourier:
+        await card.edit_text(t("team-remove-gone"), reply_markup=None)
+        return
+    await card.edit_text(t("team-handed-over", shop=access.shop.title, name=name), reply_markup=None)
+
+
 async def on_back(query: CallbackQuery, card: Message, t: Texts, access: Access, team: TeamService) -> None:
     await query.answer()
     await _refresh(card, t, access.shop, team)
@@ -154,30 +195,47 @@ async def join_by_invite(
 
 
 async def _refresh(card: Message, t: Texts, shop: Shop, team: TeamService, note: str | None = None) -> None:
-    members = await team.members(shop)
-    text = _team_text(t, shop, members)
-    await card.edit_text(f"{note}\n\n{text}" if note else text, reply_markup=_team_keyboard(t, shop, members))
+    text, keyboard = await _render(t, shop, team)
+    await card.edit_text(f"{note}\n\n{text}" if note else text, reply_markup=keyboard)
 
 
-def _team_text(t: Texts, shop: Shop, members: list[Member]) -> str:
+async def _render(t: Texts, shop: Shop, team: TeamService) -> tuple[str, InlineKeyboardMarkup]:
+    members, invites = await team.members(shop), await team.open_invites(shop)
+    return _team_text(t, shop, members, invites), _team_keyboard(t, shop, members, invites)
+
+
+def _team_text(t: Texts, shop: Shop, members: list[Member], invites: list[Invite]) -> str:
     lines = [t("team-head", shop=shop.title)]
     lines += [t(f"team-member-{member.role.value}", name=member.label) for member in members]
     if len(members) == 1:
         lines.append(t("team-empty"))
+    if invites:
+        until = invites[-1].expires_at.astimezone(MSK).strftime("%d.%m %H:%M")
+        lines.append(t("team-invites-open", count=len(invites), until=until))
     lines.append(t("team-notices-on") if shop.notify_owner else t("team-notices-off"))
     return "\n".join(lines)
 
 
-def _team_keyboard(t: Texts, shop: Shop, members: list[Member]) -> InlineKeyboardMarkup:
+def _team_keyboard(
+    t: Texts, shop: Shop, members: list[Member], invites: list[Invite]
+) -> InlineKeyboardMarkup:
     rows: list[tuple[str, TeamCD]] = [(t("team-button-invite"), TeamCD(action="invite", shop_id=shop.id))]
-    rows += [
-        (
-            t.plain("team-button-remove", name=m.label),
-            TeamCD(action="remove", shop_id=shop.id, user_id=m.user_id),
-        )
-        for m in members
-        if m.role is Role.COURIER
-    ]
+    if invites:
+        rows.append((t("team-button-revoke"), TeamCD(action="revoke", shop_id=shop.id)))
+    for m in members:
+        if m.role is Role.COURIER:
+            rows.append(
+                (
+                    t.plain("team-button-remove", name=m.label),
+                    TeamCD(action="remove", shop_id=shop.id, user_id=m.user_id),
+                )
+            )
+            rows.append(
+                (
+                    t.plain("team-button-promote", name=m.label),
+                    TeamCD(action="promote", shop_id=shop.id, user_id=m.user_id),
+                )
+            )
     rows += [
         (
             t("team-button-notices-off" if shop.notify_owner else "team-button-notices-on"),
@@ -198,6 +256,9 @@ ACTIONS: dict[str, Callable[..., Awaitable[None]]] = {
     "disconnect": on_disconnect,
     "disconnect_yes": on_disconnect_confirmed,
     "back": on_back,
+    "revoke": on_revoke,
+    "promote": on_promote,
+    "promote_yes": on_promote_confirmed,
 }
 
 

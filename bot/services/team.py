@@ -11,7 +11,7 @@ from bot.domain.clock import utcnow
 from bot.domain.errors import NotACourier
 from bot.domain.invites import expiry, new_token, token_hash
 from bot.domain.operations import Failure
-from bot.domain.records import Member, Role, Shop
+from bot.domain.records import Invite, Member, Role, Shop
 from bot.services.notices import Notices
 from storage.db import Database
 from storage.repositories import Repos
@@ -101,6 +101,27 @@ class TeamService:
             shop.owner_id, "team-courier-joined", name=await self.name(user_id), shop=shop.title
         )
         return Joined(JoinResult.JOINED, shop)
+
+    async def open_invites(self, shop: Shop) -> list[Invite]:
+        """Invites not used yet and still valid, the one that lasts longest last."""
+        return await self._repos.invites.unused(shop.id, self._clock())
+
+    async def revoke_invites(self, shop: Shop) -> int:
+        return await self._repos.invites.revoke_unused(shop.id)
+
+    async def hand_over(self, shop: Shop, user_id: int) -> str:
+        """Make a courier the owner (the owner stays on as a courier); unused invites are revoked.
+        Returns the new owner's name; `NotACourier` if they are not (or no longer) in the team."""
+        name = await self.courier_name(shop, user_id)
+        async with self._db.transaction() as tx:
+            repos = Repos.on(tx, self._box)
+            await repos.shops.set_owner(shop.id, user_id)
+            await repos.memberships.put(user_id, shop.id, Role.OWNER)
+            await repos.memberships.put(shop.owner_id, shop.id, Role.COURIER)
+            await repos.invites.revoke_unused(shop.id)
+        old_owner = await self.name(shop.owner_id)
+        await self._notices.tell(user_id, "team-you-are-owner", name=old_owner, shop=shop.title)
+        return name
 
     async def courier_name(self, shop: Shop, user_id: int) -> str:
         """The name of a courier of this shop; `NotACourier` for anyone else (revealing nothing)."""

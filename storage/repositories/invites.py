@@ -26,6 +26,17 @@ class InvitesRepo:
         )
         return Invite.model_validate(dict(row)) if row else None
 
+    async def unused(self, shop_id: int, now: dt.datetime) -> list[Invite]:
+        rows = await self._ex.fetch_all(
+            "SELECT shop_id, expires_at, used_by FROM invites WHERE shop_id = ? AND used_by IS NULL "
+            "AND expires_at > ? ORDER BY expires_at",
+            (shop_id, timestamp(now)),
+        )
+        return [Invite.model_validate(dict(r)) for r in rows]
+
+    async def revoke_unused(self, shop_id: int) -> int:
+        return await self._ex.execute("DELETE FROM invites WHERE shop_id = ? AND used_by IS NULL", (shop_id,))
+
     async def mark_used(self, token_hash: str, user_id: int, now: dt.datetime) -> bool:
         """Use the invite; False if someone else used it first."""
         changed = await self._ex.execute(

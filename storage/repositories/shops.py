@@ -101,6 +101,11 @@ class ShopsRepo:
         )
         return changed > 0
 
+    async def set_owner(self, shop_id: int, owner_id: int) -> None:
+        await self._ex.execute(
+            f"UPDATE shops SET owner_id = ?, updated_at = {NOW} WHERE id = ?", (owner_id, shop_id)
+        )
+
     async def set_notify_owner(self, shop_id: int, enabled: bool) -> None:
         await self._ex.execute("UPDATE shops SET notify_owner = ? WHERE id = ?", (int(enabled), shop_id))
 

@@ -225,3 +225,37 @@ async def test_team_buttons_show_names_as_written(harness: Harness, db: Database
     ask = await harness.press_button(OWNER, team, "Удалить")
     assert "Да, удалить Tom & Jerry <3" in buttons_of(ask)
     assert "Tom &amp; Jerry &lt;3" in texts(ask), "in HTML text it is escaped, so it shows as written"
+
+
+async def test_the_owner_hands_the_shop_over_to_a_courier(
+    harness: Harness, market: FakeMarket, db: Database
+) -> None:
+    await join(harness)
+    spare = await invite_link(harness)
+    team = await harness.send(OWNER, "/team")
+    assert "Неиспользованных приглашений: 1" in texts(team)
+    ask = await harness.press_button(OWNER, team, "Сделать владельцем")
+    assert "Передать магазин" in texts(ask)
+    done = texts(await harness.press_button(OWNER, ask, "Да, передать"))
+    assert "передан" in done
+    told = " ".join(p["text"] for p in harness.telegram.sent("sendMessage", chat_id=COURIER))
+    assert "теперь вы владелец" in told
+    row = await db.fetch_one("SELECT owner_id FROM shops")
+    assert row is not None and row["owner_id"] == COURIER
+    assert "Команда магазина" in texts(await harness.send(COURIER, "/team"))
+    assert texts(await harness.send(OWNER, "/team")).startswith("⛔"), "the old owner is a courier now"
+    market.add_order(1001, 42)
+    assert "Заказ №42" in texts(await harness.send(OWNER, "/track 42")), "and keeps working as one"
+    reused = texts(await harness.send(STRANGER, f"/start {spare}"))
+    assert reused.startswith("⛔"), "invites made by the old owner were revoked"
+
+
+async def test_unused_invites_are_shown_and_can_be_revoked(harness: Harness) -> None:
+    links = [await invite_link(harness) for _ in range(2)]
+    team = await harness.send(OWNER, "/team")
+    assert "Неиспользованных приглашений: 2" in texts(team)
+    revoked = await harness.press_button(OWNER, team, "Отозвать")
+    assert "Отозвано приглашений: 2" in texts(revoked)
+    assert not any("Отозвать" in b for b in buttons_of(revoked))
+    for link in links:
+        assert texts(await harness.send(COURIER, f"/start {link}")).startswith("⛔")
