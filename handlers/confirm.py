@@ -11,6 +11,7 @@ from aiogram import Router
 from aiogram.fsm.context import FSMContext
 from aiogram.types import CallbackQuery, Message
 
+from bot.domain.errors import NotAllowedForCouriers
 from bot.services.access import Access
 from bot.services.operations import Operations, Outcome
 from bot.telegram.access import requires
@@ -45,9 +46,15 @@ async def on_confirm(
         await _show(card, t("draft-cancelled"))
         return
     forget_draft = cleared_with(state)
-    recorded = await operations.record(
-        access, draft.order_id, draft.action(), callback_data.nonce, also=forget_draft
-    )
+    try:
+        recorded = await operations.record(
+            access, draft.order_id, draft.action(), callback_data.nonce, also=forget_draft
+        )
+    except NotAllowedForCouriers:  # the owner changed the rule while the card was open
+        await state.clear()
+        await quietly(query.answer(), "answer a refused press")
+        await _show(card, t("date-buyer-only"))
+        return
     if forget_draft is None:  # an FSM storage outside the database: cleared right after
         await state.clear()
     if isinstance(recorded, Outcome):  # recorded by a press running at the same moment

@@ -13,6 +13,7 @@ from aiogram.types import CallbackQuery, InlineKeyboardMarkup, Message
 
 from bot.domain.clock import moscow_today
 from bot.domain.parsing import InputError, parse_date
+from bot.domain.records import CourierDates
 from bot.market.models import DeliveryDateReason
 from bot.services.access import Access
 from bot.services.orders import OrdersService
@@ -61,6 +62,9 @@ async def start(
     access: Access,
     orders: OrdersService,
 ) -> None:
+    if not access.is_owner and access.shop.courier_dates is CourierDates.NONE:
+        await message.answer(t("date-couriers-off", shop=access.shop.title))
+        return
     typed = await begin(message, command.args, state, t, access, FLOW)
     if typed is not None:
         await on_order_id(message, state, t, access, orders, text=typed)
@@ -85,29 +89,33 @@ async def on_order_id(
 
 
 async def on_day_button(
-    query: CallbackQuery, callback_data: DayCD, card: Message, state: FSMContext, t: Texts
+    query: CallbackQuery, callback_data: DayCD, card: Message, state: FSMContext, t: Texts, access: Access
 ) -> None:
     day = dt.date.fromordinal(callback_data.ordinal)
     if day < moscow_today():
         await query.answer(t("date-past"), show_alert=True)
         return
     await query.answer()
-    await _ask_reason(card, state, t, day)
+    await _ask_reason(card, state, t, access, day)
 
 
-async def on_date_text(message: Message, state: FSMContext, t: Texts) -> None:
+async def on_date_text(message: Message, state: FSMContext, t: Texts, access: Access) -> None:
     try:
         day = parse_date(message.text, moscow_today())
     except InputError as exc:
         await message.answer(t(exc.key, **exc.values) + "\n" + t("date-ask-date-again"))
         return
-    await _ask_reason(message, state, t, day)
+    await _ask_reason(message, state, t, access, day)
 
 
 async def on_reason(
-    query: CallbackQuery, callback_data: ReasonCD, card: Message, state: FSMContext, t: Texts
+    query: CallbackQuery, callback_data: ReasonCD, card: Message, state: FSMContext, t: Texts, access: Access
 ) -> None:
-    draft = (await current_draft(state)).model_copy(update={"reason": REASONS[callback_data.reason]})
+    reason = REASONS[callback_data.reason]
+    if not access.is_owner and not access.shop.courier_dates.allows(reason):
+        await query.answer(t.plain("date-buyer-only"), show_alert=True)
+        return
+    draft = (await current_draft(state)).model_copy(update={"reason": reason})
     if draft.to_date is None:
         await query.answer(t("stale-button"), show_alert=True)
         return
@@ -122,12 +130,15 @@ async def on_reason(
     await ask_to_confirm(card, state, t, draft, text, edit=True)
 
 
-async def _ask_reason(message: Message, state: FSMContext, t: Texts, day: dt.date) -> None:
+async def _ask_reason(message: Message, state: FSMContext, t: Texts, access: Access, day: dt.date) -> None:
     await save_draft(state, (await current_draft(state)).model_copy(update={"to_date": day}))
     await state.set_state(DateSG.reason)
-    keyboard = buttons(
-        [(t("reason-buyer"), ReasonCD(reason="buyer")), (t("reason-shop"), ReasonCD(reason="shop"))]
-    )
+    allowed = [
+        (t(f"reason-{name}"), ReasonCD(reason=name))
+        for name, reason in REASONS.items()
+        if access.is_owner or access.shop.courier_dates.allows(reason)
+    ]
+    keyboard = buttons(allowed)
     await message.answer(t("date-ask-reason", date=human_date(t, day)), reply_markup=keyboard)
 
 

@@ -102,6 +102,13 @@ async def on_notices(
     await _refresh(card, t, await shops.toggle_notices(access.shop), team)
 
 
+async def on_courier_dates(
+    query: CallbackQuery, card: Message, t: Texts, access: Access, shops: ShopsService, team: TeamService
+) -> None:
+    await query.answer()
+    await _refresh(card, t, await shops.next_courier_dates(access.shop), team)
+
+
 async def on_rekey(query: CallbackQuery, card: Message, state: FSMContext, t: Texts, access: Access) -> None:
     await query.answer()
     await state.clear()
@@ -213,6 +220,7 @@ def _team_text(t: Texts, shop: Shop, members: list[Member], invites: list[Invite
         until = invites[-1].expires_at.astimezone(MSK).strftime("%d.%m %H:%M")
         lines.append(t("team-invites-open", count=len(invites), until=until))
     lines.append(t("team-notices-on") if shop.notify_owner else t("team-notices-off"))
+    lines.append(t(f"team-dates-{shop.courier_dates.value}"))
     return "\n".join(lines)
 
 
@@ -241,6 +249,7 @@ def _team_keyboard(
             t("team-button-notices-off" if shop.notify_owner else "team-button-notices-on"),
             TeamCD(action="notify", shop_id=shop.id),
         ),
+        (t("team-button-dates"), TeamCD(action="dates", shop_id=shop.id)),
         (t("team-button-rekey"), TeamCD(action="rekey", shop_id=shop.id)),
         (t("team-button-disconnect"), TeamCD(action="disconnect", shop_id=shop.id)),
     ]
@@ -252,6 +261,7 @@ ACTIONS: dict[str, Callable[..., Awaitable[None]]] = {
     "remove": on_remove,
     "remove_yes": on_remove_confirmed,
     "notify": on_notices,
+    "dates": on_courier_dates,
     "rekey": on_rekey,
     "disconnect": on_disconnect,
     "disconnect_yes": on_disconnect_confirmed,

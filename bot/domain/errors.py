@@ -37,6 +37,10 @@ class NotACourier(DomainError):
     """Only couriers can be removed from a team (and this one may have left already)."""
 
 
+class NotAllowedForCouriers(DomainError):
+    """The owner does not let couriers do this (moving a date, or with this reason)."""
+
+
 class OrderNotFound(DomainError):
     def __init__(self, order_id: int) -> None:
         super().__init__(f"order {order_id} not found")

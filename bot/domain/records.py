@@ -8,11 +8,26 @@ from enum import StrEnum
 from pydantic import BaseModel, ConfigDict
 
 from bot.domain.operations import Action
+from bot.market.models import DeliveryDateReason
 
 
 class Role(StrEnum):
     OWNER = "owner"
     COURIER = "courier"
+
+
+class CourierDates(StrEnum):
+    """May couriers move delivery dates? The shop's reason counts against the shop, so by default a
+    courier may move a date only when the buyer asked."""
+
+    BUYER = "buyer"
+    ANY = "any"
+    NONE = "none"
+
+    def allows(self, reason: DeliveryDateReason) -> bool:
+        return self is CourierDates.ANY or (
+            self is CourierDates.BUYER and reason is DeliveryDateReason.USER_MOVED
+        )
 
 
 class OperationStatus(StrEnum):
@@ -47,6 +62,7 @@ class Shop(Record):
     placement_type: str | None
     owner_id: int
     notify_owner: bool = False
+    courier_dates: CourierDates = CourierDates.BUYER
 
     @property
     def title(self) -> str:

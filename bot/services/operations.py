@@ -15,6 +15,7 @@ from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 
 from bot.domain.clock import utcnow
+from bot.domain.errors import NotAllowedForCouriers
 from bot.domain.operations import DeliveryDate, Failure, TrackCode
 from bot.domain.records import Operation, OperationStatus
 from bot.domain.retry import RetryPolicy
@@ -104,7 +105,15 @@ class Operations:
     ) -> Operation | Outcome:
         """Record a confirmed operation, due at once; `also` runs in the same transaction (the draft
         is cleared there). Returns the new operation, or the outcome of the one this confirmation
-        already recorded. Once this returns, the operation cannot be lost: the worker finishes it."""
+        already recorded. Once this returns, the operation cannot be lost: the worker finishes it.
+        Raises `NotAllowedForCouriers` for a date move the owner does not let couriers make."""
+        courier = not access.is_owner
+        if (
+            courier
+            and isinstance(action, DeliveryDate)
+            and not access.shop.courier_dates.allows(action.reason)
+        ):
+            raise NotAllowedForCouriers
         async with self._db.transaction() as tx:
             repos = Repos.on(tx, self._box)
             existing = await repos.operations.by_idempotency_key(self._key(access.user_id, nonce))

@@ -5,7 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from bot.domain.errors import CampaignTaken, KeyCannotProcessOrders, KeyExpired, NoCampaigns, NotAMember
-from bot.domain.records import Role, Shop, ShopMembership
+from bot.domain.records import CourierDates, Role, Shop, ShopMembership
 from bot.market import MarketClient, MarketError
 from bot.market.models import Campaign
 from bot.services.notices import Notices
@@ -149,6 +149,14 @@ class ShopsService:
     async def toggle_notices(self, shop: Shop) -> Shop:
         repos = self._repos
         await repos.shops.set_notify_owner(shop.id, not shop.notify_owner)
+        return await repos.shops.get(shop.id) or shop
+
+    async def next_courier_dates(self, shop: Shop) -> Shop:
+        """The owner's switch for couriers moving dates: buyer's reason only → any reason → not at all."""
+        order = list(CourierDates)
+        following = order[(order.index(shop.courier_dates) + 1) % len(order)]
+        repos = self._repos
+        await repos.shops.set_courier_dates(shop.id, following)
         return await repos.shops.get(shop.id) or shop
 
     async def unfinished_count(self, shop: Shop) -> int:

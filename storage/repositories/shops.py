@@ -4,11 +4,14 @@ from __future__ import annotations
 
 import sqlite3
 
-from bot.domain.records import Shop
+from bot.domain.records import CourierDates, Shop
 from storage.db import Executor
 from storage.secrets import SecretBox, SecretDecryptError
 
-COLUMNS = "id, campaign_id, domain, business_id, business_name, placement_type, owner_id, notify_owner"
+COLUMNS = (
+    "id, campaign_id, domain, business_id, business_name, placement_type, owner_id, notify_owner, "
+    "courier_dates"
+)
 NOW = "strftime('%Y-%m-%dT%H:%M:%fZ', 'now')"
 
 
@@ -105,6 +108,9 @@ class ShopsRepo:
         await self._ex.execute(
             f"UPDATE shops SET owner_id = ?, updated_at = {NOW} WHERE id = ?", (owner_id, shop_id)
         )
+
+    async def set_courier_dates(self, shop_id: int, value: CourierDates) -> None:
+        await self._ex.execute("UPDATE shops SET courier_dates = ? WHERE id = ?", (value.value, shop_id))
 
     async def set_notify_owner(self, shop_id: int, enabled: bool) -> None:
         await self._ex.execute("UPDATE shops SET notify_owner = ? WHERE id = ?", (int(enabled), shop_id))

@@ -7,8 +7,10 @@ import datetime as dt
 import pytest
 
 from bot.domain.clock import moscow_today
+from storage.db import Database
+from tests.conftest import add_courier
 from tests.fakes.market import FakeMarket
-from tests.handlers.conftest import OWNER, Harness, buttons_of, texts
+from tests.handlers.conftest import COURIER, OWNER, Harness, buttons_of, texts
 
 pytestmark = pytest.mark.usefixtures("shop")
 
@@ -90,3 +92,36 @@ async def test_english_reason_buttons(harness: Harness, market: FakeMarket) -> N
     reasons = await harness.send(OWNER, (moscow_today() + dt.timedelta(days=3)).isoformat(), language="en")
     shown = buttons_of(reasons)
     assert any("buyer" in b for b in shown) and any("shop" in b for b in shown)
+
+
+async def test_couriers_move_dates_only_as_the_owner_allows(
+    harness: Harness, market: FakeMarket, db: Database, shop: int
+) -> None:
+    await add_courier(db, harness.box, shop, COURIER)
+    market.add_order(1001, 77)
+    day = moscow_today() + dt.timedelta(days=3)
+
+    await harness.send(COURIER, "/date 77")
+    reasons = await harness.send(COURIER, day.isoformat())
+    shown = buttons_of(reasons)
+    assert len(shown) == 1 and "покупател" in shown[0], "by default only the buyer's reason"
+    forged = texts(await harness.press(COURIER, "rs:shop"))
+    assert "⛔" in forged and "по просьбе покупателя" in forged
+    confirm = await harness.press_button(COURIER, reasons, "покупател")
+    assert "✅" in texts(await harness.press_button(COURIER, confirm, "Отправить"))
+    [call] = market.calls("setOrderDeliveryDate")
+    assert call.body["reason"] == "USER_MOVED_DELIVERY_DATES"
+
+    team = await harness.send(OWNER, "/team")
+    assert "только по просьбе покупателя" in texts(team)
+    any_reason = await harness.press_button(OWNER, team, "Курьеры и даты")
+    assert "по любой причине" in texts(any_reason)
+    await harness.send(COURIER, "/date 77")
+    assert len(buttons_of(await harness.send(COURIER, day.isoformat()))) == 2
+    await harness.send(COURIER, "/cancel")
+
+    none = await harness.press_button(OWNER, any_reason, "Курьеры и даты")
+    assert "не переносят" in texts(none)
+    refused = texts(await harness.send(COURIER, "/date 77"))
+    assert refused.startswith("⛔") and "не разрешает" in refused
+    assert "Заказ №77" in texts(await harness.send(OWNER, "/date 77")), "the owner still can"

@@ -6,6 +6,7 @@ import datetime as dt
 
 import pytest
 
+from bot.domain.errors import NotAllowedForCouriers
 from bot.domain.operations import DeliveryDate, TrackCode
 from bot.domain.records import OperationStatus
 from bot.market import MarketClient
@@ -90,3 +91,17 @@ async def test_a_busy_market_leaves_it_queued_and_a_later_run_reads_back_first(
     final = await operations.run(due)
     assert final is not None and final.ok
     assert len(market.calls("setOrderDeliveryTrackCode")) == 1, "the read-back saw the track: no resend"
+
+
+async def test_a_courier_date_move_for_the_shops_reason_is_refused_by_default(
+    operations: Operations, db: Database, box: SecretBox, market: FakeMarket
+) -> None:
+    market.add_order(1001, 42)
+    shop_id = await seed_shop(db, box, OWNER, couriers=(COURIER,))
+    courier = await access_of(db, box, COURIER, shop_id)
+    for_the_shop = DeliveryDate(to_date=dt.date(2026, 12, 5), reason=DeliveryDateReason.PARTNER_MOVED)
+    with pytest.raises(NotAllowedForCouriers):
+        await operations.confirm(courier, 42, for_the_shop, "x")
+    assert await db.fetch_one("SELECT id FROM operations") is None
+    owner = await access_of(db, box, OWNER, shop_id)
+    assert (await operations.confirm(owner, 42, for_the_shop, "y")).ok
