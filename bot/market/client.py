@@ -142,8 +142,8 @@ class MarketClient:
             json=_dump(request),
         )
 
-    async def get_delivery_services(self, api_key: str) -> list[DeliveryService]:
-        body = await self.transport.request("GET", DELIVERY_SERVICES, api_key=api_key)
+    async def get_delivery_services(self, api_key: str, *, retry: bool = True) -> list[DeliveryService]:
+        body = await self.transport.request("GET", DELIVERY_SERVICES, api_key=api_key, retry=retry)
         result = DeliveryServicesResponse.model_validate(body).result
         return list(result.delivery_service) if result else []
 

@@ -165,9 +165,11 @@ class MarketTransport:
         path_params: Mapping[str, int] | None = None,
         params: Params | None = None,
         json: Any = None,
+        retry: bool = True,
     ) -> Any:
-        """Send one call (GETs are retried when retrying can help) and return the decoded JSON."""
-        attempts = self._get_attempts if method == "GET" else 1
+        """Send one call (GETs are retried when retrying can help, unless `retry` is off) and return
+        the decoded JSON."""
+        attempts = self._get_attempts if method == "GET" and retry else 1
         for attempt in range(1, attempts + 1):
             try:
                 return await self._send(

@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import asyncio
 import datetime as dt
+import time
 
 import pytest
 
@@ -31,8 +33,11 @@ async def test_fetched_once_a_day(market: FakeMarket, client: MarketClient, db: 
     assert len(await catalog.all(OWNER_KEY)) == len(first)
     assert len(market.calls("getDeliveryServices")) == 1
     clock.now += dt.timedelta(hours=2)
-    refreshed = await catalog.all(OWNER_KEY)
-    assert 999 in {s.id for s in refreshed}
+    stale = await catalog.all(OWNER_KEY)
+    assert 999 not in {s.id for s in stale}, "the stale copy at once; the refresh runs meanwhile"
+    async with asyncio.timeout(5):
+        while 999 not in {s.id for s in await catalog.all(OWNER_KEY)}:
+            await asyncio.sleep(0.01)
     assert len(market.calls("getDeliveryServices")) == 2
 
 
@@ -59,3 +64,31 @@ async def test_no_copy_and_no_market_raises(market: FakeMarket, client: MarketCl
     market.fail("getDeliveryServices", times=10, status=500)
     with pytest.raises(MarketApiError):
         await DeliveryServices(client, db).all(OWNER_KEY)
+
+
+async def test_a_slow_market_keeps_nobody_waiting_when_a_copy_exists(
+    market: FakeMarket, client: MarketClient, db: Database
+) -> None:
+    clock = Clock()
+    catalog = DeliveryServices(client, db, clock=clock)
+    await catalog.all(OWNER_KEY)
+    clock.now += dt.timedelta(days=2)
+    market.fail("getDeliveryServices", delay=1.5)
+    started = time.monotonic()
+    lists = await asyncio.gather(*(catalog.all(OWNER_KEY) for _ in range(10)))
+    assert time.monotonic() - started < 0.5
+    assert all(len(found) == len(market.delivery_services) for found in lists)
+    assert len(market.calls("getDeliveryServices")) == 2, "one refresh for everyone, in the background"
+
+
+async def test_without_a_copy_one_shared_call_and_a_failure_is_remembered(
+    market: FakeMarket, client: MarketClient, db: Database
+) -> None:
+    catalog = DeliveryServices(client, db)
+    market.fail("getDeliveryServices", times=10, status=500)
+    results = await asyncio.gather(*(catalog.all_or_none(OWNER_KEY) for _ in range(5)))
+    assert results == [[]] * 5
+    calls = len(market.calls("getDeliveryServices"))
+    assert calls == 4, "one fetch shared by all five (with the transport's retries of a GET)"
+    assert await catalog.all_or_none(OWNER_KEY) == []
+    assert len(market.calls("getDeliveryServices")) == calls, "a failure is remembered for a minute"
