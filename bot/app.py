@@ -22,6 +22,7 @@ from bot.domain.retry import RetryPolicy
 from bot.market import MarketClient, MarketTransport
 from bot.services.access import AccessService
 from bot.services.delivery_services import DeliveryServices
+from bot.services.housekeeping import Housekeeping
 from bot.services.operations import Operations
 from bot.services.orders import OrdersService
 from bot.services.pending_keys import PendingKeys
@@ -57,6 +58,7 @@ class Deps:
     # Used by the wiring only, not handed to handlers:
     access: AccessService
     users: UsersService
+    housekeeping: Housekeeping
 
     def for_handlers(self) -> dict[str, Any]:
         return {
@@ -89,6 +91,7 @@ def build_deps(
         operations=Operations(db, box, market, notifier, policy),
         access=AccessService(db, box),
         users=users,
+        housekeeping=Housekeeping(db),
     )
 
 
@@ -99,7 +102,10 @@ def install_session_middlewares(bot: Bot) -> None:
 def build_worker(deps: Deps, *, poll_interval: float = 2.0, owed_after: float = 30.0) -> RetryWorker:
     """The retry worker; results not told within `owed_after` seconds are delivered by it."""
     return RetryWorker(
-        deps.operations, poll_interval=poll_interval, owed_after=dt.timedelta(seconds=owed_after)
+        deps.operations,
+        poll_interval=poll_interval,
+        owed_after=dt.timedelta(seconds=owed_after),
+        housekeeping=deps.housekeeping,
     )
 
 

@@ -10,13 +10,14 @@ whether to send it again.
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import datetime as dt
 import functools
 import hashlib
 import logging
 import ssl
 import time
-from collections.abc import Awaitable, Callable, Mapping
+from collections.abc import AsyncIterator, Awaitable, Callable, Mapping
 from dataclasses import dataclass
 from email.utils import parsedate_to_datetime
 from typing import Any
@@ -38,6 +39,7 @@ from bot.redaction import REDACTOR
 logger = logging.getLogger("bot.market")
 
 MAX_IN_FLIGHT_PER_KEY = 2
+MAX_BUDGETS = 10_000
 INTEGRATION = "market-dbs-bot/0.1"
 REQUEST_ID_HEADERS = ("X-Market-Request-Id", "X-Market-Req-Id", "X-Request-Id")
 
@@ -150,6 +152,7 @@ class MarketTransport:
         self._max_retry_wait = max_retry_wait
         self._sleep = sleep
         self._slots: dict[str, asyncio.Semaphore] = {}
+        self._users: dict[str, int] = {}  # requests holding or waiting for each key's slots
         self._budgets: dict[tuple[str, str], _Budget] = {}
 
     async def aclose(self) -> None:
@@ -191,11 +194,20 @@ class MarketTransport:
             return wait if wait <= self._max_retry_wait else None
         return jittered_delay(attempt, self._backoff_base, self._backoff_cap)
 
-    def _slot(self, key_id: str) -> asyncio.Semaphore:
+    @contextlib.asynccontextmanager
+    async def _slot(self, key_id: str) -> AsyncIterator[None]:
+        """One of the key's 2 slots. Keys nobody is using are forgotten, so the map stays small."""
         slot = self._slots.get(key_id)
         if slot is None:
             slot = self._slots[key_id] = asyncio.Semaphore(MAX_IN_FLIGHT_PER_KEY)
-        return slot
+        self._users[key_id] = self._users.get(key_id, 0) + 1
+        try:
+            async with slot:
+                yield
+        finally:
+            self._users[key_id] -= 1
+            if not self._users[key_id]:
+                del self._users[key_id], self._slots[key_id]
 
     def budget(self, api_key: str, method: str, path_template: str) -> _Budget | None:
         """The last known hourly budget of one method for one key (None until the Market said)."""
@@ -225,6 +237,10 @@ class MarketTransport:
         remaining = _int_header(headers, "X-RateLimit-Resource-Remaining")
         if remaining is None:
             return
+        if len(self._budgets) > MAX_BUDGETS:  # forget budgets whose hour is over
+            now = dt.datetime.now(dt.UTC)
+            for known in [k for k, b in self._budgets.items() if b.until is None or b.until <= now]:
+                del self._budgets[known]
         self._budgets[(key_id, resource)] = _Budget(
             limit=_int_header(headers, "X-RateLimit-Resource-Limit"),
             remaining=remaining,

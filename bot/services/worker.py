@@ -9,9 +9,11 @@ import functools
 import logging
 
 from bot.domain.records import Operation
+from bot.services.housekeeping import Housekeeping
 from bot.services.operations import Operations
 
 logger = logging.getLogger(__name__)
+HOUSEKEEPING_EVERY = 24 * 3600.0  # seconds; and once at start
 
 
 class RetryWorker:
@@ -22,8 +24,11 @@ class RetryWorker:
         poll_interval: float = 2.0,
         concurrency: int = 8,
         owed_after: dt.timedelta = dt.timedelta(seconds=30),
+        housekeeping: Housekeeping | None = None,
     ) -> None:
         self._operations = operations
+        self._housekeeping = housekeeping
+        self._housekept_at = -float("inf")
         self._owed_after = owed_after
         self._poll_interval = poll_interval
         self._slots = asyncio.Semaphore(concurrency)
@@ -72,10 +77,17 @@ class RetryWorker:
             try:
                 await self._start_due()
                 await self._operations.deliver_owed(self._owed_after)
+                await self._keep_house()
             except Exception:  # the worker must outlive any one failure; it is logged
                 logger.exception("retry worker: could not look for due operations; trying again")
             with contextlib.suppress(TimeoutError):
                 await asyncio.wait_for(self._wake.wait(), timeout=self._poll_interval)
+
+    async def _keep_house(self) -> None:
+        now = asyncio.get_running_loop().time()
+        if self._housekeeping is not None and now - self._housekept_at >= HOUSEKEEPING_EVERY:
+            self._housekept_at = now
+            await self._housekeeping.prune()
 
     async def _start_due(self) -> None:
         for op in await self._operations.due(limit=50):

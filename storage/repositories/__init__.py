@@ -9,6 +9,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from storage.db import Executor
+from storage.repositories.conversations import ConversationsRepo
 from storage.repositories.delivery_services import DeliveryServicesRepo
 from storage.repositories.invites import InvitesRepo
 from storage.repositories.memberships import MembershipsRepo
@@ -21,6 +22,7 @@ from storage.repositories.users import UsersRepo
 from storage.secrets import SecretBox
 
 __all__ = [
+    "ConversationsRepo",
     "DeliveryServicesRepo",
     "InvitesRepo",
     "MembershipsRepo",

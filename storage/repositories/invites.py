@@ -37,6 +37,9 @@ class InvitesRepo:
     async def revoke_unused(self, shop_id: int) -> int:
         return await self._ex.execute("DELETE FROM invites WHERE shop_id = ? AND used_by IS NULL", (shop_id,))
 
+    async def delete_expired(self, now: dt.datetime) -> int:
+        return await self._ex.execute("DELETE FROM invites WHERE expires_at <= ?", (timestamp(now),))
+
     async def mark_used(self, token_hash: str, user_id: int, now: dt.datetime) -> bool:
         """Use the invite; False if someone else used it first."""
         changed = await self._ex.execute(

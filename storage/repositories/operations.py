@@ -150,6 +150,36 @@ class OperationsRepo:
         )
         return [operation_of(r) for r in rows]
 
+    async def archive_finished_before(self, moment: dt.datetime) -> int:
+        """Delete finished operations older than `moment` whose result was told, adding them to the
+        kept counts first. Returns how many went."""
+        when = timestamp(moment)
+        await self._ex.execute(
+            "INSERT INTO operation_counts (shop_id, kind, status, count) "
+            "SELECT shop_id, kind, status, count(*) FROM operations "
+            "WHERE status IN ('done', 'failed') AND result_owed = 0 AND updated_at < ? "
+            "GROUP BY shop_id, kind, status "
+            "ON CONFLICT(shop_id, kind, status) DO UPDATE SET count = count + excluded.count",
+            (when,),
+        )
+        return await self._ex.execute(
+            "DELETE FROM operations WHERE status IN ('done', 'failed') AND result_owed = 0 "
+            "AND updated_at < ?",
+            (when,),
+        )
+
+    async def counts(self, shop_id: int) -> dict[tuple[str, str], int]:
+        """Every operation of a shop ever recorded, by (kind, status): archived ones and current ones."""
+        rows = await self._ex.fetch_all(
+            "SELECT kind, status, sum(n) AS n FROM ("
+            " SELECT kind, status, count AS n FROM operation_counts WHERE shop_id = ?"
+            " UNION ALL SELECT kind, status, count(*) AS n FROM operations WHERE shop_id = ?"
+            " GROUP BY kind, status"
+            ") GROUP BY kind, status",
+            (shop_id, shop_id),
+        )
+        return {(r["kind"], r["status"]): int(r["n"]) for r in rows}
+
     async def history(self, shop_id: int, *, user_id: int | None = None, limit: int = 20) -> list[Operation]:
         """The newest operations in a shop, of one user or of everyone."""
         sql = f"SELECT {COLUMNS} FROM operations WHERE shop_id = ?"

@@ -1,0 +1,47 @@
+"""What would otherwise only grow: old operations (their counts are kept), expired invites, abandoned
+conversations. Run at start and once a day by the retry worker."""
+
+from __future__ import annotations
+
+import datetime as dt
+import logging
+from collections.abc import Callable
+from dataclasses import dataclass
+
+from bot.domain.clock import utcnow
+from storage.db import Database
+from storage.repositories import ConversationsRepo, InvitesRepo, OperationsRepo
+
+logger = logging.getLogger(__name__)
+
+OPERATIONS_KEPT = dt.timedelta(days=90)
+CONVERSATIONS_KEPT = dt.timedelta(days=7)
+
+
+@dataclass(frozen=True, slots=True)
+class Pruned:
+    operations: int
+    invites: int
+    conversations: int
+
+
+class Housekeeping:
+    def __init__(self, db: Database, clock: Callable[[], dt.datetime] = utcnow) -> None:
+        self._db = db
+        self._clock = clock
+
+    async def prune(self) -> Pruned:
+        now = self._clock()
+        async with self._db.transaction() as tx:
+            operations = await OperationsRepo(tx).archive_finished_before(now - OPERATIONS_KEPT)
+        invites = await InvitesRepo(self._db).delete_expired(now)
+        conversations = await ConversationsRepo(self._db).forget_untouched_since(now - CONVERSATIONS_KEPT)
+        pruned = Pruned(operations, invites, conversations)
+        if operations or invites or conversations:
+            logger.info(
+                "housekeeping: %d old operations archived, %d expired invites, %d abandoned conversations",
+                operations,
+                invites,
+                conversations,
+            )
+        return pruned

@@ -1,0 +1,71 @@
+"""Nothing only grows: old operations leave their counts, expired invites and abandoned conversations
+go, and the Market client forgets keys nobody is using."""
+
+from __future__ import annotations
+
+import asyncio
+import datetime as dt
+
+from bot.domain.clock import utcnow
+from bot.domain.operations import TrackCode
+from bot.domain.records import OperationStatus
+from bot.market import MarketClient, MarketTransport
+from bot.services.housekeeping import Housekeeping
+from storage.db import Database, timestamp
+from storage.repositories import InvitesRepo, OperationsRepo
+from storage.secrets import SecretBox
+from tests.conftest import seed_shop
+from tests.fakes.market import FakeMarket
+
+OWNER = 10
+TRACK = TrackCode(track_code="T", delivery_service_id=51)
+
+
+async def test_old_operations_invites_and_conversations_are_pruned(db: Database, box: SecretBox) -> None:
+    shop_id = await seed_shop(db, box, OWNER)
+    ops = OperationsRepo(db)
+    now = utcnow()
+    for order_id, status in (
+        (1, OperationStatus.DONE),
+        (2, OperationStatus.FAILED),
+        (3, OperationStatus.DONE),
+    ):
+        op = await ops.create(user_id=OWNER, shop_id=shop_id, order_id=order_id, action=TRACK, now=now)
+        await ops.finish(op.id, status, None, now)
+    await db.execute("UPDATE operations SET result_owed = 0 WHERE order_id != 3")
+    long_ago = timestamp(now - dt.timedelta(days=91))
+    await db.execute("UPDATE operations SET updated_at = ?", (long_ago,))
+    recent = await ops.create(user_id=OWNER, shop_id=shop_id, order_id=4, action=TRACK, now=now)
+    invites = InvitesRepo(db)
+    await invites.create(
+        shop_id=shop_id, created_by=OWNER, token_hash="old", expires_at=now - dt.timedelta(hours=1)
+    )
+    await invites.create(
+        shop_id=shop_id, created_by=OWNER, token_hash="new", expires_at=now + dt.timedelta(hours=1)
+    )
+    await db.execute("INSERT INTO fsm (storage_key, state, updated_at) VALUES ('a', 's', ?)", (long_ago,))
+    await db.execute("INSERT INTO fsm (storage_key, state) VALUES ('b', 's')")
+
+    pruned = await Housekeeping(db).prune()
+
+    assert (pruned.operations, pruned.invites, pruned.conversations) == (2, 1, 1)
+    left = [r["order_id"] for r in await db.fetch_all("SELECT order_id FROM operations ORDER BY order_id")]
+    assert left == [3, 4], "a result still owed stays, and so does a recent one"
+    assert await ops.get(recent.id) is not None
+    counts = await ops.counts(shop_id)
+    assert counts == {("track", "done"): 2, ("track", "failed"): 1, ("track", "pending"): 1}
+    assert [r["token_hash"] for r in await db.fetch_all("SELECT token_hash FROM invites")] == ["new"]
+    assert [r["storage_key"] for r in await db.fetch_all("SELECT storage_key FROM fsm")] == ["b"]
+
+
+async def test_the_client_forgets_keys_nobody_is_using(market: FakeMarket) -> None:
+    market.check_responses = False  # many calls; the client's own checks are what matter here
+    keys = [f"ACMA:key-{n:04d}-0000000000" for n in range(40)]
+    for key in keys:
+        market.add_key(key, {1001})
+    transport = MarketTransport(market.url, timeout=2.0)
+    try:
+        await asyncio.gather(*(MarketClient(transport).get_campaigns(key) for key in keys))
+        assert transport._slots == {} and transport._users == {}
+    finally:
+        await transport.aclose()
