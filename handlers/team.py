@@ -23,9 +23,11 @@ from bot.services.team import JoinResult, TeamService
 from bot.telegram.access import requires
 from bot.telegram.i18n import Texts
 from bot.telegram.keyboards import buttons
+from bot.telegram.views import MESSAGE_LIMIT, fit
 from handlers.order_steps import user_id_of
 from handlers.settings import SettingsSG
 
+MAX_COURIER_BUTTONS = 40  # two buttons each: Telegram takes at most 100 in one keyboard
 JOIN_REFUSALS = {
     JoinResult.USED: "invite-used",
     JoinResult.EXPIRED: "invite-expired",
@@ -221,7 +223,7 @@ def _team_text(t: Texts, shop: Shop, members: list[Member], invites: list[Invite
         lines.append(t("team-invites-open", count=len(invites), until=until))
     lines.append(t("team-notices-on") if shop.notify_owner else t("team-notices-off"))
     lines.append(t(f"team-dates-{shop.courier_dates.value}"))
-    return "\n".join(lines)
+    return fit("\n".join(lines), MESSAGE_LIMIT - 600)  # room for a note above it
 
 
 def _team_keyboard(
@@ -230,20 +232,20 @@ def _team_keyboard(
     rows: list[tuple[str, TeamCD]] = [(t("team-button-invite"), TeamCD(action="invite", shop_id=shop.id))]
     if invites:
         rows.append((t("team-button-revoke"), TeamCD(action="revoke", shop_id=shop.id)))
-    for m in members:
-        if m.role is Role.COURIER:
-            rows.append(
-                (
-                    t.plain("team-button-remove", name=m.label),
-                    TeamCD(action="remove", shop_id=shop.id, user_id=m.user_id),
-                )
+    couriers = [m for m in members if m.role is Role.COURIER][:MAX_COURIER_BUTTONS]
+    for m in couriers:
+        rows.append(
+            (
+                t.plain("team-button-remove", name=m.label),
+                TeamCD(action="remove", shop_id=shop.id, user_id=m.user_id),
             )
-            rows.append(
-                (
-                    t.plain("team-button-promote", name=m.label),
-                    TeamCD(action="promote", shop_id=shop.id, user_id=m.user_id),
-                )
+        )
+        rows.append(
+            (
+                t.plain("team-button-promote", name=m.label),
+                TeamCD(action="promote", shop_id=shop.id, user_id=m.user_id),
             )
+        )
     rows += [
         (
             t("team-button-notices-off" if shop.notify_owner else "team-button-notices-on"),

@@ -22,6 +22,14 @@ MARKET_MESSAGE_SHOWN = 500  # characters of the Market's own error text in a rep
 HISTORY_MESSAGE_SHOWN = 120  # ... and in a /history line
 
 
+def fit(text: str, limit: int = MESSAGE_LIMIT) -> str:
+    """A message cut at a line end to fit Telegram's limit (a safety net for lists of any length)."""
+    if len(text) <= limit:
+        return text
+    cut = text.rfind("\n", 0, limit - 2)
+    return text[: cut if cut > 0 else limit - 2] + "\n…"
+
+
 def clip(value: str, limit: int) -> str:
     """A value cut to `limit` characters (before it is escaped into a text)."""
     return value if len(value) <= limit else value[: limit - 1] + "…"
@@ -63,7 +71,7 @@ def order_card(t: Texts, order: Order, services: dict[int, str] | None = None) -
     for track in tracks or []:
         service = (services or {}).get(track.delivery_service_id, str(track.delivery_service_id))
         lines.append(t("order-card-track", code=track.track_code or "—", service=service))
-    return "\n".join(lines)
+    return fit("\n".join(lines), MESSAGE_LIMIT // 2)  # room for the step's question below it
 
 
 def failure_text(t: Texts, failure: Failure) -> str:

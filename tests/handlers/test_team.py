@@ -9,7 +9,7 @@ import pytest
 
 from storage.db import Database
 from storage.repositories import UsersRepo
-from tests.conftest import OWNER_KEY
+from tests.conftest import OWNER_KEY, add_courier
 from tests.fakes.market import FakeMarket
 from tests.fakes.telegram import BOT_USERNAME, Call
 from tests.handlers.conftest import COURIER, OWNER, STRANGER, Harness, buttons_of, texts
@@ -259,3 +259,15 @@ async def test_unused_invites_are_shown_and_can_be_revoked(harness: Harness) -> 
     assert not any("Отозвать" in b for b in buttons_of(revoked))
     for link in links:
         assert texts(await harness.send(COURIER, f"/start {link}")).startswith("⛔")
+
+
+async def test_a_big_team_still_fits_one_message_and_keyboard(
+    harness: Harness, db: Database, shop: int
+) -> None:
+    for n in range(60):
+        await add_courier(db, harness.box, shop, 9000 + n)
+        await UsersRepo(db).upsert(9000 + n, "ru", f"{n:02d}" + "Ж" * 98)
+    [sent] = [c for c in await harness.send(OWNER, "/team") if c.method == "sendMessage"]
+    assert len(str(sent.params["text"])) <= 4096
+    rows = sent.params["reply_markup"]["inline_keyboard"]
+    assert sum(len(row) for row in rows) <= 100
