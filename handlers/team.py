@@ -63,23 +63,34 @@ async def on_invite(
 async def on_remove(
     query: CallbackQuery, callback_data: TeamCD, card: Message, t: Texts, access: Access, team: TeamService
 ) -> None:
-    shop, target = access.shop, callback_data.user_id
+    await _ask_about_courier(query, callback_data.user_id, card, t, access, team, "remove")
+
+
+async def on_promote(
+    query: CallbackQuery, callback_data: TeamCD, card: Message, t: Texts, access: Access, team: TeamService
+) -> None:
+    await _ask_about_courier(query, callback_data.user_id, card, t, access, team, "promote")
+
+
+async def _ask_about_courier(
+    query: CallbackQuery, target: int, card: Message, t: Texts, access: Access, team: TeamService, action: str
+) -> None:
+    """«Remove X?» / «Hand the shop over to X?» with Yes/Cancel; nobody outside the team is named."""
+    shop = access.shop
     try:
         name = await team.courier_name(shop, target)
     except NotACourier:
-        await query.answer(t("team-remove-gone"), show_alert=True)
+        await query.answer(t.plain("team-remove-gone"), show_alert=True)
         return
     await query.answer()
+    yes = TeamCD(action=f"{action}_yes", shop_id=shop.id, user_id=target)
     keyboard = buttons(
         [
-            (
-                t.plain("team-remove-yes", name=name),
-                TeamCD(action="remove_yes", shop_id=shop.id, user_id=target),
-            ),
+            (t.plain(f"team-{action}-yes", name=name), yes),
             (t("button-cancel"), TeamCD(action="back", shop_id=shop.id)),
         ]
     )
-    await card.edit_text(t("team-remove-ask", name=name, shop=shop.title), reply_markup=keyboard)
+    await card.edit_text(t(f"team-{action}-ask", name=name, shop=shop.title), reply_markup=keyboard)
 
 
 async def on_remove_confirmed(
@@ -146,28 +157,6 @@ async def on_revoke(query: CallbackQuery, card: Message, t: Texts, access: Acces
     await query.answer()
     revoked = await team.revoke_invites(access.shop)
     await _refresh(card, t, access.shop, team, t("team-invites-revoked", count=revoked))
-
-
-async def on_promote(
-    query: CallbackQuery, callback_data: TeamCD, card: Message, t: Texts, access: Access, team: TeamService
-) -> None:
-    shop, target = access.shop, callback_data.user_id
-    try:
-        name = await team.courier_name(shop, target)
-    except NotACourier:
-        await query.answer(t("team-remove-gone"), show_alert=True)
-        return
-    await query.answer()
-    keyboard = buttons(
-        [
-            (
-                t.plain("team-promote-yes", name=name),
-                TeamCD(action="promote_yes", shop_id=shop.id, user_id=target),
-            ),
-            (t("button-cancel"), TeamCD(action="back", shop_id=shop.id)),
-        ]
-    )
-    await card.edit_text(t("team-promote-ask", name=name, shop=shop.title), reply_markup=keyboard)
 
 
 async def on_promote_confirmed(
