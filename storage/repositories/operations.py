@@ -168,18 +168,6 @@ class OperationsRepo:
             (when,),
         )
 
-    async def counts(self, shop_id: int) -> dict[tuple[str, str], int]:
-        """Every operation of a shop ever recorded, by (kind, status): archived ones and current ones."""
-        rows = await self._ex.fetch_all(
-            "SELECT kind, status, sum(n) AS n FROM ("
-            " SELECT kind, status, count AS n FROM operation_counts WHERE shop_id = ?"
-            " UNION ALL SELECT kind, status, count(*) AS n FROM operations WHERE shop_id = ?"
-            " GROUP BY kind, status"
-            ") GROUP BY kind, status",
-            (shop_id, shop_id),
-        )
-        return {(r["kind"], r["status"]): int(r["n"]) for r in rows}
-
     async def history(self, shop_id: int, *, user_id: int | None = None, limit: int = 20) -> list[Operation]:
         """The newest operations in a shop, of one user or of everyone."""
         sql = f"SELECT {COLUMNS} FROM operations WHERE shop_id = ?"

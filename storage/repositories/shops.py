@@ -97,13 +97,6 @@ class ShopsRepo:
             await self.delete(shop.id)
         return shop
 
-    async def replace_api_key(self, shop_id: int, api_key: str) -> bool:
-        changed = await self._ex.execute(
-            f"UPDATE shops SET api_key_enc = ?, updated_at = {NOW} WHERE id = ?",
-            (self._box.encrypt(api_key), shop_id),
-        )
-        return changed > 0
-
     async def set_owner(self, shop_id: int, owner_id: int) -> None:
         await self._ex.execute(
             f"UPDATE shops SET owner_id = ?, updated_at = {NOW} WHERE id = ?", (owner_id, shop_id)

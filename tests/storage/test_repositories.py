@@ -69,7 +69,7 @@ async def test_shop_is_stored_with_its_key_encrypted(db: Database, box: SecretBo
 async def test_replace_key_and_delete_shop_cascades(db: Database, box: SecretBox) -> None:
     shop_id = await seed(db, box)
     shops = ShopsRepo(db, box)
-    assert await shops.replace_api_key(shop_id, "ACMA:rotated")
+    await connect_shop(db, box, owner_id=10, campaign_id=1001, api_key="ACMA:rotated")
     assert await shops.api_key(shop_id) == "ACMA:rotated"
     await add_member(db, 30, shop_id, Role.COURIER)
     await OperationsRepo(db).create(user_id=30, shop_id=shop_id, order_id=1, action=TRACK, now=NOW)
@@ -179,8 +179,8 @@ async def test_raw_key_is_absent_from_database_and_wal_bytes(tmp_path: Path, box
     path = tmp_path / "bot.sqlite3"
     db = await Database.open(path)
     try:
-        shop_id = await seed(db, box)
-        await ShopsRepo(db, box).replace_api_key(shop_id, API_KEY)
+        await seed(db, box)
+        await connect_shop(db, box, owner_id=10, campaign_id=1001, api_key=API_KEY)  # a key replaced
         wal = path.with_name(path.name + "-wal")
         assert wal.exists() and wal.stat().st_size > 0, "the WAL holds the fresh writes"
         for file in (path, wal):
