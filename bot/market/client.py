@@ -10,6 +10,9 @@ import datetime as dt
 from typing import Any
 
 from bot.market.models import (
+    BusinessOrdersPage,
+    BusinessOrdersRequest,
+    BusinessOrdersResponse,
     Campaign,
     CampaignResponse,
     CampaignsResponse,
@@ -18,6 +21,7 @@ from bot.market.models import (
     DeliveryService,
     DeliveryServicesResponse,
     Order,
+    OrderDatesFilter,
     OrderResponse,
     OrdersPage,
     OrdersResponse,
@@ -33,6 +37,8 @@ CAMPAIGNS = "/v2/campaigns"
 CAMPAIGN = "/v2/campaigns/{campaignId}"
 ORDERS = "/v2/campaigns/{campaignId}/orders"
 ORDER = "/v2/campaigns/{campaignId}/orders/{orderId}"
+BUSINESS_ORDERS = "/v1/businesses/{businessId}/orders"
+BUSINESS_ORDERS_PAGE_SIZE = 50  # the spec's maximum for `limit`
 TRACK = "/v2/campaigns/{campaignId}/orders/{orderId}/delivery/track"
 DELIVERY_DATE = "/v2/campaigns/{campaignId}/orders/{orderId}/delivery/date"
 DELIVERY_SERVICES = "/v2/delivery/services"
@@ -105,6 +111,46 @@ class MarketClient:
             path_params={"campaignId": campaign_id, "orderId": order_id},
         )
         return OrderResponse.model_validate(body).order
+
+    async def get_business_orders(
+        self,
+        api_key: str,
+        business_id: int,
+        *,
+        order_ids: list[int] | None = None,
+        campaign_ids: list[int] | None = None,
+        statuses: list[OrderStatus] | None = None,
+        created_from: dt.date | None = None,
+        created_to: dt.date | None = None,
+        page_token: str | None = None,
+        limit: int = BUSINESS_ORDERS_PAGE_SIZE,
+    ) -> BusinessOrdersPage:
+        """One page of a business's orders (getBusinessOrders). Without dates the Market searches
+        orders created in the last 30 days; a window [created_from, created_to) spans at most 30 days."""
+        dates = (
+            OrderDatesFilter(creation_date_from=created_from, creation_date_to=created_to)
+            if created_from or created_to
+            else None
+        )
+        request = BusinessOrdersRequest(
+            order_ids=order_ids, campaign_ids=campaign_ids, statuses=statuses, dates=dates
+        )
+        params: dict[str, str | int] = {"limit": limit}
+        if page_token:
+            params["pageToken"] = page_token
+        body = await self.transport.request(
+            "POST",
+            BUSINESS_ORDERS,
+            api_key=api_key,
+            path_params={"businessId": business_id},
+            params=params,
+            json=_dump(request),
+            retry=True,  # a read, though it is a POST
+        )
+        page = BusinessOrdersResponse.model_validate(body)
+        return BusinessOrdersPage(
+            orders=page.orders, next_page_token=page.paging.next_page_token if page.paging else None
+        )
 
     async def set_track_code(
         self,

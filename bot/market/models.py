@@ -128,6 +128,77 @@ class Paging(MarketModel):
     next_page_token: str | None = None
 
 
+class DeliveryAddress(MarketModel):
+    country: str | None = None
+    postcode: str | None = None
+    city: str | None = None
+    district: str | None = None
+    subway: str | None = None
+    street: str | None = None
+    house: str | None = None
+    block: str | None = None
+    entrance: str | None = None
+    entryphone: str | None = None
+    floor: str | None = None
+    apartment: str | None = None
+
+
+class CourierDelivery(MarketModel):
+    address: DeliveryAddress | None = None
+
+
+class PickupDelivery(MarketModel):
+    address: DeliveryAddress | None = None
+    outlet_code: str | None = None
+
+
+class BusinessOrderDates(MarketModel):
+    """getBusinessOrders gives dates as YYYY-MM-DD (the old order calls: DD-MM-YYYY)."""
+
+    from_date: dt.date
+    to_date: dt.date | None = None
+    from_time: str | None = None
+    to_time: str | None = None
+    real_delivery_date: dt.date | None = None
+
+
+class BusinessOrderDelivery(MarketModel):
+    type: str | None = None
+    service_name: str | None = None
+    delivery_service_id: int | None = None
+    dates: BusinessOrderDates | None = None
+    courier: CourierDelivery | None = None
+    pickup: PickupDelivery | None = None
+    tracks: list[OrderTrack] | None = None
+
+
+class BusinessOrder(MarketModel):
+    """An order as getBusinessOrders gives it (the replacement of getOrder/getOrders). Only the fields
+    the bot reads; unknown statuses and extra fields never break a read."""
+
+    order_id: int
+    campaign_id: int
+    status: Annotated[OrderStatus | str, Field(union_mode="left_to_right")]
+    substatus: str | None = None
+    creation_date: dt.datetime | None = None
+    items: list[OrderItem] = Field(default_factory=list)
+    delivery: BusinessOrderDelivery | None = None
+    cancel_requested: bool = False
+
+    @property
+    def can_take_track(self) -> bool:
+        return self.status in TRACK_ALLOWED_STATUSES
+
+    @property
+    def can_move_date(self) -> bool:
+        return self.status in DATE_ALLOWED_STATUSES
+
+
+class BusinessOrdersPage(MarketModel):
+    orders: list[BusinessOrder]
+    next_page_token: str | None = None
+
+
 class TokenInfo(MarketModel):
     name: str
     auth_scopes: list[str]
@@ -168,6 +239,23 @@ class DeliveryServicesResult(MarketModel):
 
 class DeliveryServicesResponse(MarketModel):
     result: DeliveryServicesResult | None = None
+
+
+class BusinessOrdersResponse(MarketModel):
+    orders: list[BusinessOrder] = Field(default_factory=list)
+    paging: Paging | None = None
+
+
+class OrderDatesFilter(MarketModel):
+    creation_date_from: IsoDate | None = None
+    creation_date_to: IsoDate | None = None  # exclusive; a window spans at most 30 days
+
+
+class BusinessOrdersRequest(MarketModel):
+    order_ids: list[int] | None = None
+    campaign_ids: list[int] | None = None
+    statuses: list[OrderStatus] | None = None
+    dates: OrderDatesFilter | None = None
 
 
 class TokenInfoResponse(MarketModel):

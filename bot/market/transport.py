@@ -168,11 +168,11 @@ class MarketTransport:
         path_params: Mapping[str, int] | None = None,
         params: Params | None = None,
         json: Any = None,
-        retry: bool = True,
+        retry: bool | None = None,
     ) -> Any:
-        """Send one call (GETs are retried when retrying can help, unless `retry` is off) and return
-        the decoded JSON."""
-        attempts = self._get_attempts if method == "GET" and retry else 1
+        """Send one call and return the decoded JSON. Reads are retried when retrying can help: GETs by
+        default, a POST that only reads with `retry=True`; `retry=False` sends once."""
+        attempts = self._get_attempts if (method == "GET" if retry is None else retry) else 1
         for attempt in range(1, attempts + 1):
             try:
                 return await self._send(

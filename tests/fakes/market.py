@@ -96,6 +96,7 @@ def make_order(
     tracks: list[dict[str, Any]] | None = None,
     service_id: int = 1003,
     service_name: str = "Своя служба доставки",
+    created: dt.date | None = None,
 ) -> dict[str, Any]:
     """An order DTO as the Market sends it (dates as DD-MM-YYYY); valid against the spec."""
     day = delivery_from or dt.date(2026, 11, 25)
@@ -113,7 +114,7 @@ def make_order(
         "id": order_id,
         "status": status,
         "substatus": "STARTED" if status == "PROCESSING" else "UNKNOWN",
-        "creationDate": "20-11-2026 10:15:00",
+        "creationDate": (created or moscow_today() - dt.timedelta(days=3)).strftime("%d-%m-%Y") + " 10:15:00",
         "currency": "RUR",
         "itemsTotal": 1990,
         "deliveryTotal": 300,
@@ -136,6 +137,47 @@ def make_order(
             for i, (name, count) in enumerate(items)
         ],
         "delivery": delivery,
+    }
+
+
+def _created(order: dict[str, Any]) -> dt.date:
+    return dt.datetime.strptime(order["creationDate"], "%d-%m-%Y %H:%M:%S").date()
+
+
+def _iso(ddmmyyyy: str) -> str:
+    return dt.datetime.strptime(ddmmyyyy, "%d-%m-%Y").date().isoformat()
+
+
+def business_order(campaign_id: int, order: dict[str, Any]) -> dict[str, Any]:
+    """The same order as getBusinessOrders shows it: `orderId`, ISO dates, no prices per item."""
+    old = order["delivery"]
+    dates = {k: _iso(v) for k, v in old["dates"].items()}
+    delivery = {
+        "type": old["type"],
+        "serviceName": old["serviceName"],
+        "deliveryServiceId": old["deliveryServiceId"],
+        "deliveryPartnerType": old["deliveryPartnerType"],
+        "dates": dates,
+        "courier": {"address": {"city": "Москва", "street": "Тверская", "house": "1"}},
+    }
+    if old.get("tracks"):
+        delivery["tracks"] = old["tracks"]
+    created = dt.datetime.strptime(order["creationDate"], "%d-%m-%Y %H:%M:%S")
+    return {
+        "orderId": order["id"],
+        "campaignId": campaign_id,
+        "status": order["status"],
+        "substatus": order["substatus"],
+        "creationDate": created.replace(tzinfo=dt.timezone(dt.timedelta(hours=3))).isoformat(),
+        "paymentType": order["paymentType"],
+        "paymentMethod": order["paymentMethod"],
+        "fake": False,
+        "items": [
+            {"id": i["id"], "offerId": i["offerId"], "offerName": i["offerName"], "count": i["count"]}
+            for i in order["items"]
+        ],
+        "delivery": delivery,
+        "cancelRequested": bool(order.get("cancelRequested", False)),
     }
 
 
@@ -205,6 +247,7 @@ class FakeMarket:
             ("GET", "/v2/campaigns/{campaignId}", "getCampaign", self._campaign),
             ("GET", "/v2/campaigns/{campaignId}/orders", "getOrders", self._orders),
             ("GET", "/v2/campaigns/{campaignId}/orders/{orderId}", "getOrder", self._order),
+            ("POST", "/v1/businesses/{businessId}/orders", "getBusinessOrders", self._business_orders),
             (
                 "POST",
                 "/v2/campaigns/{campaignId}/orders/{orderId}/delivery/track",
@@ -388,6 +431,44 @@ class FakeMarket:
             o
             for (c, _), o in sorted(self.orders.items())
             if c == campaign_id and (not statuses or o["status"] in statuses) and (not ids or o["id"] in ids)
+        ]
+        page, _, paging = _page(request, found, default_limit=50)
+        return self._json(200, {"orders": page, **paging})
+
+    async def _business_orders(self, request: web.Request) -> web.Response:
+        """getBusinessOrders: the key's campaigns of this business; orders created in the last 30 days
+        unless a creation window (at most 30 days, `To` exclusive) is given; token paging."""
+        key = self.keys[request.headers["Api-Key"]]
+        business_id = int(request.match_info["businessId"])
+        mine = {
+            c
+            for c in key.campaign_ids
+            if self.campaigns.get(c, {}).get("business", {}).get("id") == business_id
+        }
+        if not mine:
+            return self._json(403, error_body("FORBIDDEN", "Access denied"))
+        body = await request.json()
+        wanted = set(body.get("campaignIds") or mine)
+        if not wanted <= mine:
+            return self._json(403, error_body("FORBIDDEN", "Access denied"))
+        dates = body.get("dates") or {}
+        start = dt.date.fromisoformat(dates["creationDateFrom"]) if "creationDateFrom" in dates else None
+        end = dt.date.fromisoformat(dates["creationDateTo"]) if "creationDateTo" in dates else None
+        if start is None and end is None:  # the last 30 days, today included
+            start, end = self.today - dt.timedelta(days=29), self.today + dt.timedelta(days=1)
+        start = start or (end - dt.timedelta(days=30) if end else None)
+        end = end or (start + dt.timedelta(days=30) if start else None)
+        assert start is not None and end is not None
+        if (end - start).days > 30:
+            return self._json(400, error_body("BAD_REQUEST", "Date range is more than 30 days"))
+        ids, statuses = set(body.get("orderIds") or []), set(body.get("statuses") or [])
+        found = [
+            business_order(c, o)
+            for (c, _), o in sorted(self.orders.items())
+            if c in wanted
+            and (not ids or o["id"] in ids)
+            and (not statuses or o["status"] in statuses)
+            and start <= _created(o) < end
         ]
         page, _, paging = _page(request, found, default_limit=50)
         return self._json(200, {"orders": page, **paging})

@@ -94,6 +94,7 @@ async def test_burst_of_30_users_on_one_key(harness: Harness, market: FakeMarket
     await seed_shop(harness.db, harness.box, OWNER, couriers=tuple(couriers))
     for n, _ in enumerate(couriers):
         market.add_order(1001, 5000 + n)
+    await harness.deps.orders.delivery_services.all(OWNER_KEY)  # a running shop has the reference cached
     market.latency = 0.03
 
     async def courier_flow(n: int, courier: int) -> str:

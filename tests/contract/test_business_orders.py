@@ -1,0 +1,88 @@
+"""getBusinessOrders, the replacement of getOrder/getOrders (degraded from 2027-01-18): requests valid
+against the refreshed spec, the 30-day window, token paging, the new order shape."""
+
+from __future__ import annotations
+
+import datetime as dt
+
+from bot.market import MarketClient
+from bot.market.models import OrderStatus
+from tests.conftest import OWNER_KEY
+from tests.fakes.market import FakeMarket
+
+BUSINESS = 777
+
+
+async def test_one_order_by_id_in_the_new_shape(market: FakeMarket, client: MarketClient) -> None:
+    market.add_order(
+        1001,
+        42,
+        "DELIVERY",
+        items=[("Чайник", 2)],
+        tracks=[{"trackCode": "CDEK-1", "deliveryServiceId": 51}],
+        delivery_from=dt.date(2026, 12, 1),
+        created=market.today - dt.timedelta(days=3),
+    )
+    market.orders[(1001, 42)]["cancelRequested"] = True
+    page = await client.get_business_orders(OWNER_KEY, BUSINESS, order_ids=[42], campaign_ids=[1001])
+    [order] = page.orders
+    assert (order.order_id, order.campaign_id, order.status) == (42, 1001, OrderStatus.DELIVERY)
+    assert order.delivery is not None and order.delivery.dates is not None
+    assert order.delivery.dates.from_date == dt.date(2026, 12, 1), "YYYY-MM-DD, not DD-MM-YYYY"
+    assert order.delivery.tracks is not None and order.delivery.tracks[0].track_code == "CDEK-1"
+    assert order.delivery.courier is not None and order.delivery.courier.address is not None
+    assert order.cancel_requested and order.can_take_track and order.can_move_date
+    assert [(i.offer_name, i.count) for i in order.items] == [("Чайник", 2)]
+    [call] = market.calls("getBusinessOrders")
+    assert call.path == "/v1/businesses/777/orders" and call.body == {"orderIds": [42], "campaignIds": [1001]}
+
+
+async def test_without_dates_only_the_last_30_days_are_searched(
+    market: FakeMarket, client: MarketClient
+) -> None:
+    old = market.today - dt.timedelta(days=45)
+    market.add_order(1001, 7, created=old)
+    assert (await client.get_business_orders(OWNER_KEY, BUSINESS, order_ids=[7])).orders == []
+    window = await client.get_business_orders(
+        OWNER_KEY,
+        BUSINESS,
+        order_ids=[7],
+        created_from=old - dt.timedelta(days=10),
+        created_to=old + dt.timedelta(days=20),
+    )
+    assert [o.order_id for o in window.orders] == [7]
+    assert market.calls("getBusinessOrders")[-1].body["dates"] == {
+        "creationDateFrom": (old - dt.timedelta(days=10)).isoformat(),
+        "creationDateTo": (old + dt.timedelta(days=20)).isoformat(),
+    }
+
+
+async def test_pages_follow_the_token(market: FakeMarket, client: MarketClient) -> None:
+    market.check_responses = False  # 120 orders; the request checks still run
+    for n in range(120):
+        market.add_order(1001, 1000 + n, created=market.today)
+    seen, token = [], None
+    for _ in range(5):
+        page = await client.get_business_orders(
+            OWNER_KEY, BUSINESS, statuses=[OrderStatus.PROCESSING], page_token=token
+        )
+        seen += [o.order_id for o in page.orders]
+        token = page.next_page_token
+        if token is None:
+            break
+    assert seen == [1000 + n for n in range(120)]
+    assert [c.query.get("limit") for c in market.calls("getBusinessOrders")] == [["50"]] * 3
+
+
+async def test_an_unknown_status_and_a_busy_market_break_nothing(
+    market: FakeMarket, client: MarketClient
+) -> None:
+    market.check_responses = False  # the Market may answer a status outside the spec's enum
+    market.add_order(1001, 42, created=market.today)
+    market.orders[(1001, 42)]["status"] = "SOMETHING_NEW"
+    market.fail("getBusinessOrders", status=503)
+    [order] = (await client.get_business_orders(OWNER_KEY, BUSINESS, order_ids=[42])).orders
+    assert order.status == "SOMETHING_NEW" and not order.can_take_track
+    assert [c.status for c in market.calls("getBusinessOrders")] == [503, 200], (
+        "a read: retried though a POST"
+    )
