@@ -82,13 +82,14 @@ def build_deps(
     catalogue = Catalogue.default()
     delivery_services = DeliveryServices(market, db)
     users = UsersService(db)
+    orders = OrdersService(db, box, market, delivery_services)
     notifier = Notifier(bot, catalogue, users, delivery_services)
     return Deps(
         catalogue=catalogue,
         shops=ShopsService(db, box, market, notifier, PendingKeys()),
         team=TeamService(db, box, notifier, invite_ttl_seconds=invite_ttl_seconds),
-        orders=OrdersService(db, market, delivery_services),
-        operations=Operations(db, box, market, notifier, policy),
+        orders=orders,
+        operations=Operations(db, box, market, notifier, orders, policy),
         access=AccessService(db, box),
         users=users,
         housekeeping=Housekeeping(db),

@@ -14,7 +14,7 @@ from aiogram.types import Message
 
 from bot.domain.errors import OrderNotFound, OrderUnavailable
 from bot.domain.parsing import InputError, parse_order_id
-from bot.market.models import Order
+from bot.market.models import BusinessOrder
 from bot.services.access import Access
 from bot.services.orders import OrdersService
 from bot.telegram.draft import Draft, load_draft, save_draft
@@ -40,7 +40,7 @@ class OrderFlow:
     ask_key: str
     again_key: str
     refused_key: str
-    allowed: Callable[[Order], bool]
+    allowed: Callable[[BusinessOrder], bool]
     services_on_card: bool = False  # name the delivery services of the order's tracks
 
 

@@ -18,7 +18,7 @@ from pydantic.alias_generators import to_camel
 
 from bot.market import MarketClient, MarketError
 from bot.market.errors import MarketApiError, MarketTimeoutError
-from bot.market.models import DeliveryDateReason, Order
+from bot.market.models import BusinessOrder, DeliveryDateReason
 
 
 class _Kind(BaseModel):
@@ -45,7 +45,7 @@ class TrackCode(_Kind):
             delivery_service_id=self.delivery_service_id,
         )
 
-    def applied(self, order: Order) -> bool:
+    def applied(self, order: BusinessOrder) -> bool:
         tracks = order.delivery.tracks if order.delivery else None
         return any(
             t.track_code == self.track_code and t.delivery_service_id == self.delivery_service_id
@@ -65,7 +65,7 @@ class DeliveryDate(_Kind):
             api_key, campaign_id, order_id, to_date=self.to_date, reason=self.reason
         )
 
-    def applied(self, order: Order) -> bool:
+    def applied(self, order: BusinessOrder) -> bool:
         dates = order.delivery.dates if order.delivery else None
         return dates is not None and (dates.to_date or dates.from_date) == self.to_date == dates.from_date
 

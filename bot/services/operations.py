@@ -22,6 +22,7 @@ from bot.domain.retry import RetryPolicy
 from bot.market import MarketClient, MarketError
 from bot.services.access import Access
 from bot.services.notices import Notices
+from bot.services.orders import OrdersService
 from storage.db import Database, Executor
 from storage.repositories import Repos
 from storage.secrets import SecretBox, SecretDecryptError
@@ -63,6 +64,7 @@ class Operations:
         box: SecretBox,
         market: MarketClient,
         notices: Notices,
+        orders: OrdersService,
         policy: RetryPolicy | None = None,
         clock: Callable[[], dt.datetime] = utcnow,
     ) -> None:
@@ -70,6 +72,7 @@ class Operations:
         self._box = box
         self._market = market
         self._notices = notices
+        self._orders = orders
         self.policy = policy or RetryPolicy()
         self._clock = clock
         self.on_queued: Callable[[], None] = lambda: None  # the retry worker's wake-up
@@ -211,8 +214,8 @@ class Operations:
             return Failure(None, "SHOP_GONE", "shop disconnected")
         try:
             if operation.attempts > 1:
-                order = await self._market.get_order(api_key, shop.campaign_id, operation.order_id)
-                if operation.action.applied(order):
+                order = await self._orders.lookup(api_key, shop, operation.order_id)
+                if order is not None and operation.action.applied(order):
                     logger.info("operation %s had already landed; not sending again", operation.id)
                     return None
             await operation.action.send(self._market, api_key, shop.campaign_id, operation.order_id)

@@ -2,37 +2,85 @@
 
 from __future__ import annotations
 
+import datetime as dt
+
+from bot.domain.clock import moscow_today
 from bot.domain.errors import OrderNotFound, OrderUnavailable
 from bot.domain.operations import Failure
 from bot.domain.parsing import order_services
-from bot.domain.records import DeliveryServiceRef
+from bot.domain.records import DeliveryServiceRef, Shop
 from bot.market import BadRequestError, MarketClient, MarketError, NotFoundError
-from bot.market.models import Order
+from bot.market.models import BusinessOrder
 from bot.services.access import Access
 from bot.services.delivery_services import DeliveryServices
 from storage.db import Database
-from storage.repositories import RecentServicesRepo
+from storage.repositories import RecentServicesRepo, ShopsRepo
+from storage.secrets import SecretBox
+
+SEARCH_DAYS = 120  # an order with a long delivery is older than getBusinessOrders' default 30 days
+WINDOW_DAYS = 30  # the most one getBusinessOrders window may span
 
 
 class OrdersService:
-    def __init__(self, db: Database, market: MarketClient, delivery_services: DeliveryServices) -> None:
+    def __init__(
+        self, db: Database, box: SecretBox, market: MarketClient, delivery_services: DeliveryServices
+    ) -> None:
         self._db = db
+        self._box = box
         self._market = market
         self.delivery_services = delivery_services
 
-    async def find(self, access: Access, order_id: int) -> Order:
+    async def find(self, access: Access, order_id: int) -> BusinessOrder:
         """The order in the shop of `access`.
 
         Raises `OrderNotFound`, or `OrderUnavailable` saying whether typing a number again can help:
         yes for a bad request, a busy Market or no answer; no when the key itself is refused.
         """
         try:
-            return await self._market.get_order(access.api_key, access.campaign_id, order_id)
+            order = await self.lookup(access.api_key, access.shop, order_id)
         except NotFoundError:
             raise OrderNotFound(order_id) from None
         except MarketError as exc:
             ask_again = isinstance(exc, BadRequestError) or exc.retryable
             raise OrderUnavailable(Failure.of(exc), ask_again=ask_again) from None
+        if order is None:
+            raise OrderNotFound(order_id)
+        return order
+
+    async def lookup(self, api_key: str, shop: Shop, order_id: int) -> BusinessOrder | None:
+        """One order by number, through getBusinessOrders: first the last 30 days (one call for most
+        orders), then earlier 30-day windows back to 120 days. None when it is in none of them."""
+        business_id = await self.business_id(api_key, shop)
+        today = moscow_today()
+        windows: list[tuple[dt.date | None, dt.date | None]] = [(None, None)]
+        for back in range(WINDOW_DAYS, SEARCH_DAYS, WINDOW_DAYS):
+            until = today - dt.timedelta(days=back - 1)  # exclusive
+            windows.append((until - dt.timedelta(days=WINDOW_DAYS), until))
+        for start, end in windows:
+            page = await self._market.get_business_orders(
+                api_key,
+                business_id,
+                order_ids=[order_id],
+                campaign_ids=[shop.campaign_id],
+                created_from=start,
+                created_to=end,
+            )
+            if page.orders:
+                return page.orders[0]
+        return None
+
+    async def business_id(self, api_key: str, shop: Shop) -> int:
+        """The shop's business (cabinet) id: stored at connect time; for shops connected before, asked
+        of the Market once and stored."""
+        if shop.business_id is not None:
+            return shop.business_id
+        campaign = await self._market.get_campaign(api_key, shop.campaign_id)
+        if campaign.business is None or campaign.business.id is None:
+            raise OrderUnavailable(
+                Failure(None, "NO_BUSINESS", "the Market names no business for this shop"), ask_again=False
+            )
+        await ShopsRepo(self._db, self._box).set_business_id(shop.id, campaign.business.id)
+        return campaign.business.id
 
     async def services(self, access: Access) -> list[DeliveryServiceRef]:
         """Delivery services for the user to pick from: their recent ones first, then by name."""

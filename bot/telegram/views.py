@@ -12,7 +12,7 @@ from functools import singledispatch
 from bot.domain.clock import MSK
 from bot.domain.operations import DeliveryDate, Failure, TrackCode
 from bot.domain.records import Operation, OperationStatus
-from bot.market.models import Order, OrderStatus
+from bot.market.models import BusinessOrder, OrderStatus
 from bot.services.operations import HistoryPage, Outcome
 from bot.telegram.i18n import Safe, Texts
 
@@ -51,9 +51,9 @@ def status_text(t: Texts, status: OrderStatus | str) -> str:
     return t(f"status-{status.value}") if isinstance(status, OrderStatus) else status
 
 
-def order_card(t: Texts, order: Order, services: dict[int, str] | None = None) -> str:
+def order_card(t: Texts, order: BusinessOrder, services: dict[int, str] | None = None) -> str:
     lines = [
-        t("order-card-title", id=order.id),
+        t("order-card-title", id=order.order_id),
         t("order-card-status", status=status_text(t, order.status)),
     ]
     dates = order.delivery.dates if order.delivery else None

@@ -97,6 +97,9 @@ class ShopsRepo:
             await self.delete(shop.id)
         return shop
 
+    async def set_business_id(self, shop_id: int, business_id: int) -> None:
+        await self._ex.execute("UPDATE shops SET business_id = ? WHERE id = ?", (business_id, shop_id))
+
     async def set_owner(self, shop_id: int, owner_id: int) -> None:
         await self._ex.execute(
             f"UPDATE shops SET owner_id = ?, updated_at = {NOW} WHERE id = ?", (owner_id, shop_id)

@@ -77,7 +77,8 @@ async def happy_path(bot: RunningBot, market: FakeMarket) -> None:
     history = said(await bot.say(OWNER, "/history"))
     assert "CDEK-777" in history and "№43" in history
 
-    writes = [c for c in market.received if c.method in ("POST", "PUT") and c.route != "getAuthTokenInfo"]
+    reads = ("getAuthTokenInfo", "getBusinessOrders")  # POSTs that only read
+    writes = [c for c in market.received if c.method in ("POST", "PUT") and c.route not in reads]
     assert [(c.route, c.body) for c in writes] == [
         ("setOrderDeliveryTrackCode", {"trackCode": "CDEK-777", "deliveryServiceId": 51}),
         (
@@ -86,6 +87,9 @@ async def happy_path(bot: RunningBot, market: FakeMarket) -> None:
         ),
     ]
     assert all(c.api_key == OWNER_KEY for c in market.received)
+    assert market.calls("getOrder") == market.calls("getOrders") == [], (
+        "orders are read with getBusinessOrders"
+    )
 
 
 async def test_first_start_then_a_whole_happy_path_then_sigterm_within_10s(

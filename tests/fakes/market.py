@@ -335,12 +335,14 @@ class FakeMarket:
         return response
 
     async def _answer(self, request: web.Request, handler: Any, route: str) -> web.Response:
-        order_id = request.match_info.get("orderId")
+        order_ids = {request.match_info.get("orderId")}
+        if route == "getBusinessOrders":  # the order is named in the body
+            order_ids = {str(i) for i in (await request.json()).get("orderIds") or []}
         fault = next(
             (
                 f
                 for f in self.faults
-                if f.route in (route, "*") and (f.order_id is None or str(f.order_id) == order_id)
+                if f.route in (route, "*") and (f.order_id is None or str(f.order_id) in order_ids)
             ),
             None,
         )

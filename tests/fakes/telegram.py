@@ -91,6 +91,14 @@ class Call:
     params: dict[str, Any]
 
 
+def _says_something(call: Call) -> bool:
+    """A reply the user sees. Deleting their message or a silent answer to a press comes before the
+    real answer (which may wait on the Market), so neither ends an exchange."""
+    if call.method == "deleteMessage":
+        return False
+    return call.method != "answerCallbackQuery" or bool(call.params.get("text"))
+
+
 @dataclass
 class FakeTelegram:
     token: str = f"{BOT_ID}:AAH-fake-token-for-tests-only_0123456789"
@@ -163,7 +171,7 @@ class FakeTelegram:
             )
             if len(replies) != last_count:
                 last_count, last_change = len(replies), time.monotonic()
-            elif replies and taken and time.monotonic() - last_change >= quiet:
+            elif any(map(_says_something, replies)) and taken and time.monotonic() - last_change >= quiet:
                 return replies
             await asyncio.sleep(0.02)
         raise AssertionError(f"no reply to update {push} within {timeout}s")

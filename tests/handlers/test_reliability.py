@@ -119,7 +119,7 @@ async def test_gives_up_after_the_window_and_says_why(
     market.add_order(1001, 42)
     confirm = await to_confirm(harness)
     market.fail("setOrderDeliveryTrackCode", times=50, status=503, message="Service overloaded")
-    market.fail("getOrder", times=200, status=503, message="Service overloaded")
+    market.fail("getBusinessOrders", times=200, status=503, message="Service overloaded")
     assert "⏳" in texts(await harness.press_button(OWNER, confirm, "Отправить"))
     day_ago = (utcnow() - dt.timedelta(hours=25)).strftime("%Y-%m-%dT%H:%M:%S.000Z")
     await db.execute("UPDATE operations SET created_at = ?", (day_ago,))

@@ -147,7 +147,7 @@ async def test_disconnect_tells_everyone_and_forgets_the_shop(
     await harness.send(COURIER, "СДЭК")
     confirm = await harness.send(COURIER, "PENDING-1")
     market.fail("setOrderDeliveryTrackCode", times=50, status=503)
-    market.fail("getOrder", times=500, status=503)
+    market.fail("getBusinessOrders", times=500, status=503)
     assert "⏳" in texts(await harness.press_button(COURIER, confirm, "Отправить"))
 
     team = await harness.send(OWNER, "/team")

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import datetime as dt
+
 import pytest
 
 from storage.db import Database
@@ -118,7 +120,7 @@ async def test_bad_order_id_is_asked_again_without_market_call(
     await harness.send(OWNER, "/track")
     reply = await harness.send(OWNER, typed)
     assert says in texts(reply) and "Пришлите номер заказа" in texts(reply)
-    assert market.calls("getOrder") == []
+    assert market.calls("getBusinessOrders") == [] and market.calls("getOrder") == []
     market.add_order(1001, 42)
     card = await harness.send(OWNER, "42")
     assert "Заказ №42" in texts(card), "the same step is still waiting"
@@ -221,3 +223,24 @@ async def test_odd_digits_at_the_service_step_get_a_clear_answer(
     await harness.send(OWNER, "/track 42")
     reply = texts(await harness.send(OWNER, typed))
     assert "Не нашёл такую службу" in reply and "что-то пошло не так" not in reply.lower()
+
+
+async def test_orders_are_read_with_get_business_orders_and_older_ones_are_found(
+    harness: Harness, market: FakeMarket, db: Database
+) -> None:
+    market.add_order(1001, 42, created=market.today - dt.timedelta(days=3))
+    market.add_order(1001, 77, created=market.today - dt.timedelta(days=100))  # a long delivery
+    assert "Заказ №42" in texts(await harness.send(OWNER, "/track 42"))
+    assert len(market.calls("getBusinessOrders")) == 1, "a recent order: one call"
+    assert len(market.calls("getCampaign")) == 1, (
+        "the business id, asked once for a shop connected without it"
+    )
+    row = await db.fetch_one("SELECT business_id FROM shops")
+    assert row is not None and row["business_id"] == 777
+    await harness.send(OWNER, "/cancel")
+    assert "Заказ №77" in texts(await harness.send(OWNER, "/track 77"))
+    windows = [c.body.get("dates") for c in market.calls("getBusinessOrders")[1:]]
+    assert windows[0] is None and len(windows) == 4, "the last 30 days, then earlier windows"
+    assert "не найден" in texts(await harness.send(OWNER, "/track 404404")), "after all four windows"
+    assert market.calls("getOrder") == market.calls("getOrders") == []
+    assert len(market.calls("getCampaign")) == 1

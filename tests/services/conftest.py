@@ -7,7 +7,13 @@ from dataclasses import dataclass, field
 import pytest
 
 from bot.domain.records import Shop
-from bot.services.operations import Outcome
+from bot.domain.retry import RetryPolicy
+from bot.market import MarketClient
+from bot.services.delivery_services import DeliveryServices
+from bot.services.operations import Operations, Outcome
+from bot.services.orders import OrdersService
+from storage.db import Database
+from storage.secrets import SecretBox
 
 
 @dataclass
@@ -35,3 +41,15 @@ class RecordedNotices:
 @pytest.fixture
 def notices() -> RecordedNotices:
     return RecordedNotices()
+
+
+def operations_with(
+    db: Database,
+    box: SecretBox,
+    client: MarketClient,
+    notices: RecordedNotices,
+    policy: RetryPolicy | None = None,
+) -> Operations:
+    """The operations service as the bot builds it (its read-backs go through the orders service)."""
+    orders = OrdersService(db, box, client, DeliveryServices(client, db))
+    return Operations(db, box, client, notices, orders, policy)

@@ -18,7 +18,7 @@ from storage.repositories import RecentServicesRepo, ShopsRepo
 from storage.secrets import SecretBox
 from tests.conftest import seed_shop
 from tests.fakes.market import FakeMarket
-from tests.services.conftest import RecordedNotices
+from tests.services.conftest import RecordedNotices, operations_with
 
 OWNER, COURIER = 10, 30
 TRACK = TrackCode(track_code="CD-1", delivery_service_id=51)
@@ -26,7 +26,7 @@ TRACK = TrackCode(track_code="CD-1", delivery_service_id=51)
 
 @pytest.fixture
 def operations(db: Database, box: SecretBox, client: MarketClient, notices: RecordedNotices) -> Operations:
-    return Operations(db, box, client, notices)
+    return operations_with(db, box, client, notices)
 
 
 async def access_of(db: Database, box: SecretBox, user_id: int, shop_id: int) -> Access:

@@ -23,7 +23,7 @@ from storage.db import Database
 from storage.secrets import SecretBox
 from tests.conftest import seed_shop
 from tests.fakes.market import FakeMarket
-from tests.services.conftest import RecordedNotices
+from tests.services.conftest import RecordedNotices, operations_with
 
 OWNER = 10
 TRACK = TrackCode(track_code="CD-1", delivery_service_id=51)
@@ -32,7 +32,7 @@ FAST = RetryPolicy(base_seconds=0.01, cap_seconds=0.02)
 
 @pytest.fixture
 def operations(db: Database, box: SecretBox, client: MarketClient, notices: RecordedNotices) -> Operations:
-    return Operations(db, box, client, notices, FAST)
+    return operations_with(db, box, client, notices, FAST)
 
 
 async def owner_access(db: Database, box: SecretBox) -> Access:
@@ -147,16 +147,16 @@ async def test_stop_returns_within_its_grace_and_starts_nothing_new(
     await queued(operations, access, market, "b")
     # Both due now, 42 first.
     await db.execute("UPDATE operations SET next_attempt_at = '2000-01-01T00:00:0' || id || '.000Z'")
-    market.fail("getOrder", delay=3.0, order_id=42)  # the first retry hangs on the Market
+    market.fail("getBusinessOrders", delay=3.0, order_id=42)  # the first retry hangs on the Market
     worker = RetryWorker(operations, poll_interval=0.02, concurrency=1)  # the second waits for a slot
     await worker.start()
-    while not market.calls("getOrder"):
+    while not market.calls("getBusinessOrders"):
         await asyncio.sleep(0.01)
     started = time.monotonic()
     await worker.stop(grace=0.5)
     assert time.monotonic() - started < 1.0
     await asyncio.sleep(0.1)
-    assert [c.path for c in market.calls("getOrder")] == ["/v2/campaigns/1001/orders/42"], "43 never started"
+    assert [c.body["orderIds"] for c in market.calls("getBusinessOrders")] == [[42]], "43 never started"
     assert await status_of(db, first.id) == "sending", "cut short: re-checked at the next start"
 
 
@@ -165,12 +165,12 @@ async def test_a_result_owed_when_the_bot_died_is_delivered_after_the_restart(
 ) -> None:
     market.add_order(1001, 42)
     access = await owner_access(db, box)
-    before_crash = Operations(db, box, client, RecordedNotices(), FAST)
+    before_crash = operations_with(db, box, client, RecordedNotices(), FAST)
     recorded = await before_crash.record(access, 42, TRACK, "n")
     assert not isinstance(recorded, Outcome)
     await before_crash.run(recorded)  # finished at the Market and recorded; then the process died
 
-    after_restart = Operations(db, box, client, notices, FAST)
+    after_restart = operations_with(db, box, client, notices, FAST)
     worker = RetryWorker(after_restart, poll_interval=0.02, owed_after=dt.timedelta(0))
     await worker.start()
     try:

@@ -7,8 +7,8 @@ import datetime as dt
 from bot.domain.operations import DeliveryDate, Failure, TrackCode
 from bot.domain.records import Operation, OperationStatus
 from bot.domain.retry import RetryPolicy
-from bot.market.models import DeliveryDateReason, Order
-from tests.fakes.market import make_order
+from bot.market.models import BusinessOrder, DeliveryDateReason
+from tests.fakes.market import business_order, make_order
 
 NOW = dt.datetime(2026, 11, 23, 12, 0, tzinfo=dt.UTC)
 
@@ -65,14 +65,22 @@ def test_window_caps_the_last_attempt_and_then_ends() -> None:
 
 def test_track_already_applied_only_with_same_code_and_service() -> None:
     action = TrackCode(track_code="CD-1", delivery_service_id=51)
-    landed = Order.model_validate(make_order(42, tracks=[{"trackCode": "CD-1", "deliveryServiceId": 51}]))
-    other = Order.model_validate(make_order(42, tracks=[{"trackCode": "CD-1", "deliveryServiceId": 106}]))
-    none = Order.model_validate(make_order(42))
+    landed = BusinessOrder.model_validate(
+        business_order(1001, make_order(42, tracks=[{"trackCode": "CD-1", "deliveryServiceId": 51}]))
+    )
+    other = BusinessOrder.model_validate(
+        business_order(1001, make_order(42, tracks=[{"trackCode": "CD-1", "deliveryServiceId": 106}]))
+    )
+    none = BusinessOrder.model_validate(business_order(1001, make_order(42)))
     assert action.applied(landed)
     assert not action.applied(other) and not action.applied(none)
 
 
 def test_date_already_applied_when_the_order_shows_it() -> None:
     action = DeliveryDate(to_date=dt.date(2026, 12, 5), reason=DeliveryDateReason.USER_MOVED)
-    assert action.applied(Order.model_validate(make_order(42, delivery_from=dt.date(2026, 12, 5))))
-    assert not action.applied(Order.model_validate(make_order(42, delivery_from=dt.date(2026, 12, 4))))
+    assert action.applied(
+        BusinessOrder.model_validate(business_order(1001, make_order(42, delivery_from=dt.date(2026, 12, 5))))
+    )
+    assert not action.applied(
+        BusinessOrder.model_validate(business_order(1001, make_order(42, delivery_from=dt.date(2026, 12, 4))))
+    )
