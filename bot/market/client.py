@@ -20,11 +20,7 @@ from bot.market.models import (
     DeliveryDates,
     DeliveryService,
     DeliveryServicesResponse,
-    Order,
     OrderDatesFilter,
-    OrderResponse,
-    OrdersPage,
-    OrdersResponse,
     OrderStatus,
     SetDeliveryDateRequest,
     SetTrackCodeRequest,
@@ -35,8 +31,6 @@ from bot.market.transport import MarketTransport
 
 CAMPAIGNS = "/v2/campaigns"
 CAMPAIGN = "/v2/campaigns/{campaignId}"
-ORDERS = "/v2/campaigns/{campaignId}/orders"
-ORDER = "/v2/campaigns/{campaignId}/orders/{orderId}"
 BUSINESS_ORDERS = "/v1/businesses/{businessId}/orders"
 BUSINESS_ORDERS_PAGE_SIZE = 50  # the spec's maximum for `limit`
 TRACK = "/v2/campaigns/{campaignId}/orders/{orderId}/delivery/track"
@@ -77,40 +71,6 @@ class MarketClient:
             "GET", CAMPAIGN, api_key=api_key, path_params={"campaignId": campaign_id}
         )
         return CampaignResponse.model_validate(body).campaign
-
-    async def get_orders(
-        self,
-        api_key: str,
-        campaign_id: int,
-        *,
-        statuses: list[OrderStatus] | None = None,
-        order_ids: list[int] | None = None,
-        page_token: str | None = None,
-        limit: int = 50,
-    ) -> OrdersPage:
-        params: dict[str, Any] = {"limit": limit}
-        if statuses:
-            params["status"] = [s.value for s in statuses]
-        if order_ids:
-            params["orderIds"] = order_ids
-        if page_token:
-            params["pageToken"] = page_token
-        body = await self.transport.request(
-            "GET", ORDERS, api_key=api_key, path_params={"campaignId": campaign_id}, params=params
-        )
-        page = OrdersResponse.model_validate(body)
-        return OrdersPage(
-            orders=page.orders, next_page_token=page.paging.next_page_token if page.paging else None
-        )
-
-    async def get_order(self, api_key: str, campaign_id: int, order_id: int) -> Order:
-        body = await self.transport.request(
-            "GET",
-            ORDER,
-            api_key=api_key,
-            path_params={"campaignId": campaign_id, "orderId": order_id},
-        )
-        return OrderResponse.model_validate(body).order
 
     async def get_business_orders(
         self,

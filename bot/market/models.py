@@ -80,48 +80,11 @@ class OrderTrack(MarketModel):
     delivery_service_id: int
 
 
-class OrderDates(MarketModel):
-    from_date: DateDdMmYyyy
-    to_date: DateDdMmYyyy | None = None
-    from_time: str | None = None
-    to_time: str | None = None
-
-
-class OrderDelivery(MarketModel):
-    type: str | None = None
-    service_name: str | None = None
-    delivery_service_id: int | None = None
-    dates: OrderDates | None = None
-    tracks: list[OrderTrack] | None = None
-
-
 class OrderItem(MarketModel):
     id: int
     offer_id: str | None = None
     offer_name: str
     count: int
-
-
-class Order(MarketModel):
-    id: int
-    # The Market may add statuses: an unknown one is kept as it came (and shown raw), never an error.
-    status: Annotated[OrderStatus | str, Field(union_mode="left_to_right")]
-    substatus: str | None = None
-    items: list[OrderItem] = Field(default_factory=list)
-    delivery: OrderDelivery | None = None
-
-    @property
-    def can_take_track(self) -> bool:
-        return self.status in TRACK_ALLOWED_STATUSES
-
-    @property
-    def can_move_date(self) -> bool:
-        return self.status in DATE_ALLOWED_STATUSES
-
-
-class OrdersPage(MarketModel):
-    orders: list[Order]
-    next_page_token: str | None = None
 
 
 class Paging(MarketModel):
@@ -222,15 +185,6 @@ class CampaignsResponse(MarketModel):
 
 class CampaignResponse(MarketModel):
     campaign: Campaign
-
-
-class OrdersResponse(MarketModel):
-    orders: list[Order] = Field(default_factory=list)
-    paging: Paging | None = None
-
-
-class OrderResponse(MarketModel):
-    order: Order
 
 
 class DeliveryServicesResult(MarketModel):

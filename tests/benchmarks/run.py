@@ -38,7 +38,7 @@ async def bench_transport(market: FakeMarket) -> str:
     transport = MarketTransport(market.url)
     client = MarketClient(transport)
     started = time.perf_counter()
-    await asyncio.gather(*(client.get_order(OWNER_KEY, 1001, 42) for _ in range(200)))
+    await asyncio.gather(*(client.get_campaign(OWNER_KEY, 1001) for _ in range(200)))
     elapsed = time.perf_counter() - started
     await transport.aclose()
     return (

@@ -20,7 +20,7 @@ from bot.market import (
     MarketTransport,
     MarketTransportError,
 )
-from bot.market.models import DeliveryDateReason, OrderStatus
+from bot.market.models import DeliveryDateReason
 from tests.conftest import OWNER_KEY
 from tests.fakes.market import FakeMarket
 from tests.fakes.serve import serve
@@ -57,42 +57,19 @@ async def test_campaign_fields_are_parsed(market: FakeMarket, client: MarketClie
 
 async def test_requests_carry_api_key_header_and_v2_paths(market: FakeMarket, client: MarketClient) -> None:
     market.add_order(1001, 42)
-    await client.get_order(OWNER_KEY, 1001, 42)
-    [call] = market.calls("getOrder")
+    await client.set_track_code(OWNER_KEY, 1001, 42, track_code="T-1", delivery_service_id=51)
+    [call] = market.calls("setOrderDeliveryTrackCode")
     assert call.api_key == OWNER_KEY
-    assert call.path == "/v2/campaigns/1001/orders/42"
+    assert call.path == "/v2/campaigns/1001/orders/42/delivery/track"
 
 
-async def test_get_order_parses_dd_mm_yyyy_dates_items_and_tracks(
-    market: FakeMarket, client: MarketClient
-) -> None:
-    market.add_order(
-        1001,
-        9_007_199_254_740_993,  # beyond 2**53: int64 ids must survive JSON both ways
-        "DELIVERY",
-        delivery_from=dt.date(2026, 12, 1),
-        items=[("Кружка", 2), ("Ложка", 1)],
-        tracks=[{"trackCode": "CDEK-1", "deliveryServiceId": 51}],
-    )
-    order = await client.get_order(OWNER_KEY, 1001, 9_007_199_254_740_993)
-    assert order.id == 9_007_199_254_740_993
-    assert order.status is OrderStatus.DELIVERY
-    assert order.delivery is not None and order.delivery.dates is not None
-    assert order.delivery.dates.from_date == dt.date(2026, 12, 1)
+async def test_int64_order_ids_survive_json_both_ways(market: FakeMarket, client: MarketClient) -> None:
+    big = 9_007_199_254_740_993  # beyond 2**53
+    market.add_order(1001, big, "DELIVERY", items=[("Кружка", 2), ("Ложка", 1)])
+    [order] = (await client.get_business_orders(OWNER_KEY, 777, order_ids=[big])).orders
+    assert order.order_id == big
     assert [(i.offer_name, i.count) for i in order.items] == [("Кружка", 2), ("Ложка", 1)]
-    assert order.delivery.tracks and order.delivery.tracks[0].track_code == "CDEK-1"
-    assert order.can_take_track and order.can_move_date
-
-
-async def test_get_orders_filters_by_status_and_ids(market: FakeMarket, client: MarketClient) -> None:
-    market.add_order(1001, 1, "PROCESSING")
-    market.add_order(1001, 2, "CANCELLED")
-    market.add_order(1001, 3, "DELIVERY")
-    page = await client.get_orders(OWNER_KEY, 1001, statuses=[OrderStatus.PROCESSING, OrderStatus.DELIVERY])
-    assert sorted(o.id for o in page.orders) == [1, 3]
-    only = await client.get_orders(OWNER_KEY, 1001, order_ids=[2, 3])
-    assert sorted(o.id for o in only.orders) == [2, 3]
-    assert market.calls("getOrders")[0].query["status"] == ["PROCESSING", "DELIVERY"]
+    assert market.calls("getBusinessOrders")[0].body["orderIds"] == [big]
 
 
 async def test_set_track_code_sends_the_spec_body(market: FakeMarket, client: MarketClient) -> None:
@@ -130,7 +107,7 @@ async def test_delivery_services_and_token_info(market: FakeMarket, client: Mark
 
 
 @pytest.mark.parametrize(
-    ("api_key", "campaign", "order", "status", "code", "message"),
+    ("api_key", "campaign", "order", "status", "code", "message"),  # as the track call meets them
     [
         (BAD_KEY, 1001, 42, 401, "UNAUTHORIZED", "Api-Key token is invalid"),
         (OWNER_KEY, 9999, 42, 403, "FORBIDDEN", "Access denied"),
@@ -149,10 +126,10 @@ async def test_error_statuses_carry_the_markets_message_and_are_final(
 ) -> None:
     market.add_order(1001, 42)
     with pytest.raises(MarketApiError) as caught:
-        await client.get_order(api_key, campaign, order)
+        await client.set_track_code(api_key, campaign, order, track_code="T-1", delivery_service_id=51)
     assert (caught.value.status, caught.value.code, caught.value.message) == (status, code, message)
     assert caught.value.retryable is False
-    assert len(market.calls("getOrder")) == 1, "4xx must not be retried"
+    assert len(market.calls("setOrderDeliveryTrackCode")) == 1
 
 
 async def test_status_rule_400_is_final_with_market_message(market: FakeMarket, client: MarketClient) -> None:
@@ -179,12 +156,18 @@ async def test_missing_scope_is_403(market: FakeMarket, client: MarketClient) ->
 
 
 async def test_get_is_retried_after_500_and_420(market: FakeMarket, client: MarketClient) -> None:
-    market.add_order(1001, 42)
-    market.fail("getOrder", status=500)
-    market.fail("getOrder", status=420, retry_after="1")
-    order = await client.get_order(OWNER_KEY, 1001, 42)
-    assert order.id == 42
-    assert [c.status for c in market.calls("getOrder")] == [500, 420, 200]
+    market.fail("getCampaign", status=500)
+    market.fail("getCampaign", status=420, retry_after="1")
+    campaign = await client.get_campaign(OWNER_KEY, 1001)
+    assert campaign.id == 1001
+    assert [c.status for c in market.calls("getCampaign")] == [500, 420, 200]
+
+
+async def test_a_4xx_read_is_not_retried(market: FakeMarket, client: MarketClient) -> None:
+    with pytest.raises(MarketApiError) as caught:
+        await client.get_campaign(OWNER_KEY, 9999)
+    assert caught.value.status == 403 and not caught.value.retryable
+    assert len(market.calls("getCampaign")) == 1, "4xx must not be retried"
 
 
 async def test_get_gives_up_after_its_attempts_with_a_retryable_error(
@@ -283,7 +266,7 @@ async def test_hourly_budget_from_headers_stops_calls_until_reset(
     assert caught.value.retry_after is not None and 1700 < caught.value.retry_after <= 1800
     assert len(market.calls("setOrderDeliveryTrackCode")) == 1, "the spent budget kept us home"
     # Other methods (and other keys) are not held back by this one's budget.
-    await client.get_order(OWNER_KEY, 1001, 42)
+    await client.get_campaign(OWNER_KEY, 1001)
 
 
 async def test_twenty_concurrent_calls_on_one_key_never_exceed_two_in_flight(
@@ -293,28 +276,27 @@ async def test_twenty_concurrent_calls_on_one_key_never_exceed_two_in_flight(
     market.latency = 0.05
     market.add_key("other", {1001})
 
-    orders = await asyncio.gather(
-        *(client.get_order(OWNER_KEY, 1001, 42) for _ in range(20)),
-        *(client.get_order("other", 1001, 42) for _ in range(4)),
+    campaigns = await asyncio.gather(
+        *(client.get_campaign(OWNER_KEY, 1001) for _ in range(20)),
+        *(client.get_campaign("other", 1001) for _ in range(4)),
     )
 
-    assert len(orders) == 24
+    assert len(campaigns) == 24
     assert market.max_in_flight[OWNER_KEY] == 2
     assert market.rejected_parallel == 0
-    assert len(market.calls("getOrder")) == 24, "no request failed and was retried"
+    assert len(market.calls("getCampaign")) == 24, "no request failed and was retried"
     assert market.max_in_flight["other"] == 2
 
 
 async def test_one_log_line_per_call_without_the_key(
     market: FakeMarket, client: MarketClient, caplog: pytest.LogCaptureFixture
 ) -> None:
-    market.add_order(1001, 42)
-    market.fail("getOrder", status=500)
+    market.fail("getCampaign", status=500)
     with caplog.at_level(logging.INFO, logger="bot.market"):
-        await client.get_order(OWNER_KEY, 1001, 42)
+        await client.get_campaign(OWNER_KEY, 1001)
     lines = [r.getMessage() for r in caplog.records if r.name == "bot.market"]
     assert len(lines) == 2
-    assert "method=GET path=/v2/campaigns/{campaignId}/orders/{orderId} status=500" in lines[0]
+    assert "method=GET path=/v2/campaigns/{campaignId} status=500" in lines[0]
     assert "status=200" in lines[1] and "latency_ms=" in lines[1]
     assert all(OWNER_KEY not in line and "owner-key" not in line for line in caplog.text.splitlines())
 
@@ -341,10 +323,9 @@ async def test_fake_market_rejects_requests_outside_the_spec(market: FakeMarket)
 
 async def test_fake_market_answers_420_to_a_third_parallel_request(market: FakeMarket) -> None:
     """Without the client's limiter, a third request in flight on one key is refused."""
-    market.add_order(1001, 42)
     market.latency = 0.2
     async with httpx.AsyncClient(base_url=market.url, headers={"Api-Key": OWNER_KEY}) as raw:
-        responses = await asyncio.gather(*(raw.get("/v2/campaigns/1001/orders/42") for _ in range(3)))
+        responses = await asyncio.gather(*(raw.get("/v2/campaigns/1001") for _ in range(3)))
     statuses = sorted(r.status_code for r in responses)
     assert statuses == [200, 200, 420]
     refused = next(r for r in responses if r.status_code == 420)

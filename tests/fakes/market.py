@@ -424,18 +424,8 @@ class FakeMarket:
         return denied or self._json(200, {"campaign": self.campaigns[campaign_id]})
 
     async def _orders(self, request: web.Request) -> web.Response:
-        campaign_id, denied = self._campaign_or_error(request)
-        if denied:
-            return denied
-        statuses = set(request.query.getall("status", []))
-        ids = {int(i) for i in request.query.getall("orderIds", [])}
-        found = [
-            o
-            for (c, _), o in sorted(self.orders.items())
-            if c == campaign_id and (not statuses or o["status"] in statuses) and (not ids or o["id"] in ids)
-        ]
-        page, _, paging = _page(request, found, default_limit=50)
-        return self._json(200, {"orders": page, **paging})
+        """getOrders is deprecated (degraded from 2027-01-18): the bot must not call it any more."""
+        return self._json(500, error_body("GONE", "getOrders is deprecated: use getBusinessOrders"))
 
     async def _business_orders(self, request: web.Request) -> web.Response:
         """getBusinessOrders: the key's campaigns of this business; orders created in the last 30 days
@@ -476,8 +466,8 @@ class FakeMarket:
         return self._json(200, {"orders": page, **paging})
 
     async def _order(self, request: web.Request) -> web.Response:
-        order, error = self._order_or_error(request)
-        return error or self._json(200, {"order": order})
+        """getOrder is deprecated (degraded from 2027-01-18): the bot must not call it any more."""
+        return self._json(500, error_body("GONE", "getOrder is deprecated: use getBusinessOrders"))
 
     async def _track(self, request: web.Request) -> web.Response:
         order, error = self._order_or_error(request)
