@@ -97,7 +97,15 @@ async def take_order(
         await message.answer(card + "\n\n" + t(flow.refused_key, status=status_text(t, order.status)))
         return None
     draft = await load_draft(state) or Draft(flow=flow.name, shop_id=access.shop_id)
-    draft = draft.model_copy(update={"order_id": order_id})
+    delivery = order.delivery
+    tracks = [t.track_code for t in (delivery.tracks if delivery else None) or [] if t.track_code]
+    draft = draft.model_copy(
+        update={
+            "order_id": order_id,
+            "order_service_id": delivery.delivery_service_id if delivery else None,
+            "replaces": tracks[0] if tracks else None,
+        }
+    )
     await save_draft(state, draft)
     return draft, card
 

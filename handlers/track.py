@@ -78,22 +78,25 @@ async def on_order_id(
     )
     if taken is None:
         return
-    _, card = taken
+    draft, card = taken
     await state.set_state(TrackSG.service)
-    services = await orders.services(access)
-    await message.answer(card + "\n\n" + t("track-ask-service"), reply_markup=service_page(t, services, 0))
+    services = await orders.services(access, draft.order_service_id)
+    keyboard = service_page(t, services, 0, draft.order_service_id)
+    await message.answer(card + "\n\n" + t("track-ask-service"), reply_markup=keyboard)
 
 
 async def on_service_page(
     query: CallbackQuery,
     callback_data: ServicePageCD,
     card: Message,
+    state: FSMContext,
     t: Texts,
     access: Access,
     orders: OrdersService,
 ) -> None:
-    services = await orders.services(access)
-    await card.edit_reply_markup(reply_markup=service_page(t, services, callback_data.page))
+    first = (await current_draft(state)).order_service_id
+    services = await orders.services(access, first)
+    await card.edit_reply_markup(reply_markup=service_page(t, services, callback_data.page, first))
     await query.answer()
 
 
@@ -141,7 +144,9 @@ async def on_track_code(message: Message, state: FSMContext, t: Texts) -> None:
         return
     draft = (await current_draft(state)).model_copy(update={"track_code": code})
     await state.set_state(TrackSG.confirm)
-    text = t("track-confirm", id=draft.order_id, service=draft.service_name, code=code)
+    text: str = t("track-confirm", id=draft.order_id, service=draft.service_name, code=code)
+    if draft.replaces and draft.replaces != code:
+        text += "\n" + t("track-replaces", code=draft.replaces)
     await ask_to_confirm(message, state, t, draft, text)
 
 
@@ -152,7 +157,9 @@ async def _ask_track_code(message: Message, state: FSMContext, t: Texts, service
     await message.answer(t("track-ask-code", service=service.name))
 
 
-def service_page(t: Texts, services: list[DeliveryServiceRef], page: int) -> InlineKeyboardMarkup:
+def service_page(
+    t: Texts, services: list[DeliveryServiceRef], page: int, order_service_id: int | None = None
+) -> InlineKeyboardMarkup:
     pages = max(1, -(-len(services) // PAGE_SIZE))
     page = min(max(page, 0), pages - 1)
     chunk = services[page * PAGE_SIZE : (page + 1) * PAGE_SIZE]
@@ -161,7 +168,11 @@ def service_page(t: Texts, services: list[DeliveryServiceRef], page: int) -> Inl
         footer.append((t("button-back"), ServicePageCD(page=page - 1)))
     if page + 1 < pages:
         footer.append((t("button-more"), ServicePageCD(page=page + 1)))
-    return buttons([(s.name, ServiceCD(id=s.id)) for s in chunk], per_row=2, footer=footer)
+
+    def label(s: DeliveryServiceRef) -> str:
+        return f"{s.name} · {t.plain('service-from-order')}" if s.id == order_service_id else s.name
+
+    return buttons([(label(s), ServiceCD(id=s.id)) for s in chunk], per_row=2, footer=footer)
 
 
 def create_router() -> Router:

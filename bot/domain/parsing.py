@@ -126,11 +126,22 @@ def match_services(text: str, services: Sequence[DeliveryServiceRef]) -> list[De
     return [s for s in services if folded in s.name.casefold()]
 
 
+# The services DBS shops in Russia use most, by name as the Market's reference spells them.
+POPULAR_SERVICES = ("сдэк", "почта россии", "boxberry", "dpd", "яндекс доставка", "5post")
+
+
 def order_services(
-    services: Iterable[DeliveryServiceRef], recent_ids: Sequence[int]
+    services: Iterable[DeliveryServiceRef], recent_ids: Sequence[int], order_service_id: int | None = None
 ) -> list[DeliveryServiceRef]:
-    """Recently used first (most recent first), then the rest by name."""
+    """The order's own service first, then the user's recent ones (most recent first), then the
+    most used ones, then the rest by name."""
     by_id = {s.id: s for s in services}
-    recent = [by_id[i] for i in recent_ids if i in by_id]
-    rest = sorted((s for s in by_id.values() if s.id not in set(recent_ids)), key=lambda s: s.name)
-    return recent + rest
+    first = [order_service_id] if order_service_id in by_id else []
+    recent = [i for i in recent_ids if i in by_id and i not in first]
+    chosen = [*first, *recent]
+    popularity = {name: n for n, name in enumerate(POPULAR_SERVICES)}
+    rest = sorted(
+        (s for s in by_id.values() if s.id not in chosen),
+        key=lambda s: (popularity.get(s.name.casefold(), len(popularity)), s.name),
+    )
+    return [by_id[i] for i in chosen] + rest

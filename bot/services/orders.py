@@ -82,10 +82,11 @@ class OrdersService:
         await ShopsRepo(self._db, self._box).set_business_id(shop.id, campaign.business.id)
         return campaign.business.id
 
-    async def services(self, access: Access) -> list[DeliveryServiceRef]:
-        """Delivery services for the user to pick from: their recent ones first, then by name."""
+    async def services(self, access: Access, order_service_id: int | None = None) -> list[DeliveryServiceRef]:
+        """Delivery services to pick from: the order's own first, the user's recent ones, the most used."""
         known = await self.delivery_services.all_or_none(access.api_key)
-        return order_services(known, await RecentServicesRepo(self._db).recent(access.user_id))
+        recent = await RecentServicesRepo(self._db).recent(access.user_id)
+        return order_services(known, recent, order_service_id)
 
     async def service_names(self, access: Access) -> dict[int, str]:
         return {s.id: s.name for s in await self.delivery_services.all_or_none(access.api_key)}

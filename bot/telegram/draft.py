@@ -28,6 +28,8 @@ class Draft(BaseModel):
     order_id: int | None = None
     service_id: int | None = None
     service_name: str | None = None
+    order_service_id: int | None = None  # the service the order names, offered first
+    replaces: str | None = None  # the track code the order has now
     track_code: str | None = None
     to_date: dt.date | None = None
     reason: DeliveryDateReason | None = None

@@ -63,7 +63,29 @@ async def test_recently_used_service_comes_first(harness: Harness, market: FakeM
     confirm = await harness.send(OWNER, "BB-1")
     await harness.press_button(OWNER, confirm, "Отправить")
     card = await harness.send(OWNER, "/track 43")
-    assert buttons_of(card)[0] == "Boxberry"
+    assert buttons_of(card)[:2] == ["Своя служба доставки · из заказа", "Boxberry"], (
+        "the order's own, then recent"
+    )
+
+
+async def test_a_new_courier_sees_the_orders_service_then_the_most_used(
+    harness: Harness, market: FakeMarket
+) -> None:
+    market.delivery_services += [{"id": 2001, "name": "5Post"}, {"id": 2002, "name": "Axiomus"}]
+    market.add_order(1001, 42, service_id=51, service_name="СДЭК")
+    shown = buttons_of(await harness.send(OWNER, "/track 42"))
+    assert shown[:5] == ["СДЭК · из заказа", "Почта России", "Boxberry", "DPD", "5Post"]
+
+
+async def test_an_existing_track_code_is_shown_and_its_replacement_said(
+    harness: Harness, market: FakeMarket
+) -> None:
+    market.add_order(1001, 42, tracks=[{"trackCode": "OLD-1", "deliveryServiceId": 51}])
+    card = texts(await harness.send(OWNER, "/track 42"))
+    assert "OLD-1" in card
+    await harness.send(OWNER, "СДЭК")
+    confirm = texts(await harness.send(OWNER, "NEW-1"))
+    assert "NEW-1" in confirm and "OLD-1" in confirm and "заменит" in confirm
 
 
 @pytest.mark.parametrize(

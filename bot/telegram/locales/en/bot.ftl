@@ -114,6 +114,8 @@ track-confirm =
     Order: #{ $id }
     Delivery service: { $service }
     Track code: <code>{ $code }</code>
+track-replaces = ⚠️ The order has track code <code>{ $code }</code> now: the new one replaces it.
+service-from-order = from the order
 
 ## Delivery date
 

@@ -114,6 +114,8 @@ track-confirm =
     Заказ: №{ $id }
     Служба доставки: { $service }
     Трек-номер: <code>{ $code }</code>
+track-replaces = ⚠️ Сейчас у заказа трек <code>{ $code }</code>: новый его заменит.
+service-from-order = из заказа
 
 ## Дата доставки
 
