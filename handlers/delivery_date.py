@@ -14,7 +14,7 @@ from aiogram.types import CallbackQuery, InlineKeyboardMarkup, Message
 from bot.domain.clock import moscow_today
 from bot.domain.parsing import InputError, parse_date
 from bot.domain.records import CourierDates
-from bot.market.models import DeliveryDateReason
+from bot.market.models import DATE_ALLOWED_STATUSES, DeliveryDateReason
 from bot.services.access import Access
 from bot.services.orders import OrdersService
 from bot.telegram.access import requires
@@ -22,7 +22,16 @@ from bot.telegram.draft import save_draft
 from bot.telegram.i18n import Texts
 from bot.telegram.keyboards import buttons
 from bot.telegram.views import human_date, weekday
-from handlers.order_steps import OrderFlow, ask_to_confirm, begin, current_draft, take_order
+from handlers.order_steps import (
+    OrderCD,
+    OrderFlow,
+    OrderPageCD,
+    ask_to_confirm,
+    begin,
+    current_draft,
+    show_picks_page,
+    take_order,
+)
 
 QUICK_DAYS = 8
 TEXT = F.text & ~F.text.startswith("/")
@@ -42,6 +51,7 @@ FLOW = OrderFlow(
     ask_key="date-ask-order",
     again_key="date-ask-order-again",
     refused_key="date-status-not-allowed",
+    statuses=tuple(sorted(DATE_ALLOWED_STATUSES)),
     allowed=lambda order: order.can_move_date,
 )
 
@@ -65,7 +75,7 @@ async def start(
     if not access.is_owner and access.shop.courier_dates is CourierDates.NONE:
         await message.answer(t("date-couriers-off", shop=access.shop.title))
         return
-    typed = await begin(message, command.args, state, t, access, FLOW)
+    typed = await begin(message, command.args, state, t, access, orders, FLOW)
     if typed is not None:
         await on_order_id(message, state, t, access, orders, text=typed)
 
@@ -147,11 +157,32 @@ def day_keyboard(t: Texts, today: dt.date) -> InlineKeyboardMarkup:
     return buttons([(f"{weekday(t, d)} {d:%d.%m}", DayCD(ordinal=d.toordinal())) for d in days], per_row=4)
 
 
+async def on_order_button(
+    query: CallbackQuery,
+    callback_data: OrderCD,
+    card: Message,
+    state: FSMContext,
+    t: Texts,
+    access: Access,
+    orders: OrdersService,
+) -> None:
+    await query.answer()
+    await on_order_id(card, state, t, access, orders, text=str(callback_data.id))
+
+
+async def on_order_page(
+    query: CallbackQuery, callback_data: OrderPageCD, card: Message, state: FSMContext, t: Texts
+) -> None:
+    await show_picks_page(query, card, state, t, callback_data.page)
+
+
 def create_router() -> Router:
     router = Router(name="delivery_date")
     step = requires("conversation")
     router.message.register(start, Command("date"), flags=requires())
     router.message.register(on_order_id, DateSG.order_id, TEXT, flags=step)
+    router.callback_query.register(on_order_button, DateSG.order_id, OrderCD.filter(), flags=step)
+    router.callback_query.register(on_order_page, DateSG.order_id, OrderPageCD.filter(), flags=step)
     router.callback_query.register(on_day_button, DateSG.date, DayCD.filter(), flags=step)
     router.message.register(on_date_text, DateSG.date, TEXT, flags=step)
     router.callback_query.register(

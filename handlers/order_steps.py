@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 import secrets
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -10,17 +11,29 @@ from typing import Literal
 from aiogram.filters.callback_data import CallbackData
 from aiogram.fsm.context import FSMContext
 from aiogram.fsm.state import State
-from aiogram.types import Message
+from aiogram.types import CallbackQuery, InlineKeyboardMarkup, Message
 
 from bot.domain.errors import OrderNotFound, OrderUnavailable
 from bot.domain.parsing import InputError, parse_order_id
-from bot.market.models import BusinessOrder
+from bot.market import MarketError
+from bot.market.models import BusinessOrder, OrderStatus
 from bot.services.access import Access
 from bot.services.orders import OrdersService
-from bot.telegram.draft import Draft, load_draft, save_draft
+from bot.telegram.draft import Draft, Pick, load_draft, save_draft
 from bot.telegram.i18n import Texts
 from bot.telegram.keyboards import buttons
-from bot.telegram.views import failure_text, order_card, status_text
+from bot.telegram.views import clip, failure_text, order_card, status_text
+
+PICKS_PER_PAGE = 8
+TAIL = re.compile(r"[0-9]{3,6}")  # typed at the order step with a list shown: the end of a number
+
+
+class OrderCD(CallbackData, prefix="od"):
+    id: int
+
+
+class OrderPageCD(CallbackData, prefix="odp"):
+    page: int
 
 
 class ConfirmCD(CallbackData, prefix="cf"):
@@ -41,24 +54,93 @@ class OrderFlow:
     again_key: str
     refused_key: str
     allowed: Callable[[BusinessOrder], bool]
+    statuses: tuple[OrderStatus, ...] = ()  # offered to pick from
     services_on_card: bool = False  # name the delivery services of the order's tracks
 
 
 async def begin(
-    message: Message, command_args: str | None, state: FSMContext, t: Texts, access: Access, flow: OrderFlow
+    message: Message,
+    command_args: str | None,
+    state: FSMContext,
+    t: Texts,
+    access: Access,
+    orders: OrdersService,
+    flow: OrderFlow,
 ) -> str | None:
     """Start a conversation pinned to the user's active shop.
 
     Returns the order number typed after the command, to be taken as the first answer; None when the
-    user has been asked for it.
+    user has been offered the shop's orders to pick from (or asked for the number).
     """
     await state.clear()
-    await save_draft(state, Draft(flow=flow.name, shop_id=access.shop_id))
+    draft = Draft(flow=flow.name, shop_id=access.shop_id)
     await state.set_state(flow.order_state)
-    if not command_args:
-        await message.answer(t(flow.ask_key, shop=access.shop.title))
+    if command_args:
+        await save_draft(state, draft)
+        return command_args
+    try:
+        found = await orders.pickable(access, flow.statuses)
+    except (MarketError, OrderUnavailable):
+        found = []  # the list is a convenience: a typed number still works
+    picks = [_pick(order) for order in found]
+    await save_draft(state, draft.model_copy(update={"picks": picks}))
+    ask = t(flow.ask_key, shop=access.shop.title)
+    if not picks:
+        await message.answer(ask + "\n" + t("orders-none"))
         return None
-    return command_args
+    await message.answer(ask + "\n" + t("orders-pick"), reply_markup=picks_page(t, picks, 0))
+    return None
+
+
+def _pick(order: BusinessOrder) -> Pick:
+    dates = order.delivery.dates if order.delivery else None
+    item = order.items[0].offer_name if order.items else ""
+    return Pick(id=order.order_id, day=dates.from_date if dates else None, item=item)
+
+
+def picks_page(t: Texts, picks: list[Pick], page: int) -> InlineKeyboardMarkup:
+    """Orders as buttons, `…45678 · 25.11 · Чайник электрический…`, 8 a page."""
+    pages = max(1, -(-len(picks) // PICKS_PER_PAGE))
+    page = min(max(page, 0), pages - 1)
+    chunk = picks[page * PICKS_PER_PAGE : (page + 1) * PICKS_PER_PAGE]
+    footer = []
+    if page > 0:
+        footer.append((t("button-back"), OrderPageCD(page=page - 1)))
+    if page + 1 < pages:
+        footer.append((t("button-more"), OrderPageCD(page=page + 1)))
+    return buttons([(_label(p), OrderCD(id=p.id)) for p in chunk], footer=footer)
+
+
+def _label(pick: Pick) -> str:
+    parts = [f"…{str(pick.id)[-5:]}"]
+    if pick.day:
+        parts.append(f"{pick.day:%d.%m}")
+    if pick.item:
+        parts.append(clip(pick.item, 28))
+    return " · ".join(parts)
+
+
+async def show_picks_page(
+    query: CallbackQuery, card: Message, state: FSMContext, t: Texts, page: int
+) -> None:
+    """«Ещё ▶» on the order list: from the list kept in the draft, without asking the Market again."""
+    picks = (await current_draft(state)).picks
+    await card.edit_reply_markup(reply_markup=picks_page(t, picks, page))
+    await query.answer()
+
+
+async def picked_by_tail(message: Message, text: str, t: Texts, draft: Draft) -> int | None:
+    """3 to 6 digits typed at the order step: the end of a listed order's number. Returns that order,
+    or None when the user has been shown the matches (or told there are none)."""
+    tail = text.strip()
+    matches = [p for p in draft.picks if str(p.id).endswith(tail)]
+    if len(matches) == 1:
+        return matches[0].id
+    if matches:
+        await message.answer(t("orders-tail-several", tail=tail), reply_markup=picks_page(t, matches, 0))
+    else:
+        await message.answer(t("orders-tail-none", tail=tail), reply_markup=picks_page(t, draft.picks, 0))
+    return None
 
 
 async def take_order(
@@ -75,6 +157,12 @@ async def take_order(
     Returns the updated draft and the order's card, or None when the user has been told why not
     (asked again, or the conversation ended).
     """
+    current = await load_draft(state)
+    if current is not None and current.picks and text and TAIL.fullmatch(text.strip()):
+        picked = await picked_by_tail(message, text, t, current)
+        if picked is None:
+            return None
+        text = str(picked)
     try:
         order_id = parse_order_id(text)
     except InputError as exc:

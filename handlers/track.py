@@ -13,13 +13,23 @@ from aiogram.types import CallbackQuery, InlineKeyboardMarkup, Message
 
 from bot.domain.parsing import InputError, match_services, parse_track_code
 from bot.domain.records import DeliveryServiceRef
+from bot.market.models import TRACK_ALLOWED_STATUSES
 from bot.services.access import Access
 from bot.services.orders import OrdersService
 from bot.telegram.access import requires
 from bot.telegram.draft import save_draft
 from bot.telegram.i18n import Texts
 from bot.telegram.keyboards import buttons
-from handlers.order_steps import OrderFlow, ask_to_confirm, begin, current_draft, take_order
+from handlers.order_steps import (
+    OrderCD,
+    OrderFlow,
+    OrderPageCD,
+    ask_to_confirm,
+    begin,
+    current_draft,
+    show_picks_page,
+    take_order,
+)
 
 PAGE_SIZE = 6
 MAX_MATCHES = 8
@@ -39,6 +49,7 @@ FLOW = OrderFlow(
     ask_key="track-ask-order",
     again_key="track-ask-order-again",
     refused_key="track-status-not-allowed",
+    statuses=tuple(sorted(TRACK_ALLOWED_STATUSES)),
     allowed=lambda order: order.can_take_track,
     services_on_card=True,
 )
@@ -60,7 +71,7 @@ async def start(
     access: Access,
     orders: OrdersService,
 ) -> None:
-    typed = await begin(message, command.args, state, t, access, FLOW)
+    typed = await begin(message, command.args, state, t, access, orders, FLOW)
     if typed is not None:
         await on_order_id(message, state, t, access, orders, text=typed)
 
@@ -175,11 +186,32 @@ def service_page(
     return buttons([(label(s), ServiceCD(id=s.id)) for s in chunk], per_row=2, footer=footer)
 
 
+async def on_order_button(
+    query: CallbackQuery,
+    callback_data: OrderCD,
+    card: Message,
+    state: FSMContext,
+    t: Texts,
+    access: Access,
+    orders: OrdersService,
+) -> None:
+    await query.answer()
+    await on_order_id(card, state, t, access, orders, text=str(callback_data.id))
+
+
+async def on_order_page(
+    query: CallbackQuery, callback_data: OrderPageCD, card: Message, state: FSMContext, t: Texts
+) -> None:
+    await show_picks_page(query, card, state, t, callback_data.page)
+
+
 def create_router() -> Router:
     router = Router(name="track")
     step = requires("conversation", refusal="no-shop")
     router.message.register(start, Command("track"), flags=requires())
     router.message.register(on_order_id, TrackSG.order_id, TEXT, flags=step)
+    router.callback_query.register(on_order_button, TrackSG.order_id, OrderCD.filter(), flags=step)
+    router.callback_query.register(on_order_page, TrackSG.order_id, OrderPageCD.filter(), flags=step)
     router.callback_query.register(on_service_page, TrackSG.service, ServicePageCD.filter(), flags=step)
     router.callback_query.register(on_service_button, TrackSG.service, ServiceCD.filter(), flags=step)
     router.message.register(on_service_text, TrackSG.service, TEXT, flags=step)

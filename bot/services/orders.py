@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import datetime as dt
+import time
+from collections.abc import Sequence
 
 from bot.domain.clock import moscow_today
 from bot.domain.errors import OrderNotFound, OrderUnavailable
@@ -10,7 +12,7 @@ from bot.domain.operations import Failure
 from bot.domain.parsing import order_services
 from bot.domain.records import DeliveryServiceRef, Shop
 from bot.market import BadRequestError, MarketClient, MarketError, NotFoundError
-from bot.market.models import BusinessOrder
+from bot.market.models import BusinessOrder, OrderStatus
 from bot.services.access import Access
 from bot.services.delivery_services import DeliveryServices
 from storage.db import Database
@@ -19,6 +21,8 @@ from storage.secrets import SecretBox
 
 SEARCH_DAYS = 120  # an order with a long delivery is older than getBusinessOrders' default 30 days
 WINDOW_DAYS = 30  # the most one getBusinessOrders window may span
+PICK_LIMIT = 100  # orders offered to pick from (two pages of the Market's)
+LISTED_FOR = 600.0  # seconds a listed order is taken as read
 
 
 class OrdersService:
@@ -27,6 +31,8 @@ class OrdersService:
     ) -> None:
         self._db = db
         self._box = box
+        # The orders just listed to a user, so that tapping one needs no second read (10 minutes).
+        self._listed: dict[tuple[int, int], tuple[float, dict[int, BusinessOrder]]] = {}
         self._market = market
         self.delivery_services = delivery_services
 
@@ -36,6 +42,9 @@ class OrdersService:
         Raises `OrderNotFound`, or `OrderUnavailable` saying whether typing a number again can help:
         yes for a bad request, a busy Market or no answer; no when the key itself is refused.
         """
+        listed = self._just_listed(access, order_id)
+        if listed is not None:
+            return listed
         try:
             order = await self.lookup(access.api_key, access.shop, order_id)
         except NotFoundError:
@@ -46,6 +55,43 @@ class OrdersService:
         if order is None:
             raise OrderNotFound(order_id)
         return order
+
+    async def pickable(self, access: Access, statuses: Sequence[OrderStatus]) -> list[BusinessOrder]:
+        """The shop's orders in these statuses (created in the last 30 days), nearest delivery first,
+        at most PICK_LIMIT of them: what a courier picks from instead of typing a number."""
+        business_id = await self.business_id(access.api_key, access.shop)
+        found: list[BusinessOrder] = []
+        token: str | None = None
+        while len(found) < PICK_LIMIT:
+            page = await self._market.get_business_orders(
+                access.api_key,
+                business_id,
+                campaign_ids=[access.campaign_id],
+                statuses=list(statuses),
+                page_token=token,
+            )
+            found += page.orders
+            token = page.next_page_token
+            if token is None:
+                break
+
+        def nearest(order: BusinessOrder) -> tuple[dt.date, int]:
+            dates = order.delivery.dates if order.delivery else None
+            return (dates.from_date if dates else dt.date.max, order.order_id)
+
+        listed = sorted(found[:PICK_LIMIT], key=nearest)
+        self._remember(access, listed)
+        return listed
+
+    def _remember(self, access: Access, listed: list[BusinessOrder]) -> None:
+        now = time.monotonic()
+        for key in [k for k, (at, _) in self._listed.items() if now - at > LISTED_FOR]:
+            del self._listed[key]
+        self._listed[(access.user_id, access.shop_id)] = (now, {o.order_id: o for o in listed})
+
+    def _just_listed(self, access: Access, order_id: int) -> BusinessOrder | None:
+        at, orders = self._listed.get((access.user_id, access.shop_id), (0.0, {}))
+        return orders.get(order_id) if time.monotonic() - at <= LISTED_FOR else None
 
     async def lookup(self, api_key: str, shop: Shop, order_id: int) -> BusinessOrder | None:
         """One order by number, through getBusinessOrders: first the last 30 days (one call for most

@@ -22,6 +22,14 @@ from storage.fsm import SQLiteStorage
 KEY = "draft"
 
 
+class Pick(BaseModel):
+    """An order offered as a button: its number, delivery day and first item."""
+
+    id: int
+    day: dt.date | None = None
+    item: str = ""
+
+
 class Draft(BaseModel):
     flow: Literal["track", "date"]
     shop_id: int  # every step acts on this shop, whatever /shop says meanwhile
@@ -34,6 +42,7 @@ class Draft(BaseModel):
     to_date: dt.date | None = None
     reason: DeliveryDateReason | None = None
     nonce: str | None = None  # the confirmation card on screen
+    picks: list[Pick] = []  # the orders offered at the order step, read once per conversation
 
     def action(self) -> TrackCode | DeliveryDate:
         """What confirming this draft sets on the order."""

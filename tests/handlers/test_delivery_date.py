@@ -125,3 +125,12 @@ async def test_couriers_move_dates_only_as_the_owner_allows(
     refused = texts(await harness.send(COURIER, "/date 77"))
     assert refused.startswith("⛔") and "не разрешает" in refused
     assert "Заказ №77" in texts(await harness.send(OWNER, "/date 77")), "the owner still can"
+
+
+async def test_date_picker_offers_only_orders_whose_date_can_move(
+    harness: Harness, market: FakeMarket
+) -> None:
+    market.add_order(1001, 7_000_000_001, "PROCESSING")
+    market.add_order(1001, 7_000_000_002, "PICKUP")  # a date cannot move at the pickup point
+    shown = buttons_of(await harness.send(OWNER, "/date"))
+    assert any("…00001" in b for b in shown) and not any("…00002" in b for b in shown)

@@ -7,6 +7,7 @@ import datetime as dt
 import pytest
 
 from storage.db import Database
+from tests.conftest import OWNER_KEY
 from tests.fakes.market import FakeMarket
 from tests.handlers.conftest import OWNER, Harness, buttons_of, texts
 
@@ -140,9 +141,10 @@ async def test_bad_order_id_is_asked_again_without_market_call(
     harness: Harness, market: FakeMarket, typed: str, says: str
 ) -> None:
     await harness.send(OWNER, "/track")
+    listed = len(market.received)  # the shop's orders to pick from
     reply = await harness.send(OWNER, typed)
     assert says in texts(reply) and "Пришлите номер заказа" in texts(reply)
-    assert market.calls("getBusinessOrders") == [] and market.calls("getOrder") == []
+    assert len(market.received) == listed and market.calls("getOrder") == []
     market.add_order(1001, 42)
     card = await harness.send(OWNER, "42")
     assert "Заказ №42" in texts(card), "the same step is still waiting"
@@ -173,10 +175,11 @@ async def test_bad_track_code_is_asked_again(
 
 async def test_photo_instead_of_text_is_refused_kindly(harness: Harness, market: FakeMarket) -> None:
     await harness.send(OWNER, "/track")
+    listed = len(market.received)  # the shop's orders to pick from
     photo = [{"file_id": "ph1", "file_unique_id": "u1", "width": 10, "height": 10}]
     reply = await harness.send(OWNER, None, photo=photo)
     assert "нужен текст" in texts(reply) and "номер заказа" in texts(reply)
-    assert market.received == []
+    assert len(market.received) == listed
 
 
 async def test_unknown_order_asks_again(harness: Harness, market: FakeMarket) -> None:
@@ -201,10 +204,11 @@ async def test_cancel_button_sends_nothing(harness: Harness, market: FakeMarket)
 async def test_cancel_command_ends_the_conversation(harness: Harness, market: FakeMarket) -> None:
     market.add_order(1001, 42)
     await harness.send(OWNER, "/track")
+    listed = len(market.received)  # the shop's orders to pick from
     assert "Отменено" in texts(await harness.send(OWNER, "/cancel"))
     after = await harness.send(OWNER, "42")
     assert "Не понял" in texts(after)
-    assert market.received == []
+    assert len(market.received) == listed
 
 
 async def test_english_user_sees_english(harness: Harness, market: FakeMarket) -> None:
@@ -266,3 +270,54 @@ async def test_orders_are_read_with_get_business_orders_and_older_ones_are_found
     assert "не найден" in texts(await harness.send(OWNER, "/track 404404")), "after all four windows"
     assert market.calls("getOrder") == market.calls("getOrders") == []
     assert len(market.calls("getCampaign")) == 1
+
+
+async def test_a_courier_picks_the_order_instead_of_typing_it(harness: Harness, market: FakeMarket) -> None:
+    today = market.today
+    for n in range(10):  # ten orders to deliver, the later the number the sooner the delivery
+        market.add_order(1001, 7_000_012_340 + n, delivery_from=today + dt.timedelta(days=20 - n))
+    market.add_order(1001, 7_000_099_999, "CANCELLED")
+    await harness.deps.orders.delivery_services.all(OWNER_KEY)  # the reference is cached in a running shop
+    reads = len(market.received)
+
+    listing = await harness.send(OWNER, "/track")
+    shown = buttons_of(listing)
+    assert shown[0] == f"…12349 · {today + dt.timedelta(days=11):%d.%m} · Чайник электрический", shown[0]
+    assert len(shown) == 9 and shown[-1] == "Ещё ▶" and not any("99999" in b for b in shown)
+    more = await harness.press_button(OWNER, listing, "Ещё")
+    assert [b for b in buttons_of(more) if b.startswith("…")] == [
+        "…12341 · " + f"{today + dt.timedelta(days=19):%d.%m} · Чайник электрический",
+        "…12340 · " + f"{today + dt.timedelta(days=20):%d.%m} · Чайник электрический",
+    ]
+
+    card = await harness.press_button(OWNER, listing, "…12345")
+    assert "Заказ №7000012345" in texts(card)
+    asked = await harness.press_button(OWNER, card, "СДЭК")
+    confirm = await harness.send(OWNER, "PICKED-1")
+    assert "✅" in texts(await harness.press_button(OWNER, confirm, "Отправить"))
+    assert "трек-номер" in texts(asked)
+    [write] = market.calls("setOrderDeliveryTrackCode")
+    assert write.path == "/v2/campaigns/1001/orders/7000012345/delivery/track"
+    flow_reads = [c.route for c in market.received[reads:] if c.route != "setOrderDeliveryTrackCode"]
+    assert flow_reads.count("getBusinessOrders") == 1, "the list once; paging and the tap read nothing"
+
+
+async def test_typing_the_end_of_a_number_picks_from_the_list(harness: Harness, market: FakeMarket) -> None:
+    for order_id in (7_000_012_345, 7_000_045_345, 7_000_067_890):
+        market.add_order(1001, order_id)
+    await harness.send(OWNER, "/track")
+    several = await harness.send(OWNER, "345")
+    assert "у нескольких" in texts(several) and len(buttons_of(several)) == 2
+    none = await harness.send(OWNER, "111")
+    assert "Нет заказа" in texts(none) and "111" in texts(none)
+    one = await harness.send(OWNER, "67890")
+    assert "Заказ №7000067890" in texts(one)
+
+
+async def test_with_no_orders_to_pick_a_typed_number_still_works(
+    harness: Harness, market: FakeMarket
+) -> None:
+    asked = texts(await harness.send(OWNER, "/track"))
+    assert "нет" in asked and "номер заказа" in asked
+    market.add_order(1001, 42)
+    assert "Заказ №42" in texts(await harness.send(OWNER, "42"))

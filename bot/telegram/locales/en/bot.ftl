@@ -103,6 +103,10 @@ weekday-6 = Sun
 
 track-ask-order = Shop: <b>{ $shop }</b>. Send the order number.
 track-ask-order-again = Send the order number (digits only) or /cancel.
+orders-pick = Pick the order with a button (nearest delivery first) or send its number; the last 3–6 digits will do.
+orders-none = No matching orders in the last 30 days: send the order number.
+orders-tail-none = No order number ends in { $tail }. Pick one with a button or send the whole number.
+orders-tail-several = Several order numbers end in { $tail }: pick one:
 track-status-not-allowed = ⛔ A track code cannot be sent now: the order is { $status }. The Market takes track codes only for orders in processing, in delivery or at a pickup point.
 track-ask-service = Pick the delivery service with a button, or type its name or number.
 service-not-found = I found no such delivery service. Pick a button or type part of its name.
