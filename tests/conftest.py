@@ -73,6 +73,7 @@ async def seed_shop(
         campaign_id=campaign,
         api_key=OWNER_KEY,
         domain=domain,
+        business_id=777,  # as /settings stores it from the campaign
         placement_type="DBS",
     )
     for courier in couriers:
