@@ -23,13 +23,11 @@ from bot.telegram.i18n import Texts
 from bot.telegram.keyboards import buttons
 from bot.telegram.views import human_date, weekday
 from handlers.order_steps import (
-    OrderCD,
     OrderFlow,
-    OrderPageCD,
+    add_order_picker,
     ask_to_confirm,
     begin,
     current_draft,
-    show_picks_page,
     take_order,
 )
 
@@ -157,32 +155,12 @@ def day_keyboard(t: Texts, today: dt.date) -> InlineKeyboardMarkup:
     return buttons([(f"{weekday(t, d)} {d:%d.%m}", DayCD(ordinal=d.toordinal())) for d in days], per_row=4)
 
 
-async def on_order_button(
-    query: CallbackQuery,
-    callback_data: OrderCD,
-    card: Message,
-    state: FSMContext,
-    t: Texts,
-    access: Access,
-    orders: OrdersService,
-) -> None:
-    await query.answer()
-    await on_order_id(card, state, t, access, orders, text=str(callback_data.id))
-
-
-async def on_order_page(
-    query: CallbackQuery, callback_data: OrderPageCD, card: Message, state: FSMContext, t: Texts
-) -> None:
-    await show_picks_page(query, card, state, t, callback_data.page)
-
-
 def create_router() -> Router:
     router = Router(name="delivery_date")
     step = requires("conversation")
     router.message.register(start, Command("date"), flags=requires())
     router.message.register(on_order_id, DateSG.order_id, TEXT, flags=step)
-    router.callback_query.register(on_order_button, DateSG.order_id, OrderCD.filter(), flags=step)
-    router.callback_query.register(on_order_page, DateSG.order_id, OrderPageCD.filter(), flags=step)
+    add_order_picker(router, FLOW, on_order_id, step)
     router.callback_query.register(on_day_button, DateSG.date, DayCD.filter(), flags=step)
     router.message.register(on_date_text, DateSG.date, TEXT, flags=step)
     router.callback_query.register(

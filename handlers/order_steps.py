@@ -4,10 +4,11 @@ from __future__ import annotations
 
 import re
 import secrets
-from collections.abc import Callable
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
-from typing import Literal
+from typing import Any, Literal
 
+from aiogram import Router
 from aiogram.filters.callback_data import CallbackData
 from aiogram.fsm.context import FSMContext
 from aiogram.fsm.state import State
@@ -21,10 +22,11 @@ from bot.services.access import Access
 from bot.services.orders import OrdersService
 from bot.telegram.draft import Draft, Pick, load_draft, save_draft
 from bot.telegram.i18n import Texts
-from bot.telegram.keyboards import buttons
+from bot.telegram.keyboards import buttons, paged
 from bot.telegram.views import clip, failure_text, order_card, status_text
 
 PICKS_PER_PAGE = 8
+OrderStep = Callable[..., Awaitable[None]]  # a flow's order-number step
 TAIL = re.compile(r"[0-9]{3,6}")  # typed at the order step with a list shown: the end of a number
 
 
@@ -100,15 +102,9 @@ def _pick(order: BusinessOrder) -> Pick:
 
 def picks_page(t: Texts, picks: list[Pick], page: int) -> InlineKeyboardMarkup:
     """Orders as buttons, `…45678 · 25.11 · Чайник электрический…`, 8 a page."""
-    pages = max(1, -(-len(picks) // PICKS_PER_PAGE))
-    page = min(max(page, 0), pages - 1)
-    chunk = picks[page * PICKS_PER_PAGE : (page + 1) * PICKS_PER_PAGE]
-    footer = []
-    if page > 0:
-        footer.append((t("button-back"), OrderPageCD(page=page - 1)))
-    if page + 1 < pages:
-        footer.append((t("button-more"), OrderPageCD(page=page + 1)))
-    return buttons([(_label(p), OrderCD(id=p.id)) for p in chunk], footer=footer)
+    items = [(_label(p), OrderCD(id=p.id)) for p in picks]
+    more = (t("button-back"), t("button-more"))
+    return paged(items, page, PICKS_PER_PAGE, lambda n: OrderPageCD(page=n), more)
 
 
 def _label(pick: Pick) -> str:
@@ -120,13 +116,31 @@ def _label(pick: Pick) -> str:
     return " · ".join(parts)
 
 
-async def show_picks_page(
-    query: CallbackQuery, card: Message, state: FSMContext, t: Texts, page: int
-) -> None:
-    """«Ещё ▶» on the order list: from the list kept in the draft, without asking the Market again."""
-    picks = (await current_draft(state)).picks
-    await card.edit_reply_markup(reply_markup=picks_page(t, picks, page))
-    await query.answer()
+def add_order_picker(router: Router, flow: OrderFlow, on_order_id: OrderStep, flags: dict[str, Any]) -> None:
+    """The order list's buttons at `flow`'s order step: a tap is the number typed; «Ещё ▶» pages
+    through the list kept in the draft, without asking the Market again."""
+
+    async def on_order_button(
+        query: CallbackQuery,
+        callback_data: OrderCD,
+        card: Message,
+        state: FSMContext,
+        t: Texts,
+        access: Access,
+        orders: OrdersService,
+    ) -> None:
+        await query.answer()
+        await on_order_id(card, state, t, access, orders, text=str(callback_data.id))
+
+    async def on_order_page(
+        query: CallbackQuery, callback_data: OrderPageCD, card: Message, state: FSMContext, t: Texts
+    ) -> None:
+        picks = (await current_draft(state)).picks
+        await card.edit_reply_markup(reply_markup=picks_page(t, picks, callback_data.page))
+        await query.answer()
+
+    router.callback_query.register(on_order_button, flow.order_state, OrderCD.filter(), flags=flags)
+    router.callback_query.register(on_order_page, flow.order_state, OrderPageCD.filter(), flags=flags)
 
 
 async def picked_by_tail(message: Message, text: str, t: Texts, draft: Draft) -> int | None:

@@ -19,15 +19,13 @@ from bot.services.orders import OrdersService
 from bot.telegram.access import requires
 from bot.telegram.draft import save_draft
 from bot.telegram.i18n import Texts
-from bot.telegram.keyboards import buttons
+from bot.telegram.keyboards import buttons, paged
 from handlers.order_steps import (
-    OrderCD,
     OrderFlow,
-    OrderPageCD,
+    add_order_picker,
     ask_to_confirm,
     begin,
     current_draft,
-    show_picks_page,
     take_order,
 )
 
@@ -171,38 +169,12 @@ async def _ask_track_code(message: Message, state: FSMContext, t: Texts, service
 def service_page(
     t: Texts, services: list[DeliveryServiceRef], page: int, order_service_id: int | None = None
 ) -> InlineKeyboardMarkup:
-    pages = max(1, -(-len(services) // PAGE_SIZE))
-    page = min(max(page, 0), pages - 1)
-    chunk = services[page * PAGE_SIZE : (page + 1) * PAGE_SIZE]
-    footer = []
-    if page > 0:
-        footer.append((t("button-back"), ServicePageCD(page=page - 1)))
-    if page + 1 < pages:
-        footer.append((t("button-more"), ServicePageCD(page=page + 1)))
-
     def label(s: DeliveryServiceRef) -> str:
         return f"{s.name} · {t.plain('service-from-order')}" if s.id == order_service_id else s.name
 
-    return buttons([(label(s), ServiceCD(id=s.id)) for s in chunk], per_row=2, footer=footer)
-
-
-async def on_order_button(
-    query: CallbackQuery,
-    callback_data: OrderCD,
-    card: Message,
-    state: FSMContext,
-    t: Texts,
-    access: Access,
-    orders: OrdersService,
-) -> None:
-    await query.answer()
-    await on_order_id(card, state, t, access, orders, text=str(callback_data.id))
-
-
-async def on_order_page(
-    query: CallbackQuery, callback_data: OrderPageCD, card: Message, state: FSMContext, t: Texts
-) -> None:
-    await show_picks_page(query, card, state, t, callback_data.page)
+    items = [(label(s), ServiceCD(id=s.id)) for s in services]
+    more = (t("button-back"), t("button-more"))
+    return paged(items, page, PAGE_SIZE, lambda n: ServicePageCD(page=n), more, per_row=2)
 
 
 def create_router() -> Router:
@@ -210,8 +182,7 @@ def create_router() -> Router:
     step = requires("conversation", refusal="no-shop")
     router.message.register(start, Command("track"), flags=requires())
     router.message.register(on_order_id, TrackSG.order_id, TEXT, flags=step)
-    router.callback_query.register(on_order_button, TrackSG.order_id, OrderCD.filter(), flags=step)
-    router.callback_query.register(on_order_page, TrackSG.order_id, OrderPageCD.filter(), flags=step)
+    add_order_picker(router, FLOW, on_order_id, step)
     router.callback_query.register(on_service_page, TrackSG.service, ServicePageCD.filter(), flags=step)
     router.callback_query.register(on_service_button, TrackSG.service, ServiceCD.filter(), flags=step)
     router.message.register(on_service_text, TrackSG.service, TEXT, flags=step)

@@ -9,7 +9,7 @@ import re
 
 from tests.conftest import OWNER_KEY, seed_shop
 from tests.fakes.market import FakeMarket
-from tests.fakes.telegram import BOT_USERNAME, keyboard
+from tests.fakes.telegram import BOT_USERNAME, Call, keyboard
 from tests.handlers.conftest import Harness, texts
 
 OWNER, COURIER, OTHER = 1101, 1102, 1103
@@ -97,11 +97,15 @@ async def test_burst_of_30_users_on_one_key(harness: Harness, market: FakeMarket
     await harness.deps.orders.delivery_services.all(OWNER_KEY)  # a running shop has the reference cached
     market.latency = 0.03
 
+    def mine(calls: list[Call], courier: int) -> list[Call]:
+        """What the bot said to this courier (other couriers' replies interleave with it)."""
+        return [c for c in calls if c.params.get("chat_id") in (courier, None)]
+
     async def courier_flow(n: int, courier: int) -> str:
         await harness.send(courier, f"/track {5000 + n}")
         await harness.send(courier, "СДЭК")
-        confirm = await harness.send(courier, f"BURST-{n}")
-        return texts(await harness.press_button(courier, confirm, "Отправить"))
+        confirm = mine(await harness.send(courier, f"BURST-{n}"), courier)
+        return texts(mine(await harness.press_button(courier, confirm, "Отправить"), courier))
 
     results = await asyncio.gather(*(courier_flow(n, c) for n, c in enumerate(couriers)))
     assert all("✅" in r or "⏳" in r for r in results)
