@@ -4,20 +4,11 @@ from __future__ import annotations
 
 import datetime as dt
 from enum import StrEnum
-from typing import Annotated, Any
+from typing import Annotated
 
-from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, PlainSerializer
+from pydantic import BaseModel, ConfigDict, Field, PlainSerializer
 from pydantic.alias_generators import to_camel
 
-
-def _parse_dd_mm_yyyy(value: Any) -> Any:
-    """Order responses give dates as DD-MM-YYYY (unlike requests, which take YYYY-MM-DD)."""
-    if isinstance(value, str) and len(value) == 10 and value[2] == "-" and value[5] == "-":
-        return dt.datetime.strptime(value, "%d-%m-%Y").date()
-    return value
-
-
-DateDdMmYyyy = Annotated[dt.date, BeforeValidator(_parse_dd_mm_yyyy)]
 IsoDate = Annotated[dt.date, PlainSerializer(lambda d: d.isoformat(), return_type=str)]
 
 
