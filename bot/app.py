@@ -21,6 +21,7 @@ from bot.config import Settings
 from bot.domain.retry import RetryPolicy
 from bot.market import MarketClient, MarketTransport
 from bot.services.access import AccessService
+from bot.services.barcodes import BarcodeReader
 from bot.services.delivery_services import DeliveryServices
 from bot.services.housekeeping import Housekeeping
 from bot.services.operations import Operations
@@ -55,6 +56,7 @@ class Deps:
     team: TeamService
     orders: OrdersService
     operations: Operations
+    barcodes: BarcodeReader
     # Used by the wiring only, not handed to handlers:
     access: AccessService
     users: UsersService
@@ -67,6 +69,7 @@ class Deps:
             "team": self.team,
             "orders": self.orders,
             "operations": self.operations,
+            "barcodes": self.barcodes,
         }
 
 
@@ -90,6 +93,7 @@ def build_deps(
         team=TeamService(db, box, notifier, invite_ttl_seconds=invite_ttl_seconds),
         orders=orders,
         operations=Operations(db, box, market, notifier, orders, policy),
+        barcodes=BarcodeReader(),
         access=AccessService(db, box),
         users=users,
         housekeeping=Housekeeping(db),

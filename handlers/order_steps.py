@@ -8,21 +8,24 @@ from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from typing import Any, Literal
 
-from aiogram import Router
+from aiogram import Bot, F, Router
 from aiogram.filters.callback_data import CallbackData
 from aiogram.fsm.context import FSMContext
 from aiogram.fsm.state import State
 from aiogram.types import CallbackQuery, InlineKeyboardMarkup, Message
 
-from bot.domain.errors import OrderNotFound, OrderUnavailable
+from bot.domain.errors import ImageRefused, OrderNotFound, OrderUnavailable
 from bot.domain.parsing import InputError, parse_order_id
+from bot.domain.track_codes import order_numbers
 from bot.market import MarketError
 from bot.market.models import BusinessOrder, OrderStatus
 from bot.services.access import Access
+from bot.services.barcodes import BarcodeReader
 from bot.services.orders import OrdersService
 from bot.telegram.draft import Draft, Pick, load_draft, save_draft
 from bot.telegram.i18n import Texts
 from bot.telegram.keyboards import buttons, paged
+from bot.telegram.pictures import picture_of
 from bot.telegram.views import clip, failure_text, order_card, status_text
 
 PICKS_PER_PAGE = 8
@@ -118,7 +121,8 @@ def _label(pick: Pick) -> str:
 
 def add_order_picker(router: Router, flow: OrderFlow, on_order_id: OrderStep, flags: dict[str, Any]) -> None:
     """The order list's buttons at `flow`'s order step: a tap is the number typed; «Ещё ▶» pages
-    through the list kept in the draft, without asking the Market again."""
+    through the list kept in the draft, without asking the Market again. A photo of the parcel label
+    picks the order whose number is one of its barcodes."""
 
     async def on_order_button(
         query: CallbackQuery,
@@ -139,7 +143,28 @@ def add_order_picker(router: Router, flow: OrderFlow, on_order_id: OrderStep, fl
         await card.edit_reply_markup(reply_markup=picks_page(t, picks, callback_data.page))
         await query.answer()
 
+    async def on_order_picture(
+        message: Message,
+        bot: Bot,
+        state: FSMContext,
+        t: Texts,
+        access: Access,
+        orders: OrdersService,
+        barcodes: BarcodeReader,
+    ) -> None:
+        try:
+            numbers = order_numbers(await barcodes.read(await picture_of(message, bot)))
+        except ImageRefused as exc:
+            await message.answer(t(exc.key) + "\n" + t(flow.again_key))
+            return
+        found = await orders.first_of_shop(access, numbers) if numbers else None
+        if found is None:
+            await message.answer(t("scan-no-order") + "\n" + t(flow.again_key))
+            return
+        await on_order_id(message, state, t, access, orders, text=str(found))
+
     router.callback_query.register(on_order_button, flow.order_state, OrderCD.filter(), flags=flags)
+    router.message.register(on_order_picture, flow.order_state, F.photo | F.document, flags=flags)
     router.callback_query.register(on_order_page, flow.order_state, OrderPageCD.filter(), flags=flags)
 
 

@@ -1,25 +1,34 @@
-"""/track: order number → order card → delivery service → track code → confirmation (→ handlers.confirm)."""
+"""/track: order number → order card → delivery service → track code → confirmation (→ handlers.confirm).
+
+At the track-code step a photo of the parcel label (or an image sent as a file) works as well as
+typing: the barcodes on it are read and the one that looks most like the service's track code is
+taken; when several could be, each is a button.
+"""
 
 from __future__ import annotations
 
 import unicodedata
 
-from aiogram import F, Router
+from aiogram import Bot, F, Router
 from aiogram.filters import Command, CommandObject
 from aiogram.filters.callback_data import CallbackData
 from aiogram.fsm.context import FSMContext
 from aiogram.fsm.state import State, StatesGroup
 from aiogram.types import CallbackQuery, InlineKeyboardMarkup, Message
 
+from bot.domain.errors import ImageRefused
 from bot.domain.parsing import InputError, match_services, parse_track_code
 from bot.domain.records import DeliveryServiceRef
+from bot.domain.track_codes import rank_track_codes
 from bot.market.models import TRACK_ALLOWED_STATUSES
 from bot.services.access import Access
+from bot.services.barcodes import BarcodeReader
 from bot.services.orders import OrdersService
 from bot.telegram.access import requires
-from bot.telegram.draft import save_draft
+from bot.telegram.draft import Draft, save_draft
 from bot.telegram.i18n import Texts
 from bot.telegram.keyboards import buttons, paged
+from bot.telegram.pictures import picture_of
 from handlers.order_steps import (
     OrderFlow,
     add_order_picker,
@@ -32,6 +41,7 @@ from handlers.order_steps import (
 PAGE_SIZE = 6
 MAX_MATCHES = 8
 TEXT = F.text & ~F.text.startswith("/")
+PICTURE = F.photo | F.document
 
 
 class TrackSG(StatesGroup):
@@ -59,6 +69,12 @@ class ServiceCD(CallbackData, prefix="sv"):
 
 class ServicePageCD(CallbackData, prefix="svp"):
     page: int
+
+
+class ScannedCD(CallbackData, prefix="sc"):
+    """One of the track codes read off a photo: its place in the draft's `scanned` list."""
+
+    index: int
 
 
 async def start(
@@ -151,9 +167,48 @@ async def on_track_code(message: Message, state: FSMContext, t: Texts) -> None:
     except InputError as exc:
         await message.answer(t(exc.key, **exc.values) + "\n" + t("track-ask-code-again"))
         return
-    draft = (await current_draft(state)).model_copy(update={"track_code": code})
+    await _confirm_code(message, state, t, await current_draft(state), code)
+
+
+async def on_track_picture(
+    message: Message, bot: Bot, state: FSMContext, t: Texts, barcodes: BarcodeReader
+) -> None:
+    draft = await current_draft(state)
+    try:
+        scanned = await barcodes.read(await picture_of(message, bot))
+    except ImageRefused as exc:
+        await message.answer(t(exc.key) + "\n" + t("track-ask-code-again"))
+        return
+    codes = rank_track_codes(scanned, draft.service_name or "", draft.order_id)
+    if not codes:
+        await message.answer(t("scan-no-track" if scanned else "scan-nothing"))
+    elif len(codes) == 1:
+        await _confirm_code(message, state, t, draft, codes[0], scanned=True)
+    else:
+        await save_draft(state, draft.model_copy(update={"scanned": codes}))
+        shown = [(code, ScannedCD(index=n)) for n, code in enumerate(codes)]
+        await message.answer(t("scan-several", count=len(codes)), reply_markup=buttons(shown))
+
+
+async def on_scanned_button(
+    query: CallbackQuery, callback_data: ScannedCD, card: Message, state: FSMContext, t: Texts
+) -> None:
+    draft = await current_draft(state)
+    if not 0 <= callback_data.index < len(draft.scanned):
+        await query.answer(t("stale-button"), show_alert=True)
+        return
+    await query.answer()
+    await _confirm_code(card, state, t, draft, draft.scanned[callback_data.index], scanned=True)
+
+
+async def _confirm_code(
+    message: Message, state: FSMContext, t: Texts, draft: Draft, code: str, *, scanned: bool = False
+) -> None:
+    draft = draft.model_copy(update={"track_code": code, "scanned": []})
     await state.set_state(TrackSG.confirm)
     text: str = t("track-confirm", id=draft.order_id, service=draft.service_name, code=code)
+    if scanned:
+        text = t("scan-read", code=code) + "\n\n" + text
     if draft.replaces and draft.replaces != code:
         text += "\n" + t("track-replaces", code=draft.replaces)
     await ask_to_confirm(message, state, t, draft, text)
@@ -187,4 +242,6 @@ def create_router() -> Router:
     router.callback_query.register(on_service_button, TrackSG.service, ServiceCD.filter(), flags=step)
     router.message.register(on_service_text, TrackSG.service, TEXT, flags=step)
     router.message.register(on_track_code, TrackSG.track_code, TEXT, flags=step)
+    router.message.register(on_track_picture, TrackSG.track_code, PICTURE, flags=step)
+    router.callback_query.register(on_scanned_button, TrackSG.track_code, ScannedCD.filter(), flags=step)
     return router

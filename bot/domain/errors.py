@@ -54,3 +54,11 @@ class OrderUnavailable(DomainError):
         super().__init__(failure.message)
         self.failure = failure
         self.ask_again = ask_again
+
+
+class ImageRefused(DomainError):
+    """A picture the bot will not read: `key` names the catalogue text that says why."""
+
+    def __init__(self, key: str) -> None:
+        super().__init__(key)
+        self.key = key

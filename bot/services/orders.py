@@ -56,6 +56,24 @@ class OrdersService:
             raise OrderNotFound(order_id)
         return order
 
+    async def first_of_shop(self, access: Access, numbers: list[int], tries: int = 3) -> int | None:
+        """The first of these numbers (read off a label) that is an order of the shop: one listed to
+        the user is taken without asking the Market; otherwise the first `tries` are looked up."""
+        at, listed = self._listed.get((access.user_id, access.shop_id), (0.0, {}))
+        if time.monotonic() - at <= LISTED_FOR:
+            for number in numbers:
+                if number in listed:
+                    return number
+        for number in numbers[:tries]:
+            try:
+                order = await self.lookup(access.api_key, access.shop, number)
+            except NotFoundError:
+                continue
+            if order is not None:
+                self._remember(access, [*listed.values(), order])
+                return number
+        return None
+
     async def pickable(self, access: Access, statuses: Sequence[OrderStatus]) -> list[BusinessOrder]:
         """The shop's orders in these statuses (created in the last 30 days), nearest delivery first,
         at most PICK_LIMIT of them: what a courier picks from instead of typing a number."""

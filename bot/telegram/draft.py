@@ -43,6 +43,7 @@ class Draft(BaseModel):
     reason: DeliveryDateReason | None = None
     nonce: str | None = None  # the confirmation card on screen
     picks: list[Pick] = []  # the orders offered at the order step, read once per conversation
+    scanned: list[str] = []  # track codes read off a photo, offered as buttons
 
     def action(self) -> TrackCode | DeliveryDate:
         """What confirming this draft sets on the order."""

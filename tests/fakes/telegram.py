@@ -111,6 +111,13 @@ class FakeTelegram:
     _runner: web.AppRunner | None = None
     failures: list[tuple[str, int, str]] = field(default_factory=list)  # (method, status, description)
     _callback_users: dict[str, int] = field(default_factory=dict)
+    files: dict[str, bytes] = field(default_factory=dict)  # file_id → content, for getFile
+
+    def add_file(self, content: bytes) -> str:
+        """A file users can send (a photo, a document); returns its file_id."""
+        file_id = f"file{len(self.files) + 1}"
+        self.files[file_id] = content
+        return file_id
 
     def fail(self, method: str, status: int, description: str, times: int = 1) -> None:
         """The next `times` calls of `method` get this error (the call is still recorded)."""
@@ -120,6 +127,7 @@ class FakeTelegram:
         app = web.Application()
         app.router.add_route("POST", "/bot{token}/{method}", self._handle)
         app.router.add_route("GET", "/bot{token}/{method}", self._handle)
+        app.router.add_route("GET", "/file/bot{token}/{path}", self._download)
         self._runner, self.url = await serve(app)
         return self.url
 
@@ -212,6 +220,13 @@ class FakeTelegram:
             return web.json_response({"ok": True, "result": await self._get_updates(params)})
         return web.json_response({"ok": True, "result": self._result(method, params)})
 
+    async def _download(self, request: web.Request) -> web.Response:
+        self.calls.append(Call("download", {"path": request.match_info["path"]}))
+        content = self.files.get(request.match_info["path"])
+        if request.match_info["token"] != self.token or content is None:
+            return web.Response(status=404)
+        return web.Response(body=content)
+
     @staticmethod
     async def _params(request: web.Request) -> dict[str, Any]:
         if request.content_type == "application/json":
@@ -252,6 +267,10 @@ class FakeTelegram:
                 "can_read_all_group_messages": False,
                 "supports_inline_queries": False,
             }
+        if method == "getFile":
+            file_id = str(params.get("file_id"))
+            size = len(self.files.get(file_id, b""))
+            return {"file_id": file_id, "file_unique_id": file_id, "file_size": size, "file_path": file_id}
         if method in ("sendMessage", "editMessageText"):
             chat_id = int(params.get("chat_id", 0))
             return {
@@ -293,3 +312,26 @@ def bot_for(telegram: FakeTelegram) -> Bot:
         session=LoopbackSession(telegram.url),
         default=DefaultBotProperties(parse_mode=ParseMode.HTML),
     )
+
+
+def photo(file_id: str, size: int, width: int = 1920, height: int = 2560) -> dict[str, Any]:
+    """The `photo` field of a message: Telegram sends the sizes smallest first."""
+    return {
+        "photo": [
+            {"file_id": f"{file_id}-thumb", "file_unique_id": "t", "width": 90, "height": 120},
+            {"file_id": file_id, "file_unique_id": "p", "width": width, "height": height, "file_size": size},
+        ]
+    }
+
+
+def document(file_id: str, size: int, name: str, mime: str) -> dict[str, Any]:
+    """The `document` field of a message: a file sent as a file."""
+    return {
+        "document": {
+            "file_id": file_id,
+            "file_unique_id": file_id,
+            "file_name": name,
+            "mime_type": mime,
+            "file_size": size,
+        }
+    }

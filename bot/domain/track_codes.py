@@ -1,0 +1,100 @@
+"""Which of the barcodes read off a parcel label is the track code, and which number is an order's.
+
+A label carries several barcodes: the carrier's track code, the shop's or the Market's order number,
+a product's EAN-13, sometimes a QR code with a link. Candidates are checked by the same parser as a
+typed code and ranked by how much they look like a track code of the chosen service:
+
+| service (name contains)  | what its track codes look like                                   |
+| ------------------------ | ---------------------------------------------------------------- |
+| «почта» (Почта России)   | 14 digits (`80081234567890`) or the UPU form `RA123456789RU`      |
+| «сдэк» / «cdek»          | 10 digits (`1234567890`)                                          |
+| «boxberry»               | 2-4 Latin letters and 8-12 digits, or 12-16 digits               |
+| «dpd»                    | `RU` and 9-12 digits, or 8-14 digits                              |
+| «5post»                  | 10-20 digits                                                      |
+| «яндекс»                 | `LO-` or `LOG-` and digits, or 8-20 letters and digits            |
+
+A code in the UPU form is a track code whatever the service. The order number itself is never
+offered; product barcodes (EAN-13, UPC) and links rank last and are left out when a code that fits
+the service's rule was found.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterable
+from dataclasses import dataclass
+
+from bot.domain.parsing import InputError, parse_track_code
+
+UPU = re.compile(r"[A-Z]{2}[0-9]{9}[A-Z]{2}")
+RULES: tuple[tuple[tuple[str, ...], re.Pattern[str]], ...] = (
+    (("почта",), re.compile(r"[0-9]{14}|[A-Z]{2}[0-9]{9}[A-Z]{2}")),
+    (("сдэк", "cdek"), re.compile(r"[0-9]{10}")),
+    (("boxberry",), re.compile(r"[A-Z]{2,4}[0-9]{8,12}|[0-9]{12,16}")),
+    (("dpd",), re.compile(r"RU[0-9]{9,12}|[0-9]{8,14}")),
+    (("5post",), re.compile(r"[0-9]{10,20}")),
+    (("яндекс", "yandex"), re.compile(r"LOG?-[0-9]{6,20}|[A-Z0-9]{8,20}")),
+)
+PRODUCT_FORMATS = frozenset({"EAN-13", "EAN-8", "UPC-A", "UPC-E"})
+FITS = 100  # the score of a code that fits the chosen service's rule
+MAX_OFFERED = 6  # buttons at most, when several candidates are left
+
+
+@dataclass(frozen=True, slots=True)
+class Scanned:
+    """One barcode as the decoder read it: its text and its symbology (`Code 128`, `EAN-13`...)."""
+
+    text: str
+    format: str
+
+
+def service_rule(service_name: str) -> re.Pattern[str] | None:
+    folded = service_name.casefold()
+    return next((rule for names, rule in RULES if any(n in folded for n in names)), None)
+
+
+def _score(code: str, symbology: str, rule: re.Pattern[str] | None) -> int:
+    if rule is not None and rule.fullmatch(code):
+        return FITS
+    score = 0
+    if UPU.fullmatch(code):
+        score += 60
+    if any(r.fullmatch(code) for _, r in RULES):
+        score += 20
+    if code.isalnum() and code.isascii() and 8 <= len(code) <= 30:
+        score += 10
+    if symbology in PRODUCT_FORMATS:
+        score -= 50
+    if "://" in code or code.lower().startswith("www."):
+        score -= 80
+    return score
+
+
+def _same_number(code: str, order_id: int | None) -> bool:
+    return order_id is not None and code.isdigit() and int(code) == order_id
+
+
+def rank_track_codes(scanned: Iterable[Scanned], service_name: str, order_id: int | None) -> list[str]:
+    """The track codes worth offering, best first. When some fit the service's rule, only those."""
+    rule = service_rule(service_name)
+    scores: dict[str, int] = {}
+    for item in scanned:
+        try:
+            code = parse_track_code(item.text)
+        except InputError:
+            continue
+        if len(code) >= 5 and not _same_number(code, order_id) and code not in scores:
+            scores[code] = _score(code, item.format, rule)
+    ranked = sorted(scores, key=scores.__getitem__, reverse=True)  # stable: ties keep the order read
+    fitting = [c for c in ranked if scores[c] >= FITS]
+    return (fitting or [c for c in ranked if scores[c] >= 0])[:MAX_OFFERED]
+
+
+def order_numbers(scanned: Iterable[Scanned]) -> list[int]:
+    """Numbers read off a label that could be an order number (digits only, 1 to 2**63-1)."""
+    found: list[int] = []
+    for item in scanned:
+        text = item.text.strip().lstrip("#№")
+        if text.isascii() and text.isdigit() and 0 < int(text) < 2**63 and int(text) not in found:
+            found.append(int(text))
+    return found

@@ -1,0 +1,67 @@
+"""Pictures of parcel labels as a phone takes them, made in the tests: barcodes drawn by zxing-cpp,
+pasted on a label, the label turned, warped, shrunk into a big noisy photo, blurred, saved as JPEG."""
+
+from __future__ import annotations
+
+import io
+import random
+from typing import Any, cast
+
+import zxingcpp
+from PIL import Image, ImageFilter
+
+F = zxingcpp.BarcodeFormat
+
+
+def barcode(text: str, fmt: zxingcpp.BarcodeFormat = F.Code128, scale: int = 3) -> Image.Image:
+    drawn = zxingcpp.create_barcode(text, fmt).to_image(scale=scale)
+    height, width = drawn.shape
+    return Image.frombytes("L", (width, height), bytes(memoryview(cast(Any, drawn))))
+
+
+def label(*codes: tuple[str, zxingcpp.BarcodeFormat]) -> Image.Image:
+    """A white label with the barcodes one under another."""
+    drawn = [barcode(text, fmt) for text, fmt in codes]
+    sheet = Image.new("L", (max(b.width for b in drawn) + 120, sum(b.height + 70 for b in drawn) + 70), 255)
+    top = 60
+    for b in drawn:
+        sheet.paste(b, (60, top))
+        top += b.height + 70
+    return sheet
+
+
+def warped(sheet: Image.Image, lean: float = 0.25) -> Image.Image:
+    """The label seen from below at an angle: its top edge narrower than its bottom."""
+    w, h = sheet.size
+    pad = int(w * lean)
+    wide = Image.new("L", (w + 2 * pad, h), 255)
+    wide.paste(sheet, (pad, 0))
+    # Sample the whole top row of the wider picture into the output's top: the label shrinks there.
+    return wide.transform((w + 2 * pad, h), Image.Transform.QUAD, (0, 0, pad, h, w + pad, h, w + 2 * pad, 0))
+
+
+def photo(
+    sheet: Image.Image,
+    *,
+    angle: float = 0.0,
+    size: tuple[int, int] = (1280, 1706),
+    at: tuple[int, int] = (200, 400),
+    scale: float = 1.0,
+    blur: float = 0.8,
+    seed: int = 7,
+) -> Image.Image:
+    """The label (turned by `angle`, scaled) on a noisy grey background, slightly blurred."""
+    random.seed(seed)
+    background = Image.effect_noise(size, 30).point(lambda v: 70 + v // 3)
+    if scale != 1.0:
+        sheet = sheet.resize((int(sheet.width * scale), int(sheet.height * scale)), Image.Resampling.BICUBIC)
+    turned = sheet.rotate(angle, expand=True, fillcolor=255, resample=Image.Resampling.BICUBIC)
+    mask = Image.new("L", sheet.size, 255).rotate(angle, expand=True, fillcolor=0)
+    background.paste(turned, at, mask)
+    return background.filter(ImageFilter.GaussianBlur(blur))
+
+
+def jpeg(picture: Image.Image, quality: int = 85) -> bytes:
+    out = io.BytesIO()
+    picture.convert("RGB").save(out, "JPEG", quality=quality)
+    return out.getvalue()

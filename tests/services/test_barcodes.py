@@ -1,0 +1,86 @@
+"""Reading real-looking phone photos of parcel labels: each case names the code that must come out."""
+
+from __future__ import annotations
+
+import io
+from collections.abc import Callable
+
+import pytest
+from PIL import Image
+
+from bot.domain.errors import ImageRefused
+from bot.domain.track_codes import rank_track_codes
+from bot.services.barcodes import BarcodeReader
+from tests.fakes.labels import F, jpeg, label, photo, warped
+
+POST = "80081234567890"
+
+Case = tuple[Callable[[], Image.Image], str, str]  # the photo (made when the test runs), service, code
+CASES: dict[str, Case] = {
+    "straight": (lambda: photo(label((POST, F.Code128))), "Почта России", POST),
+    "turned 90°": (lambda: photo(label((POST, F.Code128)), angle=90), "Почта России", POST),
+    "upside down": (lambda: photo(label((POST, F.Code93)), angle=180), "Почта России", POST),
+    "at 40°": (lambda: photo(label((POST, F.Code128)), angle=40), "Почта России", POST),
+    "seen at an angle": (lambda: photo(warped(label((POST, F.Code128)), 0.3), angle=8), "Почта России", POST),
+    "small in a big photo": (
+        lambda: photo(label((POST, F.Code128)), angle=4, size=(2400, 3200), at=(1500, 2300), scale=0.6),
+        "Почта России",
+        POST,
+    ),
+    "warped and small, Code 39": (
+        lambda: photo(
+            warped(label(("RA123456789RU", F.Code39)), 0.3),
+            angle=-10,
+            size=(2400, 3200),
+            at=(1000, 1700),
+            scale=0.8,
+        ),
+        "Почта России",
+        "RA123456789RU",
+    ),
+    "QR code": (lambda: photo(label(("RA123456789RU", F.QRCode)), angle=30), "Почта России", "RA123456789RU"),
+    "Data Matrix": (lambda: photo(label(("1234567890", F.DataMatrix)), angle=180), "СДЭК", "1234567890"),
+    "ITF": (lambda: photo(label(("12345678901231", F.ITF))), "Почта России", "12345678901231"),
+    "PDF417": (lambda: photo(label(("CDEK-12345", F.PDF417))), "СДЭК", "CDEK-12345"),
+}
+
+
+@pytest.mark.parametrize("case", CASES)
+async def test_a_phone_photo_of_a_label_gives_its_track_code(case: str) -> None:
+    picture, service, code = CASES[case]
+    read = await BarcodeReader().read(jpeg(picture()))
+    assert rank_track_codes(read, service, order_id=55667788) == [code]
+
+
+async def test_a_label_with_several_barcodes_gives_the_track_code_not_the_order_or_the_product() -> None:
+    sheet = label(("55667788", F.Code128), ("1234567890", F.Code128), ("4601234567893", F.EAN13))
+    read = await BarcodeReader().read(jpeg(photo(sheet, angle=180)))
+    assert {s.text for s in read} == {"55667788", "1234567890", "4601234567893"}
+    assert rank_track_codes(read, "СДЭК", order_id=55667788) == ["1234567890"]
+
+
+async def test_a_photo_without_barcodes_reads_nothing() -> None:
+    blank = photo(Image.new("L", (300, 200), 255), size=(640, 853), at=(100, 100))
+    assert await BarcodeReader().read(jpeg(blank)) == []
+
+
+async def test_what_is_not_a_picture_or_too_big_is_refused() -> None:
+    reader = BarcodeReader()
+    with pytest.raises(ImageRefused) as not_image:
+        await reader.read(b"%PDF-1.4 not a picture")
+    assert not_image.value.key == "scan-not-image"
+    with pytest.raises(ImageRefused) as too_big:
+        await reader.read(b"\0" * (20 * 1024 * 1024 + 1))
+    assert too_big.value.key == "scan-too-big"
+    huge = io.BytesIO()
+    Image.new("1", (9000, 6000), 1).save(huge, "PNG")
+    with pytest.raises(ImageRefused) as too_large:
+        await reader.read(huge.getvalue())
+    assert too_large.value.key == "scan-too-large"
+
+
+async def test_decoding_is_bounded_in_time() -> None:
+    # Noise with no barcode runs every pass; a bound shorter than that stops it.
+    with pytest.raises(ImageRefused) as slow:
+        await BarcodeReader(time_bound=0.01).read(jpeg(photo(Image.new("L", (300, 200), 255))))
+    assert slow.value.key == "scan-timeout"
