@@ -22,6 +22,7 @@ from bot.domain.retry import RetryPolicy
 from bot.market import MarketClient, MarketTransport
 from bot.services.access import AccessService
 from bot.services.barcodes import BarcodeReader
+from bot.services.bulk import BulkSends
 from bot.services.delivery_services import DeliveryServices
 from bot.services.housekeeping import Housekeeping
 from bot.services.operations import Operations
@@ -57,6 +58,7 @@ class Deps:
     orders: OrdersService
     operations: Operations
     barcodes: BarcodeReader
+    bulk: BulkSends
     # Used by the wiring only, not handed to handlers:
     access: AccessService
     users: UsersService
@@ -70,6 +72,7 @@ class Deps:
             "orders": self.orders,
             "operations": self.operations,
             "barcodes": self.barcodes,
+            "bulk": self.bulk,
         }
 
 
@@ -87,13 +90,15 @@ def build_deps(
     users = UsersService(db)
     orders = OrdersService(db, box, market, delivery_services)
     notifier = Notifier(bot, catalogue, users, delivery_services)
+    operations = Operations(db, box, market, notifier, orders, policy)
     return Deps(
         catalogue=catalogue,
         shops=ShopsService(db, box, market, notifier, PendingKeys()),
         team=TeamService(db, box, notifier, invite_ttl_seconds=invite_ttl_seconds),
         orders=orders,
-        operations=Operations(db, box, market, notifier, orders, policy),
+        operations=operations,
         barcodes=BarcodeReader(),
+        bulk=BulkSends(db, box, operations, orders, notifier),
         access=AccessService(db, box),
         users=users,
         housekeeping=Housekeeping(db),
@@ -111,6 +116,7 @@ def build_worker(deps: Deps, *, poll_interval: float = 2.0, owed_after: float = 
         poll_interval=poll_interval,
         owed_after=dt.timedelta(seconds=owed_after),
         housekeeping=deps.housekeeping,
+        batches=deps.bulk,
     )
 
 
@@ -193,7 +199,9 @@ async def run(settings: Settings, secret_key: bytes) -> None:
             await dp.start_polling(bot, handle_signals=True, close_bot_session=False)
         finally:
             # Handlers and retries already running get a few seconds to finish, side by side.
-            await asyncio.gather(in_flight.drain(SHUTDOWN_GRACE), worker.stop(SHUTDOWN_GRACE))
+            await asyncio.gather(
+                in_flight.drain(SHUTDOWN_GRACE), worker.stop(SHUTDOWN_GRACE), deps.bulk.stop(SHUTDOWN_GRACE)
+            )
     finally:
         await bot.session.close()
         await transport.aclose()

@@ -7,7 +7,19 @@ from __future__ import annotations
 
 from aiogram import Router
 
-from handlers import common, confirm, delivery_date, errors, fallback, history, settings, shop, team, track
+from handlers import (
+    bulk,
+    common,
+    confirm,
+    delivery_date,
+    errors,
+    fallback,
+    history,
+    settings,
+    shop,
+    team,
+    track,
+)
 
 
 def build_routers() -> list[Router]:
@@ -15,6 +27,7 @@ def build_routers() -> list[Router]:
         errors.create_router(),
         team.create_router(),  # before common: `/start <invite>` is not the plain /start
         common.create_router(),
+        bulk.create_router(),  # before the conversations: a list of several lines is taken at any step
         settings.create_router(),
         shop.create_router(),
         track.create_router(),

@@ -11,14 +11,24 @@ from bot.services.operations import Operations
 from bot.services.orders import OrdersService
 from bot.telegram.access import requires
 from bot.telegram.i18n import Texts
-from bot.telegram.views import history_text
+from bot.telegram.keyboards import buttons
+from bot.telegram.views import batch_button, history_text
+from handlers.bulk import BatchCD
+
+BATCH_BUTTONS = 5  # the newest bulk sends open from /history
 
 
 async def show_history(
     message: Message, t: Texts, access: Access, operations: Operations, orders: OrdersService
 ) -> None:
     page = await operations.history(access, await orders.service_names(access))
-    await message.answer(history_text(t, access.shop.title, page, team=access.is_owner))
+    opens = [
+        (batch_button(t, b.batch), BatchCD(id=b.batch.id, shop_id=b.batch.shop_id)) for b in page.batches
+    ]
+    keyboard = buttons(opens[:BATCH_BUTTONS]) if opens else None
+    await message.answer(
+        history_text(t, access.shop.title, page, team=access.is_owner), reply_markup=keyboard
+    )
 
 
 def create_router() -> Router:

@@ -14,7 +14,7 @@ from aiogram.fsm.context import FSMContext
 from aiogram.fsm.state import State
 from aiogram.types import CallbackQuery, InlineKeyboardMarkup, Message
 
-from bot.domain.errors import ImageRefused, OrderNotFound, OrderUnavailable
+from bot.domain.errors import FileRefused, OrderNotFound, OrderUnavailable
 from bot.domain.parsing import InputError, parse_order_id
 from bot.domain.track_codes import order_numbers
 from bot.market import MarketError
@@ -23,9 +23,9 @@ from bot.services.access import Access
 from bot.services.barcodes import BarcodeReader
 from bot.services.orders import OrdersService
 from bot.telegram.draft import Draft, Pick, load_draft, save_draft
+from bot.telegram.files import picture_of
 from bot.telegram.i18n import Texts
 from bot.telegram.keyboards import buttons, paged
-from bot.telegram.pictures import picture_of
 from bot.telegram.views import clip, failure_text, order_card, status_text
 
 PICKS_PER_PAGE = 8
@@ -154,7 +154,7 @@ def add_order_picker(router: Router, flow: OrderFlow, on_order_id: OrderStep, fl
     ) -> None:
         try:
             numbers = order_numbers(await barcodes.read(await picture_of(message, bot)))
-        except ImageRefused as exc:
+        except FileRefused as exc:
             await message.answer(t(exc.key) + "\n" + t(flow.again_key))
             return
         found = await orders.first_of_shop(access, numbers) if numbers else None

@@ -16,7 +16,7 @@ from aiogram.fsm.context import FSMContext
 from aiogram.fsm.state import State, StatesGroup
 from aiogram.types import CallbackQuery, InlineKeyboardMarkup, Message
 
-from bot.domain.errors import ImageRefused
+from bot.domain.errors import FileRefused
 from bot.domain.parsing import InputError, match_services, parse_track_code
 from bot.domain.records import DeliveryServiceRef
 from bot.domain.track_codes import rank_track_codes
@@ -26,9 +26,9 @@ from bot.services.barcodes import BarcodeReader
 from bot.services.orders import OrdersService
 from bot.telegram.access import requires
 from bot.telegram.draft import Draft, save_draft
+from bot.telegram.files import picture_of
 from bot.telegram.i18n import Texts
 from bot.telegram.keyboards import buttons, paged
-from bot.telegram.pictures import picture_of
 from handlers.order_steps import (
     OrderFlow,
     add_order_picker,
@@ -176,7 +176,7 @@ async def on_track_picture(
     draft = await current_draft(state)
     try:
         scanned = await barcodes.read(await picture_of(message, bot))
-    except ImageRefused as exc:
+    except FileRefused as exc:
         await message.answer(t(exc.key) + "\n" + t("track-ask-code-again"))
         return
     codes = rank_track_codes(scanned, draft.service_name or "", draft.order_id)

@@ -56,8 +56,8 @@ class OrderUnavailable(DomainError):
         self.ask_again = ask_again
 
 
-class ImageRefused(DomainError):
-    """A picture the bot will not read: `key` names the catalogue text that says why."""
+class FileRefused(DomainError):
+    """A file the bot will not read (a picture, a table): `key` names the catalogue text that says why."""
 
     def __init__(self, key: str) -> None:
         super().__init__(key)

@@ -109,6 +109,7 @@ class Operation(Record):
     next_attempt_at: dt.datetime | None
     created_at: dt.datetime
     updated_at: dt.datetime
+    batch_id: int | None = None  # one line of a bulk send
 
     @property
     def pending(self) -> bool:
@@ -124,3 +125,25 @@ class Invite(Record):
 class DeliveryServiceRef(Record):
     id: int
     name: str
+
+
+class Batch(Record):
+    """A bulk send: many track codes confirmed with one «Отправить все», each line an operation."""
+
+    id: int
+    user_id: int
+    shop_id: int
+    size: int
+    message_id: int | None
+    reported: bool
+    created_at: dt.datetime
+
+
+class BatchSummary(Record):
+    """A batch as /history lists it: how its lines stand."""
+
+    batch: Batch
+    done: int
+    failed: int
+    retrying: int  # failed once, to be tried again by the retry worker
+    waiting: int  # not ended yet: not sent, being sent or retrying

@@ -18,7 +18,7 @@ from collections.abc import Iterator
 import zxingcpp
 from PIL import Image, ImageFilter, ImageOps, UnidentifiedImageError
 
-from bot.domain.errors import ImageRefused
+from bot.domain.errors import FileRefused
 from bot.domain.track_codes import Scanned
 
 logger = logging.getLogger(__name__)
@@ -64,17 +64,17 @@ def decode(data: bytes, deadline: float) -> list[Scanned]:
     try:
         with Image.open(io.BytesIO(data)) as opened:
             if opened.width * opened.height > MAX_PIXELS:
-                raise ImageRefused("scan-too-large")
+                raise FileRefused("scan-too-large")
             image = _scaled(ImageOps.exif_transpose(opened).convert("L"), MAX_SIDE)
     except (UnidentifiedImageError, OSError, Image.DecompressionBombError, ValueError):
-        raise ImageRefused("scan-not-image") from None
+        raise FileRefused("scan-not-image") from None
     for candidate, binarizer in _passes(image):
         found = zxingcpp.read_barcodes(candidate, formats=FORMATS, binarizer=binarizer)
         read = list(dict.fromkeys(Scanned(b.text, str(b.format)) for b in found if b.valid and b.text))
         if read:
             return read
         if time.monotonic() > deadline:
-            raise ImageRefused("scan-timeout")
+            raise FileRefused("scan-timeout")
     return []
 
 
@@ -86,9 +86,9 @@ class BarcodeReader:
         self._slots = asyncio.Semaphore(concurrency)
 
     async def read(self, data: bytes) -> list[Scanned]:
-        """The barcodes on a picture. Raises `ImageRefused` (not a picture, too big, too slow)."""
+        """The barcodes on a picture. Raises `FileRefused` (not a picture, too big, too slow)."""
         if len(data) > MAX_BYTES:
-            raise ImageRefused("scan-too-big")
+            raise FileRefused("scan-too-big")
         async with self._slots:
             deadline = time.monotonic() + self._time_bound
             task = asyncio.to_thread(decode, data, deadline)
@@ -96,6 +96,6 @@ class BarcodeReader:
                 # The thread also checks the deadline between passes, so it stops soon after.
                 found = await asyncio.wait_for(task, timeout=self._time_bound + 1.0)
             except TimeoutError:
-                raise ImageRefused("scan-timeout") from None
+                raise FileRefused("scan-timeout") from None
         logger.info("barcodes read: %d", len(found))  # never what they say: a label is personal data
         return found

@@ -10,7 +10,7 @@ from dataclasses import dataclass
 
 from bot.domain.clock import utcnow
 from storage.db import Database
-from storage.repositories import ConversationsRepo, InvitesRepo, OperationsRepo
+from storage.repositories import BatchesRepo, ConversationsRepo, InvitesRepo, OperationsRepo
 
 logger = logging.getLogger(__name__)
 
@@ -34,6 +34,7 @@ class Housekeeping:
         now = self._clock()
         async with self._db.transaction() as tx:
             operations = await OperationsRepo(tx).archive_finished_before(now - OPERATIONS_KEPT)
+            await BatchesRepo(tx).delete_empty()
         invites = await InvitesRepo(self._db).delete_expired(now)
         conversations = await ConversationsRepo(self._db).forget_untouched_since(now - CONVERSATIONS_KEPT)
         pruned = Pruned(operations, invites, conversations)

@@ -5,7 +5,7 @@ from __future__ import annotations
 from typing import TYPE_CHECKING, Protocol
 
 if TYPE_CHECKING:
-    from bot.domain.records import Shop
+    from bot.domain.records import BatchSummary, Operation, Shop
     from bot.services.operations import Outcome
 
 
@@ -19,3 +19,10 @@ class Notices(Protocol):
 
     async def owner_notice(self, shop: Shop, outcome: Outcome) -> None:
         """A short line to the shop's owner about a courier's operation."""
+
+    async def batch_progress(self, summary: BatchSummary) -> None:
+        """Edit a bulk send's progress message (`12/40 ✅ · 1 ❌ · 3 ⏳`); a failure is logged only."""
+
+    async def batch_report(self, summary: BatchSummary, failed: list[Operation]) -> bool:
+        """A bulk send's final report with every failed line and the Market's message. False when
+        Telegram could not take it now (try again later)."""

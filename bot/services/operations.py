@@ -12,12 +12,12 @@ from __future__ import annotations
 import datetime as dt
 import logging
 from collections.abc import Awaitable, Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 from bot.domain.clock import utcnow
 from bot.domain.errors import NotAllowedForCouriers
 from bot.domain.operations import DeliveryDate, Failure, TrackCode
-from bot.domain.records import Operation, OperationStatus
+from bot.domain.records import BatchSummary, Operation, OperationStatus
 from bot.domain.retry import RetryPolicy
 from bot.market import MarketClient, MarketError
 from bot.services.access import Access
@@ -55,6 +55,7 @@ class HistoryPage:
     operations: list[Operation]
     who: dict[int, str]  # user id → name, for the owner's view of the whole team
     service_names: dict[int, str]
+    batches: list[BatchSummary] = field(default_factory=list)
 
 
 class Operations:
@@ -152,7 +153,10 @@ class Operations:
         await self._repos.operations.mark_told(op_id)
 
     async def report(self, outcome: Outcome) -> None:
-        """Tell the user (and the owner, if they asked) how a queued operation ended."""
+        """Tell the user (and the owner, if they asked) how a queued operation ended. A batch's line
+        is told in its batch's report instead."""
+        if outcome.operation.batch_id is not None:
+            return
         await self._owner_notice(outcome)
         if await self._notices.result_later(outcome):
             await self.told(outcome.operation.id)
@@ -233,9 +237,12 @@ class Operations:
         return await self._repos.operations.recover_interrupted(self._clock())
 
     async def history(self, access: Access, service_names: dict[int, str], limit: int = 20) -> HistoryPage:
-        """The newest operations: the whole team's for the owner, one's own for a courier."""
+        """The newest operations and bulk sends: the whole team's for the owner, one's own for a
+        courier."""
         repos = self._repos
         mine_only = None if access.is_owner else access.user_id
         ops = await repos.operations.history(access.shop_id, user_id=mine_only, limit=limit)
-        who = await repos.users.names(op.user_id for op in ops) if access.is_owner else {}
-        return HistoryPage(ops, who, service_names)
+        batches = await repos.batches.recent(access.shop_id, user_id=mine_only, limit=limit)
+        users = [op.user_id for op in ops] + [b.batch.user_id for b in batches]
+        who = await repos.users.names(users) if access.is_owner else {}
+        return HistoryPage(ops, who, service_names, batches)

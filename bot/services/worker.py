@@ -9,6 +9,7 @@ import functools
 import logging
 
 from bot.domain.records import Operation
+from bot.services.bulk import BulkSends
 from bot.services.housekeeping import Housekeeping
 from bot.services.operations import Operations
 
@@ -25,8 +26,10 @@ class RetryWorker:
         concurrency: int = 8,
         owed_after: dt.timedelta = dt.timedelta(seconds=30),
         housekeeping: Housekeeping | None = None,
+        batches: BulkSends | None = None,
     ) -> None:
         self._operations = operations
+        self._batches = batches
         self._housekeeping = housekeeping
         self._housekept_at = -float("inf")
         self._owed_after = owed_after
@@ -77,6 +80,8 @@ class RetryWorker:
             try:
                 await self._start_due()
                 await self._operations.deliver_owed(self._owed_after)
+                if self._batches is not None:
+                    await self._batches.report_finished()
                 await self._keep_house()
             except Exception:  # the worker must outlive any one failure; it is logged
                 logger.exception("retry worker: could not look for due operations; trying again")

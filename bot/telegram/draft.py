@@ -16,6 +16,7 @@ from pydantic import BaseModel, ValidationError
 
 from bot.domain.operations import DeliveryDate, TrackCode
 from bot.market.models import DeliveryDateReason
+from bot.services.bulk import ReadyLine
 from storage.db import Executor
 from storage.fsm import SQLiteStorage
 
@@ -55,6 +56,29 @@ class Draft(BaseModel):
 
     def service_names(self) -> dict[int, str]:
         return {self.service_id: self.service_name} if self.service_id and self.service_name else {}
+
+
+class BulkDraft(BaseModel):
+    """A bulk send's preview on screen: the lines ready to go, under the preview's nonce."""
+
+    shop_id: int
+    nonce: str
+    lines: list[ReadyLine]
+
+
+BULK_KEY = "bulk"
+
+
+async def load_bulk(state: FSMContext) -> BulkDraft | None:
+    raw = (await state.get_data()).get(BULK_KEY)
+    try:
+        return BulkDraft.model_validate(raw) if raw is not None else None
+    except ValidationError:
+        return None
+
+
+async def save_bulk(state: FSMContext, draft: BulkDraft) -> None:
+    await state.set_data({BULK_KEY: draft.model_dump(mode="json")})
 
 
 def draft_of(data: dict[str, object]) -> Draft | None:

@@ -51,7 +51,8 @@ class FloodControl:
     `period` seconds, each further one is given a start `period / limit` seconds after the previous,
     and `pacing` (inside the lock, so order is kept) waits for it. Only what no person produces is
     refused: a backlog over `max_backlog` updates, or over `max_per_minute` a minute; the user is then
-    told once which messages were skipped. Presses of «Отправить»/«Отмена» are never refused.
+    told once which messages were skipped. Presses of «Отправить»/«Отправить все»/«Отмена» are never
+    refused.
     """
 
     def __init__(
@@ -106,7 +107,7 @@ class FloodControl:
 
 def _is_confirmation(event: Update) -> bool:
     query = event.callback_query
-    return query is not None and (query.data or "").startswith("cf:")
+    return query is not None and (query.data or "").startswith(("cf:", "bk:"))
 
 
 def _summary(event: Update) -> str:

@@ -7,13 +7,13 @@ import logging
 from aiogram import Bot
 from aiogram.exceptions import TelegramAPIError, TelegramBadRequest, TelegramForbiddenError
 
-from bot.domain.records import Shop
+from bot.domain.records import BatchSummary, Operation, Shop
 from bot.services.delivery_services import DeliveryServices
 from bot.services.operations import Outcome
 from bot.services.users import UsersService
 from bot.telegram.i18n import Catalogue, Texts
 from bot.telegram.safety import quietly
-from bot.telegram.views import history_line, outcome_text
+from bot.telegram.views import batch_progress_text, batch_report_texts, history_line, outcome_text
 
 logger = logging.getLogger(__name__)
 
@@ -50,6 +50,40 @@ class Notifier:
         who = (await self._users.names([op.user_id])).get(op.user_id, str(op.user_id))
         line = history_line(t, op, await self._services.names())
         await self._send(shop.owner_id, t("owner-notice", name=who, shop=shop.title, line=line))
+
+    async def batch_progress(self, summary: BatchSummary) -> None:
+        batch = summary.batch
+        if batch.message_id is None:
+            return
+        text = batch_progress_text(await self._texts(batch.user_id), summary)
+        await quietly(
+            self._bot.edit_message_text(text, chat_id=batch.user_id, message_id=batch.message_id),
+            "show a batch's progress",
+        )
+
+    async def batch_report(self, summary: BatchSummary, failed: list[Operation]) -> bool:
+        batch = summary.batch
+        t = await self._texts(batch.user_id)
+        first, *more = batch_report_texts(t, summary, failed)
+        try:
+            if batch.message_id is None or not await self._edited(batch.user_id, batch.message_id, first):
+                await self._bot.send_message(batch.user_id, first)
+            for text in more:
+                await self._bot.send_message(batch.user_id, text)
+        except (TelegramForbiddenError, TelegramBadRequest) as exc:
+            logger.warning("report of batch %s cannot be delivered: %s", batch.id, type(exc).__name__)
+        except TelegramAPIError as exc:  # the worker tries again later
+            logger.warning("report of batch %s not delivered yet: %s", batch.id, type(exc).__name__)
+            return False
+        return True
+
+    async def _edited(self, chat_id: int, message_id: int, text: str) -> bool:
+        """The progress message now says `text` (False when it cannot be edited: too old, deleted)."""
+        try:
+            await self._bot.edit_message_text(text, chat_id=chat_id, message_id=message_id)
+        except TelegramBadRequest:
+            return False
+        return True
 
     async def _texts(self, user_id: int) -> Texts:
         return self._catalogue.texts(await self._users.language(user_id))

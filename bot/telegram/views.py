@@ -9,10 +9,12 @@ from __future__ import annotations
 import datetime as dt
 from functools import singledispatch
 
+from bot.domain.bulk import MAX_LINES
 from bot.domain.clock import MSK
 from bot.domain.operations import DeliveryDate, Failure, TrackCode
-from bot.domain.records import Operation, OperationStatus
+from bot.domain.records import Batch, BatchSummary, Operation, OperationStatus
 from bot.market.models import BusinessOrder, OrderStatus
+from bot.services.bulk import BadLine, Preview
 from bot.services.operations import HistoryPage, Outcome
 from bot.telegram.i18n import Safe, Texts
 
@@ -20,6 +22,7 @@ MAX_ITEMS_SHOWN = 5
 MESSAGE_LIMIT = 4096  # Telegram refuses longer messages
 MARKET_MESSAGE_SHOWN = 500  # characters of the Market's own error text in a reply
 HISTORY_MESSAGE_SHOWN = 120  # ... and in a /history line
+HISTORY_SHOWN = 20  # entries in /history: operations and bulk sends, newest first
 
 
 def fit(text: str, limit: int = MESSAGE_LIMIT) -> str:
@@ -144,10 +147,16 @@ def history_line(t: Texts, op: Operation, services: dict[int, str], who: str | N
 
 
 def history_text(t: Texts, shop_title: str, page: HistoryPage, *, team: bool) -> str:
-    """Newest first, as many lines as fit in one message (and how many did not)."""
-    if not page.operations:
+    """Newest first, bulk sends as one line each, as many lines as fit in one message (and how many
+    did not)."""
+    if not page.operations and not page.batches:
         return t("history-empty", shop=shop_title)
-    lines = [history_line(t, op, page.service_names, page.who.get(op.user_id)) for op in page.operations]
+    entries = [
+        (op.created_at, history_line(t, op, page.service_names, page.who.get(op.user_id)))
+        for op in page.operations
+    ] + [(b.batch.created_at, batch_history_line(t, b, page.who.get(b.batch.user_id))) for b in page.batches]
+    entries.sort(key=lambda entry: entry[0], reverse=True)
+    lines = [line for _, line in entries[:HISTORY_SHOWN]]
     text = t("history-head-team" if team else "history-head", shop=shop_title) + "\n"
     reserve = len(t("history-more", count=len(lines))) + 1
     for shown, line in enumerate(lines):
@@ -155,3 +164,99 @@ def history_text(t: Texts, shop_title: str, page: HistoryPage, *, team: bool) ->
             return text + "\n" + t("history-more", count=len(lines) - shown)
         text += "\n" + line
     return text
+
+
+# --- bulk sends ------------------------------------------------------------------------------
+
+
+def _when(moment: dt.datetime) -> str:
+    return moment.astimezone(MSK).strftime("%d.%m %H:%M")
+
+
+def batch_history_line(t: Texts, summary: BatchSummary, who: str | None = None) -> str:
+    line = t(
+        "history-batch",
+        when=_when(summary.batch.created_at),
+        size=summary.batch.size,
+        done=summary.done,
+        failed=summary.failed,
+        waiting=summary.waiting,
+    )
+    return Safe(line + t("history-who", name=who)) if who else line
+
+
+def batch_button(t: Texts, batch: Batch) -> str:
+    return t.plain("button-batch", when=_when(batch.created_at), size=batch.size)
+
+
+def messages(head: str, lines: list[str], tail: str = "") -> list[str]:
+    """`head`, the lines and `tail` in as few messages as Telegram's limit allows (a list of any
+    length: each line stays whole; `tail` closes the last message)."""
+    out: list[str] = []
+    current = head
+    for line in lines:
+        if len(current) + 1 + len(line) > MESSAGE_LIMIT - len(tail) - 2:
+            out.append(current)
+            current = ""
+        current = f"{current}\n{line}" if current else line
+    out.append(f"{current}\n\n{tail}" if tail else current)
+    return [fit(m) for m in out]
+
+
+def bad_line_text(t: Texts, bad: BadLine) -> str:
+    args: dict[str, object] = dict(bad.args)
+    if "status" in args:
+        raw = str(args["status"])
+        args["status"] = status_text(t, OrderStatus(raw) if raw in OrderStatus._value2member_map_ else raw)
+    return t("bulk-bad-line", line=bad.line, written=clip(bad.written, 30), reason=t(bad.reason, **args))
+
+
+def bulk_preview_texts(t: Texts, preview: Preview) -> list[str]:
+    """Every bad line with its reason, then how many are ready (the last message carries the button)."""
+    if preview.too_many is not None:
+        return [t("bulk-too-many", count=preview.too_many, limit=MAX_LINES)]
+    total = len(preview.ready) + len(preview.bad)
+    head = t("bulk-preview-head", ready=len(preview.ready), total=total)
+    if preview.bad:
+        head = Safe(head + "\n\n" + t("bulk-preview-bad", count=len(preview.bad)))
+    tail = t("bulk-preview-send", count=len(preview.ready)) if preview.ready else t("bulk-nothing-ready")
+    return messages(head, [bad_line_text(t, b) for b in preview.bad], tail)
+
+
+def batch_progress_text(t: Texts, summary: BatchSummary) -> str:
+    return t(
+        "bulk-progress",
+        size=summary.batch.size,
+        done=summary.done,
+        failed=summary.failed,
+        retrying=summary.retrying,
+    )
+
+
+def _failed_line(t: Texts, op: Operation) -> str:
+    failure = Failure.from_json(op.last_error)
+    code = op.action.track_code if isinstance(op.action, TrackCode) else ""
+    message = clip(failure.message, HISTORY_MESSAGE_SHOWN) if failure else ""
+    return t("bulk-failed-line", id=op.order_id, code=code, message=message)
+
+
+def batch_report_texts(t: Texts, summary: BatchSummary, failed: list[Operation]) -> list[str]:
+    head = t("bulk-report", size=summary.batch.size, done=summary.done, failed=summary.failed)
+    if not failed:
+        return [head]
+    return messages(Safe(head + "\n\n" + t("bulk-report-failed")), [_failed_line(t, op) for op in failed])
+
+
+LINES_PER_PAGE = 30
+
+
+def batch_lines_text(
+    t: Texts, batch: Batch, lines: list[Operation], services: dict[int, str], page: int
+) -> tuple[str, int]:
+    """One page of a batch's lines for /history, and how many pages there are."""
+    pages = max(1, -(-len(lines) // LINES_PER_PAGE))
+    page = min(max(page, 0), pages - 1)
+    shown = lines[page * LINES_PER_PAGE : (page + 1) * LINES_PER_PAGE]
+    head = t("bulk-lines-head", when=_when(batch.created_at), size=batch.size, page=page + 1, pages=pages)
+    body = [history_line(t, op, services) for op in shown]
+    return fit(head + "\n\n" + "\n".join(body)), pages

@@ -9,6 +9,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from storage.db import Executor
+from storage.repositories.batches import BatchesRepo
 from storage.repositories.conversations import ConversationsRepo
 from storage.repositories.delivery_services import DeliveryServicesRepo
 from storage.repositories.invites import InvitesRepo
@@ -22,6 +23,7 @@ from storage.repositories.users import UsersRepo
 from storage.secrets import SecretBox
 
 __all__ = [
+    "BatchesRepo",
     "ConversationsRepo",
     "DeliveryServicesRepo",
     "InvitesRepo",
@@ -49,6 +51,7 @@ class Repos:
     invites: InvitesRepo
     delivery_services: DeliveryServicesRepo
     meta: MetaRepo
+    batches: BatchesRepo
 
     @classmethod
     def on(cls, ex: Executor, box: SecretBox) -> Repos:
@@ -62,4 +65,5 @@ class Repos:
             invites=InvitesRepo(ex),
             delivery_services=DeliveryServicesRepo(ex),
             meta=MetaRepo(ex),
+            batches=BatchesRepo(ex),
         )

@@ -13,7 +13,7 @@ from storage.db import Executor, timestamp
 
 COLUMNS = (
     "id, user_id, shop_id, order_id, kind, payload, status, attempts, last_error, "
-    "idempotency_key, next_attempt_at, created_at, updated_at"
+    "idempotency_key, next_attempt_at, created_at, updated_at, batch_id"
 )
 
 
@@ -36,11 +36,13 @@ class OperationsRepo:
         action: TrackCode | DeliveryDate,
         idempotency_key: str | None = None,
         now: dt.datetime,
+        batch_id: int | None = None,
     ) -> Operation:
-        """Record a confirmed operation, due at once."""
+        """Record a confirmed operation, due at once; a batch's line is left to its batch runner (not
+        due for the retry worker until the runner reschedules it, or a restart finds it waiting)."""
         op_id = await self._ex.execute(
             "INSERT INTO operations (user_id, shop_id, order_id, kind, payload, "
-            "idempotency_key, next_attempt_at) VALUES (?, ?, ?, ?, ?, ?, ?)",
+            "idempotency_key, next_attempt_at, batch_id) VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
             (
                 user_id,
                 shop_id,
@@ -48,7 +50,8 @@ class OperationsRepo:
                 action.kind,
                 json.dumps(action.payload(), ensure_ascii=False, sort_keys=True),
                 idempotency_key,
-                timestamp(now),
+                None if batch_id is not None else timestamp(now),
+                batch_id,
             ),
         )
         created = await self.get(op_id)
@@ -90,9 +93,11 @@ class OperationsRepo:
         await self._ex.execute("UPDATE operations SET result_owed = 0 WHERE id = ?", (op_id,))
 
     async def results_owed(self, finished_before: dt.datetime, limit: int = 50) -> list[Operation]:
-        """Finished operations whose result nobody has told their user yet."""
+        """Finished operations whose result nobody has told their user yet (a batch's lines are told
+        in their batch's report)."""
         rows = await self._ex.fetch_all(
-            f"SELECT {COLUMNS} FROM operations WHERE result_owed = 1 AND updated_at <= ? ORDER BY id LIMIT ?",
+            f"SELECT {COLUMNS} FROM operations WHERE result_owed = 1 AND batch_id IS NULL "
+            "AND updated_at <= ? ORDER BY id LIMIT ?",
             (timestamp(finished_before), limit),
         )
         return [operation_of(r) for r in rows]
@@ -108,13 +113,14 @@ class OperationsRepo:
         )
 
     async def recover_interrupted(self, now: dt.datetime) -> int:
-        """Operations left `sending` by a stopped process go back to `pending`, due now.
+        """Operations left `sending` by a stopped process go back to `pending`, due now, and so do
+        batch lines its runner never reached.
 
         Their next attempt reads the order back first, so a request that did land is not repeated.
         """
         return await self._ex.execute(
             "UPDATE operations SET status = 'pending', next_attempt_at = ?, updated_at = ? "
-            "WHERE status = 'sending'",
+            "WHERE status = 'sending' OR (status = 'pending' AND next_attempt_at IS NULL)",
             (timestamp(now), timestamp(now)),
         )
 
@@ -169,8 +175,8 @@ class OperationsRepo:
         )
 
     async def history(self, shop_id: int, *, user_id: int | None = None, limit: int = 20) -> list[Operation]:
-        """The newest operations in a shop, of one user or of everyone."""
-        sql = f"SELECT {COLUMNS} FROM operations WHERE shop_id = ?"
+        """The newest operations in a shop, of one user or of everyone (batches are listed apart)."""
+        sql = f"SELECT {COLUMNS} FROM operations WHERE shop_id = ? AND batch_id IS NULL"
         params: list[Any] = [shop_id]
         if user_id is not None:
             sql += " AND user_id = ?"
@@ -178,3 +184,13 @@ class OperationsRepo:
         sql += " ORDER BY created_at DESC, id DESC LIMIT ?"
         params.append(limit)
         return [operation_of(r) for r in await self._ex.fetch_all(sql, params)]
+
+    async def of_batch(self, batch_id: int, *, waiting_only: bool = False) -> list[Operation]:
+        """A batch's lines in their order; `waiting_only`: those its runner has yet to send."""
+        sql = f"SELECT {COLUMNS} FROM operations WHERE batch_id = ?"
+        if waiting_only:
+            sql += " AND status = 'pending' AND next_attempt_at IS NULL"
+        return [operation_of(r) for r in await self._ex.fetch_all(sql + " ORDER BY id", (batch_id,))]
+
+    async def mark_batch_told(self, batch_id: int) -> None:
+        await self._ex.execute("UPDATE operations SET result_owed = 0 WHERE batch_id = ?", (batch_id,))

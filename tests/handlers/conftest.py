@@ -74,6 +74,17 @@ class Harness:
             await asyncio.sleep(0.02)
         raise AssertionError(f"no message with {text_part!r}: {self.telegram.sent('sendMessage')}")
 
+    async def wait_shown(self, text_part: str, timeout: float = 10.0) -> str:
+        """Wait for a message or an edit of one (a progress message becoming a report) with `text_part`."""
+        deadline = asyncio.get_running_loop().time() + timeout
+        while asyncio.get_running_loop().time() < deadline:
+            for call in self.telegram.calls:
+                shown = str(call.params.get("text", ""))
+                if call.method in ("sendMessage", "editMessageText") and text_part in shown:
+                    return shown
+            await asyncio.sleep(0.02)
+        raise AssertionError(f"nothing shown with {text_part!r}: {texts(self.telegram.calls)}")
+
     async def _feed(self, update: dict[str, Any]) -> list[Call]:
         before = len(self.telegram.calls)
         await self.dp.feed_update(self.bot, Update.model_validate(update, context={"bot": self.bot}))

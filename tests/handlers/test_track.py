@@ -3,8 +3,10 @@
 from __future__ import annotations
 
 import datetime as dt
+import io
 
 import pytest
+from PIL import Image
 
 from storage.db import Database
 from tests.conftest import OWNER_KEY
@@ -173,13 +175,29 @@ async def test_bad_track_code_is_asked_again(
     assert market.calls("setOrderDeliveryTrackCode") == []
 
 
-async def test_photo_instead_of_text_is_refused_kindly(harness: Harness, market: FakeMarket) -> None:
+async def test_a_photo_with_no_order_number_asks_again(harness: Harness, market: FakeMarket) -> None:
     await harness.send(OWNER, "/track")
     listed = len(market.received)  # the shop's orders to pick from
-    photo = [{"file_id": "ph1", "file_unique_id": "u1", "width": 10, "height": 10}]
+    blank = io.BytesIO()
+    Image.new("L", (40, 30), 255).save(blank, "PNG")
+    photo = [
+        {
+            "file_id": harness.telegram.add_file(blank.getvalue()),
+            "file_unique_id": "u1",
+            "width": 40,
+            "height": 30,
+        }
+    ]
     reply = await harness.send(OWNER, None, photo=photo)
-    assert "нужен текст" in texts(reply) and "номер заказа" in texts(reply)
+    assert "нет номера заказа" in texts(reply) and "номер заказа (только цифры)" in texts(reply)
     assert len(market.received) == listed
+
+
+async def test_a_photo_telegram_cannot_hand_over_is_answered(harness: Harness, market: FakeMarket) -> None:
+    await harness.send(OWNER, "/track")
+    photo = [{"file_id": "gone", "file_unique_id": "u1", "width": 10, "height": 10}]
+    reply = await harness.send(OWNER, None, photo=photo)
+    assert "Не удалось получить фото" in texts(reply) and "номер заказа" in texts(reply)
 
 
 async def test_unknown_order_asks_again(harness: Harness, market: FakeMarket) -> None:

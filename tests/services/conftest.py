@@ -6,7 +6,7 @@ from dataclasses import dataclass, field
 
 import pytest
 
-from bot.domain.records import Shop
+from bot.domain.records import BatchSummary, Operation, Shop
 from bot.domain.retry import RetryPolicy
 from bot.market import MarketClient
 from bot.services.delivery_services import DeliveryServices
@@ -23,6 +23,8 @@ class RecordedNotices:
     told: list[tuple[int, str, dict[str, object]]] = field(default_factory=list)
     results: list[Outcome] = field(default_factory=list)
     owner_notices: list[tuple[int, Outcome]] = field(default_factory=list)
+    progress: list[BatchSummary] = field(default_factory=list)
+    reports: list[tuple[BatchSummary, list[Operation]]] = field(default_factory=list)
 
     async def tell(self, user_id: int, key: str, **args: object) -> None:
         self.told.append((user_id, key, args))
@@ -33,6 +35,13 @@ class RecordedNotices:
 
     async def owner_notice(self, shop: Shop, outcome: Outcome) -> None:
         self.owner_notices.append((shop.owner_id, outcome))
+
+    async def batch_progress(self, summary: BatchSummary) -> None:
+        self.progress.append(summary)
+
+    async def batch_report(self, summary: BatchSummary, failed: list[Operation]) -> bool:
+        self.reports.append((summary, failed))
+        return True
 
     def keys_for(self, user_id: int) -> list[str]:
         return [key for who, key, _ in self.told if who == user_id]

@@ -8,7 +8,7 @@ from collections.abc import Callable
 import pytest
 from PIL import Image
 
-from bot.domain.errors import ImageRefused
+from bot.domain.errors import FileRefused
 from bot.domain.track_codes import rank_track_codes
 from bot.services.barcodes import BarcodeReader
 from tests.fakes.labels import F, jpeg, label, photo, warped
@@ -33,7 +33,7 @@ CASES: dict[str, Case] = {
             angle=-10,
             size=(2400, 3200),
             at=(1000, 1700),
-            scale=0.8,
+            scale=1.0,
         ),
         "Почта России",
         "RA123456789RU",
@@ -66,21 +66,21 @@ async def test_a_photo_without_barcodes_reads_nothing() -> None:
 
 async def test_what_is_not_a_picture_or_too_big_is_refused() -> None:
     reader = BarcodeReader()
-    with pytest.raises(ImageRefused) as not_image:
+    with pytest.raises(FileRefused) as not_image:
         await reader.read(b"%PDF-1.4 not a picture")
     assert not_image.value.key == "scan-not-image"
-    with pytest.raises(ImageRefused) as too_big:
+    with pytest.raises(FileRefused) as too_big:
         await reader.read(b"\0" * (20 * 1024 * 1024 + 1))
     assert too_big.value.key == "scan-too-big"
     huge = io.BytesIO()
     Image.new("1", (9000, 6000), 1).save(huge, "PNG")
-    with pytest.raises(ImageRefused) as too_large:
+    with pytest.raises(FileRefused) as too_large:
         await reader.read(huge.getvalue())
     assert too_large.value.key == "scan-too-large"
 
 
 async def test_decoding_is_bounded_in_time() -> None:
     # Noise with no barcode runs every pass; a bound shorter than that stops it.
-    with pytest.raises(ImageRefused) as slow:
+    with pytest.raises(FileRefused) as slow:
         await BarcodeReader(time_bound=0.01).read(jpeg(photo(Image.new("L", (300, 200), 255))))
     assert slow.value.key == "scan-timeout"

@@ -1,0 +1,192 @@
+"""Many track codes at once: a pasted list (`<order> <track code> [service]` a line) or a CSV/XLSX
+file, sent at any time without a command → one preview → «Отправить все» → one progress message.
+
+A list of several lines is taken at any step (no conversation step expects several lines); a single
+line only when no conversation is open. Pressing «Отправить все» records the batch and all its lines
+before anything else (pressing twice records once), then a runner sends them in the background.
+"""
+
+from __future__ import annotations
+
+import secrets
+
+from aiogram import Bot, F, Router
+from aiogram.filters import StateFilter
+from aiogram.filters.callback_data import CallbackData
+from aiogram.fsm.context import FSMContext
+from aiogram.fsm.state import State, StatesGroup
+from aiogram.types import CallbackQuery, Message
+
+from bot.domain.bulk import BulkFileError, BulkRow, rows_from_csv, rows_from_text, rows_from_xlsx
+from bot.domain.errors import FileRefused, NotAMember, OrderUnavailable
+from bot.services.access import Access
+from bot.services.bulk import BulkSends
+from bot.services.orders import OrdersService
+from bot.telegram.access import requires
+from bot.telegram.draft import BulkDraft, cleared_with, load_bulk, save_bulk
+from bot.telegram.files import table_kind, table_of
+from bot.telegram.i18n import Texts
+from bot.telegram.keyboards import buttons
+from bot.telegram.safety import quietly
+from bot.telegram.views import batch_lines_text, bulk_preview_texts, failure_text
+
+
+class BulkSG(StatesGroup):
+    confirm = State()
+
+
+class BulkCD(CallbackData, prefix="bk"):
+    """Send or drop the preview shown under `nonce` for `shop_id`."""
+
+    action: str  # "send" | "cancel"
+    shop_id: int
+    nonce: str
+
+
+class BatchCD(CallbackData, prefix="bh"):
+    """A batch's lines: opened from /history (a new message), or another page of them (edited)."""
+
+    id: int
+    shop_id: int
+    page: int = 0
+    edit: bool = False
+
+
+def _several_lines(message: Message) -> dict[str, list[BulkRow]] | bool:
+    rows = rows_from_text(message.text or "") if message.text and "\n" in message.text.strip() else None
+    return {"rows": rows} if rows else False
+
+
+def _one_line(message: Message) -> dict[str, list[BulkRow]] | bool:
+    text = message.text or ""
+    rows = rows_from_text(text) if not text.startswith("/") else None
+    return {"rows": rows} if rows else False
+
+
+async def on_list(
+    message: Message, rows: list[BulkRow], state: FSMContext, t: Texts, access: Access, bulk: BulkSends
+) -> None:
+    await _preview(message, rows, state, t, access, bulk)
+
+
+async def on_file(
+    message: Message, bot: Bot, state: FSMContext, t: Texts, access: Access, bulk: BulkSends
+) -> None:
+    document = message.document
+    kind = table_kind(document)
+    if document is None or kind is None:
+        return
+    try:
+        data = await table_of(document, bot)
+        rows = rows_from_xlsx(data) if kind == "xlsx" else rows_from_csv(data)
+    except (FileRefused, BulkFileError) as exc:
+        await message.answer(t(exc.key))
+        return
+    if not rows:
+        await message.answer(t("bulk-file-empty"))
+        return
+    await _preview(message, rows, state, t, access, bulk)
+
+
+async def _preview(
+    message: Message, rows: list[BulkRow], state: FSMContext, t: Texts, access: Access, bulk: BulkSends
+) -> None:
+    await message.answer(t("bulk-checking", count=len(rows)))
+    try:
+        preview = await bulk.check(access, rows)
+    except OrderUnavailable as exc:
+        await message.answer(failure_text(t, exc.failure) + "\n" + t("bulk-send-again"))
+        return
+    *before, last = bulk_preview_texts(t, preview)
+    for text in before:
+        await message.answer(text)
+    if not preview.ready:
+        await message.answer(last)
+        return
+    await state.clear()  # a list ends whatever conversation was open
+    nonce = secrets.token_hex(6)
+    await state.set_state(BulkSG.confirm)
+    await save_bulk(state, BulkDraft(shop_id=access.shop_id, nonce=nonce, lines=preview.ready))
+    keyboard = buttons(
+        [
+            (
+                t("button-send-all", count=len(preview.ready)),
+                BulkCD(action="send", shop_id=access.shop_id, nonce=nonce),
+            ),
+            (t("button-cancel"), BulkCD(action="cancel", shop_id=access.shop_id, nonce=nonce)),
+        ],
+        per_row=1,
+    )
+    await message.answer(last, reply_markup=keyboard)
+
+
+async def on_send_all(
+    query: CallbackQuery,
+    callback_data: BulkCD,
+    card: Message,
+    state: FSMContext,
+    t: Texts,
+    access: Access,
+    bulk: BulkSends,
+) -> None:
+    draft = await load_bulk(state)
+    if draft is None or draft.nonce != callback_data.nonce or draft.shop_id != access.shop_id:
+        await quietly(query.answer(t("stale-button"), show_alert=True), "answer a stale press")
+        return
+    if callback_data.action != "send":
+        await state.clear()
+        await quietly(query.answer(), "answer a cancel press")
+        await quietly(card.edit_text(t("bulk-cancelled"), reply_markup=None), "show the cancel")
+        return
+    forget = cleared_with(state)
+    batch, new = await bulk.record(access, draft.lines, draft.nonce, also=forget)
+    if forget is None:
+        await state.clear()
+    await quietly(query.answer(t("sending") if new else t("already-handled")), "answer the press")
+    if new:
+        summary_text = t("bulk-started", size=batch.size)
+        await quietly(card.edit_text(summary_text, reply_markup=None), "show the batch started")
+        bulk.start(batch, card.message_id)
+
+
+async def on_batch_lines(
+    query: CallbackQuery,
+    callback_data: BatchCD,
+    card: Message,
+    t: Texts,
+    access: Access,
+    bulk: BulkSends,
+    orders: OrdersService,
+) -> None:
+    try:
+        batch, lines = await bulk.lines(access, callback_data.id)
+    except NotAMember:
+        await query.answer(t("stale-button"), show_alert=True)
+        return
+    page = callback_data.page
+    text, pages = batch_lines_text(t, batch, lines, await orders.service_names(access), page)
+    turns = [(t("button-back"), page - 1), (t("button-more"), page + 1)]
+    footer = [
+        (label, BatchCD(id=batch.id, shop_id=batch.shop_id, page=n, edit=True))
+        for label, n in turns
+        if 0 <= n < pages
+    ]
+    keyboard = buttons([], footer=footer) if footer else None
+    await query.answer()
+    if callback_data.edit:
+        await card.edit_text(text, reply_markup=keyboard)
+    else:
+        await card.answer(text, reply_markup=keyboard)
+
+
+def create_router() -> Router:
+    router = Router(name="bulk")
+    active = requires()
+    router.message.register(on_list, F.text, _several_lines, flags=active)
+    router.message.register(on_list, StateFilter(None, BulkSG.confirm), _one_line, flags=active)
+    router.message.register(on_file, F.document.func(table_kind), flags=active)
+    router.callback_query.register(on_send_all, BulkCD.filter(), flags=requires("button", refusal="no-right"))
+    router.callback_query.register(
+        on_batch_lines, BatchCD.filter(), flags=requires("button", refusal="no-right")
+    )
+    return router

@@ -1,0 +1,225 @@
+"""Many track codes at once: a pasted list or a file → one preview → «Отправить все» → progress → report."""
+
+from __future__ import annotations
+
+import asyncio
+import io
+
+import pytest
+from openpyxl import Workbook
+
+from handlers.bulk import BatchCD
+from storage.db import Database
+from tests.fakes.market import FakeMarket
+from tests.fakes.telegram import document
+from tests.handlers.conftest import COURIER, OWNER, STRANGER, Harness, buttons_of, texts
+
+pytestmark = pytest.mark.usefixtures("shop")
+
+
+def orders(market: FakeMarket, *ids: int, status: str = "PROCESSING", **kw: object) -> None:
+    for order_id in ids:
+        market.add_order(1001, order_id, status, **kw)
+
+
+async def send_file(harness: Harness, content: bytes, name: str, mime: str) -> str:
+    file_id = harness.telegram.add_file(content)
+    return texts(await harness.send(OWNER, None, **document(file_id, len(content), name, mime)))
+
+
+async def test_a_pasted_list_is_checked_sent_once_and_reported(
+    harness: Harness, market: FakeMarket, db: Database
+) -> None:
+    orders(market, 101, 102, 103)
+    orders(market, 104, status="CANCELLED")
+    preview = await harness.send(
+        OWNER,
+        "101 RA123456789RU Почта России\n"
+        "102;CDEK-0001;сдэк\n"
+        "103\tAB-77\n"  # no service: the order's own (Своя служба доставки)
+        "101 RB000000001RU\n"  # the same order again
+        "104 X-1\n"  # cancelled
+        "999 X-2\n"  # not in the shop
+        "105 X-3 Телепорт",  # an unknown service (and an unknown order: the order is checked first)
+    )
+    shown = texts(preview)
+    assert "готово к отправке 3 из 7" in shown
+    assert "строка 4 (<code>101</code>): этот заказ уже есть в строке 1" in shown
+    assert "строка 5 (<code>104</code>): заказ №104 сейчас «отменён»" in shown
+    assert "строка 6 (<code>999</code>): заказ №999 не найден" in shown
+    assert "строка 7" in shown
+    assert buttons_of(preview) == ["📦 Отправить все (3)", "✖️ Отмена"]
+    assert market.calls("setOrderDeliveryTrackCode") == [], "nothing is sent before «Отправить все»"
+    # one call for all 7 lines, then the 2 not found are looked for in 3 earlier 30-day windows
+    assert len(market.calls("getBusinessOrders")) == 4
+
+    await harness.press_button(OWNER, preview, "Отправить все")
+    report = await harness.wait_shown("Пакет отправлен")
+    assert "3/3 ✅ · 0 ❌" in report
+    sent = sorted(
+        (c.path.split("/")[5], c.body["trackCode"], c.body["deliveryServiceId"])
+        for c in market.calls("setOrderDeliveryTrackCode")
+    )
+    assert sent == [("101", "RA123456789RU", 139), ("102", "CDEK-0001", 51), ("103", "AB-77", 1003)]
+
+    again = await harness.press_button(OWNER, preview, "Отправить все")
+    await asyncio.sleep(0.2)
+    assert len(market.calls("setOrderDeliveryTrackCode")) == 3, "a second press sends nothing"
+    assert "устарела" in texts(again)
+    rows = await db.fetch_all("SELECT status, batch_id, result_owed FROM operations ORDER BY id")
+    assert [tuple(r) for r in rows] == [("done", 1, 0)] * 3
+    batch = await db.fetch_one("SELECT size, reported FROM batches")
+    assert batch is not None and tuple(batch) == (3, 1)
+
+
+async def test_each_failure_is_reported_with_the_markets_message(
+    harness: Harness, market: FakeMarket
+) -> None:
+    orders(market, 201, 202, 203)
+    market.fail("setOrderDeliveryTrackCode", status=400, message="Track code format is wrong", order_id=202)
+    preview = await harness.send(OWNER, "201 A-1\n202 A-2\n203 A-3")
+    await harness.press_button(OWNER, preview, "Отправить все")
+    report = await harness.wait_shown("Пакет отправлен")
+    assert "2/3 ✅ · 1 ❌" in report
+    assert "№202 · <code>A-2</code> — Track code format is wrong" in report
+
+
+async def test_a_line_the_market_could_not_take_now_is_retried_and_the_report_waits_for_it(
+    harness: Harness, market: FakeMarket, db: Database
+) -> None:
+    orders(market, 301, 302)
+    market.fail("setOrderDeliveryTrackCode", status=503, message="Service unavailable", order_id=302)
+    preview = await harness.send(OWNER, "301 B-1\n302 B-2")
+    await harness.press_button(OWNER, preview, "Отправить все")
+    report = await harness.wait_shown("Пакет отправлен")
+    assert "2/2 ✅ · 0 ❌" in report
+    assert (
+        len([c for c in market.calls("setOrderDeliveryTrackCode") if c.path.endswith("/302/delivery/track")])
+        == 2
+    )
+    assert len(harness.telegram.sent("sendMessage")) == len(
+        {p["text"] for p in harness.telegram.sent("sendMessage")}
+    ), "no message twice"
+    await asyncio.sleep(0.3)
+    reports = [p for p in harness.telegram.sent("sendMessage") if "Пакет отправлен" in str(p["text"])]
+    edits = [p for p in harness.telegram.sent("editMessageText") if "Пакет отправлен" in str(p["text"])]
+    assert len(reports) + len(edits) == 1, "the report is given once"
+
+
+async def test_a_csv_in_windows_1251_with_a_header_and_an_xlsx_are_taken(
+    harness: Harness, market: FakeMarket
+) -> None:
+    orders(market, 401, 402, 12345678901)
+    csv = "Номер заказа;Трек-номер;Служба доставки\r\n401;RA123456789RU;Почта России\r\n402;CDEK-9;СДЭК\r\n"
+    shown = await send_file(harness, csv.encode("cp1251"), "codes.csv", "text/csv")
+    assert "готово к отправке 2 из 2" in shown
+
+    book = Workbook()
+    sheet = book.active
+    assert sheet is not None
+    sheet.append(["Трек", "Заказ"])  # columns in another order, named by the header
+    sheet.append(["TRK-1", 12345678901])  # a number typed as a number
+    sheet.append([None, None])
+    sheet.append(["TRK-2", 401])
+    out = io.BytesIO()
+    book.save(out)
+    preview_calls = await harness.send(
+        OWNER,
+        None,
+        **document(
+            harness.telegram.add_file(out.getvalue()),
+            len(out.getvalue()),
+            "codes.xlsx",
+            "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
+        ),
+    )
+    assert "готово к отправке 2 из 2" in texts(preview_calls)
+    await harness.press_button(OWNER, preview_calls, "Отправить все")
+    await harness.wait_shown("Пакет отправлен")
+    bodies = sorted(c.body["trackCode"] for c in market.calls("setOrderDeliveryTrackCode"))
+    assert bodies == ["TRK-1", "TRK-2"]
+
+
+async def test_bad_files_get_a_clear_answer(harness: Harness) -> None:
+    assert "Не получается прочитать файл" in await send_file(
+        harness, b"not a zip", "codes.xlsx", "application/octet-stream"
+    )
+    assert "нет ни одной строки" in await send_file(harness, b"\r\n\r\n", "codes.csv", "text/csv")
+    big = await harness.send(OWNER, None, **document("big", 3 * 1024 * 1024, "codes.csv", "text/csv"))
+    assert "больше 2 МБ" in texts(big) and not [c for c in big if c.method == "getFile"]
+
+
+async def test_over_500_lines_is_refused_whole(harness: Harness, market: FakeMarket, db: Database) -> None:
+    said = await harness.send(OWNER, "\n".join(f"{1000 + n} T-{n}" for n in range(501)))
+    assert "501 строк" in texts(said) and "не больше 500" in texts(said)
+    assert market.calls("getBusinessOrders") == []
+    assert await db.fetch_one("SELECT 1 FROM operations") is None
+
+
+async def test_a_list_pasted_mid_conversation_is_taken_and_ends_it(
+    harness: Harness, market: FakeMarket
+) -> None:
+    orders(market, 501, 502)
+    await harness.send(OWNER, "/track 501")
+    preview = await harness.send(OWNER, "501 C-1\n502 C-2")
+    assert "готово к отправке 2 из 2" in texts(preview)
+    assert "📦 Отправить все (2)" in buttons_of(preview)
+
+
+async def test_history_shows_a_batch_as_one_entry_that_opens_to_its_lines(
+    harness: Harness, market: FakeMarket
+) -> None:
+    orders(market, 601, 602)
+    preview = await harness.send(OWNER, "601 D-1\n602 D-2")
+    await harness.press_button(OWNER, preview, "Отправить все")
+    await harness.wait_shown("Пакет отправлен")
+    history = await harness.send(OWNER, "/history")
+    assert "📦 пакет: 2 трек-номеров · 2 ✅ · 0 ❌" in texts(history)
+    assert "D-1" not in texts(history), "its lines are not listed one by one"
+    opened = await harness.press_button(OWNER, history, "📦")
+    assert "№601" in texts(opened) and "D-1" in texts(opened) and "№602" in texts(opened)
+
+
+async def test_a_courier_may_not_open_the_owners_batch(
+    harness: Harness, market: FakeMarket, db: Database
+) -> None:
+    from tests.conftest import add_courier
+
+    orders(market, 701)
+    preview = await harness.send(OWNER, "701 E-1")
+    await harness.press_button(OWNER, preview, "Отправить все")
+    await harness.wait_shown("Пакет отправлен")
+    await add_courier(db, harness.box, 1, COURIER)
+    forged = await harness.press(COURIER, BatchCD(id=1, shop_id=1).pack())
+    assert "устарела" in texts(forged) and "E-1" not in texts(forged)
+    stranger = await harness.press(STRANGER, BatchCD(id=1, shop_id=1).pack())
+    assert "нет доступа" in texts(stranger)
+    owner = await harness.press(OWNER, BatchCD(id=1, shop_id=1).pack())
+    assert "E-1" in texts(owner)
+
+
+async def test_a_batch_does_not_keep_a_courier_sending_one_code_waiting(
+    harness: Harness, market: FakeMarket, db: Database
+) -> None:
+    from tests.conftest import add_courier
+
+    await add_courier(db, harness.box, 1, COURIER)
+    orders(market, *range(800, 860))
+    orders(market, 42)
+    preview = await harness.send(OWNER, "\n".join(f"{n} F-{n}" for n in range(800, 860)))
+    market.latency = 0.05  # 60 lines on 2 slots: about 1.5 s
+    await harness.press_button(OWNER, preview, "Отправить все")
+    card = await harness.send(COURIER, "/track 42")
+    await harness.press_button(COURIER, card, "СДЭК")
+    confirm = await harness.send(COURIER, "SOLO-1")
+    await harness.press_button(COURIER, confirm, "Отправить")
+    await harness.wait_shown("Пакет отправлен")
+    writes = [c.body["trackCode"] for c in market.calls("setOrderDeliveryTrackCode")]
+    assert writes.index("SOLO-1") < len(writes) - 20, f"the courier waited for the batch: {writes}"
+    assert market.rejected_parallel == 0 and market.max_in_flight[harness_key(db)] <= 2
+
+
+def harness_key(_: Database) -> str:
+    from tests.conftest import OWNER_KEY
+
+    return OWNER_KEY

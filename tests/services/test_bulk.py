@@ -1,0 +1,97 @@
+"""Bulk sends at the service level: recorded whole, sent once, finished and reported after a restart."""
+
+from __future__ import annotations
+
+import asyncio
+
+from bot.domain.bulk import BulkRow
+from bot.domain.retry import RetryPolicy
+from bot.market import MarketClient
+from bot.services.access import Access, AccessService
+from bot.services.bulk import BulkSends
+from bot.services.delivery_services import DeliveryServices
+from bot.services.operations import Operations
+from bot.services.orders import OrdersService
+from bot.services.worker import RetryWorker
+from storage.db import Database
+from storage.secrets import SecretBox
+from tests.conftest import seed_shop
+from tests.fakes.market import FakeMarket
+from tests.services.conftest import RecordedNotices
+
+OWNER = 10
+IDS = range(900, 906)
+
+
+async def setup(
+    db: Database, box: SecretBox, client: MarketClient, notices: RecordedNotices, market: FakeMarket
+) -> tuple[Access, Operations, BulkSends]:
+    access = await AccessService(db, box).to(OWNER, await seed_shop(db, box, OWNER))
+    assert access is not None
+    for order_id in IDS:
+        market.add_order(1001, order_id)
+    orders = OrdersService(db, box, client, DeliveryServices(client, db))
+    operations = Operations(
+        db, box, client, notices, orders, RetryPolicy(base_seconds=0.01, cap_seconds=0.02)
+    )
+    return access, operations, BulkSends(db, box, operations, orders, notices, progress_every=0.0)
+
+
+async def until(condition: object, timeout: float = 5.0) -> None:
+    deadline = asyncio.get_running_loop().time() + timeout
+    while not callable(condition) or not condition():
+        assert asyncio.get_running_loop().time() < deadline, "timed out"
+        await asyncio.sleep(0.02)
+
+
+async def test_a_batch_the_bot_died_before_sending_is_sent_and_reported_once_after_the_restart(
+    db: Database, box: SecretBox, client: MarketClient, notices: RecordedNotices, market: FakeMarket
+) -> None:
+    access, operations, bulk = await setup(db, box, client, notices, market)
+    preview = await bulk.check(access, [BulkRow(n, str(i), f"T-{i}") for n, i in enumerate(IDS, 1)])
+    assert len(preview.ready) == len(IDS) and preview.bad == []
+    batch, new = await bulk.record(access, preview.ready, "nonce")
+    assert new
+    # The process dies here, before its runner sends anything. The next start:
+    worker = RetryWorker(operations, poll_interval=0.02, batches=bulk)
+    await worker.start()
+    try:
+        await until(lambda: notices.reports)
+        await asyncio.sleep(0.2)  # more polls: still one report
+    finally:
+        await worker.stop()
+    [(summary, failed)] = notices.reports
+    assert (summary.done, summary.failed, failed) == (len(IDS), 0, [])
+    assert len(market.calls("setOrderDeliveryTrackCode")) == len(IDS)
+    assert notices.results == [], "a batch's lines are told in its report, not one by one"
+
+    again, new = await bulk.record(access, preview.ready, "nonce")
+    assert (again.id, new) == (batch.id, False)
+    row = await db.fetch_one("SELECT count(*) FROM operations")
+    assert row is not None and row[0] == len(IDS), "confirming the same preview again records nothing"
+
+
+async def test_a_runner_stopped_halfway_leaves_the_rest_to_the_next_start(
+    db: Database, box: SecretBox, client: MarketClient, notices: RecordedNotices, market: FakeMarket
+) -> None:
+    access, operations, bulk = await setup(db, box, client, notices, market)
+    preview = await bulk.check(access, [BulkRow(n, str(i), f"T-{i}") for n, i in enumerate(IDS, 1)])
+    batch, _ = await bulk.record(access, preview.ready, "nonce")
+    market.latency = 0.1
+    bulk.start(batch, message_id=None)
+    await until(lambda: len(market.calls("setOrderDeliveryTrackCode")) >= 2)
+    await bulk.stop(grace=0.0)  # SIGTERM: the lines in flight are cut short
+    assert notices.reports == []
+    market.latency = 0.0
+    worker = RetryWorker(operations, poll_interval=0.02, batches=bulk)
+    await worker.start()
+    try:
+        await until(lambda: notices.reports)
+    finally:
+        await worker.stop()
+    [(summary, _)] = notices.reports
+    assert summary.done == len(IDS)
+    sent = [c.path for c in market.calls("setOrderDeliveryTrackCode")]
+    assert sorted(set(sent)) == sorted(f"/v2/campaigns/1001/orders/{i}/delivery/track" for i in IDS)
+    # a line cut short while in flight is read back before a resend: at most those were sent twice
+    assert len(sent) <= len(IDS) + 2
