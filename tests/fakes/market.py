@@ -197,7 +197,7 @@ class FakeMarket:
         self.received: list[Received] = []
         self.spec_errors: list[str] = []
         self.faults: list[Fault] = []
-        self.latency = 0.0  # every answer waits this long (to hold requests in flight)
+        self.latency = 0.0  # every answer takes this long (to hold requests in flight)
         # Checking each response against the spec costs ~17 ms of CPU; benchmarks turn it off.
         self.check_responses = True
         self.rate_headers: dict[str, dict[str, str]] = {}  # operationId -> extra headers
@@ -282,6 +282,7 @@ class FakeMarket:
 
     @web.middleware
     async def _middleware(self, request: web.Request, handler: Any) -> web.StreamResponse:
+        arrived = asyncio.get_running_loop().time()
         raw = await request.read()
         route = request.match_info.route.name or "unknown"
         try:
@@ -298,12 +299,12 @@ class FakeMarket:
             api_key=api_key,
         )
         self.received.append(record)
-        response = await self._serve(request, handler, raw, api_key, route)
+        response = await self._serve(request, handler, raw, api_key, route, arrived)
         record.status = response.status
         return response
 
     async def _serve(
-        self, request: web.Request, handler: Any, raw: bytes, api_key: str | None, route: str
+        self, request: web.Request, handler: Any, raw: bytes, api_key: str | None, route: str, arrived: float
     ) -> web.StreamResponse:
         openapi_request = MockRequest(
             SPEC_SERVER,
@@ -328,13 +329,13 @@ class FakeMarket:
         self.in_flight[api_key] = self.in_flight.get(api_key, 0) + 1
         self.max_in_flight[api_key] = max(self.max_in_flight.get(api_key, 0), self.in_flight[api_key])
         try:
-            response = await self._answer(request, handler, route)
+            response = await self._answer(request, handler, route, arrived)
         finally:
             self.in_flight[api_key] -= 1
         self._check_response(openapi_request, response)
         return response
 
-    async def _answer(self, request: web.Request, handler: Any, route: str) -> web.Response:
+    async def _answer(self, request: web.Request, handler: Any, route: str, arrived: float) -> web.Response:
         order_ids = {request.match_info.get("orderId")}
         if route == "getBusinessOrders":  # the order is named in the body
             order_ids = {str(i) for i in (await request.json()).get("orderIds") or []}
@@ -362,8 +363,8 @@ class FakeMarket:
                 response: web.Response = await handler(request)
                 return response
             return self._json(fault.status, error_body(code, fault.message), headers)
-        if self.latency:
-            await asyncio.sleep(self.latency)
+        if self.latency:  # counted from the request's arrival: the fake's own checks are part of it
+            await asyncio.sleep(self.latency - (asyncio.get_running_loop().time() - arrived))
         response = await handler(request)
         for name, value in self.rate_headers.get(route, {}).items():
             response.headers[name] = value

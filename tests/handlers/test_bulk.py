@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import io
+import re
 
 import pytest
 from openpyxl import Workbook
@@ -204,10 +205,10 @@ async def test_a_batch_does_not_keep_a_courier_sending_one_code_waiting(
     from tests.conftest import add_courier
 
     await add_courier(db, harness.box, 1, COURIER)
-    orders(market, *range(800, 860))
+    orders(market, *range(800, 840))
     orders(market, 42)
-    preview = await harness.send(OWNER, "\n".join(f"{n} F-{n}" for n in range(800, 860)))
-    market.latency = 0.05  # 60 lines on 2 slots: about 1.5 s
+    preview = await harness.send(OWNER, "\n".join(f"{n} F-{n}" for n in range(800, 840)))
+    market.latency = 0.05  # 40 lines on 2 slots: about 1 s
     await harness.press_button(OWNER, preview, "Отправить все")
     card = await harness.send(COURIER, "/track 42")
     await harness.press_button(COURIER, card, "СДЭК")
@@ -215,7 +216,12 @@ async def test_a_batch_does_not_keep_a_courier_sending_one_code_waiting(
     await harness.press_button(COURIER, confirm, "Отправить")
     await harness.wait_shown("Пакет отправлен")
     writes = [c.body["trackCode"] for c in market.calls("setOrderDeliveryTrackCode")]
-    assert writes.index("SOLO-1") < len(writes) - 20, f"the courier waited for the batch: {writes}"
+    assert writes.index("SOLO-1") < len(writes) - 12, f"the courier waited for the batch: {writes}"
+    progress = [
+        str(p["text"]) for p in harness.telegram.sent("editMessageText") if "Пакет:" in str(p["text"])
+    ]
+    assert 1 <= len(progress) <= 3, "the progress message is edited about once a second"
+    assert re.search(r"\d+/40 ✅ · 0 ❌ · 0 ⏳", progress[0])
     assert market.rejected_parallel == 0 and market.max_in_flight[harness_key(db)] <= 2
 
 
