@@ -97,7 +97,7 @@ async def _preview(
     except OrderUnavailable as exc:
         await message.answer(failure_text(t, exc.failure) + "\n" + t("bulk-send-again"))
         return
-    *before, last = bulk_preview_texts(t, preview)
+    *before, last = bulk_preview_texts(t, preview, access.shop.title)
     for text in before:
         await message.answer(text)
     if not preview.ready:
@@ -129,6 +129,9 @@ async def on_send_all(
     access: Access,
     bulk: BulkSends,
 ) -> None:
+    if await bulk.confirmed_before(access.user_id, callback_data.nonce) is not None:
+        await quietly(query.answer(t("already-handled")), "answer a repeated press")
+        return
     draft = await load_bulk(state)
     if draft is None or draft.nonce != callback_data.nonce or draft.shop_id != access.shop_id:
         await quietly(query.answer(t("stale-button"), show_alert=True), "answer a stale press")

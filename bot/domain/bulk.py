@@ -53,14 +53,14 @@ def _cells(line: str) -> list[str]:
 
 def rows_from_text(text: str) -> list[BulkRow] | None:
     """The rows of a message, or None when it is not such a list (any non-empty line without an
-    order number and a second cell)."""
+    order number and a second cell with a digit in it)."""
     rows: list[BulkRow] = []
     for number, line in enumerate(text.splitlines(), start=1):
         if not line.strip():
             continue
         cells = _cells(line)
-        if len(cells) < 2 or not _ORDER_CELL.fullmatch(cells[0]) or not cells[1]:
-            return None
+        if len(cells) < 2 or not _ORDER_CELL.fullmatch(cells[0]) or not any(c.isdigit() for c in cells[1]):
+            return None  # a track code has a digit: «12 апреля» is no list
         rows.append(BulkRow(number, cells[0], cells[1], cells[2] if len(cells) > 2 else ""))
     return rows or None
 

@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import asyncio
 import datetime as dt
+import functools
 import logging
 import time
 from collections.abc import Awaitable, Callable, Sequence
@@ -162,14 +163,23 @@ class BulkSends:
                 await also(tx)
         return batch, True
 
+    async def confirmed_before(self, user_id: int, nonce: str) -> Batch | None:
+        """The batch this preview already recorded (a second tap, or a tap redelivered)."""
+        return await self._repos.batches.by_idempotency_key(f"{user_id}:{nonce}")
+
     def start(self, batch: Batch, message_id: int | None) -> asyncio.Task[None]:
         """Send the batch in the background; its progress is shown on `message_id`."""
         task = self._running.get(batch.id)
         if task is None:
             task = asyncio.create_task(self._run(batch, message_id), name=f"batch-{batch.id}")
             self._running[batch.id] = task
-            task.add_done_callback(lambda _: self._running.pop(batch.id, None))
+            task.add_done_callback(functools.partial(self._finished, batch.id))
         return task
+
+    def _finished(self, batch_id: int, task: asyncio.Task[None]) -> None:
+        self._running.pop(batch_id, None)
+        if not task.cancelled() and (exc := task.exception()) is not None:
+            logger.error("batch %s: the runner stopped on a fault", batch_id, exc_info=exc)
 
     async def stop(self, grace: float) -> None:
         """Let running batches go on for `grace` seconds, then stop them: what they did not reach
@@ -183,6 +193,16 @@ class BulkSends:
         await asyncio.gather(*late, return_exceptions=True)
 
     async def _run(self, batch: Batch, message_id: int | None) -> None:
+        try:
+            await self._send_lines(batch, message_id)
+        finally:
+            # Whatever the runner did not reach (stopped, or a fault in the bot) goes to the retry worker.
+            left = await self._repos.operations.release_batch(batch.id, self._clock())
+            if left:
+                logger.warning("batch %s: %d lines left to the retry worker", batch.id, left)
+        await self.report_finished([batch.id])
+
+    async def _send_lines(self, batch: Batch, message_id: int | None) -> None:
         if message_id is not None:
             await self._repos.batches.set_message(batch.id, message_id)
             batch = batch.model_copy(update={"message_id": message_id})
@@ -192,10 +212,7 @@ class BulkSends:
         async def lane() -> None:
             nonlocal shown_at
             for operation in lines:  # one shared iterator: each lane takes the next line
-                try:
-                    await self._operations.run(operation)
-                except Exception:  # one line's bug must not stop the batch; the line is recovered
-                    logger.exception("batch %s: line %s failed unexpectedly", batch.id, operation.id)
+                await self._operations.run(operation)
                 if time.monotonic() - shown_at >= self._progress_every:
                     shown_at = time.monotonic()
                     await self._notices.batch_progress(await self._repos.batches.summary(batch))
@@ -214,7 +231,6 @@ class BulkSends:
         )
         if summary.waiting:
             await self._notices.batch_progress(summary)
-        await self.report_finished([batch.id])
 
     async def report_finished(self, only: Sequence[int] | None = None) -> int:
         """Deliver the report of every batch whose lines have all ended and that nobody was told of

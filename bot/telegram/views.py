@@ -211,12 +211,12 @@ def bad_line_text(t: Texts, bad: BadLine) -> str:
     return t("bulk-bad-line", line=bad.line, written=clip(bad.written, 30), reason=t(bad.reason, **args))
 
 
-def bulk_preview_texts(t: Texts, preview: Preview) -> list[str]:
+def bulk_preview_texts(t: Texts, preview: Preview, shop: str) -> list[str]:
     """Every bad line with its reason, then how many are ready (the last message carries the button)."""
     if preview.too_many is not None:
         return [t("bulk-too-many", count=preview.too_many, limit=MAX_LINES)]
     total = len(preview.ready) + len(preview.bad)
-    head = t("bulk-preview-head", ready=len(preview.ready), total=total)
+    head = t("bulk-preview-head", ready=len(preview.ready), total=total, shop=shop)
     if preview.bad:
         head = Safe(head + "\n\n" + t("bulk-preview-bad", count=len(preview.bad)))
     tail = t("bulk-preview-send", count=len(preview.ready)) if preview.ready else t("bulk-nothing-ready")

@@ -194,3 +194,11 @@ class OperationsRepo:
 
     async def mark_batch_told(self, batch_id: int) -> None:
         await self._ex.execute("UPDATE operations SET result_owed = 0 WHERE batch_id = ?", (batch_id,))
+
+    async def release_batch(self, batch_id: int, now: dt.datetime) -> int:
+        """A batch's lines its runner did not reach become due for the retry worker."""
+        return await self._ex.execute(
+            "UPDATE operations SET next_attempt_at = ? WHERE batch_id = ? AND status = 'pending' "
+            "AND next_attempt_at IS NULL",
+            (timestamp(now), batch_id),
+        )

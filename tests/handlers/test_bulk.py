@@ -12,7 +12,7 @@ from openpyxl import Workbook
 from handlers.bulk import BatchCD
 from storage.db import Database
 from tests.fakes.market import FakeMarket
-from tests.fakes.telegram import document
+from tests.fakes.telegram import document, find_button
 from tests.handlers.conftest import COURIER, OWNER, STRANGER, Harness, buttons_of, texts
 
 pytestmark = pytest.mark.usefixtures("shop")
@@ -44,7 +44,7 @@ async def test_a_pasted_list_is_checked_sent_once_and_reported(
         "105 X-3 Телепорт",  # an unknown service (and an unknown order: the order is checked first)
     )
     shown = texts(preview)
-    assert "готово к отправке 3 из 7" in shown
+    assert "dbs-shop.example: готово к отправке 3 из 7" in shown
     assert "строка 4 (<code>101</code>): этот заказ уже есть в строке 1" in shown
     assert "строка 5 (<code>104</code>): заказ №104 сейчас «отменён»" in shown
     assert "строка 6 (<code>999</code>): заказ №999 не найден" in shown
@@ -66,7 +66,7 @@ async def test_a_pasted_list_is_checked_sent_once_and_reported(
     again = await harness.press_button(OWNER, preview, "Отправить все")
     await asyncio.sleep(0.2)
     assert len(market.calls("setOrderDeliveryTrackCode")) == 3, "a second press sends nothing"
-    assert "устарела" in texts(again)
+    assert "Это уже отправлено" in texts(again)
     rows = await db.fetch_all("SELECT status, batch_id, result_owed FROM operations ORDER BY id")
     assert [tuple(r) for r in rows] == [("done", 1, 0)] * 3
     batch = await db.fetch_one("SELECT size, reported FROM batches")
@@ -229,3 +229,23 @@ def harness_key(_: Database) -> str:
     from tests.conftest import OWNER_KEY
 
     return OWNER_KEY
+
+
+async def test_a_failing_answer_to_the_press_loses_nothing_and_a_forged_press_sends_nothing(
+    harness: Harness, market: FakeMarket, db: Database
+) -> None:
+    orders(market, 901, 902)
+    preview = await harness.send(OWNER, "901 G-1\n902 G-2")
+    data, _ = find_button(preview, "Отправить все")
+    forged = await harness.press(STRANGER, data)
+    assert "нет доступа" in texts(forged)
+    harness.telegram.fail("answerCallbackQuery", 502, "Bad Gateway")
+    harness.telegram.fail("editMessageText", 500, "Internal Server Error")
+    update = harness.callback_update(OWNER, data)
+    await harness.feed(update)
+    await harness.feed(update)  # the same press delivered twice
+    report = await harness.wait_shown("Пакет отправлен")
+    assert "2/2 ✅" in report
+    assert len(market.calls("setOrderDeliveryTrackCode")) == 2
+    row = await db.fetch_one("SELECT count(*) FROM batches")
+    assert row is not None and row[0] == 1

@@ -31,14 +31,17 @@ def test_a_pasted_list_is_read_line_by_line(text: str, rows: list[BulkRow]) -> N
 
 @pytest.mark.parametrize(
     "text",
-    ["привет, как дела", "42", "RA123456789RU 42", "42 X-1\nспасибо!", "", "  \n "],
+    ["привет, как дела", "42", "RA123456789RU 42", "42 X-1\nспасибо!", "", "  \n ", "12 апреля", "3 шт"],
 )
 def test_what_is_not_a_list_is_left_to_the_rest_of_the_bot(text: str) -> None:
     assert rows_from_text(text) is None
 
 
 @given(
-    st.lists(st.tuples(st.integers(1, 10**12), st.from_regex(r"[A-Z0-9-]{1,20}", fullmatch=True)), min_size=1)
+    st.lists(
+        st.tuples(st.integers(1, 10**12), st.from_regex(r"[A-Z-]{0,10}[0-9][A-Z0-9-]{0,10}", fullmatch=True)),
+        min_size=1,
+    )
 )
 def test_any_list_of_numbers_and_codes_reads_back(pairs: list[tuple[int, str]]) -> None:
     text = "\n".join(f"{n} {code}" for n, code in pairs)

@@ -17,6 +17,8 @@ help =
     /cancel — stop the current step at any time.
 
     You can put the order number right after the command: <code>/track 123456789</code>.
+    Instead of typing a track code you can send a photo of the label with its barcode.
+    Many track codes at once: send a list of lines «order number track code [service]», or a CSV/XLSX file with those columns — I show what is ready and send it all with one button.
 cancelled = Cancelled. Start again any time: /track or /date.
 nothing-to-cancel = There is nothing to cancel. /help shows what I can do.
 unknown-input = I did not understand. /track sends a track code, /date moves a date, /help for help.
@@ -268,7 +270,7 @@ scan-download-failed = Could not get the photo from Telegram. Send it again.
 button-send-all = 📦 Send all ({ $count })
 button-batch = 📦 { $when } · lines: { $size }
 bulk-checking = Checking the list, lines: { $count }…
-bulk-preview-head = <b>Track code batch</b>: { $ready } of { $total } ready to send.
+bulk-preview-head = <b>Track code batch</b> — { $shop }: { $ready } of { $total } ready to send.
 bulk-preview-bad = Will not be sent ({ $count }):
 bulk-bad-line = line { $line } (<code>{ $written }</code>): { $reason }
 bulk-preview-send = Check and press «Send all» — { $count } will go. Lines with problems can be fixed and sent as another list.
