@@ -252,8 +252,26 @@ class BulkSends:
                     repos = Repos.on(tx, self._box)
                     await repos.batches.mark_reported(batch.id)
                     await repos.operations.mark_batch_told(batch.id)
+                await self._owner_notice(summary)
                 told += 1
         return told
+
+    async def _owner_notice(self, summary: BatchSummary) -> None:
+        """One line to an owner who asked to hear of couriers' operations (not one per line)."""
+        batch = summary.batch
+        shop = await self._repos.shops.get(batch.shop_id)
+        if shop is None or not shop.notify_owner or batch.user_id == shop.owner_id:
+            return
+        name = (await self._repos.users.names([batch.user_id])).get(batch.user_id, str(batch.user_id))
+        await self._notices.tell(
+            shop.owner_id,
+            "bulk-owner-notice",
+            name=name,
+            shop=shop.title,
+            size=batch.size,
+            done=summary.done,
+            failed=summary.failed,
+        )
 
     # --- /history ------------------------------------------------------------------------
     async def lines(self, access: Access, batch_id: int) -> tuple[Batch, list[Operation]]:

@@ -189,13 +189,13 @@ def batch_button(t: Texts, batch: Batch) -> str:
     return t.plain("button-batch", when=_when(batch.created_at), size=batch.size)
 
 
-def messages(head: str, lines: list[str], tail: str = "") -> list[str]:
+def messages(head: str, lines: list[str], tail: str = "", room: int = 0) -> list[str]:
     """`head`, the lines and `tail` in as few messages as Telegram's limit allows (a list of any
-    length: each line stays whole; `tail` closes the last message)."""
+    length: each line stays whole; `tail` closes the last message; `room` is kept free in each)."""
     out: list[str] = []
     current = head
     for line in lines:
-        if len(current) + 1 + len(line) > MESSAGE_LIMIT - len(tail) - 2:
+        if len(current) + 1 + len(line) > MESSAGE_LIMIT - len(tail) - room - 2:
             out.append(current)
             current = ""
         current = f"{current}\n{line}" if current else line
@@ -247,16 +247,13 @@ def batch_report_texts(t: Texts, summary: BatchSummary, failed: list[Operation])
     return messages(Safe(head + "\n\n" + t("bulk-report-failed")), [_failed_line(t, op) for op in failed])
 
 
-LINES_PER_PAGE = 30
-
-
 def batch_lines_text(
     t: Texts, batch: Batch, lines: list[Operation], services: dict[int, str], page: int
 ) -> tuple[str, int]:
-    """One page of a batch's lines for /history, and how many pages there are."""
-    pages = max(1, -(-len(lines) // LINES_PER_PAGE))
-    page = min(max(page, 0), pages - 1)
-    shown = lines[page * LINES_PER_PAGE : (page + 1) * LINES_PER_PAGE]
-    head = t("bulk-lines-head", when=_when(batch.created_at), size=batch.size, page=page + 1, pages=pages)
-    body = [history_line(t, op, services) for op in shown]
-    return fit(head + "\n\n" + "\n".join(body)), pages
+    """One page of a batch's lines for /history (as many whole lines as fit), and how many pages."""
+    chunks = messages("", [history_line(t, op, services) for op in lines], room=200)  # room for the head
+    page = min(max(page, 0), len(chunks) - 1)
+    head = t(
+        "bulk-lines-head", when=_when(batch.created_at), size=batch.size, page=page + 1, pages=len(chunks)
+    )
+    return head + "\n\n" + chunks[page], len(chunks)

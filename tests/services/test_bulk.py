@@ -16,12 +16,14 @@ from bot.services.operations import Operations, Outcome
 from bot.services.orders import OrdersService
 from bot.services.worker import RetryWorker
 from storage.db import Database
+from storage.repositories import ShopsRepo
 from storage.secrets import SecretBox
-from tests.conftest import seed_shop
+from tests.conftest import add_courier, seed_shop
 from tests.fakes.market import FakeMarket
 from tests.services.conftest import RecordedNotices
 
 OWNER = 10
+COURIER = 11
 IDS = range(900, 906)
 
 
@@ -129,3 +131,20 @@ async def test_a_fault_in_the_runner_leaves_the_rest_to_the_worker_and_nothing_i
     [(summary, _)] = notices.reports
     assert summary.done == len(IDS), "the lines the runner did not reach were sent by the worker"
     assert len(market.calls("setOrderDeliveryTrackCode")) == len(IDS)
+
+
+async def test_an_owner_who_asked_hears_of_a_couriers_batch_once(
+    db: Database, box: SecretBox, client: MarketClient, notices: RecordedNotices, market: FakeMarket
+) -> None:
+    _, _, bulk = await setup(db, box, client, notices, market)
+    await add_courier(db, box, 1, COURIER)
+    await ShopsRepo(db, box).set_notify_owner(1, True)
+    courier = await AccessService(db, box).to(COURIER, 1)
+    assert courier is not None
+    preview = await bulk.check(courier, [BulkRow(n, str(i), f"T-{i}") for n, i in enumerate(IDS, 1)])
+    batch, _ = await bulk.record(courier, preview.ready, "nonce")
+    await bulk.start(batch, message_id=None)
+    assert notices.keys_for(OWNER) == ["bulk-owner-notice"], "one notice for the batch, not one per line"
+    assert notices.owner_notices == []
+    [(_, _, args)] = notices.told
+    assert (args["size"], args["done"], args["failed"]) == (len(IDS), len(IDS), 0)

@@ -296,3 +296,4 @@ bulk-file-unreadable = Cannot read the file as a table. Send a CSV or XLSX: orde
 bulk-file-too-big = The file is over 2 MB — too much for a batch of up to 500 lines. Check that it is the right file.
 bulk-file-empty = The file has no line with an order number and a track code.
 history-batch = { $when } · 📦 batch: { $size } track codes · { $done } ✅ · { $failed } ❌ · { $waiting } ⏳
+bulk-owner-notice = 🔔 { $name } sent a batch in { $shop }: { $done }/{ $size } ✅ · { $failed } ❌. Details: /history.

@@ -296,3 +296,4 @@ bulk-file-unreadable = Не получается прочитать файл к�
 bulk-file-too-big = Файл больше 2 МБ — для пакета до 500 строк это слишком много. Проверьте, тот ли это файл.
 bulk-file-empty = В файле нет ни одной строки с номером заказа и трек-номером.
 history-batch = { $when } · 📦 пакет: { $size } трек-номеров · { $done } ✅ · { $failed } ❌ · { $waiting } ⏳
+bulk-owner-notice = 🔔 { $name } отправил(а) пакет в { $shop }: { $done }/{ $size } ✅ · { $failed } ❌. Подробности — /history.

@@ -1,0 +1,63 @@
+"""Bulk texts fit Telegram however long the list: every line is shown whole, across messages or pages."""
+
+from __future__ import annotations
+
+import datetime as dt
+
+from bot.domain.operations import Failure, TrackCode
+from bot.domain.records import Batch, BatchSummary, Operation, OperationStatus
+from bot.services.bulk import BadLine, Preview, ReadyLine
+from bot.telegram.i18n import Catalogue
+from bot.telegram.views import MESSAGE_LIMIT, batch_lines_text, batch_report_texts, bulk_preview_texts
+
+NOW = dt.datetime(2026, 12, 1, 12, 0, tzinfo=dt.UTC)
+t = Catalogue.default().texts("ru")
+BATCH = Batch(id=1, user_id=1, shop_id=1, size=500, message_id=None, reported=False, created_at=NOW)
+
+
+def failed_line(n: int) -> Operation:
+    return Operation(
+        id=n,
+        user_id=1,
+        shop_id=1,
+        order_id=10**12 + n,
+        action=TrackCode(track_code=f"{n:0>64}", delivery_service_id=51),
+        status=OperationStatus.FAILED,
+        attempts=1,
+        last_error=Failure(400, "BAD_REQUEST", "Очень длинное объяснение Маркета " * 20).to_json(),
+        idempotency_key=None,
+        next_attempt_at=None,
+        created_at=NOW,
+        updated_at=NOW,
+        batch_id=1,
+    )
+
+
+def test_a_preview_of_500_bad_lines_lists_each_and_ends_with_the_counts() -> None:
+    bad = [BadLine(n, "9" * 40, "bulk-not-found", {"id": "9" * 19}) for n in range(1, 500)]
+    ready = [ReadyLine(500, 42, "RA123456789RU", 139, "Почта России")]
+    texts = bulk_preview_texts(t, Preview(ready, bad), "shop.example")
+    assert len(texts) > 1 and all(len(x) <= MESSAGE_LIMIT for x in texts)
+    joined = "\n".join(texts)
+    assert all(f"строка {n} " in joined for n in range(1, 500))
+    assert "уйдут 1" in texts[-1]
+
+
+def test_a_report_of_500_failures_lists_each_with_the_markets_message() -> None:
+    failed = [failed_line(n) for n in range(500)]
+    summary = BatchSummary(batch=BATCH, done=0, failed=500, retrying=0, waiting=0)
+    texts = batch_report_texts(t, summary, failed)
+    assert all(len(x) <= MESSAGE_LIMIT for x in texts)
+    joined = "\n".join(texts)
+    assert all(f"№{10**12 + n} " in joined for n in range(500))
+    assert joined.count("— Очень длинное объяснение Маркета") == 500  # clipped, one per line
+
+
+def test_the_lines_of_a_batch_page_through_whole() -> None:
+    lines = [failed_line(n) for n in range(500)]
+    first, pages = batch_lines_text(t, BATCH, lines, {51: "СДЭК"}, 0)
+    shown = [batch_lines_text(t, BATCH, lines, {51: "СДЭК"}, p)[0] for p in range(pages)]
+    assert shown[0] == first and all(len(x) <= MESSAGE_LIMIT for x in shown)
+    joined = "\n".join(shown)
+    assert all(f"№{10**12 + n} " in joined for n in range(500))
+    assert f"стр. {pages} из {pages}" in shown[-1]
