@@ -13,9 +13,11 @@ typed code and ranked by how much they look like a track code of the chosen serv
 | «5post»                  | 10-20 digits                                                      |
 | «яндекс»                 | `LO-` or `LOG-` and digits, or 8-20 letters and digits            |
 
-A code in the UPU form is a track code whatever the service. The order number itself is never
-offered; product barcodes (EAN-13, UPC) and links rank last and are left out when a code that fits
-the service's rule was found.
+A code in the UPU form is a track code whatever the service. Only 5 to 40 Latin letters, digits and
+`-` make a candidate: a link, or a label's QR code with the buyer's name, address or phone (`+7…`, or
+`79…` with 11 digits, a Russian mobile number) is never offered, so it is neither shown as a button nor
+kept. Nor is the order number itself. Product barcodes (EAN-13, UPC) rank last and are left out when a
+code that fits the service's rule was found.
 """
 
 from __future__ import annotations
@@ -27,6 +29,8 @@ from dataclasses import dataclass
 from bot.domain.parsing import InputError, parse_track_code
 
 UPU = re.compile(r"[A-Z]{2}[0-9]{9}[A-Z]{2}")
+CANDIDATE = re.compile(r"[A-Za-z0-9-]{5,40}")
+MOBILE = re.compile(r"[78]9[0-9]{9}")  # a Russian mobile number: the buyer's, never a track code
 RULES: tuple[tuple[tuple[str, ...], re.Pattern[str]], ...] = (
     (("почта",), re.compile(r"[0-9]{14}|[A-Z]{2}[0-9]{9}[A-Z]{2}")),
     (("сдэк", "cdek"), re.compile(r"[0-9]{10}")),
@@ -65,8 +69,6 @@ def _score(code: str, symbology: str, rule: re.Pattern[str] | None) -> int:
         score += 10
     if symbology in PRODUCT_FORMATS:
         score -= 50
-    if "://" in code or code.lower().startswith("www."):
-        score -= 80
     return score
 
 
@@ -83,7 +85,9 @@ def rank_track_codes(scanned: Iterable[Scanned], service_name: str, order_id: in
             code = parse_track_code(item.text)
         except InputError:
             continue
-        if len(code) >= 5 and not _same_number(code, order_id) and code not in scores:
+        if not CANDIDATE.fullmatch(code) or MOBILE.fullmatch(code) or _same_number(code, order_id):
+            continue
+        if code not in scores:
             scores[code] = _score(code, item.format, rule)
     ranked = sorted(scores, key=scores.__getitem__, reverse=True)  # stable: ties keep the order read
     fitting = [c for c in ranked if scores[c] >= FITS]

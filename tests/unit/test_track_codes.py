@@ -55,6 +55,17 @@ def test_candidates_are_ranked_by_the_services_rule(
     assert rank_track_codes(read, service, order_id=42) == expected
 
 
+def test_a_buyers_personal_data_on_the_label_is_never_offered() -> None:
+    read = [
+        Scanned("Иванов Иван Иванович, ул. Ленина 1", "QR Code"),
+        Scanned("+79001234567", "QR Code"),
+        Scanned("89001234567", "Code 128"),
+        Scanned("NAME:IVANOV;TEL:79001234567", "QR Code"),
+        Scanned("XK-12345", "Code 128"),
+    ]
+    assert rank_track_codes(read, "Своя служба доставки", order_id=42) == ["XK-12345"]
+
+
 def test_the_order_number_itself_is_never_offered() -> None:
     read = [
         Scanned("4242424242", "Code 128"),
