@@ -16,8 +16,7 @@ typed code and ranked by how much they look like a track code of the chosen serv
 A code in the UPU form is a track code whatever the service. Only 5 to 40 Latin letters, digits and
 `-` make a candidate: a link, or a label's QR code with the buyer's name, address or phone (`+7…`, or
 `79…` with 11 digits, a Russian mobile number) is never offered, so it is neither shown as a button nor
-kept. Nor is the order number itself. Product barcodes (EAN-13, UPC) rank last and are left out when a
-code that fits the service's rule was found.
+kept. Nor is the order number itself, nor a product barcode (EAN-13, UPC: a product's number).
 """
 
 from __future__ import annotations
@@ -58,6 +57,8 @@ def service_rule(service_name: str) -> re.Pattern[str] | None:
 
 
 def _score(code: str, symbology: str, rule: re.Pattern[str] | None) -> int:
+    if symbology in PRODUCT_FORMATS:
+        return -1  # a product's number (GS1), whatever its digits look like
     if rule is not None and rule.fullmatch(code):
         return FITS
     score = 0
@@ -67,8 +68,6 @@ def _score(code: str, symbology: str, rule: re.Pattern[str] | None) -> int:
         score += 20
     if code.isalnum() and code.isascii() and 8 <= len(code) <= 30:
         score += 10
-    if symbology in PRODUCT_FORMATS:
-        score -= 50
     return score
 
 
@@ -95,9 +94,12 @@ def rank_track_codes(scanned: Iterable[Scanned], service_name: str, order_id: in
 
 
 def order_numbers(scanned: Iterable[Scanned]) -> list[int]:
-    """Numbers read off a label that could be an order number (digits only, 1 to 2**63-1)."""
+    """Numbers read off a label that could be an order number (digits only, 1 to 2**63-1; not a
+    product barcode)."""
     found: list[int] = []
     for item in scanned:
+        if item.format in PRODUCT_FORMATS:
+            continue
         text = item.text.strip().lstrip("#№")
         if text.isascii() and text.isdigit() and 0 < int(text) < 2**63 and int(text) not in found:
             found.append(int(text))

@@ -66,6 +66,10 @@ def test_a_buyers_personal_data_on_the_label_is_never_offered() -> None:
     assert rank_track_codes(read, "Своя служба доставки", order_id=42) == ["XK-12345"]
 
 
+def test_a_product_barcode_is_never_offered_even_when_its_digits_fit() -> None:
+    assert rank_track_codes([EAN], "5Post", order_id=42) == []
+
+
 def test_the_order_number_itself_is_never_offered() -> None:
     read = [
         Scanned("4242424242", "Code 128"),
@@ -82,5 +86,6 @@ def test_order_numbers_are_the_digit_only_codes() -> None:
         Scanned("55501", "Code 128"),
         Scanned("00", "Code 128"),
         Scanned("9" * 30, "Code 128"),
+        EAN,  # a product, not an order
     ]
     assert order_numbers(read) == [55501]
