@@ -16,6 +16,7 @@ from aiogram.filters.callback_data import CallbackData
 from aiogram.fsm.context import FSMContext
 from aiogram.fsm.state import State, StatesGroup
 from aiogram.types import CallbackQuery, Message
+from aiogram.utils.chat_action import ChatActionSender
 
 from bot.domain.bulk import BulkFileError, BulkRow, rows_from_csv, rows_from_text, rows_from_xlsx
 from bot.domain.errors import FileRefused, NotAMember, OrderUnavailable
@@ -64,9 +65,15 @@ def _one_line(message: Message) -> dict[str, list[BulkRow]] | bool:
 
 
 async def on_list(
-    message: Message, rows: list[BulkRow], state: FSMContext, t: Texts, access: Access, bulk: BulkSends
+    message: Message,
+    rows: list[BulkRow],
+    bot: Bot,
+    state: FSMContext,
+    t: Texts,
+    access: Access,
+    bulk: BulkSends,
 ) -> None:
-    await _preview(message, rows, state, t, access, bulk)
+    await _preview(message, rows, bot, state, t, access, bulk)
 
 
 async def on_file(
@@ -85,15 +92,22 @@ async def on_file(
     if not rows:
         await message.answer(t("bulk-file-empty"))
         return
-    await _preview(message, rows, state, t, access, bulk)
+    await _preview(message, rows, bot, state, t, access, bulk)
 
 
 async def _preview(
-    message: Message, rows: list[BulkRow], state: FSMContext, t: Texts, access: Access, bulk: BulkSends
+    message: Message,
+    rows: list[BulkRow],
+    bot: Bot,
+    state: FSMContext,
+    t: Texts,
+    access: Access,
+    bulk: BulkSends,
 ) -> None:
-    await message.answer(t("bulk-checking", count=len(rows)))
     try:
-        preview = await bulk.check(access, rows)
+        # «typing…» while a long list is checked (a short one is answered before it would show)
+        async with ChatActionSender.typing(chat_id=message.chat.id, bot=bot, initial_sleep=0.5):
+            preview = await bulk.check(access, rows)
     except OrderUnavailable as exc:
         await message.answer(failure_text(t, exc.failure) + "\n" + t("bulk-send-again"))
         return

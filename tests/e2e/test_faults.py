@@ -1,5 +1,6 @@
-"""Fault injection only a real process can show: SIGTERM with work queued, a conversation in progress
-and a confirmation waiting on the Market, then a restart that loses and repeats nothing.
+"""Fault injection only a real process can show: SIGTERM with work queued, a conversation in progress,
+a confirmation waiting on the Market and a bulk send half done, then a restart that loses and repeats
+nothing.
 
 (Queued retries, lost answers and a burst of couriers are covered in process: tests/handlers.)
 """
@@ -11,9 +12,10 @@ import sqlite3
 
 from tests.e2e.conftest import Launcher, RunningBot, seed_shop
 from tests.fakes.market import FakeMarket
-from tests.fakes.telegram import Call
+from tests.fakes.telegram import Call, find_button
 
-OWNER, COURIER = 801, 802
+OWNER, COURIER, PACKER = 801, 802, 803
+BATCH = range(5000, 5040)
 
 
 def said(calls: list[Call]) -> str:
@@ -26,11 +28,17 @@ async def to_confirm(bot: RunningBot, user: int, order_id: int, code: str) -> li
     return await bot.say(user, code)
 
 
-async def wait_message(bot: RunningBot, chat_id: int, text_part: str, timeout: float = 30) -> str:
-    """Wait for a new message (as the retry worker sends) containing `text_part`."""
+async def wait_message(
+    bot: RunningBot, chat_id: int, text_part: str, timeout: float = 30, *, edits: bool = False
+) -> str:
+    """Wait for a new message (as the retry worker sends) containing `text_part`; with `edits`, an
+    edited one (a progress message turned into its report) will do too."""
     deadline = asyncio.get_running_loop().time() + timeout
     while asyncio.get_running_loop().time() < deadline:
-        for params in bot.telegram.sent("sendMessage", chat_id=chat_id):
+        shown = bot.telegram.sent("sendMessage", chat_id=chat_id)
+        if edits:
+            shown += bot.telegram.sent("editMessageText", chat_id=chat_id)
+        for params in shown:
             if text_part in str(params.get("text", "")):
                 return str(params["text"])
         await asyncio.sleep(0.05)
@@ -45,10 +53,14 @@ def operations(launcher: Launcher) -> dict[int, str]:
 async def test_sigterm_with_work_queued_and_in_flight_then_restart_resumes_everything(
     launcher: Launcher, market: FakeMarket
 ) -> None:
-    await seed_shop(launcher, OWNER, couriers=[COURIER])
-    for order_id in (42, 43, 44):
+    await seed_shop(launcher, OWNER, couriers=[COURIER, PACKER])
+    for order_id in (42, 43, 44, *BATCH):
         market.add_order(1001, order_id)
     bot = await launcher.start()
+    # A bulk send, checked now, sent below: each line answered in 0.15 s, on the one slot left.
+    preview = await bot.say(PACKER, "\n".join(f"{n} BULK-{n}" for n in BATCH))
+    for n in BATCH:
+        market.fail("setOrderDeliveryTrackCode", status=200, delay=0.15, order_id=n)
 
     # Queued: the Market was busy, the worker will try again in 3 s.
     confirm = await to_confirm(bot, OWNER, 42, "PENDING-1")
@@ -64,14 +76,21 @@ async def test_sigterm_with_work_queued_and_in_flight_then_restart_resumes_every
     await bot.tap(OWNER, confirm, "Отправить")
     while not [c for c in market.calls("setOrderDeliveryTrackCode") if c.body["trackCode"] == "MID-FLIGHT"]:
         await asyncio.sleep(0.02)
+    data, message_id = find_button(preview, "Отправить все")
+    bot.telegram.push_callback(PACKER, data, message_id=message_id)  # pressed just before the stop
+    async with asyncio.timeout(10):
+        while not [c for c in market.calls("setOrderDeliveryTrackCode") if c.body["trackCode"][:4] == "BULK"]:
+            await asyncio.sleep(0.02)
 
     await launcher.stop(bot)  # within 10 s, exit 0, no traceback
     before = operations(launcher)
     assert before[42] == "pending" and before[44] in ("sending", "pending")
+    assert "pending" in {before[n] for n in BATCH}, "the batch was cut short by the stop"
 
     bot = await launcher.start()
     assert "PENDING-1" in await wait_message(bot, OWNER, "PENDING-1")
     assert "MID-FLIGHT" in await wait_message(bot, OWNER, "MID-FLIGHT")
+    assert f"{len(BATCH)}/{len(BATCH)} ✅" in await wait_message(bot, PACKER, "Пакет отправлен", edits=True)
     asked = said(await bot.say(COURIER, "СДЭК"))
     assert "трек-номер" in asked, "the courier's conversation went on after the restart"
     confirm = await bot.say(COURIER, "AFTER-RESTART")
@@ -82,4 +101,6 @@ async def test_sigterm_with_work_queued_and_in_flight_then_restart_resumes_every
     assert sent.count(("PENDING-1", 503)) == 1 and sent.count(("PENDING-1", 200)) == 1
     assert [code for code, _ in sent].count("MID-FLIGHT") == 1, "the landed request was not repeated"
     assert ("AFTER-RESTART", 200) in sent
-    assert operations(launcher) == {42: "done", 43: "done", 44: "done"}
+    assert operations(launcher) == {42: "done", 43: "done", 44: "done", **dict.fromkeys(BATCH, "done")}
+    applied = [code for code, status in sent if code.startswith("BULK-") and status == 200]
+    assert sorted(applied) == sorted(f"BULK-{n}" for n in BATCH), "each line of the batch landed once"

@@ -92,9 +92,9 @@ class Call:
 
 
 def _says_something(call: Call) -> bool:
-    """A reply the user sees. Deleting their message or a silent answer to a press comes before the
-    real answer (which may wait on the Market), so neither ends an exchange."""
-    if call.method == "deleteMessage":
+    """A reply the user sees. Deleting their message, «typing…» or a silent answer to a press comes
+    before the real answer (which may wait on the Market), so none ends an exchange."""
+    if call.method in ("deleteMessage", "sendChatAction"):
         return False
     return call.method != "answerCallbackQuery" or bool(call.params.get("text"))
 

@@ -269,7 +269,6 @@ scan-timeout = Could not read the photo in time. Take it closer — or type the 
 scan-download-failed = Could not get the photo from Telegram. Send it again.
 button-send-all = 📦 Send all ({ $count })
 button-batch = 📦 { $when } · lines: { $size }
-bulk-checking = Checking the list, lines: { $count }…
 bulk-preview-head = <b>Track code batch</b> — { $shop }: { $ready } of { $total } ready to send.
 bulk-preview-bad = Will not be sent ({ $count }):
 bulk-bad-line = line { $line } (<code>{ $written }</code>): { $reason }

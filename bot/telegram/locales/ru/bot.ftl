@@ -269,7 +269,6 @@ scan-timeout = Не успел прочитать фото. Снимите эт�
 scan-download-failed = Не удалось получить фото от Telegram. Пришлите его ещё раз.
 button-send-all = 📦 Отправить все ({ $count })
 button-batch = 📦 { $when } · строк: { $size }
-bulk-checking = Проверяю список, строк: { $count }…
 bulk-preview-head = <b>Пакет трек-номеров</b> — { $shop }: готово к отправке { $ready } из { $total }.
 bulk-preview-bad = Не будут отправлены ({ $count }):
 bulk-bad-line = строка { $line } (<code>{ $written }</code>): { $reason }
