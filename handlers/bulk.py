@@ -64,18 +64,6 @@ def _one_line(message: Message) -> dict[str, list[BulkRow]] | bool:
     return {"rows": rows} if rows else False
 
 
-async def on_list(
-    message: Message,
-    rows: list[BulkRow],
-    bot: Bot,
-    state: FSMContext,
-    t: Texts,
-    access: Access,
-    bulk: BulkSends,
-) -> None:
-    await _preview(message, rows, bot, state, t, access, bulk)
-
-
 async def on_file(
     message: Message, bot: Bot, state: FSMContext, t: Texts, access: Access, bulk: BulkSends
 ) -> None:
@@ -92,10 +80,10 @@ async def on_file(
     if not rows:
         await message.answer(t("bulk-file-empty"))
         return
-    await _preview(message, rows, bot, state, t, access, bulk)
+    await on_list(message, rows, bot, state, t, access, bulk)
 
 
-async def _preview(
+async def on_list(
     message: Message,
     rows: list[BulkRow],
     bot: Bot,

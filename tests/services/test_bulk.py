@@ -6,7 +6,7 @@ import asyncio
 import sqlite3
 
 from bot.domain.bulk import BulkRow
-from bot.domain.records import Operation
+from bot.domain.records import Batch, Operation
 from bot.domain.retry import RetryPolicy
 from bot.market import MarketClient
 from bot.services.access import Access, AccessService
@@ -39,6 +39,14 @@ async def setup(
         db, box, client, notices, orders, RetryPolicy(base_seconds=0.01, cap_seconds=0.02)
     )
     return access, operations, BulkSends(db, box, operations, orders, notices, progress_every=0.0)
+
+
+async def recorded(bulk: BulkSends, access: Access) -> Batch:
+    """A batch of every order in IDS, checked and confirmed (nothing sent yet)."""
+    preview = await bulk.check(access, [BulkRow(n, str(i), f"T-{i}") for n, i in enumerate(IDS, 1)])
+    batch, new = await bulk.record(access, preview.ready, "nonce")
+    assert new and batch.size == len(IDS)
+    return batch
 
 
 async def until(condition: object, timeout: float = 5.0) -> None:
@@ -79,8 +87,7 @@ async def test_a_runner_stopped_halfway_leaves_the_rest_to_the_next_start(
     db: Database, box: SecretBox, client: MarketClient, notices: RecordedNotices, market: FakeMarket
 ) -> None:
     access, operations, bulk = await setup(db, box, client, notices, market)
-    preview = await bulk.check(access, [BulkRow(n, str(i), f"T-{i}") for n, i in enumerate(IDS, 1)])
-    batch, _ = await bulk.record(access, preview.ready, "nonce")
+    batch = await recorded(bulk, access)
     market.latency = 0.1
     bulk.start(batch, message_id=None)
     await until(lambda: len(market.calls("setOrderDeliveryTrackCode")) >= 2)
@@ -107,8 +114,7 @@ async def test_a_fault_in_the_runner_leaves_the_rest_to_the_worker_and_nothing_i
     db: Database, box: SecretBox, client: MarketClient, notices: RecordedNotices, market: FakeMarket
 ) -> None:
     access, operations, bulk = await setup(db, box, client, notices, market)
-    preview = await bulk.check(access, [BulkRow(n, str(i), f"T-{i}") for n, i in enumerate(IDS, 1)])
-    batch, _ = await bulk.record(access, preview.ready, "nonce")
+    batch = await recorded(bulk, access)
     real_run = operations.run
     calls = 0
 
@@ -141,8 +147,7 @@ async def test_an_owner_who_asked_hears_of_a_couriers_batch_once(
     await ShopsRepo(db, box).set_notify_owner(1, True)
     courier = await AccessService(db, box).to(COURIER, 1)
     assert courier is not None
-    preview = await bulk.check(courier, [BulkRow(n, str(i), f"T-{i}") for n, i in enumerate(IDS, 1)])
-    batch, _ = await bulk.record(courier, preview.ready, "nonce")
+    batch = await recorded(bulk, courier)
     await bulk.start(batch, message_id=None)
     assert notices.keys_for(OWNER) == ["bulk-owner-notice"], "one notice for the batch, not one per line"
     assert notices.owner_notices == []
