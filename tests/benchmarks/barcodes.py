@@ -9,13 +9,14 @@ from __future__ import annotations
 import asyncio
 import statistics
 import time
+from collections.abc import Callable
 
 from PIL import Image
 
 from bot.services.barcodes import BarcodeReader
 from tests.fakes.labels import F, jpeg, label, photo, warped
 
-CASES = {
+CASES: dict[str, Callable[[], Image.Image]] = {
     "Telegram photo, label upside down": lambda: photo(label(("80081234567890", F.Code128)), angle=180),
     "12 MP file, small warped label": lambda: photo(
         warped(label(("RA123456789RU", F.Code39)), 0.3), angle=-10, size=(3000, 4000), at=(1800, 2600)
