@@ -91,7 +91,7 @@ async def on_order_id(
     )
     if taken is None:
         return
-    _, card = taken
+    _, card, _ = taken
     await state.set_state(DateSG.date)
     await message.answer(card + "\n\n" + t("date-ask-date"), reply_markup=day_keyboard(t, moscow_today()))
 

@@ -8,6 +8,7 @@ from aiogram.types import CallbackQuery, Message
 
 from bot.telegram.i18n import Texts
 from handlers.delivery_date import DateSG
+from handlers.order import OrderSG
 from handlers.settings import SettingsSG
 from handlers.track import TrackSG
 
@@ -20,6 +21,10 @@ STEP_PROMPTS = {
     DateSG.date.state: "date-ask-date-again",
     DateSG.reason.state: "date-ask-reason-again",
     DateSG.confirm.state: "confirm-use-buttons",
+    OrderSG.order_id.state: "order-ask-again",
+    OrderSG.card.state: "confirm-use-buttons",
+    OrderSG.day.state: "confirm-use-buttons",
+    OrderSG.confirm.state: "confirm-use-buttons",
     SettingsSG.api_key.state: "settings-ask-key-again",
     SettingsSG.campaign.state: "settings-choose-campaign",
 }

@@ -53,7 +53,7 @@ class ConfirmCD(CallbackData, prefix="cf"):
 class OrderFlow:
     """What differs between the conversations that start from an order (track, date)."""
 
-    name: Literal["track", "date"]  # the draft's `flow`
+    name: Literal["track", "date", "status"]  # the draft's `flow`
     order_state: State
     ask_key: str
     again_key: str
@@ -190,10 +190,10 @@ async def take_order(
     access: Access,
     orders: OrdersService,
     flow: OrderFlow,
-) -> tuple[Draft, str] | None:
+) -> tuple[Draft, str, BusinessOrder] | None:
     """The order-number step: parse, fetch from the conversation's shop, check the status.
 
-    Returns the updated draft and the order's card, or None when the user has been told why not
+    Returns the updated draft, the order's card and the order, or None when the user has been told why not
     (asked again, or the conversation ended).
     """
     current = await load_draft(state)
@@ -234,7 +234,7 @@ async def take_order(
         }
     )
     await save_draft(state, draft)
-    return draft, card
+    return draft, card, order
 
 
 async def ask_to_confirm(

@@ -103,7 +103,7 @@ async def on_order_id(
     )
     if taken is None:
         return
-    draft, card = taken
+    draft, card, _ = taken
     await state.set_state(TrackSG.service)
     services = await orders.services(access, draft.order_service_id)
     keyboard = service_page(t, services, 0, draft.order_service_id)

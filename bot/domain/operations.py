@@ -18,7 +18,7 @@ from pydantic.alias_generators import to_camel
 
 from bot.market import MarketClient, MarketError
 from bot.market.errors import MarketApiError, MarketTimeoutError
-from bot.market.models import BusinessOrder, DeliveryDateReason
+from bot.market.models import BusinessOrder, DeliveryDateReason, OrderStatus
 
 
 class _Kind(BaseModel):
@@ -70,11 +70,40 @@ class DeliveryDate(_Kind):
         return dates is not None and (dates.to_date or dates.from_date) == self.to_date == dates.from_date
 
 
-Action = Annotated[TrackCode | DeliveryDate, Field(discriminator="kind")]
-ACTION: TypeAdapter[TrackCode | DeliveryDate] = TypeAdapter(Action)
+STEP_ORDER = (OrderStatus.PROCESSING, OrderStatus.DELIVERY, OrderStatus.PICKUP, OrderStatus.DELIVERED)
 
 
-def action_from(kind: str, payload: dict[str, Any]) -> TrackCode | DeliveryDate:
+class StatusStep(_Kind):
+    """One DBS status step: out for delivery, delivered (on `real_delivery_date` when not today),
+    or cancelled by the shop."""
+
+    kind: Literal["status"] = "status"
+    status: OrderStatus
+    real_delivery_date: dt.date | None = None
+
+    async def send(self, market: MarketClient, api_key: str, campaign_id: int, order_id: int) -> None:
+        await market.update_order_status(
+            api_key,
+            campaign_id,
+            order_id,
+            status=self.status,
+            substatus="SHOP_FAILED" if self.status is OrderStatus.CANCELLED else None,
+            real_delivery_date=self.real_delivery_date,
+        )
+
+    def applied(self, order: BusinessOrder) -> bool:
+        """The order is at this step or past it (a later step can only follow this one)."""
+        if self.status is OrderStatus.CANCELLED or order.status not in STEP_ORDER:
+            return order.status == self.status
+        return STEP_ORDER.index(order.status) >= STEP_ORDER.index(self.status)
+
+
+AnyAction = TrackCode | DeliveryDate | StatusStep
+Action = Annotated[AnyAction, Field(discriminator="kind")]
+ACTION: TypeAdapter[AnyAction] = TypeAdapter(Action)
+
+
+def action_from(kind: str, payload: dict[str, Any]) -> AnyAction:
     """Rebuild a stored action from its kind and payload."""
     return ACTION.validate_python({**payload, "kind": kind})
 

@@ -24,8 +24,12 @@ from bot.market.models import (
     OrderStatus,
     SetDeliveryDateRequest,
     SetTrackCodeRequest,
+    StatusChange,
+    StatusChangeDates,
+    StatusChangeDelivery,
     TokenInfo,
     TokenInfoResponse,
+    UpdateOrderStatusRequest,
 )
 from bot.market.transport import MarketTransport
 
@@ -35,6 +39,7 @@ BUSINESS_ORDERS = "/v1/businesses/{businessId}/orders"
 BUSINESS_ORDERS_PAGE_SIZE = 50  # the spec's maximum for `limit`
 TRACK = "/v2/campaigns/{campaignId}/orders/{orderId}/delivery/track"
 DELIVERY_DATE = "/v2/campaigns/{campaignId}/orders/{orderId}/delivery/date"
+ORDER_STATUS = "/v2/campaigns/{campaignId}/orders/{orderId}/status"
 DELIVERY_SERVICES = "/v2/delivery/services"
 TOKEN_INFO = "/v2/auth/token"  # noqa: S105 - a path, not a password
 
@@ -143,6 +148,34 @@ class MarketClient:
         await self.transport.request(
             "PUT",
             DELIVERY_DATE,
+            api_key=api_key,
+            path_params={"campaignId": campaign_id, "orderId": order_id},
+            json=_dump(request),
+        )
+
+    async def update_order_status(
+        self,
+        api_key: str,
+        campaign_id: int,
+        order_id: int,
+        *,
+        status: OrderStatus,
+        substatus: str | None = None,
+        real_delivery_date: dt.date | None = None,
+    ) -> None:
+        """updateOrderStatus: one DBS step (DELIVERY, PICKUP, DELIVERED, CANCELLED/SHOP_FAILED).
+        `real_delivery_date` only for PICKUP or DELIVERED on a day other than today."""
+        delivery = (
+            StatusChangeDelivery(dates=StatusChangeDates(real_delivery_date=real_delivery_date))
+            if real_delivery_date is not None
+            else None
+        )
+        request = UpdateOrderStatusRequest(
+            order=StatusChange(status=status, substatus=substatus, delivery=delivery)
+        )
+        await self.transport.request(
+            "PUT",
+            ORDER_STATUS,
             api_key=api_key,
             path_params={"campaignId": campaign_id, "orderId": order_id},
             json=_dump(request),

@@ -219,3 +219,21 @@ class DeliveryDates(MarketModel):
 class SetDeliveryDateRequest(MarketModel):
     dates: DeliveryDates
     reason: DeliveryDateReason
+
+
+class StatusChangeDates(MarketModel):
+    real_delivery_date: IsoDate | None = None
+
+
+class StatusChangeDelivery(MarketModel):
+    dates: StatusChangeDates
+
+
+class StatusChange(MarketModel):
+    status: OrderStatus
+    substatus: str | None = None
+    delivery: StatusChangeDelivery | None = None
+
+
+class UpdateOrderStatusRequest(MarketModel):
+    order: StatusChange

@@ -16,7 +16,7 @@ from dataclasses import dataclass, field
 
 from bot.domain.clock import utcnow
 from bot.domain.errors import NotAllowedForCouriers
-from bot.domain.operations import DeliveryDate, Failure, TrackCode
+from bot.domain.operations import AnyAction, DeliveryDate, Failure, TrackCode
 from bot.domain.records import BatchSummary, Operation, OperationStatus
 from bot.domain.retry import RetryPolicy
 from bot.market import MarketClient, MarketError
@@ -91,9 +91,7 @@ class Operations:
         done = await self._repos.operations.by_idempotency_key(self._key(user_id, nonce))
         return Outcome.recorded(done) if done else None
 
-    async def confirm(
-        self, access: Access, order_id: int, action: TrackCode | DeliveryDate, nonce: str
-    ) -> Outcome:
+    async def confirm(self, access: Access, order_id: int, action: AnyAction, nonce: str) -> Outcome:
         """Record the operation, then make its first attempt. A repeated confirmation sends nothing."""
         recorded = await self.record(access, order_id, action, nonce)
         return recorded if isinstance(recorded, Outcome) else await self.first_attempt(recorded)
@@ -102,7 +100,7 @@ class Operations:
         self,
         access: Access,
         order_id: int,
-        action: TrackCode | DeliveryDate,
+        action: AnyAction,
         nonce: str,
         *,
         also: Callable[[Executor], Awaitable[None]] | None = None,

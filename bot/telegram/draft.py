@@ -14,8 +14,8 @@ from typing import Literal
 from aiogram.fsm.context import FSMContext
 from pydantic import BaseModel, ValidationError
 
-from bot.domain.operations import DeliveryDate, TrackCode
-from bot.market.models import DeliveryDateReason
+from bot.domain.operations import AnyAction, DeliveryDate, StatusStep, TrackCode
+from bot.market.models import DeliveryDateReason, OrderStatus
 from bot.services.bulk import ReadyLine
 from storage.db import Executor
 from storage.fsm import SQLiteStorage
@@ -32,7 +32,7 @@ class Pick(BaseModel):
 
 
 class Draft(BaseModel):
-    flow: Literal["track", "date"]
+    flow: Literal["track", "date", "status"]
     shop_id: int  # every step acts on this shop, whatever /shop says meanwhile
     order_id: int | None = None
     service_id: int | None = None
@@ -45,13 +45,17 @@ class Draft(BaseModel):
     nonce: str | None = None  # the confirmation card on screen
     picks: list[Pick] = []  # the orders offered at the order step, read once per conversation
     scanned: list[str] = []  # track codes read off a photo, offered as buttons
+    step: OrderStatus | None = None  # the status step the order card offers
+    real_date: dt.date | None = None  # a delivery reported for a day before today
 
-    def action(self) -> TrackCode | DeliveryDate:
+    def action(self) -> AnyAction:
         """What confirming this draft sets on the order."""
         if self.flow == "track" and self.track_code is not None and self.service_id is not None:
             return TrackCode(track_code=self.track_code, delivery_service_id=self.service_id)
         if self.flow == "date" and self.to_date is not None and self.reason is not None:
             return DeliveryDate(to_date=self.to_date, reason=self.reason)
+        if self.flow == "status" and self.step is not None:
+            return StatusStep(status=self.step, real_delivery_date=self.real_date)
         raise ValueError(f"the {self.flow} draft is not complete")
 
     def service_names(self) -> dict[int, str]:

@@ -11,7 +11,7 @@ from functools import singledispatch
 
 from bot.domain.bulk import MAX_LINES
 from bot.domain.clock import MSK
-from bot.domain.operations import DeliveryDate, Failure, TrackCode
+from bot.domain.operations import DeliveryDate, Failure, StatusStep, TrackCode
 from bot.domain.records import Batch, BatchSummary, Operation, OperationStatus
 from bot.market.models import BusinessOrder, OrderStatus
 from bot.services.bulk import BadLine, Preview
@@ -104,6 +104,14 @@ def _(action: DeliveryDate, t: Texts, order_id: int, services: dict[int, str]) -
     return t("result-date-ok", id=order_id, date=human_date(t, action.to_date))
 
 
+@action_done.register
+def _(action: StatusStep, t: Texts, order_id: int, services: dict[int, str]) -> str:
+    done: str = t("result-status-ok", id=order_id, status=status_text(t, action.status))
+    if action.real_delivery_date is not None:
+        done += " " + t("result-status-on", date=human_date(t, action.real_delivery_date))
+    return done
+
+
 @singledispatch
 def action_line(action: object, t: Texts, services: dict[int, str]) -> str:
     raise TypeError(f"no view for {type(action).__name__}")
@@ -118,6 +126,11 @@ def _(action: TrackCode, t: Texts, services: dict[int, str]) -> str:
 @action_line.register
 def _(action: DeliveryDate, t: Texts, services: dict[int, str]) -> str:
     return t("history-date", date=action.to_date.strftime("%d.%m.%Y"))
+
+
+@action_line.register
+def _(action: StatusStep, t: Texts, services: dict[int, str]) -> str:
+    return t("history-status", status=status_text(t, action.status))
 
 
 def outcome_text(t: Texts, outcome: Outcome, services: dict[int, str] | None = None) -> str:

@@ -7,7 +7,7 @@ import json
 import sqlite3
 from typing import Any
 
-from bot.domain.operations import DeliveryDate, TrackCode, action_from
+from bot.domain.operations import AnyAction, action_from
 from bot.domain.records import Operation, OperationStatus
 from storage.db import Executor, timestamp
 
@@ -33,7 +33,7 @@ class OperationsRepo:
         user_id: int,
         shop_id: int,
         order_id: int,
-        action: TrackCode | DeliveryDate,
+        action: AnyAction,
         idempotency_key: str | None = None,
         now: dt.datetime,
         batch_id: int | None = None,

@@ -260,6 +260,7 @@ class FakeMarket:
                 "setOrderDeliveryDate",
                 self._date,
             ),
+            ("PUT", "/v2/campaigns/{campaignId}/orders/{orderId}/status", "updateOrderStatus", self._status),
             ("GET", "/v2/delivery/services", "getDeliveryServices", self._services),
             ("POST", "/v2/auth/token", "getAuthTokenInfo", self._token),
         ]
@@ -501,6 +502,41 @@ class FakeMarket:
         text = new_date.strftime("%d-%m-%Y")
         order["delivery"]["dates"] = {"fromDate": text, "toDate": text}
         return self._json(200, {"status": "OK"})
+
+    async def _status(self, request: web.Request) -> web.Response:
+        """updateOrderStatus with the DBS order of steps: PROCESSING → DELIVERY → (PICKUP, for orders
+        to the shop's pickup point) → DELIVERED, one at a time; CANCELLED/SHOP_FAILED from PROCESSING
+        or DELIVERY; `realDeliveryDate` never in the future."""
+        order, error = self._order_or_error(request)
+        if error:
+            return error
+        assert order is not None
+        if denied := self._may_process_orders(request):
+            return denied
+        wanted = (await request.json())["order"]
+        pickup = order["delivery"]["type"] == "PICKUP"
+        steps = {
+            "DELIVERY": {"PROCESSING"},
+            "PICKUP": {"DELIVERY"} if pickup else set(),
+            "DELIVERED": {"PICKUP"} if pickup else {"DELIVERY"},
+            "CANCELLED": {"PROCESSING", "DELIVERY"},
+        }
+        if order["status"] not in steps.get(wanted["status"], set()):
+            return self._json(
+                400,
+                error_body(
+                    "STATUS_NOT_ALLOWED",
+                    f"Order {order['id']} with status {order['status']} cannot move to {wanted['status']}",
+                ),
+            )
+        real = (wanted.get("delivery") or {}).get("dates", {}).get("realDeliveryDate")
+        if real and dt.date.fromisoformat(real) > self.today:
+            return self._json(400, error_body("BAD_REQUEST", f"Real delivery date {real} is in the future"))
+        order["status"] = wanted["status"]
+        order["substatus"] = wanted.get("substatus") or (
+            "SHOP_FAILED" if wanted["status"] == "CANCELLED" else "UNKNOWN"
+        )
+        return self._json(200, {"order": order})
 
     def _status_not_allowed(self, order: dict[str, Any]) -> web.Response:
         return self._json(

@@ -11,6 +11,7 @@ help =
     <b>What I can do</b>
     /track [order number] — send a track code: order → delivery service → track code → «Send».
     /date [order number] — move a delivery date: order → date → reason → «Send».
+    /order [order number] — the order card: «Out for delivery», «Delivered» and the other actions.
     /history — your last 20 operations in this shop.
     /shop — choose the shop if you have several.
     /settings — connect a shop: needs a Market API key with the order-processing scope.
@@ -296,3 +297,23 @@ bulk-file-too-big = The file is over 2 MB — too much for a batch of up to 500 
 bulk-file-empty = The file has no line with an order number and a track code.
 history-batch = { $when } · 📦 batch: { $size } track codes · { $done } ✅ · { $failed } ❌ · { $waiting } ⏳
 bulk-owner-notice = 🔔 { $name } sent a batch in { $shop }: { $done }/{ $size } ✅ · { $failed } ❌. Details: /history.
+command-order = Order card: status and actions
+order-ask = Shop: <b>{ $shop }</b>. Send the order number.
+order-ask-again = Send the order number (digits only) or /cancel.
+order-no-actions = The order is «{ $status }» now: there is nothing to do with it.
+button-step-DELIVERY = 🚚 Out for delivery
+button-step-PICKUP = 🏪 At the pickup point
+button-step-DELIVERED = ✅ Delivered
+button-card-track = 🔢 Track code
+button-card-date = 📅 Move date
+button-today = Today
+button-yesterday = Yesterday
+delivered-ask-day = Order #{ $id }: when did the buyer get it?
+status-confirm =
+    <b>Check before sending</b>
+    Order: #{ $id }
+    New status: { $status }
+status-confirm-on = Delivery date: { $date }
+result-status-ok = ✅ Order #{ $id }: status «{ $status }».
+result-status-on = Delivery date: { $date }.
+history-status = status → { $status }

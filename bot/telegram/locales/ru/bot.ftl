@@ -11,6 +11,7 @@ help =
     <b>Что я умею</b>
     /track [номер заказа] — отправить трек-номер: заказ → служба доставки → трек → «Отправить».
     /date [номер заказа] — перенести дату доставки: заказ → дата → причина → «Отправить».
+    /order [номер заказа] — карточка заказа: «Передан в доставку», «Доставлен» и другие действия.
     /history — последние 20 ваших операций в этом магазине.
     /shop — выбрать магазин, если их несколько.
     /settings — подключить магазин: нужен API-ключ Маркета с доступом «Обработка заказов».
@@ -296,3 +297,23 @@ bulk-file-too-big = Файл больше 2 МБ — для пакета до 50
 bulk-file-empty = В файле нет ни одной строки с номером заказа и трек-номером.
 history-batch = { $when } · 📦 пакет: { $size } трек-номеров · { $done } ✅ · { $failed } ❌ · { $waiting } ⏳
 bulk-owner-notice = 🔔 { $name } отправил(а) пакет в { $shop }: { $done }/{ $size } ✅ · { $failed } ❌. Подробности — /history.
+command-order = Карточка заказа: статус и действия
+order-ask = Магазин: <b>{ $shop }</b>. Пришлите номер заказа.
+order-ask-again = Пришлите номер заказа (только цифры) или /cancel.
+order-no-actions = Сейчас заказ «{ $status }»: действий для него нет.
+button-step-DELIVERY = 🚚 Передан в доставку
+button-step-PICKUP = 🏪 В пункте выдачи
+button-step-DELIVERED = ✅ Доставлен
+button-card-track = 🔢 Трек-номер
+button-card-date = 📅 Перенести дату
+button-today = Сегодня
+button-yesterday = Вчера
+delivered-ask-day = Заказ №{ $id }: когда его получил покупатель?
+status-confirm =
+    <b>Проверьте перед отправкой</b>
+    Заказ: №{ $id }
+    Новый статус: { $status }
+status-confirm-on = Дата доставки: { $date }
+result-status-ok = ✅ Заказ №{ $id }: статус «{ $status }».
+result-status-on = Дата доставки: { $date }.
+history-status = статус → { $status }

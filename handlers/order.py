@@ -1,0 +1,194 @@
+"""/order: the order card, with the actions its status allows under it.
+
+«🚚 Передан в доставку» (PROCESSING → DELIVERY), «🏪 В пункте выдачи» (DELIVERY → PICKUP, pickup
+orders only) and «✅ Доставлен» (→ DELIVERED: today or a day before, never a future one) go through
+the same confirmation card and outbox as a track code (→ handlers.confirm). «Трек-номер» and
+«Перенести дату» start those conversations for this order, its step already answered.
+"""
+
+from __future__ import annotations
+
+from typing import Literal
+
+from aiogram import F, Router
+from aiogram.filters import Command, CommandObject
+from aiogram.filters.callback_data import CallbackData
+from aiogram.fsm.context import FSMContext
+from aiogram.fsm.state import State, StatesGroup
+from aiogram.types import CallbackQuery, InlineKeyboardMarkup, Message
+
+from bot.domain.clock import moscow_today
+from bot.domain.records import CourierDates
+from bot.domain.status_steps import delivered_days, next_step, real_date
+from bot.market.models import BusinessOrder, OrderStatus
+from bot.services.access import Access
+from bot.services.orders import OrdersService
+from bot.telegram.access import requires
+from bot.telegram.draft import Draft, save_draft
+from bot.telegram.i18n import Texts
+from bot.telegram.keyboards import buttons
+from bot.telegram.views import human_date, status_text
+from handlers import delivery_date, track
+from handlers.order_steps import OrderFlow, add_order_picker, ask_to_confirm, begin, current_draft, take_order
+
+TEXT = F.text & ~F.text.startswith("/")
+
+
+class OrderSG(StatesGroup):
+    order_id = State()
+    card = State()
+    day = State()
+    confirm = State()
+
+
+FLOW = OrderFlow(
+    name="status",
+    order_state=OrderSG.order_id,
+    ask_key="order-ask",
+    again_key="order-ask-again",
+    refused_key="order-no-actions",
+    statuses=(OrderStatus.PROCESSING, OrderStatus.DELIVERY, OrderStatus.PICKUP),
+    allowed=lambda order: True,  # any order's card can be shown; its actions depend on its status
+    services_on_card=True,
+)
+
+
+class CardCD(CallbackData, prefix="oc"):
+    """An action under the card of `order_id`: "step" (its next status), "track" or "date"."""
+
+    action: str
+    order_id: int
+
+
+class DeliveredCD(CallbackData, prefix="dv"):
+    back: int  # days before today (0: today)
+
+
+async def start(
+    message: Message,
+    command: CommandObject,
+    state: FSMContext,
+    t: Texts,
+    access: Access,
+    orders: OrdersService,
+) -> None:
+    typed = await begin(message, command.args, state, t, access, orders, FLOW)
+    if typed is not None:
+        await on_order_id(message, state, t, access, orders, text=typed)
+
+
+async def on_order_id(
+    message: Message,
+    state: FSMContext,
+    t: Texts,
+    access: Access,
+    orders: OrdersService,
+    text: str | None = None,
+) -> None:
+    taken = await take_order(
+        message, text if text is not None else message.text, state, t, access, orders, FLOW
+    )
+    if taken is None:
+        return
+    draft, card, order = taken
+    step = next_step(order)
+    await save_draft(state, draft.model_copy(update={"step": step}))
+    await state.set_state(OrderSG.card)
+    keyboard = card_keyboard(t, order, step, access)
+    if keyboard is None:
+        await message.answer(card + "\n\n" + t("order-no-actions", status=status_text(t, order.status)))
+        return
+    await message.answer(card, reply_markup=keyboard)
+
+
+def card_keyboard(
+    t: Texts, order: BusinessOrder, step: OrderStatus | None, access: Access
+) -> InlineKeyboardMarkup | None:
+    """Only what the order's status allows and the user's role permits."""
+    shown = []
+    if step is not None:
+        shown.append((t.plain(f"button-step-{step.value}"), CardCD(action="step", order_id=order.order_id)))
+    if order.can_take_track:
+        shown.append((t.plain("button-card-track"), CardCD(action="track", order_id=order.order_id)))
+    if order.can_move_date and (access.is_owner or access.shop.courier_dates is not CourierDates.NONE):
+        shown.append((t.plain("button-card-date"), CardCD(action="date", order_id=order.order_id)))
+    return buttons(shown) if shown else None
+
+
+async def on_card_button(
+    query: CallbackQuery,
+    callback_data: CardCD,
+    card: Message,
+    state: FSMContext,
+    t: Texts,
+    access: Access,
+    orders: OrdersService,
+) -> None:
+    draft = await current_draft(state)
+    if draft.order_id != callback_data.order_id:
+        await query.answer(t("stale-button"), show_alert=True)
+        return
+    await query.answer()
+    if callback_data.action == "track":
+        await _hand_over(card, state, draft, "track", track.TrackSG.order_id)
+        await track.on_order_id(card, state, t, access, orders, text=str(draft.order_id))
+    elif callback_data.action == "date":
+        await _hand_over(card, state, draft, "date", delivery_date.DateSG.order_id)
+        await delivery_date.on_order_id(card, state, t, access, orders, text=str(draft.order_id))
+    elif draft.step is OrderStatus.DELIVERED:
+        await state.set_state(OrderSG.day)
+        days = [(_day_label(t, n), DeliveredCD(back=n)) for n, _ in enumerate(delivered_days(moscow_today()))]
+        await card.answer(t("delivered-ask-day", id=draft.order_id), reply_markup=buttons(days, per_row=2))
+    elif draft.step is not None:
+        await _confirm_step(card, state, t, draft)
+
+
+def _day_label(t: Texts, back: int) -> str:
+    if back < 2:
+        return t.plain("button-today" if back == 0 else "button-yesterday")
+    return str(human_date(t, delivered_days(moscow_today())[back]))
+
+
+async def _hand_over(
+    card: Message, state: FSMContext, draft: Draft, flow: Literal["track", "date"], order_state: State
+) -> None:
+    """The card's order goes on in the /track or /date conversation, its order step answered."""
+    await state.clear()
+    await save_draft(state, Draft(flow=flow, shop_id=draft.shop_id))
+    await state.set_state(order_state)
+
+
+async def on_delivered_day(
+    query: CallbackQuery, callback_data: DeliveredCD, card: Message, state: FSMContext, t: Texts
+) -> None:
+    today = moscow_today()
+    days = delivered_days(today)
+    if not 0 <= callback_data.back < len(days):
+        await query.answer(t("stale-button"), show_alert=True)
+        return
+    await query.answer()
+    draft = (await current_draft(state)).model_copy(
+        update={"real_date": real_date(days[callback_data.back], today)}
+    )
+    await _confirm_step(card, state, t, draft)
+
+
+async def _confirm_step(message: Message, state: FSMContext, t: Texts, draft: Draft) -> None:
+    if draft.step is None:  # the card offered no step
+        return
+    text: str = t("status-confirm", id=draft.order_id, status=status_text(t, draft.step))
+    if draft.real_date is not None:
+        text += "\n" + t("status-confirm-on", date=human_date(t, draft.real_date))
+    await state.set_state(OrderSG.confirm)
+    await ask_to_confirm(message, state, t, draft, text)
+
+
+def create_router() -> Router:
+    router = Router(name="order")
+    step = requires("conversation", refusal="no-shop")
+    router.message.register(start, Command("order"), flags=requires())
+    router.message.register(on_order_id, OrderSG.order_id, TEXT, flags=step)
+    add_order_picker(router, FLOW, on_order_id, step)
+    router.callback_query.register(on_card_button, OrderSG.card, CardCD.filter(), flags=step)
+    router.callback_query.register(on_delivered_day, OrderSG.day, DeliveredCD.filter(), flags=step)
+    return router

@@ -1,0 +1,113 @@
+"""/order: the card with only the actions its status allows, status steps through the outbox."""
+
+from __future__ import annotations
+
+import datetime as dt
+
+import pytest
+
+from bot.domain.clock import moscow_today
+from tests.conftest import add_courier
+from tests.fakes.market import FakeMarket
+from tests.handlers.conftest import COURIER, OWNER, Harness, buttons_of, texts
+
+pytestmark = pytest.mark.usefixtures("shop")
+
+
+async def test_a_courier_marks_an_order_out_for_delivery_then_delivered(
+    harness: Harness, market: FakeMarket
+) -> None:
+    await add_courier(harness.db, harness.box, 1, COURIER)
+    market.add_order(1001, 42, "PROCESSING")
+    card = await harness.send(COURIER, "/order 42")
+    assert "Заказ №42" in texts(card)
+    assert buttons_of(card) == ["🚚 Передан в доставку", "🔢 Трек-номер", "📅 Перенести дату"]
+    confirm = await harness.press_button(COURIER, card, "Передан в доставку")
+    assert "Новый статус: передан в доставку" in texts(confirm)
+    assert market.calls("updateOrderStatus") == [], "nothing is sent before «Отправить»"
+    done = await harness.press_button(COURIER, confirm, "Отправить")
+    assert "✅ Заказ №42: статус «передан в доставку»" in texts(done)
+
+    card = await harness.send(COURIER, "/order 42")
+    assert buttons_of(card)[0] == "✅ Доставлен", "the next step, and only that one"
+    days = await harness.press_button(COURIER, card, "Доставлен")
+    assert buttons_of(days)[:2] == ["Сегодня", "Вчера"]
+    confirm = await harness.press_button(COURIER, days, "Сегодня")
+    done = await harness.press_button(COURIER, confirm, "Отправить")
+    assert "получен покупателем" in texts(done)
+    assert [c.body for c in market.calls("updateOrderStatus")] == [
+        {"order": {"status": "DELIVERY"}},
+        {"order": {"status": "DELIVERED"}},
+    ]
+    assert [c.status for c in market.calls("updateOrderStatus")] == [200, 200]
+
+
+async def test_a_delivery_reported_for_yesterday_carries_that_day(
+    harness: Harness, market: FakeMarket
+) -> None:
+    market.add_order(1001, 43, "DELIVERY")
+    card = await harness.send(OWNER, "/order 43")
+    days = await harness.press_button(OWNER, card, "Доставлен")
+    confirm = await harness.press_button(OWNER, days, "Вчера")
+    yesterday = moscow_today() - dt.timedelta(days=1)
+    assert f"Дата доставки: {yesterday:%d.%m.%Y}" in texts(confirm)
+    await harness.press_button(OWNER, confirm, "Отправить")
+    [call] = market.calls("updateOrderStatus")
+    assert call.body == {
+        "order": {"status": "DELIVERED", "delivery": {"dates": {"realDeliveryDate": yesterday.isoformat()}}}
+    }
+
+
+async def test_a_pickup_order_takes_the_pickup_step_first(harness: Harness, market: FakeMarket) -> None:
+    market.add_order(1001, 44, "DELIVERY")
+    market.orders[(1001, 44)]["delivery"]["type"] = "PICKUP"
+    card = await harness.send(OWNER, "/order 44")
+    assert buttons_of(card)[0] == "🏪 В пункте выдачи" and "✅ Доставлен" not in buttons_of(card)
+    confirm = await harness.press_button(OWNER, card, "В пункте выдачи")
+    await harness.press_button(OWNER, confirm, "Отправить")
+    [call] = market.calls("updateOrderStatus")
+    assert call.body == {"order": {"status": "PICKUP"}}
+
+
+async def test_an_order_with_nothing_to_do_shows_its_card_without_buttons(
+    harness: Harness, market: FakeMarket
+) -> None:
+    market.add_order(1001, 45, "CANCELLED")
+    card = await harness.send(OWNER, "/order 45")
+    assert "Заказ №45" in texts(card) and "действий для него нет" in texts(card)
+    assert buttons_of(card) == []
+
+
+async def test_the_track_button_skips_the_order_step(harness: Harness, market: FakeMarket) -> None:
+    market.add_order(1001, 46, "PROCESSING")
+    card = await harness.send(OWNER, "/order 46")
+    asked = await harness.press_button(OWNER, card, "Трек-номер")
+    assert "службу доставки" in texts(asked).lower() or "СДЭК" in buttons_of(asked)
+    code = await harness.press_button(OWNER, asked, "СДЭК")
+    confirm = await harness.send(OWNER, "CDEK-46")
+    await harness.press_button(OWNER, confirm, "Отправить")
+    [call] = market.calls("setOrderDeliveryTrackCode")
+    assert call.path.endswith("/orders/46/delivery/track") and "трек-номер" in texts(code)
+
+
+async def test_a_stale_card_button_does_nothing(harness: Harness, market: FakeMarket) -> None:
+    market.add_order(1001, 47, "PROCESSING")
+    market.add_order(1001, 48, "PROCESSING")
+    old = await harness.send(OWNER, "/order 47")
+    await harness.send(OWNER, "/order 48")
+    pressed = await harness.press_button(OWNER, old, "Передан в доставку")
+    assert "устарела" in texts(pressed)
+    assert market.calls("updateOrderStatus") == []
+
+
+async def test_a_step_whose_answer_was_lost_is_read_back_and_not_sent_again(
+    harness: Harness, market: FakeMarket
+) -> None:
+    market.add_order(1001, 49, "PROCESSING")
+    market.fail("updateOrderStatus", status=503, apply=True, message="Service unavailable")
+    card = await harness.send(OWNER, "/order 49")
+    confirm = await harness.press_button(OWNER, card, "Передан в доставку")
+    queued = await harness.press_button(OWNER, confirm, "Отправить")
+    assert "⏳" in texts(queued)
+    await harness.wait_sent("статус «передан в доставку»")
+    assert len(market.calls("updateOrderStatus")) == 1, "the order read back shows the step: not sent again"
