@@ -50,10 +50,10 @@ async def on_confirm(
         recorded = await operations.record(
             access, draft.order_id, draft.action(), callback_data.nonce, also=forget_draft
         )
-    except NotAllowedForCouriers:  # the owner changed the rule while the card was open
+    except NotAllowedForCouriers:  # the owner changed the rule, or the owner's role, meanwhile
         await state.clear()
         await quietly(query.answer(), "answer a refused press")
-        await _show(card, t("date-buyer-only"))
+        await _show(card, t("date-buyer-only" if draft.flow == "date" else "team-not-owner"))
         return
     if forget_draft is None:  # an FSM storage outside the database: cleared right after
         await state.clear()

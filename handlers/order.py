@@ -3,7 +3,9 @@
 «🚚 Передан в доставку» (PROCESSING → DELIVERY), «🏪 В пункте выдачи» (DELIVERY → PICKUP, pickup
 orders only) and «✅ Доставлен» (→ DELIVERED: today or a day before, never a future one) go through
 the same confirmation card and outbox as a track code (→ handlers.confirm). «Трек-номер» and
-«Перенести дату» start those conversations for this order, its step already answered.
+«Перенести дату» start those conversations for this order, its step already answered. «Телефон
+покупателя» shows the buyer's name and substitute number (read each time, never logged or kept);
+«Отменить заказ» (owner only) cancels it as the shop's failure, after a confirmation.
 """
 
 from __future__ import annotations
@@ -27,11 +29,12 @@ from bot.telegram.access import requires
 from bot.telegram.draft import Draft, save_draft
 from bot.telegram.i18n import Texts
 from bot.telegram.keyboards import buttons
-from bot.telegram.views import human_date, status_text
+from bot.telegram.views import buyer_text, human_date, status_text
 from handlers import delivery_date, track
 from handlers.order_steps import OrderFlow, add_order_picker, ask_to_confirm, begin, current_draft, take_order
 
 TEXT = F.text & ~F.text.startswith("/")
+CANCELLABLE = (OrderStatus.PROCESSING, OrderStatus.DELIVERY)  # the shop cancels with SHOP_FAILED
 
 
 class OrderSG(StatesGroup):
@@ -112,6 +115,10 @@ def card_keyboard(
         shown.append((t.plain("button-card-track"), CardCD(action="track", order_id=order.order_id)))
     if order.can_move_date and (access.is_owner or access.shop.courier_dates is not CourierDates.NONE):
         shown.append((t.plain("button-card-date"), CardCD(action="date", order_id=order.order_id)))
+    if order.can_take_track:  # the buyer's contact is given while the order is on its way
+        shown.append((t.plain("button-card-phone"), CardCD(action="phone", order_id=order.order_id)))
+    if access.is_owner and order.status in CANCELLABLE:
+        shown.append((t.plain("button-card-cancel"), CardCD(action="cancel", order_id=order.order_id)))
     return buttons(shown) if shown else None
 
 
@@ -135,6 +142,15 @@ async def on_card_button(
     elif callback_data.action == "date":
         await _hand_over(card, state, draft, "date", delivery_date.DateSG.order_id)
         await delivery_date.on_order_id(card, state, t, access, orders, text=str(draft.order_id))
+    elif callback_data.action == "phone":
+        # Shown to the shop's team only; read from the Market each time, never logged or kept.
+        await card.answer(buyer_text(t, await orders.buyer(access, callback_data.order_id)))
+    elif callback_data.action == "cancel":
+        if not access.is_owner:  # a forged button: the card never offers it to a courier
+            await card.answer(t("team-not-owner"))
+            return
+        draft = draft.model_copy(update={"step": OrderStatus.CANCELLED})
+        await _confirm_step(card, state, t, draft)
     elif draft.step is OrderStatus.DELIVERED:
         await state.set_state(OrderSG.day)
         days = [(_day_label(t, n), DeliveredCD(back=n)) for n, _ in enumerate(delivered_days(moscow_today()))]
@@ -177,6 +193,8 @@ async def _confirm_step(message: Message, state: FSMContext, t: Texts, draft: Dr
     if draft.step is None:  # the card offered no step
         return
     text: str = t("status-confirm", id=draft.order_id, status=status_text(t, draft.step))
+    if draft.step is OrderStatus.CANCELLED:
+        text += "\n" + t("status-cancel-warning")
     if draft.real_date is not None:
         text += "\n" + t("status-confirm-on", date=human_date(t, draft.real_date))
     await state.set_state(OrderSG.confirm)

@@ -13,6 +13,8 @@ from bot.market.models import (
     BusinessOrdersPage,
     BusinessOrdersRequest,
     BusinessOrdersResponse,
+    BuyerInfo,
+    BuyerInfoResponse,
     Campaign,
     CampaignResponse,
     CampaignsResponse,
@@ -40,6 +42,7 @@ BUSINESS_ORDERS_PAGE_SIZE = 50  # the spec's maximum for `limit`
 TRACK = "/v2/campaigns/{campaignId}/orders/{orderId}/delivery/track"
 DELIVERY_DATE = "/v2/campaigns/{campaignId}/orders/{orderId}/delivery/date"
 ORDER_STATUS = "/v2/campaigns/{campaignId}/orders/{orderId}/status"
+BUYER = "/v2/campaigns/{campaignId}/orders/{orderId}/buyer"
 DELIVERY_SERVICES = "/v2/delivery/services"
 TOKEN_INFO = "/v2/auth/token"  # noqa: S105 - a path, not a password
 
@@ -180,6 +183,13 @@ class MarketClient:
             path_params={"campaignId": campaign_id, "orderId": order_id},
             json=_dump(request),
         )
+
+    async def get_buyer_info(self, api_key: str, campaign_id: int, order_id: int) -> BuyerInfo:
+        """getOrderBuyerInfo: the buyer's name and substitute phone, for the courier (DBS)."""
+        body = await self.transport.request(
+            "GET", BUYER, api_key=api_key, path_params={"campaignId": campaign_id, "orderId": order_id}
+        )
+        return BuyerInfoResponse.model_validate(body).result or BuyerInfo()
 
     async def get_delivery_services(self, api_key: str, *, retry: bool = True) -> list[DeliveryService]:
         body = await self.transport.request("GET", DELIVERY_SERVICES, api_key=api_key, retry=retry)

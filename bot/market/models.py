@@ -237,3 +237,21 @@ class StatusChange(MarketModel):
 
 class UpdateOrderStatusRequest(MarketModel):
     order: StatusChange
+
+
+class BuyerInfo(MarketModel):
+    """The buyer's name and substitute phone (getOrderBuyerInfo): personal data, shown to the shop's
+    team only, never logged or stored."""
+
+    first_name: str | None = None
+    middle_name: str | None = None
+    last_name: str | None = None
+    phone: str | None = None
+
+    @property
+    def name(self) -> str:
+        return " ".join(p for p in (self.first_name, self.middle_name, self.last_name) if p)
+
+
+class BuyerInfoResponse(MarketModel):
+    result: BuyerInfo | None = None

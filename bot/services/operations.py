@@ -16,10 +16,11 @@ from dataclasses import dataclass, field
 
 from bot.domain.clock import utcnow
 from bot.domain.errors import NotAllowedForCouriers
-from bot.domain.operations import AnyAction, DeliveryDate, Failure, TrackCode
+from bot.domain.operations import AnyAction, DeliveryDate, Failure, StatusStep, TrackCode
 from bot.domain.records import BatchSummary, Operation, OperationStatus
 from bot.domain.retry import RetryPolicy
 from bot.market import MarketClient, MarketError
+from bot.market.models import OrderStatus
 from bot.services.access import Access
 from bot.services.notices import Notices
 from bot.services.orders import OrdersService
@@ -108,7 +109,8 @@ class Operations:
         """Record a confirmed operation, due at once; `also` runs in the same transaction (the draft
         is cleared there). Returns the new operation, or the outcome of the one this confirmation
         already recorded. Once this returns, the operation cannot be lost: the worker finishes it.
-        Raises `NotAllowedForCouriers` for a date move the owner does not let couriers make."""
+        Raises `NotAllowedForCouriers` for a date move the owner does not let couriers make, and for
+        a courier's cancellation."""
         courier = not access.is_owner
         if (
             courier
@@ -116,6 +118,8 @@ class Operations:
             and not access.shop.courier_dates.allows(action.reason)
         ):
             raise NotAllowedForCouriers
+        if courier and isinstance(action, StatusStep) and action.status is OrderStatus.CANCELLED:
+            raise NotAllowedForCouriers  # only the owner cancels an order
         async with self._db.transaction() as tx:
             repos = Repos.on(tx, self._box)
             existing = await repos.operations.by_idempotency_key(self._key(access.user_id, nonce))

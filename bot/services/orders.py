@@ -12,7 +12,7 @@ from bot.domain.operations import Failure
 from bot.domain.parsing import order_services
 from bot.domain.records import DeliveryServiceRef, Shop
 from bot.market import BadRequestError, MarketClient, MarketError, NotFoundError
-from bot.market.models import BusinessOrder, OrderStatus
+from bot.market.models import BusinessOrder, BuyerInfo, OrderStatus
 from bot.services.access import Access
 from bot.services.delivery_services import DeliveryServices
 from storage.db import Database
@@ -74,6 +74,10 @@ class OrdersService:
                 self._remember(access, [*listed.values(), order])
                 return number
         return None
+
+    async def buyer(self, access: Access, order_id: int) -> BuyerInfo:
+        """The buyer's name and substitute phone, read each time it is asked for (never kept)."""
+        return await self._market.get_buyer_info(access.api_key, access.campaign_id, order_id)
 
     async def pickable(self, access: Access, statuses: Sequence[OrderStatus]) -> list[BusinessOrder]:
         """The shop's orders in these statuses (created in the last 30 days), nearest delivery first,

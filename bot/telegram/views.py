@@ -13,7 +13,7 @@ from bot.domain.bulk import MAX_LINES
 from bot.domain.clock import MSK
 from bot.domain.operations import DeliveryDate, Failure, StatusStep, TrackCode
 from bot.domain.records import Batch, BatchSummary, Operation, OperationStatus
-from bot.market.models import BusinessOrder, OrderStatus
+from bot.market.models import BusinessOrder, BuyerInfo, OrderStatus
 from bot.services.bulk import BadLine, Preview
 from bot.services.operations import HistoryPage, Outcome
 from bot.telegram.i18n import Safe, Texts
@@ -75,6 +75,13 @@ def order_card(t: Texts, order: BusinessOrder, services: dict[int, str] | None =
         service = (services or {}).get(track.delivery_service_id, str(track.delivery_service_id))
         lines.append(t("order-card-track", code=track.track_code or "—", service=service))
     return fit("\n".join(lines), MESSAGE_LIMIT // 2)  # room for the step's question below it
+
+
+def buyer_text(t: Texts, buyer: BuyerInfo) -> str:
+    """The buyer's contact for the courier; Telegram makes the number tappable."""
+    if not buyer.phone:
+        return t("buyer-no-phone")
+    return t("buyer-contact", name=buyer.name or "—", phone=buyer.phone)
 
 
 def failure_text(t: Texts, failure: Failure) -> str:

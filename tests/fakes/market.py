@@ -29,6 +29,7 @@ SPEC_SERVER = "https://api.partner.market.yandex.ru"
 ORDER_SCOPES = {"ALL_METHODS", "INVENTORY_AND_ORDER_PROCESSING"}
 TRACK_STATUSES = {"PROCESSING", "DELIVERY", "PICKUP"}
 DATE_STATUSES = {"PROCESSING", "DELIVERY"}
+BUYER_PHONE = "+74951234567"  # the substitute number getOrderBuyerInfo gives
 
 
 @cache
@@ -261,6 +262,7 @@ class FakeMarket:
                 self._date,
             ),
             ("PUT", "/v2/campaigns/{campaignId}/orders/{orderId}/status", "updateOrderStatus", self._status),
+            ("GET", "/v2/campaigns/{campaignId}/orders/{orderId}/buyer", "getOrderBuyerInfo", self._buyer),
             ("GET", "/v2/delivery/services", "getDeliveryServices", self._services),
             ("POST", "/v2/auth/token", "getAuthTokenInfo", self._token),
         ]
@@ -537,6 +539,17 @@ class FakeMarket:
             "SHOP_FAILED" if wanted["status"] == "CANCELLED" else "UNKNOWN"
         )
         return self._json(200, {"order": order})
+
+    async def _buyer(self, request: web.Request) -> web.Response:
+        """getOrderBuyerInfo: allowed in PROCESSING, DELIVERY and PICKUP."""
+        order, error = self._order_or_error(request)
+        if error:
+            return error
+        assert order is not None
+        if order["status"] not in TRACK_STATUSES:
+            return self._status_not_allowed(order)
+        buyer = {"type": "PERSON", "firstName": "Анна", "lastName": "Покупателева", "phone": BUYER_PHONE}
+        return self._json(200, {"status": "OK", "result": buyer})
 
     def _status_not_allowed(self, order: dict[str, Any]) -> web.Response:
         return self._json(

@@ -3,15 +3,22 @@
 from __future__ import annotations
 
 import datetime as dt
+import logging
+from pathlib import Path
 
 import pytest
 
 from bot.domain.clock import moscow_today
 from tests.conftest import add_courier
-from tests.fakes.market import FakeMarket
+from tests.fakes.market import BUYER_PHONE, FakeMarket
 from tests.handlers.conftest import COURIER, OWNER, Harness, buttons_of, texts
 
 pytestmark = pytest.mark.usefixtures("shop")
+
+
+def database_bytes(folder: Path) -> bytes:
+    """Everything SQLite wrote: the database file and its WAL."""
+    return b"".join(p.read_bytes() for p in folder.glob("bot.sqlite3*"))
 
 
 async def test_a_courier_marks_an_order_out_for_delivery_then_delivered(
@@ -21,7 +28,12 @@ async def test_a_courier_marks_an_order_out_for_delivery_then_delivered(
     market.add_order(1001, 42, "PROCESSING")
     card = await harness.send(COURIER, "/order 42")
     assert "Заказ №42" in texts(card)
-    assert buttons_of(card) == ["🚚 Передан в доставку", "🔢 Трек-номер", "📅 Перенести дату"]
+    assert buttons_of(card) == [
+        "🚚 Передан в доставку",
+        "🔢 Трек-номер",
+        "📅 Перенести дату",
+        "📞 Телефон покупателя",
+    ]
     confirm = await harness.press_button(COURIER, card, "Передан в доставку")
     assert "Новый статус: передан в доставку" in texts(confirm)
     assert market.calls("updateOrderStatus") == [], "nothing is sent before «Отправить»"
@@ -111,3 +123,36 @@ async def test_a_step_whose_answer_was_lost_is_read_back_and_not_sent_again(
     assert "⏳" in texts(queued)
     await harness.wait_sent("статус «передан в доставку»")
     assert len(market.calls("updateOrderStatus")) == 1, "the order read back shows the step: not sent again"
+
+
+async def test_the_owner_cancels_after_a_warning_and_a_courier_never_can(
+    harness: Harness, market: FakeMarket
+) -> None:
+    await add_courier(harness.db, harness.box, 1, COURIER)
+    market.add_order(1001, 50, "PROCESSING")
+    courier_card = await harness.send(COURIER, "/order 50")
+    assert "⛔ Отменить заказ" not in buttons_of(courier_card)
+    forged = await harness.press(COURIER, "oc:cancel:50")
+    assert "только владелец" in texts(forged)
+
+    card = await harness.send(OWNER, "/order 50")
+    confirm = await harness.press_button(OWNER, card, "Отменить заказ")
+    assert "по вине магазина" in texts(confirm)
+    await harness.press_button(OWNER, confirm, "Отправить")
+    [call] = market.calls("updateOrderStatus")
+    assert call.body == {"order": {"status": "CANCELLED", "substatus": "SHOP_FAILED"}}
+
+
+async def test_the_buyers_phone_is_shown_and_never_logged_or_stored(
+    harness: Harness, market: FakeMarket, caplog: pytest.LogCaptureFixture, tmp_path: Path
+) -> None:
+    caplog.set_level(logging.DEBUG)
+    market.add_order(1001, 51, "DELIVERY")
+    card = await harness.send(OWNER, "/order 51")
+    shown = await harness.press_button(OWNER, card, "Телефон покупателя")
+    assert BUYER_PHONE in texts(shown) and "Анна Покупателева" in texts(shown)
+    assert BUYER_PHONE not in caplog.text and "Покупателева" not in caplog.text
+    await harness.db.execute("PRAGMA wal_checkpoint(FULL)")
+    stored = database_bytes(tmp_path)
+    assert stored, "the database file was read"
+    assert BUYER_PHONE.encode() not in stored and "Покупателева".encode() not in stored

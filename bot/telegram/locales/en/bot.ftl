@@ -317,3 +317,10 @@ status-confirm-on = Delivery date: { $date }
 result-status-ok = ✅ Order #{ $id }: status «{ $status }».
 result-status-on = Delivery date: { $date }.
 history-status = status → { $status }
+button-card-phone = 📞 Buyer's phone
+button-card-cancel = ⛔ Cancel order
+status-cancel-warning = ⚠️ The order will be cancelled as the shop's failure — this cannot be undone.
+buyer-contact = 👤 { $name }
+    📞 { $phone }
+    A substitute number: the call reaches the buyer.
+buyer-no-phone = The Market gave no phone of the buyer for this order.

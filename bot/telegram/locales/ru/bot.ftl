@@ -317,3 +317,10 @@ status-confirm-on = Дата доставки: { $date }
 result-status-ok = ✅ Заказ №{ $id }: статус «{ $status }».
 result-status-on = Дата доставки: { $date }.
 history-status = статус → { $status }
+button-card-phone = 📞 Телефон покупателя
+button-card-cancel = ⛔ Отменить заказ
+status-cancel-warning = ⚠️ Заказ будет отменён по вине магазина — это не отменить.
+buyer-contact = 👤 { $name }
+    📞 { $phone }
+    Номер подменный: звонок пройдёт покупателю.
+buyer-no-phone = Маркет не дал телефон покупателя для этого заказа.
