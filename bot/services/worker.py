@@ -104,11 +104,13 @@ class RetryWorker:
                 return
             task = asyncio.create_task(self._process(op), name=f"operation-{op.id}")
             self._in_flight[op.id] = task
-            task.add_done_callback(functools.partial(self._done, op.id))
+            task.add_done_callback(functools.partial(self._done, op.id, op.batch_id is not None))
 
-    def _done(self, op_id: int, _: asyncio.Task[None]) -> None:
+    def _done(self, op_id: int, of_batch: bool, _: asyncio.Task[None]) -> None:
         self._in_flight.pop(op_id, None)
         self._slots.release()
+        if of_batch:  # its batch may have ended: the report goes out on the next turn, not in 2 s
+            self.wake()
 
     async def _process(self, op: Operation) -> None:
         try:
