@@ -88,6 +88,7 @@ class BulkSends:
         self._clock = clock
         self._running: dict[int, asyncio.Task[None]] = {}
         self._reporting = asyncio.Lock()
+        self._maybe_unreported = True  # until the database says otherwise (after a restart too)
 
     @property
     def _repos(self) -> Repos:
@@ -146,6 +147,7 @@ class BulkSends:
             if existing is not None:
                 return existing, False
             await repos.users.ensure(access.user_id)
+            self._maybe_unreported = True
             batch = await repos.batches.create(
                 user_id=access.user_id, shop_id=access.shop_id, idempotency_key=key, size=len(lines)
             )
@@ -236,6 +238,8 @@ class BulkSends:
         """Deliver the report of every batch whose lines have all ended and that nobody was told of
         (the runner's own at its end; the worker's for lines retried later or after a restart)."""
         told = 0
+        if only is None and not self._maybe_unreported:  # the worker asks every turn: no query for none
+            return told
         async with self._reporting:
             for batch in await self._repos.batches.finished_unreported():
                 if only is not None and batch.id not in only:
@@ -254,6 +258,7 @@ class BulkSends:
                     await repos.operations.mark_batch_told(batch.id)
                 await self._owner_notice(summary)
                 told += 1
+            self._maybe_unreported = await self._repos.batches.any_unreported()
         return told
 
     async def _owner_notice(self, summary: BatchSummary) -> None:

@@ -58,6 +58,9 @@ class BatchesRepo:
         )
         return [Batch.model_validate(dict(r)) for r in rows]
 
+    async def any_unreported(self) -> bool:
+        return await self._ex.fetch_one("SELECT 1 FROM batches WHERE reported = 0 LIMIT 1") is not None
+
     async def recent(
         self, shop_id: int, *, user_id: int | None = None, limit: int = 20
     ) -> list[BatchSummary]:
