@@ -45,7 +45,7 @@ from storage.secrets import SecretBox
 logger = logging.getLogger("bot")
 SHUTDOWN_GRACE = 5.0  # seconds; with polling's own stop this keeps SIGTERM-to-exit under 10 s
 
-COMMANDS = ("track", "date", "order", "history", "shop", "team", "settings", "cancel", "help")
+COMMANDS = ("track", "date", "order", "orders", "history", "shop", "team", "settings", "cancel", "help")
 
 
 @dataclass(frozen=True, slots=True)

@@ -20,6 +20,7 @@ from aiogram.fsm.state import State, StatesGroup
 from aiogram.types import CallbackQuery, InlineKeyboardMarkup, Message
 
 from bot.domain.clock import moscow_today
+from bot.domain.errors import OrderUnavailable
 from bot.domain.records import CourierDates
 from bot.domain.status_steps import delivered_days, next_step, real_date
 from bot.market.models import BusinessOrder, OrderStatus
@@ -29,9 +30,18 @@ from bot.telegram.access import requires
 from bot.telegram.draft import Draft, save_draft
 from bot.telegram.i18n import Texts
 from bot.telegram.keyboards import buttons
-from bot.telegram.views import buyer_text, human_date, status_text
+from bot.telegram.views import buyer_text, failure_text, human_date, orders_overview, status_text
 from handlers import delivery_date, track
-from handlers.order_steps import OrderFlow, add_order_picker, ask_to_confirm, begin, current_draft, take_order
+from handlers.order_steps import (
+    OrderFlow,
+    add_order_picker,
+    ask_to_confirm,
+    begin,
+    current_draft,
+    pick_of,
+    picks_page,
+    take_order,
+)
 
 TEXT = F.text & ~F.text.startswith("/")
 CANCELLABLE = (OrderStatus.PROCESSING, OrderStatus.DELIVERY)  # the shop cancels with SHOP_FAILED
@@ -102,6 +112,23 @@ async def on_order_id(
         await message.answer(card + "\n\n" + t("order-no-actions", status=status_text(t, order.status)))
         return
     await message.answer(card, reply_markup=keyboard)
+
+
+async def show_orders(
+    message: Message, state: FSMContext, t: Texts, access: Access, orders: OrdersService
+) -> None:
+    """/orders: the shop's active orders, nearest delivery first (overdue ones first of all)."""
+    await state.clear()
+    try:
+        found = await orders.pickable(access, FLOW.statuses)
+    except OrderUnavailable as exc:
+        await message.answer(failure_text(t, exc.failure))
+        return
+    picks = [pick_of(order) for order in found]
+    await state.set_state(OrderSG.order_id)
+    await save_draft(state, Draft(flow="status", shop_id=access.shop_id, picks=picks))
+    text = orders_overview(t, access.shop.title, [p.day for p in picks], moscow_today())
+    await message.answer(text, reply_markup=picks_page(t, picks, 0) if picks else None)
 
 
 def card_keyboard(
@@ -205,6 +232,7 @@ def create_router() -> Router:
     router = Router(name="order")
     step = requires("conversation", refusal="no-shop")
     router.message.register(start, Command("order"), flags=requires())
+    router.message.register(show_orders, Command("orders"), flags=requires())
     router.message.register(on_order_id, OrderSG.order_id, TEXT, flags=step)
     add_order_picker(router, FLOW, on_order_id, step)
     router.callback_query.register(on_card_button, OrderSG.card, CardCD.filter(), flags=step)

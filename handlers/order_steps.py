@@ -87,7 +87,7 @@ async def begin(
         found = await orders.pickable(access, flow.statuses)
     except (MarketError, OrderUnavailable):
         found = []  # the list is a convenience: a typed number still works
-    picks = [_pick(order) for order in found]
+    picks = [pick_of(order) for order in found]
     await save_draft(state, draft.model_copy(update={"picks": picks}))
     ask = t(flow.ask_key, shop=access.shop.title)
     if not picks:
@@ -97,7 +97,7 @@ async def begin(
     return None
 
 
-def _pick(order: BusinessOrder) -> Pick:
+def pick_of(order: BusinessOrder) -> Pick:
     dates = order.delivery.dates if order.delivery else None
     item = order.items[0].offer_name if order.items else ""
     return Pick(id=order.order_id, day=dates.from_date if dates else None, item=item)

@@ -41,3 +41,15 @@ def real_date(day: dt.date, today: dt.date) -> dt.date | None:
     if day > today:
         raise ValueError("a delivery cannot be in the future")
     return None if day == today else day
+
+
+GROUPS = ("overdue", "today", "tomorrow", "later")
+
+
+def day_group(day: dt.date | None, today: dt.date) -> str:
+    """Where an active order stands by its delivery day: overdue, today, tomorrow or later."""
+    if day is None or day > today + dt.timedelta(days=1):
+        return "later"
+    if day < today:
+        return "overdue"
+    return "today" if day == today else "tomorrow"

@@ -13,6 +13,7 @@ from bot.domain.bulk import MAX_LINES
 from bot.domain.clock import MSK
 from bot.domain.operations import DeliveryDate, Failure, StatusStep, TrackCode
 from bot.domain.records import Batch, BatchSummary, Operation, OperationStatus
+from bot.domain.status_steps import GROUPS, day_group
 from bot.market.models import BusinessOrder, BuyerInfo, OrderStatus
 from bot.services.bulk import BadLine, Preview
 from bot.services.operations import HistoryPage, Outcome
@@ -277,3 +278,15 @@ def batch_lines_text(
         "bulk-lines-head", when=_when(batch.created_at), size=batch.size, page=page + 1, pages=len(chunks)
     )
     return head + "\n\n" + chunks[page], len(chunks)
+
+
+def orders_overview(t: Texts, shop: str, days: list[dt.date | None], today: dt.date) -> str:
+    """/orders: how many active orders are overdue, due today, tomorrow, later."""
+    if not days:
+        return t("orders-overview-none", shop=shop)
+    counts = {group: 0 for group in GROUPS}
+    for day in days:
+        counts[day_group(day, today)] += 1
+    lines = [t("orders-overview-head", shop=shop, count=len(days))]
+    lines += [t(f"orders-group-{group}", count=n) for group, n in counts.items() if n]
+    return "\n".join(lines) + "\n\n" + t("orders-overview-pick")

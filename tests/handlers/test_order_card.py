@@ -156,3 +156,23 @@ async def test_the_buyers_phone_is_shown_and_never_logged_or_stored(
     stored = database_bytes(tmp_path)
     assert stored, "the database file was read"
     assert BUYER_PHONE.encode() not in stored and "Покупателева".encode() not in stored
+
+
+async def test_orders_are_grouped_by_delivery_day_and_each_opens_its_card(
+    harness: Harness, market: FakeMarket
+) -> None:
+    today = moscow_today()
+    market.add_order(1001, 61, "PROCESSING", delivery_from=today - dt.timedelta(days=2))
+    market.add_order(1001, 62, "DELIVERY", delivery_from=today)
+    market.add_order(1001, 63, "PROCESSING", delivery_from=today)
+    market.add_order(1001, 64, "PROCESSING", delivery_from=today + dt.timedelta(days=1))
+    market.add_order(1001, 65, "PROCESSING", delivery_from=today + dt.timedelta(days=9))
+    market.add_order(1001, 66, "DELIVERED", delivery_from=today)
+    listed = await harness.send(OWNER, "/orders")
+    shown = texts(listed)
+    assert "Активные заказы</b> — dbs-shop.example: 5" in shown
+    assert "Просрочены: 1" in shown and "Сегодня: 2" in shown and "Завтра: 1" in shown and "Позже: 1" in shown
+    assert buttons_of(listed)[0].startswith("…61"), "the overdue one first"
+    assert not any(b.startswith("…66") for b in buttons_of(listed)), "a delivered order is not active"
+    card = await harness.press_button(OWNER, listed, "…62")
+    assert "Заказ №62" in texts(card) and buttons_of(card)[0] == "✅ Доставлен"

@@ -324,3 +324,11 @@ buyer-contact = 👤 { $name }
     📞 { $phone }
     A substitute number: the call reaches the buyer.
 buyer-no-phone = The Market gave no phone of the buyer for this order.
+command-orders = Active orders by delivery day
+orders-overview-head = <b>Active orders</b> — { $shop }: { $count }
+orders-overview-none = The shop { $shop } has no order in processing or delivery.
+orders-overview-pick = Nearest first; tap an order to open its card, or send its number.
+orders-group-overdue = ⚠️ Overdue: { $count }
+orders-group-today = 📦 Today: { $count }
+orders-group-tomorrow = 🗓 Tomorrow: { $count }
+orders-group-later = Later: { $count }

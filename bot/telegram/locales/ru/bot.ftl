@@ -324,3 +324,11 @@ buyer-contact = 👤 { $name }
     📞 { $phone }
     Номер подменный: звонок пройдёт покупателю.
 buyer-no-phone = Маркет не дал телефон покупателя для этого заказа.
+command-orders = Активные заказы по дням доставки
+orders-overview-head = <b>Активные заказы</b> — { $shop }: { $count }
+orders-overview-none = В магазине { $shop } нет заказов в обработке или доставке.
+orders-overview-pick = Ближайшие — первыми; нажмите заказ, чтобы открыть карточку, или пришлите его номер.
+orders-group-overdue = ⚠️ Просрочены: { $count }
+orders-group-today = 📦 Сегодня: { $count }
+orders-group-tomorrow = 🗓 Завтра: { $count }
+orders-group-later = Позже: { $count }
