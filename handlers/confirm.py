@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from aiogram import Router
 from aiogram.fsm.context import FSMContext
-from aiogram.types import CallbackQuery, Message
+from aiogram.types import CallbackQuery, InlineKeyboardMarkup, Message
 
 from bot.domain.errors import NotAllowedForCouriers
 from bot.services.access import Access
@@ -19,6 +19,7 @@ from bot.telegram.draft import cleared_with, load_draft
 from bot.telegram.i18n import Texts
 from bot.telegram.safety import quietly
 from bot.telegram.views import outcome_text
+from handlers.order import next_action
 from handlers.order_steps import ConfirmCD
 
 
@@ -62,15 +63,16 @@ async def on_confirm(
         return
     await quietly(query.answer(t("sending")), "answer the press")
     outcome = await operations.first_attempt(recorded)
-    if await _show(card, outcome_text(t, outcome, draft.service_names())) and not outcome.pending:
+    following = next_action(t, draft, access.shop_id) if outcome.ok else None
+    if await _show(card, outcome_text(t, outcome, draft.service_names()), following) and not outcome.pending:
         await operations.told(outcome.operation.id)
 
 
-async def _show(card: Message, text: str) -> bool:
+async def _show(card: Message, text: str, keyboard: InlineKeyboardMarkup | None = None) -> bool:
     """Replace the confirmation card with the result (a new message if it cannot be edited)."""
-    if await quietly(card.edit_text(text, reply_markup=None), "show a result on the card") is not None:
+    if await quietly(card.edit_text(text, reply_markup=keyboard), "show a result on the card") is not None:
         return True
-    return await quietly(card.answer(text), "send a result") is not None
+    return await quietly(card.answer(text, reply_markup=keyboard), "send a result") is not None
 
 
 def create_router() -> Router:

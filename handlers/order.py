@@ -73,6 +73,13 @@ class CardCD(CallbackData, prefix="oc"):
     order_id: int
 
 
+class OpenCD(CallbackData, prefix="oo"):
+    """Open the card of `order_id` in `shop_id` (under a result, an alert, a list)."""
+
+    order_id: int
+    shop_id: int
+
+
 class DeliveredCD(CallbackData, prefix="dv"):
     back: int  # days before today (0: today)
 
@@ -129,6 +136,32 @@ async def show_orders(
     await save_draft(state, Draft(flow="status", shop_id=access.shop_id, picks=picks))
     text = orders_overview(t, access.shop.title, [p.day for p in picks], moscow_today())
     await message.answer(text, reply_markup=picks_page(t, picks, 0) if picks else None)
+
+
+def next_action(t: Texts, draft: Draft, shop_id: int) -> InlineKeyboardMarkup | None:
+    """Under a track code's or a date's ✅: the order's card, named after its next step when known."""
+    if draft.flow == "status" or draft.order_id is None:
+        return None
+    label = t.plain("button-open-card")
+    if draft.order_status == OrderStatus.PROCESSING.value:
+        label = t.plain("button-next", step=t.plain(f"button-step-{OrderStatus.DELIVERY.value}"))
+    return buttons([(label, OpenCD(order_id=draft.order_id, shop_id=shop_id))])
+
+
+async def on_open(
+    query: CallbackQuery,
+    callback_data: OpenCD,
+    card: Message,
+    state: FSMContext,
+    t: Texts,
+    access: Access,
+    orders: OrdersService,
+) -> None:
+    await query.answer()
+    await state.clear()
+    await save_draft(state, Draft(flow="status", shop_id=access.shop_id))
+    await state.set_state(OrderSG.order_id)
+    await on_order_id(card, state, t, access, orders, text=str(callback_data.order_id))
 
 
 def card_keyboard(
@@ -236,5 +269,6 @@ def create_router() -> Router:
     router.message.register(on_order_id, OrderSG.order_id, TEXT, flags=step)
     add_order_picker(router, FLOW, on_order_id, step)
     router.callback_query.register(on_card_button, OrderSG.card, CardCD.filter(), flags=step)
+    router.callback_query.register(on_open, OpenCD.filter(), flags=requires("button", refusal="no-right"))
     router.callback_query.register(on_delivered_day, OrderSG.day, DeliveredCD.filter(), flags=step)
     return router

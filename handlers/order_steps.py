@@ -231,6 +231,7 @@ async def take_order(
             "order_id": order_id,
             "order_service_id": delivery.delivery_service_id if delivery else None,
             "replaces": tracks[0] if tracks else None,
+            "order_status": str(order.status),
         }
     )
     await save_draft(state, draft)

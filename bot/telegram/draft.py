@@ -46,6 +46,7 @@ class Draft(BaseModel):
     picks: list[Pick] = []  # the orders offered at the order step, read once per conversation
     scanned: list[str] = []  # track codes read off a photo, offered as buttons
     step: OrderStatus | None = None  # the status step the order card offers
+    order_status: str | None = None  # the order's status when its card was shown
     real_date: dt.date | None = None  # a delivery reported for a day before today
 
     def action(self) -> AnyAction:

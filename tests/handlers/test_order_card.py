@@ -11,7 +11,7 @@ import pytest
 from bot.domain.clock import moscow_today
 from tests.conftest import add_courier
 from tests.fakes.market import BUYER_PHONE, FakeMarket
-from tests.handlers.conftest import COURIER, OWNER, Harness, buttons_of, texts
+from tests.handlers.conftest import COURIER, OWNER, STRANGER, Harness, buttons_of, texts
 
 pytestmark = pytest.mark.usefixtures("shop")
 
@@ -176,3 +176,19 @@ async def test_orders_are_grouped_by_delivery_day_and_each_opens_its_card(
     assert not any(b.startswith("…66") for b in buttons_of(listed)), "a delivered order is not active"
     card = await harness.press_button(OWNER, listed, "…62")
     assert "Заказ №62" in texts(card) and buttons_of(card)[0] == "✅ Доставлен"
+
+
+async def test_a_sent_track_code_offers_the_next_step_of_the_order(
+    harness: Harness, market: FakeMarket
+) -> None:
+    market.add_order(1001, 70, "PROCESSING")
+    card = await harness.send(OWNER, "/track 70")
+    await harness.press_button(OWNER, card, "СДЭК")
+    confirm = await harness.send(OWNER, "CDEK-70")
+    done = await harness.press_button(OWNER, confirm, "Отправить")
+    assert "✅" in texts(done)
+    assert buttons_of(done) == ["Дальше: 🚚 Передан в доставку"]
+    stranger = await harness.press_button(STRANGER, done, "Дальше")
+    assert "нет доступа" in texts(stranger)
+    opened = await harness.press_button(OWNER, done, "Дальше")
+    assert "Заказ №70" in texts(opened) and buttons_of(opened)[0] == "🚚 Передан в доставку"

@@ -332,3 +332,5 @@ orders-group-overdue = ⚠️ Overdue: { $count }
 orders-group-today = 📦 Today: { $count }
 orders-group-tomorrow = 🗓 Tomorrow: { $count }
 orders-group-later = Later: { $count }
+button-open-card = 📋 Order card
+button-next = Next: { $step }

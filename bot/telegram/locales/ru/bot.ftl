@@ -332,3 +332,5 @@ orders-group-overdue = ⚠️ Просрочены: { $count }
 orders-group-today = 📦 Сегодня: { $count }
 orders-group-tomorrow = 🗓 Завтра: { $count }
 orders-group-later = Позже: { $count }
+button-open-card = 📋 Карточка заказа
+button-next = Дальше: { $step }
