@@ -67,6 +67,11 @@ def order_card(t: Texts, order: BusinessOrder, services: dict[int, str] | None =
         if to_date != dates.from_date:
             when = Safe(f"{when} — {human_date(t, to_date)}")
         lines.append(t("order-card-delivery", date=when))
+    where = delivery_place(t, order)
+    if where:
+        lines.append(where)
+    if order.cancel_requested:
+        lines.append(t("order-card-cancel-requested"))
     for item in order.items[:MAX_ITEMS_SHOWN]:
         lines.append(t("order-card-item", name=item.offer_name, count=item.count))
     if len(order.items) > MAX_ITEMS_SHOWN:
@@ -83,6 +88,21 @@ def buyer_text(t: Texts, buyer: BuyerInfo) -> str:
     if not buyer.phone:
         return t("buyer-no-phone")
     return t("buyer-contact", name=buyer.name or "—", phone=buyer.phone)
+
+
+def delivery_place(t: Texts, order: BusinessOrder) -> Safe | None:
+    """How and where the order goes: by courier to an address, or to a pickup point (for the team)."""
+    delivery = order.delivery
+    if delivery is None:
+        return None
+    pickup = delivery.type == "PICKUP" or delivery.pickup is not None
+    place = (delivery.pickup if pickup else delivery.courier) or None
+    address = place.address if place is not None else None
+    parts = [address.city, address.street, address.house, address.block] if address else []
+    if address is not None and address.apartment:
+        parts.append(t.plain("order-card-apartment", number=address.apartment))
+    text = ", ".join(p for p in parts if p) or "—"
+    return t("order-card-pickup" if pickup else "order-card-courier", address=clip(text, 200))
 
 
 def failure_text(t: Texts, failure: Failure) -> str:

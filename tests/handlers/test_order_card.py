@@ -192,3 +192,13 @@ async def test_a_sent_track_code_offers_the_next_step_of_the_order(
     assert "нет доступа" in texts(stranger)
     opened = await harness.press_button(OWNER, done, "Дальше")
     assert "Заказ №70" in texts(opened) and buttons_of(opened)[0] == "🚚 Передан в доставку"
+
+
+async def test_the_card_says_how_and_where_the_order_goes_and_a_cancellation_request(
+    harness: Harness, market: FakeMarket
+) -> None:
+    market.add_order(1001, 71, "DELIVERY")
+    market.orders[(1001, 71)]["cancelRequested"] = True
+    shown = texts(await harness.send(OWNER, "/order 71"))
+    assert "Курьером: Москва, Тверская, 1" in shown
+    assert "Покупатель просит отменить заказ" in shown

@@ -334,3 +334,7 @@ orders-group-tomorrow = 🗓 Tomorrow: { $count }
 orders-group-later = Later: { $count }
 button-open-card = 📋 Order card
 button-next = Next: { $step }
+order-card-courier = By courier: { $address }
+order-card-pickup = To the pickup point: { $address }
+order-card-apartment = apt. { $number }
+order-card-cancel-requested = ⚠️ The buyer asks to cancel the order.

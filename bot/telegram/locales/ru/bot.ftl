@@ -334,3 +334,7 @@ orders-group-tomorrow = 🗓 Завтра: { $count }
 orders-group-later = Позже: { $count }
 button-open-card = 📋 Карточка заказа
 button-next = Дальше: { $step }
+order-card-courier = Курьером: { $address }
+order-card-pickup = В пункт выдачи: { $address }
+order-card-apartment = кв. { $number }
+order-card-cancel-requested = ⚠️ Покупатель просит отменить заказ.
