@@ -10,8 +10,6 @@ the same confirmation card and outbox as a track code (→ handlers.confirm). «
 
 from __future__ import annotations
 
-from typing import Literal
-
 from aiogram import F, Router
 from aiogram.filters import Command, CommandObject
 from aiogram.filters.callback_data import CallbackData
@@ -40,6 +38,7 @@ from handlers.order_steps import (
     current_draft,
     pick_of,
     picks_page,
+    start_at_order_step,
     take_order,
 )
 
@@ -158,9 +157,7 @@ async def on_open(
     orders: OrdersService,
 ) -> None:
     await query.answer()
-    await state.clear()
-    await save_draft(state, Draft(flow="status", shop_id=access.shop_id))
-    await state.set_state(OrderSG.order_id)
+    await start_at_order_step(state, FLOW, access.shop_id)
     await on_order_id(card, state, t, access, orders, text=str(callback_data.order_id))
 
 
@@ -197,10 +194,10 @@ async def on_card_button(
         return
     await query.answer()
     if callback_data.action == "track":
-        await _hand_over(card, state, draft, "track", track.TrackSG.order_id)
+        await start_at_order_step(state, track.FLOW, draft.shop_id)
         await track.on_order_id(card, state, t, access, orders, text=str(draft.order_id))
     elif callback_data.action == "date":
-        await _hand_over(card, state, draft, "date", delivery_date.DateSG.order_id)
+        await start_at_order_step(state, delivery_date.FLOW, draft.shop_id)
         await delivery_date.on_order_id(card, state, t, access, orders, text=str(draft.order_id))
     elif callback_data.action == "phone":
         # Shown to the shop's team only; read from the Market each time, never logged or kept.
@@ -223,15 +220,6 @@ def _day_label(t: Texts, back: int) -> str:
     if back < 2:
         return t.plain("button-today" if back == 0 else "button-yesterday")
     return str(human_date(t, delivered_days(moscow_today())[back]))
-
-
-async def _hand_over(
-    card: Message, state: FSMContext, draft: Draft, flow: Literal["track", "date"], order_state: State
-) -> None:
-    """The card's order goes on in the /track or /date conversation, its order step answered."""
-    await state.clear()
-    await save_draft(state, Draft(flow=flow, shop_id=draft.shop_id))
-    await state.set_state(order_state)
 
 
 async def on_delivered_day(

@@ -168,6 +168,14 @@ def add_order_picker(router: Router, flow: OrderFlow, on_order_id: OrderStep, fl
     router.callback_query.register(on_order_page, flow.order_state, OrderPageCD.filter(), flags=flags)
 
 
+async def start_at_order_step(state: FSMContext, flow: OrderFlow, shop_id: int) -> None:
+    """A new conversation of `flow` pinned to `shop_id`, at its order step (the number comes from a
+    button: the order card's, or one under a result)."""
+    await state.clear()
+    await save_draft(state, Draft(flow=flow.name, shop_id=shop_id))
+    await state.set_state(flow.order_state)
+
+
 async def picked_by_tail(message: Message, text: str, t: Texts, draft: Draft) -> int | None:
     """3 to 6 digits typed at the order step: the end of a listed order's number. Returns that order,
     or None when the user has been shown the matches (or told there are none)."""
