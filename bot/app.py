@@ -21,6 +21,7 @@ from bot.config import Settings
 from bot.domain.retry import RetryPolicy
 from bot.market import MarketClient, MarketTransport
 from bot.services.access import AccessService
+from bot.services.alerts import AlertsService
 from bot.services.barcodes import BarcodeReader
 from bot.services.bulk import BulkSends
 from bot.services.delivery_services import DeliveryServices
@@ -45,7 +46,19 @@ from storage.secrets import SecretBox
 logger = logging.getLogger("bot")
 SHUTDOWN_GRACE = 5.0  # seconds; with polling's own stop this keeps SIGTERM-to-exit under 10 s
 
-COMMANDS = ("track", "date", "order", "orders", "history", "shop", "team", "settings", "cancel", "help")
+COMMANDS = (
+    "track",
+    "date",
+    "order",
+    "orders",
+    "history",
+    "alerts",
+    "shop",
+    "team",
+    "settings",
+    "cancel",
+    "help",
+)
 
 
 @dataclass(frozen=True, slots=True)
@@ -59,6 +72,7 @@ class Deps:
     operations: Operations
     barcodes: BarcodeReader
     bulk: BulkSends
+    alerts: AlertsService
     # Used by the wiring only, not handed to handlers:
     access: AccessService
     users: UsersService
@@ -73,6 +87,7 @@ class Deps:
             "operations": self.operations,
             "barcodes": self.barcodes,
             "bulk": self.bulk,
+            "alerts": self.alerts,
         }
 
 
@@ -84,6 +99,7 @@ def build_deps(
     policy: RetryPolicy | None = None,
     *,
     invite_ttl_seconds: int = 24 * 3600,
+    orders_poll_seconds: float = 120.0,
 ) -> Deps:
     catalogue = Catalogue.default()
     delivery_services = DeliveryServices(market, db)
@@ -99,6 +115,7 @@ def build_deps(
         operations=operations,
         barcodes=BarcodeReader(),
         bulk=BulkSends(db, box, operations, orders, notifier),
+        alerts=AlertsService(db, box, market, orders, notifier, operations, poll_seconds=orders_poll_seconds),
         access=AccessService(db, box),
         users=users,
         housekeeping=Housekeeping(db),
@@ -187,20 +204,30 @@ async def run(settings: Settings, secret_key: bytes) -> None:
             window=dt.timedelta(hours=settings.retry_window_hours),
         )
         deps = build_deps(
-            bot, db, client, SecretBox(secret_key), policy, invite_ttl_seconds=settings.invite_ttl_seconds
+            bot,
+            db,
+            client,
+            SecretBox(secret_key),
+            policy,
+            invite_ttl_seconds=settings.invite_ttl_seconds,
+            orders_poll_seconds=settings.orders_poll_seconds,
         )
         flood = FloodControl(settings.flood_limit, settings.flood_period_seconds)
         in_flight = InFlightUpdates()
         dp = create_dispatcher(storage=SQLiteStorage(db), deps=deps, flood=flood, in_flight=in_flight)
         worker = build_worker(deps)
         await worker.start()
+        await deps.alerts.start()
         try:
             logger.info("starting long polling")
             await dp.start_polling(bot, handle_signals=True, close_bot_session=False)
         finally:
             # Handlers and retries already running get a few seconds to finish, side by side.
             await asyncio.gather(
-                in_flight.drain(SHUTDOWN_GRACE), worker.stop(SHUTDOWN_GRACE), deps.bulk.stop(SHUTDOWN_GRACE)
+                in_flight.drain(SHUTDOWN_GRACE),
+                worker.stop(SHUTDOWN_GRACE),
+                deps.bulk.stop(SHUTDOWN_GRACE),
+                deps.alerts.stop(SHUTDOWN_GRACE),
             )
     finally:
         await bot.session.close()

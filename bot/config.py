@@ -37,6 +37,7 @@ class Settings(BaseSettings):
     retry_window_hours: float = Field(default=24.0, gt=0, le=24 * 7)
     flood_limit: int = Field(default=10, ge=1)
     flood_period_seconds: float = Field(default=5.0, gt=0)
+    orders_poll_seconds: float = Field(default=120.0, ge=10, le=3600)
 
     @field_validator("bot_token")
     @classmethod

@@ -8,6 +8,7 @@ from __future__ import annotations
 from aiogram import Router
 
 from handlers import (
+    alerts,
     bulk,
     common,
     confirm,
@@ -35,6 +36,7 @@ def build_routers() -> list[Router]:
         delivery_date.create_router(),
         order.create_router(),
         confirm.create_router(),
+        alerts.create_router(),
         history.create_router(),
         fallback.create_router(),
     ]

@@ -25,6 +25,7 @@ from bot.market.models import BusinessOrder, OrderStatus
 from bot.services.access import Access
 from bot.services.orders import OrdersService
 from bot.telegram.access import requires
+from bot.telegram.alert_views import OpenCD
 from bot.telegram.draft import Draft, save_draft
 from bot.telegram.i18n import Texts
 from bot.telegram.keyboards import buttons
@@ -70,13 +71,6 @@ class CardCD(CallbackData, prefix="oc"):
 
     action: str
     order_id: int
-
-
-class OpenCD(CallbackData, prefix="oo"):
-    """Open the card of `order_id` in `shop_id` (under a result, an alert, a list)."""
-
-    order_id: int
-    shop_id: int
 
 
 class DeliveredCD(CallbackData, prefix="dv"):

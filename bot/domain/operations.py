@@ -98,7 +98,31 @@ class StatusStep(_Kind):
         return STEP_ORDER.index(order.status) >= STEP_ORDER.index(self.status)
 
 
-AnyAction = TrackCode | DeliveryDate | StatusStep
+class CancellationAnswer(_Kind):
+    """The shop's answer to a buyer's cancellation request: cancel the order (`accepted`), or refuse
+    because it is delivered already or with the courier (`reason`)."""
+
+    kind: Literal["cancel_answer"] = "cancel_answer"
+    accepted: bool
+    reason: Literal["ORDER_DELIVERED", "ORDER_IN_DELIVERY"] | None = None
+
+    @classmethod
+    def of(cls, accepted: bool, reason: str | None) -> CancellationAnswer:
+        return cls.model_validate({"accepted": accepted, "reason": reason})
+
+    async def send(self, market: MarketClient, api_key: str, campaign_id: int, order_id: int) -> None:
+        await market.accept_order_cancellation(
+            api_key, campaign_id, order_id, accepted=self.accepted, reason=self.reason
+        )
+
+    def applied(self, order: BusinessOrder) -> bool:
+        """Accepted: the order is cancelled. Refused: it is not, and no request waits any more."""
+        if self.accepted:
+            return order.status == OrderStatus.CANCELLED
+        return not order.cancel_requested and order.status != OrderStatus.CANCELLED
+
+
+AnyAction = TrackCode | DeliveryDate | StatusStep | CancellationAnswer
 Action = Annotated[AnyAction, Field(discriminator="kind")]
 ACTION: TypeAdapter[AnyAction] = TypeAdapter(Action)
 

@@ -10,6 +10,7 @@ import datetime as dt
 from typing import Any
 
 from bot.market.models import (
+    AcceptOrderCancellationRequest,
     BusinessOrdersPage,
     BusinessOrdersRequest,
     BusinessOrdersResponse,
@@ -42,6 +43,7 @@ BUSINESS_ORDERS_PAGE_SIZE = 50  # the spec's maximum for `limit`
 TRACK = "/v2/campaigns/{campaignId}/orders/{orderId}/delivery/track"
 DELIVERY_DATE = "/v2/campaigns/{campaignId}/orders/{orderId}/delivery/date"
 ORDER_STATUS = "/v2/campaigns/{campaignId}/orders/{orderId}/status"
+CANCELLATION = "/v2/campaigns/{campaignId}/orders/{orderId}/cancellation/accept"
 BUYER = "/v2/campaigns/{campaignId}/orders/{orderId}/buyer"
 DELIVERY_SERVICES = "/v2/delivery/services"
 TOKEN_INFO = "/v2/auth/token"  # noqa: S105 - a path, not a password
@@ -90,18 +92,27 @@ class MarketClient:
         statuses: list[OrderStatus] | None = None,
         created_from: dt.date | None = None,
         created_to: dt.date | None = None,
+        updated_from: dt.datetime | None = None,
+        waiting_for_cancellation: bool | None = None,
         page_token: str | None = None,
         limit: int = BUSINESS_ORDERS_PAGE_SIZE,
     ) -> BusinessOrdersPage:
         """One page of a business's orders (getBusinessOrders). Without dates the Market searches
-        orders created in the last 30 days; a window [created_from, created_to) spans at most 30 days."""
+        orders created in the last 30 days; a window [created_from, created_to) spans at most 30 days.
+        `updated_from` keeps only orders changed since then (the alerts poller)."""
         dates = (
-            OrderDatesFilter(creation_date_from=created_from, creation_date_to=created_to)
-            if created_from or created_to
+            OrderDatesFilter(
+                creation_date_from=created_from, creation_date_to=created_to, update_date_from=updated_from
+            )
+            if created_from or created_to or updated_from
             else None
         )
         request = BusinessOrdersRequest(
-            order_ids=order_ids, campaign_ids=campaign_ids, statuses=statuses, dates=dates
+            order_ids=order_ids,
+            campaign_ids=campaign_ids,
+            statuses=statuses,
+            dates=dates,
+            waiting_for_cancellation_approve=waiting_for_cancellation,
         )
         params: dict[str, str | int] = {"limit": limit}
         if page_token:
@@ -179,6 +190,19 @@ class MarketClient:
         await self.transport.request(
             "PUT",
             ORDER_STATUS,
+            api_key=api_key,
+            path_params={"campaignId": campaign_id, "orderId": order_id},
+            json=_dump(request),
+        )
+
+    async def accept_order_cancellation(
+        self, api_key: str, campaign_id: int, order_id: int, *, accepted: bool, reason: str | None = None
+    ) -> None:
+        """acceptOrderCancellation: answer a buyer's request to cancel an order out for delivery."""
+        request = AcceptOrderCancellationRequest(accepted=accepted, reason=reason)
+        await self.transport.request(
+            "PUT",
+            CANCELLATION,
             api_key=api_key,
             path_params={"campaignId": campaign_id, "orderId": order_id},
             json=_dump(request),

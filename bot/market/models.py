@@ -10,6 +10,9 @@ from pydantic import BaseModel, ConfigDict, Field, PlainSerializer
 from pydantic.alias_generators import to_camel
 
 IsoDate = Annotated[dt.date, PlainSerializer(lambda d: d.isoformat(), return_type=str)]
+IsoDateTime = Annotated[
+    dt.datetime, PlainSerializer(lambda d: d.isoformat(timespec="seconds"), return_type=str)
+]
 
 
 class MarketModel(BaseModel):
@@ -135,6 +138,7 @@ class BusinessOrder(MarketModel):
     status: Annotated[OrderStatus | str, Field(union_mode="left_to_right")]
     substatus: str | None = None
     creation_date: dt.datetime | None = None
+    update_date: dt.datetime | None = None
     items: list[OrderItem] = Field(default_factory=list)
     delivery: BusinessOrderDelivery | None = None
     cancel_requested: bool = False
@@ -194,6 +198,8 @@ class BusinessOrdersResponse(MarketModel):
 class OrderDatesFilter(MarketModel):
     creation_date_from: IsoDate | None = None
     creation_date_to: IsoDate | None = None  # exclusive; a window spans at most 30 days
+    update_date_from: IsoDateTime | None = None
+    update_date_to: IsoDateTime | None = None
 
 
 class BusinessOrdersRequest(MarketModel):
@@ -201,6 +207,7 @@ class BusinessOrdersRequest(MarketModel):
     campaign_ids: list[int] | None = None
     statuses: list[OrderStatus] | None = None
     dates: OrderDatesFilter | None = None
+    waiting_for_cancellation_approve: bool | None = None
 
 
 class TokenInfoResponse(MarketModel):
@@ -237,6 +244,11 @@ class StatusChange(MarketModel):
 
 class UpdateOrderStatusRequest(MarketModel):
     order: StatusChange
+
+
+class AcceptOrderCancellationRequest(MarketModel):
+    accepted: bool
+    reason: str | None = None  # ORDER_DELIVERED or ORDER_IN_DELIVERY, required when not accepted
 
 
 class BuyerInfo(MarketModel):

@@ -5,6 +5,9 @@ from __future__ import annotations
 from typing import TYPE_CHECKING, Protocol
 
 if TYPE_CHECKING:
+    import datetime as dt
+
+    from bot.domain.alerts import Alert
     from bot.domain.records import BatchSummary, Operation, Shop
     from bot.services.operations import Outcome
 
@@ -26,3 +29,14 @@ class Notices(Protocol):
     async def batch_report(self, summary: BatchSummary, failed: list[Operation]) -> bool:
         """A bulk send's final report with every failed line and the Market's message. False when
         Telegram could not take it now (try again later)."""
+
+    async def alert(
+        self, user_id: int, alert: Alert, shop: Shop, now: dt.datetime
+    ) -> tuple[bool, int | None]:
+        """An alert with its buttons: (True, its message id) when sent; (True, None) when it never can
+        be (the bot is blocked); (False, None) when Telegram could not take it now (try again later)."""
+
+    async def alert_settled(
+        self, user_id: int, message_id: int, alert: Alert, request: Alert, shop: Shop, who: str | None
+    ) -> None:
+        """Show on an alert's message that its request was answered (by `who`), without its buttons."""

@@ -78,6 +78,9 @@ class Operations:
         self.policy = policy or RetryPolicy()
         self._clock = clock
         self.on_queued: Callable[[], None] = lambda: None  # the retry worker's wake-up
+        # Told of every operation that ended (done or failed), wherever it ended; e.g. an answer to a
+        # cancellation request settles its alert.
+        self.on_final: list[Callable[[Outcome], Awaitable[None]]] = []
 
     @property
     def _repos(self) -> Repos:
@@ -147,6 +150,7 @@ class Operations:
         action = operation.action
         if outcome.ok and isinstance(action, TrackCode):
             await self._repos.recent_services.remember(operation.user_id, action.delivery_service_id)
+        await self._ended(outcome)
         await self._owner_notice(outcome)
         return outcome
 
@@ -157,11 +161,21 @@ class Operations:
     async def report(self, outcome: Outcome) -> None:
         """Tell the user (and the owner, if they asked) how a queued operation ended. A batch's line
         is told in its batch's report instead."""
+        await self._ended(outcome)
         if outcome.operation.batch_id is not None:
             return
         await self._owner_notice(outcome)
         if await self._notices.result_later(outcome):
             await self.told(outcome.operation.id)
+
+    async def _ended(self, outcome: Outcome) -> None:
+        if outcome.pending:
+            return
+        for listener in self.on_final:
+            try:
+                await listener(outcome)
+            except Exception:  # a listener's fault must not undo what the Market already took
+                logger.exception("operation %s: a listener of its end failed", outcome.operation.id)
 
     async def deliver_owed(self, older_than: dt.timedelta = dt.timedelta(seconds=30)) -> int:
         """Results recorded but never told (a crash came between, or Telegram failed): tell them now."""

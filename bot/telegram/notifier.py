@@ -2,15 +2,18 @@
 
 from __future__ import annotations
 
+import datetime as dt
 import logging
 
 from aiogram import Bot
 from aiogram.exceptions import TelegramAPIError, TelegramBadRequest, TelegramForbiddenError
 
+from bot.domain.alerts import Alert
 from bot.domain.records import BatchSummary, Operation, Shop
 from bot.services.delivery_services import DeliveryServices
 from bot.services.operations import Outcome
 from bot.services.users import UsersService
+from bot.telegram.alert_views import alert_keyboard, alert_text
 from bot.telegram.i18n import Catalogue, Texts
 from bot.telegram.safety import quietly
 from bot.telegram.views import batch_progress_text, batch_report_texts, history_line, outcome_text
@@ -76,6 +79,32 @@ class Notifier:
             logger.warning("report of batch %s not delivered yet: %s", batch.id, type(exc).__name__)
             return False
         return True
+
+    async def alert(
+        self, user_id: int, alert: Alert, shop: Shop, now: dt.datetime
+    ) -> tuple[bool, int | None]:
+        t = await self._texts(user_id)
+        try:
+            sent = await self._bot.send_message(
+                user_id, alert_text(t, alert, shop, now), reply_markup=alert_keyboard(t, alert)
+            )
+        except (TelegramForbiddenError, TelegramBadRequest) as exc:
+            logger.warning("alert %s cannot be delivered: %s", alert.id, type(exc).__name__)
+            return True, None
+        except TelegramAPIError as exc:  # network, server, flood wait: tried again on the next turn
+            logger.warning("alert %s not delivered yet: %s", alert.id, type(exc).__name__)
+            return False, None
+        return True, sent.message_id
+
+    async def alert_settled(
+        self, user_id: int, message_id: int, alert: Alert, request: Alert, shop: Shop, who: str | None
+    ) -> None:
+        t = await self._texts(user_id)
+        text = alert_text(t, alert, shop, request.answered_at or alert.created_at, settled=request, who=who)
+        await quietly(
+            self._bot.edit_message_text(text, chat_id=user_id, message_id=message_id, reply_markup=None),
+            "show who answered a cancellation request",
+        )
 
     async def _edited(self, chat_id: int, message_id: int, text: str) -> bool:
         """The progress message now says `text` (False when it cannot be edited: too old, deleted)."""

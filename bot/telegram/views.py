@@ -11,7 +11,7 @@ from functools import singledispatch
 
 from bot.domain.bulk import MAX_LINES
 from bot.domain.clock import MSK
-from bot.domain.operations import DeliveryDate, Failure, StatusStep, TrackCode
+from bot.domain.operations import CancellationAnswer, DeliveryDate, Failure, StatusStep, TrackCode
 from bot.domain.records import Batch, BatchSummary, Operation, OperationStatus
 from bot.domain.status_steps import GROUPS, day_group
 from bot.market.models import BusinessOrder, BuyerInfo, OrderStatus
@@ -140,6 +140,15 @@ def _(action: StatusStep, t: Texts, order_id: int, services: dict[int, str]) -> 
     return done
 
 
+@action_done.register
+def _(action: CancellationAnswer, t: Texts, order_id: int, services: dict[int, str]) -> str:
+    return t("result-answer-ok", id=order_id, answer=t.plain(f"answer-{_answer_of(action)}"))
+
+
+def _answer_of(action: CancellationAnswer) -> str:
+    return "accept" if action.accepted else str(action.reason)
+
+
 @singledispatch
 def action_line(action: object, t: Texts, services: dict[int, str]) -> str:
     raise TypeError(f"no view for {type(action).__name__}")
@@ -159,6 +168,11 @@ def _(action: DeliveryDate, t: Texts, services: dict[int, str]) -> str:
 @action_line.register
 def _(action: StatusStep, t: Texts, services: dict[int, str]) -> str:
     return t("history-status", status=status_text(t, action.status))
+
+
+@action_line.register
+def _(action: CancellationAnswer, t: Texts, services: dict[int, str]) -> str:
+    return t("history-answer", answer=t.plain(f"answer-{_answer_of(action)}"))
 
 
 def outcome_text(t: Texts, outcome: Outcome, services: dict[int, str] | None = None) -> str:

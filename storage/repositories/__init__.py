@@ -9,6 +9,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from storage.db import Executor
+from storage.repositories.alerts import AlertsRepo
 from storage.repositories.batches import BatchesRepo
 from storage.repositories.conversations import ConversationsRepo
 from storage.repositories.delivery_services import DeliveryServicesRepo
@@ -23,6 +24,7 @@ from storage.repositories.users import UsersRepo
 from storage.secrets import SecretBox
 
 __all__ = [
+    "AlertsRepo",
     "BatchesRepo",
     "ConversationsRepo",
     "DeliveryServicesRepo",
@@ -52,6 +54,7 @@ class Repos:
     delivery_services: DeliveryServicesRepo
     meta: MetaRepo
     batches: BatchesRepo
+    alerts: AlertsRepo
 
     @classmethod
     def on(cls, ex: Executor, box: SecretBox) -> Repos:
@@ -66,4 +69,5 @@ class Repos:
             delivery_services=DeliveryServicesRepo(ex),
             meta=MetaRepo(ex),
             batches=BatchesRepo(ex),
+            alerts=AlertsRepo(ex),
         )

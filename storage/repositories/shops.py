@@ -62,6 +62,10 @@ class ShopsRepo:
         row = await self._ex.fetch_one(f"SELECT {COLUMNS} FROM shops WHERE id = ?", (shop_id,))
         return shop_of(row) if row else None
 
+    async def every(self) -> list[Shop]:
+        rows = await self._ex.fetch_all(f"SELECT {COLUMNS} FROM shops ORDER BY id")
+        return [shop_of(r) for r in rows]
+
     async def by_campaign(self, campaign_id: int) -> Shop | None:
         row = await self._ex.fetch_one(f"SELECT {COLUMNS} FROM shops WHERE campaign_id = ?", (campaign_id,))
         return shop_of(row) if row else None

@@ -149,7 +149,9 @@ def _iso(ddmmyyyy: str) -> str:
     return dt.datetime.strptime(ddmmyyyy, "%d-%m-%Y").date().isoformat()
 
 
-def business_order(campaign_id: int, order: dict[str, Any]) -> dict[str, Any]:
+def business_order(
+    campaign_id: int, order: dict[str, Any], updated: dt.datetime | None = None
+) -> dict[str, Any]:
     """The same order as getBusinessOrders shows it: `orderId`, ISO dates, no prices per item."""
     old = order["delivery"]
     dates = {k: _iso(v) for k, v in old["dates"].items()}
@@ -179,6 +181,7 @@ def business_order(campaign_id: int, order: dict[str, Any]) -> dict[str, Any]:
         ],
         "delivery": delivery,
         "cancelRequested": bool(order.get("cancelRequested", False)),
+        **({"updateDate": updated.isoformat(timespec="seconds")} if updated else {}),
     }
 
 
@@ -188,6 +191,7 @@ class FakeMarket:
         self.keys: dict[str, ApiKey] = {}
         self.campaigns: dict[int, dict[str, Any]] = {}
         self.orders: dict[tuple[int, int], dict[str, Any]] = {}
+        self.updated: dict[tuple[int, int], dt.datetime] = {}  # each order's last change (updateDate)
         self.delivery_services: list[dict[str, Any]] = [
             {"id": 1003, "name": "Своя служба доставки"},
             {"id": 51, "name": "СДЭК"},
@@ -232,6 +236,22 @@ class FakeMarket:
 
     def add_order(self, campaign_id: int, order_id: int, status: str = "PROCESSING", **kw: Any) -> None:
         self.orders[(campaign_id, order_id)] = make_order(order_id, status, **kw)
+        self.touch(campaign_id, order_id)
+
+    def add_new_order(self, campaign_id: int, order_id: int, **kw: Any) -> None:
+        """An order placed just now (after the bot started watching the shop)."""
+        self.add_order(campaign_id, order_id, "PROCESSING", **kw)
+        now = dt.datetime.now(dt.timezone(dt.timedelta(hours=3))) + dt.timedelta(seconds=1)
+        self.orders[(campaign_id, order_id)]["creationDate"] = now.strftime("%d-%m-%Y %H:%M:%S")
+
+    def touch(self, campaign_id: int, order_id: int, at: dt.datetime | None = None) -> None:
+        """The order changed (its updateDate moves)."""
+        self.updated[(campaign_id, order_id)] = at or dt.datetime.now(dt.UTC).replace(microsecond=0)
+
+    def request_cancel(self, campaign_id: int, order_id: int, at: dt.datetime | None = None) -> None:
+        """The buyer asks to cancel an order out for delivery (DBS)."""
+        self.orders[(campaign_id, order_id)]["cancelRequested"] = True
+        self.touch(campaign_id, order_id, at)
 
     def fail(self, route: str, times: int = 1, **kwargs: Any) -> None:
         for _ in range(times):
@@ -263,6 +283,12 @@ class FakeMarket:
             ),
             ("PUT", "/v2/campaigns/{campaignId}/orders/{orderId}/status", "updateOrderStatus", self._status),
             ("GET", "/v2/campaigns/{campaignId}/orders/{orderId}/buyer", "getOrderBuyerInfo", self._buyer),
+            (
+                "PUT",
+                "/v2/campaigns/{campaignId}/orders/{orderId}/cancellation/accept",
+                "acceptOrderCancellation",
+                self._cancellation,
+            ),
             ("GET", "/v2/delivery/services", "getDeliveryServices", self._services),
             ("POST", "/v2/auth/token", "getAuthTokenInfo", self._token),
         ]
@@ -458,13 +484,19 @@ class FakeMarket:
         if (end - start).days > 30:
             return self._json(400, error_body("BAD_REQUEST", "Date range is more than 30 days"))
         ids, statuses = set(body.get("orderIds") or []), set(body.get("statuses") or [])
+        updated_from = (
+            dt.datetime.fromisoformat(dates["updateDateFrom"]) if "updateDateFrom" in dates else None
+        )
+        waiting = body.get("waitingForCancellationApprove")
         found = [
-            business_order(c, o)
-            for (c, _), o in sorted(self.orders.items())
+            business_order(c, o, self.updated.get((c, n)))
+            for (c, n), o in sorted(self.orders.items())
             if c in wanted
             and (not ids or o["id"] in ids)
             and (not statuses or o["status"] in statuses)
             and start <= _created(o) < end
+            and (updated_from is None or self.updated.get((c, n), updated_from) >= updated_from)
+            and (not waiting or (bool(o.get("cancelRequested")) and o["status"] in ("DELIVERY", "PICKUP")))
         ]
         page, _, paging = _page(request, found, default_limit=50)
         return self._json(200, {"orders": page, **paging})
@@ -486,6 +518,7 @@ class FakeMarket:
         order["delivery"]["tracks"] = [
             {"trackCode": body["trackCode"], "deliveryServiceId": body["deliveryServiceId"]}
         ]
+        self.touch(int(request.match_info["campaignId"]), order["id"])
         return self._json(200, {"status": "OK"})
 
     async def _date(self, request: web.Request) -> web.Response:
@@ -503,6 +536,7 @@ class FakeMarket:
             return self._json(400, error_body("BAD_REQUEST", f"Delivery date {new_date} is in the past"))
         text = new_date.strftime("%d-%m-%Y")
         order["delivery"]["dates"] = {"fromDate": text, "toDate": text}
+        self.touch(int(request.match_info["campaignId"]), order["id"])
         return self._json(200, {"status": "OK"})
 
     async def _status(self, request: web.Request) -> web.Response:
@@ -535,10 +569,33 @@ class FakeMarket:
         if real and dt.date.fromisoformat(real) > self.today:
             return self._json(400, error_body("BAD_REQUEST", f"Real delivery date {real} is in the future"))
         order["status"] = wanted["status"]
+        self.touch(int(request.match_info["campaignId"]), order["id"])
         order["substatus"] = wanted.get("substatus") or (
             "SHOP_FAILED" if wanted["status"] == "CANCELLED" else "UNKNOWN"
         )
         return self._json(200, {"order": order})
+
+    async def _cancellation(self, request: web.Request) -> web.Response:
+        """acceptOrderCancellation: only for an order out for delivery whose buyer asked to cancel."""
+        order, error = self._order_or_error(request)
+        if error:
+            return error
+        assert order is not None
+        if denied := self._may_process_orders(request):
+            return denied
+        if not order.get("cancelRequested") or order["status"] not in ("DELIVERY", "PICKUP"):
+            return self._json(
+                400,
+                error_body("BAD_REQUEST", f"Order {order['id']} has no cancellation request to answer"),
+            )
+        body = await request.json()
+        if not body["accepted"] and not body.get("reason"):
+            return self._json(400, error_body("BAD_REQUEST", "reason is required when accepted is false"))
+        order["cancelRequested"] = False
+        if body["accepted"]:
+            order["status"], order["substatus"] = "CANCELLED", "USER_CHANGED_MIND"
+        self.touch(int(request.match_info["campaignId"]), order["id"])
+        return self._json(200, {"status": "OK"})
 
     async def _buyer(self, request: web.Request) -> web.Response:
         """getOrderBuyerInfo: allowed in PROCESSING, DELIVERY and PICKUP."""

@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
+import datetime as dt
 from dataclasses import dataclass, field
 
 import pytest
 
+from bot.domain.alerts import Alert
 from bot.domain.records import BatchSummary, Operation, Shop
 from bot.domain.retry import RetryPolicy
 from bot.market import MarketClient
@@ -25,6 +27,8 @@ class RecordedNotices:
     owner_notices: list[tuple[int, Outcome]] = field(default_factory=list)
     progress: list[BatchSummary] = field(default_factory=list)
     reports: list[tuple[BatchSummary, list[Operation]]] = field(default_factory=list)
+    alerts: list[tuple[int, Alert]] = field(default_factory=list)
+    settled: list[tuple[int, int, Alert, str | None]] = field(default_factory=list)
 
     async def tell(self, user_id: int, key: str, **args: object) -> None:
         self.told.append((user_id, key, args))
@@ -42,6 +46,17 @@ class RecordedNotices:
     async def batch_report(self, summary: BatchSummary, failed: list[Operation]) -> bool:
         self.reports.append((summary, failed))
         return True
+
+    async def alert(
+        self, user_id: int, alert: Alert, shop: Shop, now: dt.datetime
+    ) -> tuple[bool, int | None]:
+        self.alerts.append((user_id, alert))
+        return True, 900 + len(self.alerts)
+
+    async def alert_settled(
+        self, user_id: int, message_id: int, alert: Alert, request: Alert, shop: Shop, who: str | None
+    ) -> None:
+        self.settled.append((user_id, message_id, request, who))
 
     def keys_for(self, user_id: int) -> list[str]:
         return [key for who, key, _ in self.told if who == user_id]

@@ -7,6 +7,7 @@ from pathlib import Path
 
 import pytest
 
+from bot.domain.alerts import Answer, Switch
 from bot.domain.records import Role
 from bot.market.models import OrderStatus
 from bot.telegram.i18n import Catalogue, language_of
@@ -30,6 +31,8 @@ def test_every_key_used_in_code_exists(catalogue: Catalogue) -> None:
     used |= set(re.findall(r'"([a-z]+(?:-[a-z0-9]+)+)"', source)) & catalogue.keys("ru")
     used |= {f"status-{s.value}" for s in OrderStatus} | {f"weekday-{n}" for n in range(7)}
     used |= {f"team-member-{r.value}" for r in Role} | {f"role-{r.value}" for r in Role}
+    used |= {f"answer-{a.value}" for a in Answer}
+    used |= {f"alerts-{s.value}" for s in Switch} | {f"button-alerts-{s.value}" for s in Switch}
     assert used - catalogue.keys("ru") == set()
     assert len(used) > 80
 

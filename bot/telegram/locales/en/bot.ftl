@@ -12,7 +12,9 @@ help =
     /track [order number] — send a track code: order → delivery service → track code → «Send».
     /date [order number] — move a delivery date: order → date → reason → «Send».
     /order [order number] — the order card: «Out for delivery», «Delivered» and the other actions.
+    /orders — active orders by delivery day.
     /history — your last 20 operations in this shop.
+    /alerts — alerts: cancellation requests, new orders, the morning digest.
     /shop — choose the shop if you have several.
     /settings — connect a shop: needs a Market API key with the order-processing scope.
     /cancel — stop the current step at any time.
@@ -338,3 +340,50 @@ order-card-courier = By courier: { $address }
 order-card-pickup = To the pickup point: { $address }
 order-card-apartment = apt. { $number }
 order-card-cancel-requested = ⚠️ The buyer asks to cancel the order.
+
+# --- alerts ---------------------------------------------------------------------------------
+command-alerts = Alerts: cancellations, new orders, digest
+duration = { $hours } h { $minutes } min
+alert-shop = Shop: { $shop }
+alert-order-facts = Status: { $status } · delivery { $day } · items: { $items }
+alert-cancel-head = ⚠️ <b>The buyer asks to cancel order #{ $id }</b>
+alert-reminder-head = ⏰ <b>{ $left } left: the buyer asks to cancel order #{ $id }</b>
+alert-cancel-requested = Requested on { $when }.
+alert-cancel-when = Requested on { $when }. Unanswered, the Market cancels the order itself in { $left } ({ $deadline } Moscow time).
+alert-cancel-ask =
+    What should the Market be told?
+    «Cancel order»: agree, the order is cancelled.
+    «Already delivered» or «Still on its way»: refuse, the buyer or the courier has it.
+alert-answered = ✅ { $name } answered: «{ $answer }».
+alert-settled-elsewhere = ✅ The request was already answered in the Market's cabinet.
+alert-settled-cancelled = The order is cancelled: the buyer got the cancellation.
+alert-taken = { $name } already answered this request: «{ $answer }».
+alert-taken-elsewhere = This request was already answered.
+answer-accept = Cancel order
+answer-ORDER_DELIVERED = Already delivered
+answer-ORDER_IN_DELIVERY = Still on its way
+button-alert-accept = ⛔ Cancel order
+button-alert-delivered = ✅ Already delivered
+button-alert-in-delivery = 🚚 Still on its way
+result-answer-ok = ✅ Order #{ $id }: the Market took the answer to the cancellation request: «{ $answer }».
+history-answer = cancellation answer → { $answer }
+alert-new-order = 🆕 <b>New order #{ $id }</b> · { $shop }
+    Items: { $items } · delivery { $day }
+button-alert-open = 📋 Open
+alert-digest-head = ☀️ <b>{ $shop }: deliveries for { $date }</b>
+alert-digest-overdue = ⚠️ Overdue ({ $count }):
+alert-digest-today = 📦 Today ({ $count }):
+alert-digest-line = • #{ $id } — { $day }
+alert-digest-more = Buttons for the first { $count }; the rest: /orders.
+button-alert-move = 📅 …{ $id } · { $day }
+alerts-head =
+    <b>Alerts</b>
+    Tap to switch on or off. It applies in all your shops.
+alerts-on = 🔔
+alerts-off = 🔕
+alerts-cancel = { $state } <b>Cancellation requests</b>: to the owner and the courier who last worked on the order, with answer buttons and a reminder when 6 hours are left before the automatic cancellation.
+alerts-new = { $state } <b>New orders</b>: one line and «Open».
+alerts-digest = { $state } <b>Morning digest</b> at 09:00 Moscow time: today's deliveries and the overdue ones, with «Move date».
+button-alerts-cancel = { $state } Cancellation requests
+button-alerts-new = { $state } New orders
+button-alerts-digest = { $state } Morning digest

@@ -12,7 +12,9 @@ help =
     /track [номер заказа] — отправить трек-номер: заказ → служба доставки → трек → «Отправить».
     /date [номер заказа] — перенести дату доставки: заказ → дата → причина → «Отправить».
     /order [номер заказа] — карточка заказа: «Передан в доставку», «Доставлен» и другие действия.
+    /orders — активные заказы по дням доставки.
     /history — последние 20 ваших операций в этом магазине.
+    /alerts — уведомления: запросы на отмену, новые заказы, утренняя сводка.
     /shop — выбрать магазин, если их несколько.
     /settings — подключить магазин: нужен API-ключ Маркета с доступом «Обработка заказов».
     /cancel — прервать текущий шаг в любой момент.
@@ -338,3 +340,50 @@ order-card-courier = Курьером: { $address }
 order-card-pickup = В пункт выдачи: { $address }
 order-card-apartment = кв. { $number }
 order-card-cancel-requested = ⚠️ Покупатель просит отменить заказ.
+
+# --- alerts ---------------------------------------------------------------------------------
+command-alerts = Уведомления: отмены, новые заказы, сводка
+duration = { $hours } ч { $minutes } мин
+alert-shop = Магазин: { $shop }
+alert-order-facts = Статус: { $status } · доставка { $day } · товаров: { $items }
+alert-cancel-head = ⚠️ <b>Покупатель просит отменить заказ №{ $id }</b>
+alert-reminder-head = ⏰ <b>Осталось { $left }: покупатель просит отменить заказ №{ $id }</b>
+alert-cancel-requested = Запрос от { $when }.
+alert-cancel-when = Запрос от { $when }. Без ответа Маркет отменит заказ сам через { $left } ({ $deadline } МСК).
+alert-cancel-ask =
+    Что ответить Маркету?
+    «Отменить заказ» — согласиться, заказ отменяется.
+    «Уже доставлен» или «Ещё в пути» — отказать: заказ у покупателя или у курьера.
+alert-answered = ✅ Ответил(а) { $name }: «{ $answer }».
+alert-settled-elsewhere = ✅ На запрос уже ответили в кабинете Маркета.
+alert-settled-cancelled = Заказ отменён: покупатель получил отмену.
+alert-taken = На этот запрос уже ответил(а) { $name }: «{ $answer }».
+alert-taken-elsewhere = На этот запрос уже ответили.
+answer-accept = Отменить заказ
+answer-ORDER_DELIVERED = Уже доставлен
+answer-ORDER_IN_DELIVERY = Ещё в пути
+button-alert-accept = ⛔ Отменить заказ
+button-alert-delivered = ✅ Уже доставлен
+button-alert-in-delivery = 🚚 Ещё в пути
+result-answer-ok = ✅ Заказ №{ $id }: ответ на запрос отмены принят Маркетом — «{ $answer }».
+history-answer = ответ на отмену → { $answer }
+alert-new-order = 🆕 <b>Новый заказ №{ $id }</b> · { $shop }
+    Товаров: { $items } · доставка { $day }
+button-alert-open = 📋 Открыть
+alert-digest-head = ☀️ <b>{ $shop }: доставки на { $date }</b>
+alert-digest-overdue = ⚠️ Просрочены ({ $count }):
+alert-digest-today = 📦 Сегодня ({ $count }):
+alert-digest-line = • №{ $id } — { $day }
+alert-digest-more = Кнопки — для первых { $count }; остальные: /orders.
+button-alert-move = 📅 …{ $id } · { $day }
+alerts-head =
+    <b>Уведомления</b>
+    Нажмите, чтобы включить или выключить. Действует во всех ваших магазинах.
+alerts-on = 🔔
+alerts-off = 🔕
+alerts-cancel = { $state } <b>Запросы на отмену</b> — владельцу и курьеру, который последним работал с заказом; с кнопками ответа и напоминанием, когда до автоматической отмены останется 6 часов.
+alerts-new = { $state } <b>Новые заказы</b> — одна строка и «Открыть».
+alerts-digest = { $state } <b>Утренняя сводка</b> в 09:00 МСК — доставки на сегодня и просроченные, с «Перенести дату».
+button-alerts-cancel = { $state } Запросы на отмену
+button-alerts-new = { $state } Новые заказы
+button-alerts-digest = { $state } Утренняя сводка

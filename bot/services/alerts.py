@@ -1,0 +1,458 @@
+"""Alerts from a background poll of each shop's orders: a buyer's cancellation request (with its
+answer), a new order, the morning digest.
+
+Each shop is polled every `poll_seconds` with one getBusinessOrders call (orders of its campaign in
+the watched statuses changed since the last poll; further pages only after a burst). Polls run one at
+a time, so a poll holds at most one of a key's two slots and a user's own call never waits behind more
+than one. The polls of shops sharing a key take at most POLL_SHARE_PER_HOUR of its hourly budget for
+that method (the interval stretches when many shops share one key), and none is made while the
+Market says less than RESERVE of that budget is left: the rest is the users'.
+
+What a poll finds is recorded with its recipients in the same transaction that moves the shop's
+cursor; the messages go out after. A restart between the two sends them then; nothing is found twice
+(one event per order and kind). An answer to a cancellation request is an ordinary operation (outbox,
+retries, read-back); when it lands, every message about that request says who answered.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import datetime as dt
+import logging
+from collections.abc import Callable
+from dataclasses import dataclass
+
+from bot.domain.alerts import (
+    CANCEL_STATUSES,
+    REMIND_LEFT,
+    Alert,
+    AlertKind,
+    Answer,
+    DigestLine,
+    Facts,
+    Switch,
+    digest_due,
+    is_on,
+)
+from bot.domain.clock import utcnow
+from bot.domain.operations import CancellationAnswer
+from bot.domain.records import Operation, Role, Shop
+from bot.market import MarketClient, MarketError
+from bot.market.client import BUSINESS_ORDERS
+from bot.market.models import BusinessOrder, OrderStatus
+from bot.services.access import Access
+from bot.services.notices import Notices
+from bot.services.operations import Operations, Outcome
+from bot.services.orders import OrdersService
+from storage.db import Database, Executor
+from storage.repositories import AlertsRepo, Repos
+from storage.secrets import SecretBox, SecretDecryptError
+
+logger = logging.getLogger(__name__)
+
+WATCHED = [
+    OrderStatus.PROCESSING,
+    OrderStatus.DELIVERY,
+    OrderStatus.PICKUP,
+    OrderStatus.DELIVERED,
+    OrderStatus.CANCELLED,
+]
+DIGEST_STATUSES = [OrderStatus.PROCESSING, OrderStatus.DELIVERY]
+OVERLAP = dt.timedelta(minutes=2)  # each poll looks this far behind the last one (clock skew)
+FIRST_LOOK = dt.timedelta(hours=48)  # the first poll of a shop finds requests made before the bot watched
+MAX_PAGES = 10
+POLL_SHARE_PER_HOUR = 6_000  # of getBusinessOrders' 10,000 an hour per key
+RESERVE = 1_000  # no poll while the Market says fewer calls than this are left this hour
+TICK = 10.0  # seconds between looks at what is due (polls, reminders, digests, messages)
+EXPIRED_AFTER = dt.timedelta(hours=1)  # an unanswered request this long past its 48 hours is over
+SETTLED_BY_MARKET = "cancelled"  # the order was cancelled (the buyer got their way, or time ran out)
+SETTLED_ELSEWHERE = "elsewhere"  # answered in the Market's cabinet
+CANCEL_KINDS = (AlertKind.CANCEL, AlertKind.REMINDER)
+
+
+@dataclass(frozen=True, slots=True)
+class AlreadyAnswered:
+    """Someone answered (or is answering) this request: who, and what."""
+
+    answer: str
+    who: str | None
+
+
+class _Taken(Exception):
+    pass
+
+
+def delivery_day(order: BusinessOrder) -> dt.date | None:
+    dates = order.delivery.dates if order.delivery else None
+    return dates.from_date if dates else None
+
+
+def facts_of(order: BusinessOrder, **more: object) -> Facts:
+    return Facts.model_validate(
+        {
+            "status": str(order.status),
+            "day": delivery_day(order),
+            "items": sum(item.count for item in order.items),
+            **more,
+        }
+    )
+
+
+class AlertsService:
+    def __init__(
+        self,
+        db: Database,
+        box: SecretBox,
+        market: MarketClient,
+        orders: OrdersService,
+        notices: Notices,
+        operations: Operations,
+        *,
+        poll_seconds: float = 120.0,
+        clock: Callable[[], dt.datetime] = utcnow,
+    ) -> None:
+        self._db = db
+        self._box = box
+        self._market = market
+        self._orders = orders
+        self._notices = notices
+        self._operations = operations
+        self.poll_seconds = poll_seconds
+        self.clock = clock
+        self._polled_at: dict[int, float] = {}  # shop id → loop time of its last poll
+        self._stopping = asyncio.Event()
+        self._wake = asyncio.Event()
+        self._task: asyncio.Task[None] | None = None
+        operations.on_final.append(self._answer_final)
+
+    @property
+    def _repos(self) -> Repos:
+        return Repos.on(self._db, self._box)
+
+    # --- the background loop ---------------------------------------------------------------
+    async def start(self) -> None:
+        self._task = asyncio.create_task(self._loop(), name="alerts")
+
+    async def stop(self, grace: float = 5.0) -> None:
+        """Stop polling; a poll or message in flight gets `grace` seconds. What was recorded but not
+        yet sent goes out after the next start."""
+        self._stopping.set()
+        self._wake.set()
+        if self._task is not None:
+            _, pending = await asyncio.wait([self._task], timeout=grace)
+            for task in pending:
+                task.cancel()
+            await asyncio.gather(*pending, return_exceptions=True)
+
+    def wake(self) -> None:
+        self._wake.set()
+
+    async def _loop(self) -> None:
+        while not self._stopping.is_set():
+            self._wake.clear()
+            try:
+                await self.turn()
+            except Exception:  # the poller must outlive any one failure; it is logged
+                logger.exception("alerts: a turn failed; trying again")
+            with contextlib.suppress(TimeoutError):
+                await asyncio.wait_for(self._wake.wait(), timeout=min(TICK, self.poll_seconds))
+
+    async def turn(self, *, poll_every: bool = False) -> None:
+        """Everything due now: messages first (a restart owes them), then polls, reminders, digests,
+        and the messages those recorded. `poll_every`: poll each shop now, whatever its interval."""
+        await self.deliver()
+        await self.poll_due(every=poll_every)
+        await self.remind()
+        await self.digests()
+        await self.deliver()
+
+    # --- polling ---------------------------------------------------------------------------
+    async def _keys(self) -> dict[str, list[Shop]]:
+        """The shops by API key (shops of one key share its limits)."""
+        groups: dict[str, list[Shop]] = {}
+        repos = self._repos
+        for shop in await repos.shops.every():
+            try:
+                key = await repos.shops.api_key(shop.id)
+            except SecretDecryptError:
+                continue  # reported at start; such a shop cannot be polled
+            if key:
+                groups.setdefault(key, []).append(shop)
+        return groups
+
+    def interval(self, shops_on_key: int) -> float:
+        """Seconds between two polls of one shop whose key serves `shops_on_key` shops."""
+        return max(self.poll_seconds, shops_on_key * 3600 / POLL_SHARE_PER_HOUR)
+
+    async def poll_due(self, *, every: bool = False) -> int:
+        """Poll every shop whose turn it is (`every`: each shop), one at a time. Returns how many were
+        polled."""
+        polled = 0
+        loop = asyncio.get_running_loop()
+        for api_key, shops in (await self._keys()).items():
+            interval = self.interval(len(shops))
+            for shop in shops:
+                if self._stopping.is_set():
+                    return polled
+                if not every and loop.time() - self._polled_at.get(shop.id, -float("inf")) < interval:
+                    continue
+                budget = self._market.transport.budget(api_key, "POST", BUSINESS_ORDERS)
+                if budget is not None and budget.remaining < RESERVE:
+                    continue  # the rest of this hour's budget is the users'
+                self._polled_at[shop.id] = loop.time()
+                try:
+                    await self.poll_shop(shop, api_key)
+                except MarketError as exc:
+                    logger.warning("alerts: shop %s not polled: %s", shop.id, type(exc).__name__)
+                polled += 1
+        return polled
+
+    async def poll_shop(self, shop: Shop, api_key: str) -> None:
+        """One look at what changed in the shop since its last poll; records what is new."""
+        now = self.clock()
+        watch = await self._repos.alerts.watch(shop.id)
+        since = watch.polled_until - OVERLAP if watch else now - FIRST_LOOK
+        watched_from = watch.watched_from if watch else now
+        business_id = await self._orders.business_id(api_key, shop)
+        found: list[BusinessOrder] = []
+        token: str | None = None
+        for _ in range(MAX_PAGES):
+            page = await self._market.get_business_orders(
+                api_key,
+                business_id,
+                campaign_ids=[shop.campaign_id],
+                statuses=WATCHED,
+                updated_from=since,
+                page_token=token,
+            )
+            found.extend(page.orders)
+            token = page.next_page_token
+            if not token:
+                break
+        settled: list[int] = []
+        async with self._db.transaction() as tx:
+            repos = Repos.on(tx, self._box)
+            for order in found:
+                if order.cancel_requested and order.status in CANCEL_STATUSES:
+                    await self._record_request(tx, shop, order, now)
+                    continue
+                request = await repos.alerts.cancel_request(shop.id, order.order_id)
+                if request is not None and request.answer is None:  # answered some other way
+                    how = SETTLED_BY_MARKET if order.status == OrderStatus.CANCELLED else SETTLED_ELSEWHERE
+                    if await repos.alerts.answered(request.id, now, answer=how):
+                        settled.append(request.id)
+                created = order.creation_date
+                if order.status == OrderStatus.PROCESSING and created is not None and created >= watched_from:
+                    await self._record(tx, shop, order.order_id, AlertKind.NEW_ORDER, facts_of(order))
+            await repos.alerts.polled(shop.id, now, watched_from=watched_from)
+        for alert_id in settled:
+            await self._show_settled(alert_id)
+
+    async def _record_request(self, tx: Executor, shop: Shop, order: BusinessOrder, now: dt.datetime) -> None:
+        requested = min(order.update_date or now, now)
+        facts = facts_of(order, requested_at=requested)
+        alerts = AlertsRepo(tx)
+        team = await alerts.team_switches(shop.id, Switch.CANCEL)
+        on = {user for user, role, chosen in team if is_on(Switch.CANCEL, role, chosen)}
+        owners = [user for user, role, _ in team if role is Role.OWNER and user in on]
+        courier = await alerts.last_courier(shop.id, order.order_id)
+        couriers = [courier] if courier in on else []
+        await alerts.record(shop.id, order.order_id, AlertKind.CANCEL, facts, [*owners, *couriers])
+
+    async def _record(self, tx: Executor, shop: Shop, order_id: int, kind: AlertKind, facts: Facts) -> None:
+        alerts = AlertsRepo(tx)
+        recipients = await self._recipients(alerts, shop, kind.switch)
+        await alerts.record(shop.id, order_id, kind, facts, recipients)
+
+    @staticmethod
+    async def _recipients(alerts: AlertsRepo, shop: Shop, switch: Switch) -> list[int]:
+        return [
+            user
+            for user, role, chosen in await alerts.team_switches(shop.id, switch)
+            if is_on(switch, role, chosen)
+        ]
+
+    # --- reminders and digests -------------------------------------------------------------
+    async def remind(self) -> int:
+        """A reminder for each request with 6 hours or less left; a request long past its 48 hours
+        (the order not seen since) is over."""
+        now = self.clock()
+        reminded = 0
+        for request in await self._repos.alerts.open_requests():
+            deadline = request.deadline
+            if request.answer is not None or deadline is None:
+                continue
+            if now > deadline + EXPIRED_AFTER:
+                if await self._repos.alerts.answered(request.id, now, answer=SETTLED_BY_MARKET):
+                    await self._show_settled(request.id)
+                continue
+            if deadline - now <= REMIND_LEFT and deadline - request.created_at > REMIND_LEFT:
+                async with self._db.transaction() as tx:
+                    alerts = AlertsRepo(tx)
+                    recipients = await alerts.recipients(request.id)
+                    if await alerts.record(
+                        request.shop_id, request.order_id, AlertKind.REMINDER, request.facts, recipients
+                    ):
+                        reminded += 1
+        return reminded
+
+    async def digests(self) -> int:
+        """Each shop's morning digest, once a day from 09:00 Moscow time."""
+        now = self.clock()
+        sent = 0
+        for api_key, shops in (await self._keys()).items():
+            for shop in shops:
+                watch = await self._repos.alerts.watch(shop.id)
+                day = digest_due(now, watch.digest_day) if watch else None
+                if day is None or self._stopping.is_set():
+                    continue
+                try:
+                    sent += await self._digest(shop, api_key, day)
+                except MarketError as exc:
+                    logger.warning("alerts: digest of shop %s not read: %s", shop.id, type(exc).__name__)
+        return sent
+
+    async def _digest(self, shop: Shop, api_key: str, day: dt.date) -> int:
+        recipients = await self._recipients(self._repos.alerts, shop, Switch.DIGEST)
+        lines: list[DigestLine] = []
+        if recipients:
+            business_id = await self._orders.business_id(api_key, shop)
+            token: str | None = None
+            for _ in range(MAX_PAGES):
+                page = await self._market.get_business_orders(
+                    api_key,
+                    business_id,
+                    campaign_ids=[shop.campaign_id],
+                    statuses=DIGEST_STATUSES,
+                    page_token=token,
+                )
+                lines += [
+                    DigestLine(order_id=o.order_id, day=d)
+                    for o in page.orders
+                    if (d := delivery_day(o)) and d <= day
+                ]
+                token = page.next_page_token
+                if not token:
+                    break
+        lines.sort(key=lambda line: (line.day, line.order_id))
+        facts = Facts(overdue=[x for x in lines if x.day < day], today=[x for x in lines if x.day == day])
+        async with self._db.transaction() as tx:
+            alerts = AlertsRepo(tx)
+            recorded = lines and await alerts.record(
+                shop.id, 0, AlertKind.DIGEST, facts, recipients, event=day.isoformat()
+            )
+            await alerts.digest_recorded(shop.id, day)
+        return 1 if recorded else 0
+
+    # --- messages --------------------------------------------------------------------------
+    async def deliver(self) -> int:
+        """Send what was recorded and not yet sent. Stops at the first message Telegram could not take
+        now (tried again on the next turn)."""
+        delivered = 0
+        repos = self._repos
+        for due in await repos.alerts.due():
+            alert = due.alert
+            shop = await repos.shops.get(alert.shop_id)
+            member = await repos.memberships.of_user_in(due.user_id, alert.shop_id) if shop else None
+            settled = alert.kind in CANCEL_KINDS and await self._settled(alert)
+            if shop is None or member is None or settled:
+                await repos.alerts.sent(alert.id, due.user_id, None)  # no longer theirs, or no longer needed
+                continue
+            done, message_id = await self._notices.alert(due.user_id, alert, shop, self.clock())
+            if not done:
+                break
+            await repos.alerts.sent(alert.id, due.user_id, message_id)
+            delivered += 1
+        return delivered
+
+    async def _settled(self, alert: Alert) -> bool:
+        request = (
+            alert
+            if alert.kind is AlertKind.CANCEL
+            else await self._repos.alerts.cancel_request(alert.shop_id, alert.order_id)
+        )
+        return request is None or request.answered
+
+    async def _show_settled(self, request_id: int) -> None:
+        """Every message about this request now says who answered it, without its buttons."""
+        repos = self._repos
+        request = await repos.alerts.get(request_id)
+        shop = await repos.shops.get(request.shop_id) if request else None
+        if request is None or shop is None:
+            return
+        who = (
+            (await repos.users.names([request.answered_by])).get(request.answered_by)
+            if request.answered_by
+            else None
+        )
+        for shown in await repos.alerts.shown_for_order(request.shop_id, request.order_id):
+            await self._notices.alert_settled(
+                shown.user_id, shown.message_id, shown.alert, request, shop, who
+            )
+
+    # --- answers ---------------------------------------------------------------------------
+    async def claim(
+        self, access: Access, alert_id: int, answer: Answer, nonce: str
+    ) -> Operation | Outcome | AlreadyAnswered | None:
+        """Record the answer to the cancellation request an alert (or its reminder) is about, as an
+        operation for `first_attempt`. Returns the outcome when this press was handled before; None
+        when the alert is not this shop's request; AlreadyAnswered when someone answered it, or is
+        answering it now (one answer per request)."""
+        repos = self._repos
+        alert = await repos.alerts.get(alert_id)
+        if alert is None or alert.shop_id != access.shop_id or alert.kind not in CANCEL_KINDS:
+            return None
+        request = (
+            alert
+            if alert.kind is AlertKind.CANCEL
+            else await repos.alerts.cancel_request(alert.shop_id, alert.order_id)
+        )
+        if request is None:
+            return None
+        before = await self._operations.confirmed_before(access.user_id, nonce)
+        if before is not None:
+            return before
+        if request.answer is not None:
+            return await self._taken(request.id)
+        action = CancellationAnswer.of(answer.accepted, None if answer.accepted else answer.value)
+
+        async def claim(tx: Executor) -> None:
+            if not await AlertsRepo(tx).claim_answer(request.id, access.user_id, answer.value):
+                raise _Taken
+
+        try:
+            return await self._operations.record(access, request.order_id, action, nonce, also=claim)
+        except _Taken:
+            return await self._taken(request.id)
+
+    async def _taken(self, request_id: int) -> AlreadyAnswered:
+        request = await self._repos.alerts.get(request_id)
+        by = request.answered_by if request else None
+        who = (await self._repos.users.names([by])).get(by) if by is not None else None
+        return AlreadyAnswered(answer=(request.answer if request else None) or SETTLED_ELSEWHERE, who=who)
+
+    async def _answer_final(self, outcome: Outcome) -> None:
+        """An answer ended: taken by the Market (everyone's message says so), or refused (free again)."""
+        op = outcome.operation
+        if not isinstance(op.action, CancellationAnswer) or outcome.pending:
+            return
+        request = await self._repos.alerts.cancel_request(op.shop_id, op.order_id)
+        if request is None:
+            return
+        if outcome.ok:
+            if await self._repos.alerts.answered(request.id, self.clock()):
+                await self._show_settled(request.id)
+        else:
+            await self._repos.alerts.release_answer(request.id)
+
+    # --- switches --------------------------------------------------------------------------
+    async def switches(self, user_id: int, role: Role) -> dict[Switch, bool]:
+        chosen = await self._repos.alerts.switches(user_id)
+        return {switch: is_on(switch, role, chosen.get(switch)) for switch in Switch}
+
+    async def toggle(self, user_id: int, role: Role, switch: Switch) -> dict[Switch, bool]:
+        current = await self.switches(user_id, role)
+        await self._repos.users.ensure(user_id)
+        await self._repos.alerts.set_switch(user_id, switch, not current[switch])
+        return await self.switches(user_id, role)

@@ -1,0 +1,122 @@
+"""Alerts: the answers under a cancellation request, «Перенести дату» under the morning digest, and
+/alerts, where each user switches them on or off.
+
+An answer is one press (the three buttons say what each does) and an ordinary operation: recorded
+before it is sent, once per request (whoever presses first), retried like any other; every alert
+message about that request then says who answered. The alerts themselves come from
+bot.services.alerts.
+"""
+
+from __future__ import annotations
+
+from aiogram import Router
+from aiogram.filters import Command
+from aiogram.filters.callback_data import CallbackData
+from aiogram.fsm.context import FSMContext
+from aiogram.types import CallbackQuery, InlineKeyboardMarkup, Message
+
+from bot.domain.alerts import Switch
+from bot.services.access import Access
+from bot.services.alerts import AlertsService, AlreadyAnswered
+from bot.services.operations import Operations, Outcome
+from bot.services.orders import OrdersService
+from bot.telegram.access import requires
+from bot.telegram.alert_views import AnswerCD, MoveCD, answer_name
+from bot.telegram.i18n import Texts
+from bot.telegram.keyboards import buttons
+from bot.telegram.safety import quietly
+from bot.telegram.views import outcome_text
+from handlers import delivery_date
+from handlers.order_steps import start_at_order_step
+
+
+class SwitchCD(CallbackData, prefix="as"):
+    switch: Switch
+
+
+async def on_answer(
+    query: CallbackQuery,
+    callback_data: AnswerCD,
+    card: Message,
+    t: Texts,
+    access: Access,
+    alerts: AlertsService,
+    operations: Operations,
+) -> None:
+    claimed = await alerts.claim(access, callback_data.alert_id, callback_data.answer, query.id)
+    if claimed is None:
+        await quietly(query.answer(t("stale-button"), show_alert=True), "answer a stale press")
+        return
+    if isinstance(claimed, AlreadyAnswered):
+        text = (
+            t.plain("alert-taken", name=claimed.who, answer=answer_name(t, claimed.answer))
+            if claimed.who
+            else t.plain("alert-taken-elsewhere")
+        )
+        await quietly(query.answer(text, show_alert=True), "answer a press on an answered request")
+        return
+    if isinstance(claimed, Outcome):  # a second tap, or a tap redelivered after a restart
+        await quietly(query.answer(t("already-handled")), "answer a repeated press")
+        await card.answer(outcome_text(t, claimed))
+        return
+    await quietly(query.answer(t("sending")), "answer the press")
+    outcome = await operations.first_attempt(claimed)
+    if await quietly(card.answer(outcome_text(t, outcome)), "send a result") and not outcome.pending:
+        await operations.told(outcome.operation.id)
+
+
+async def on_move(
+    query: CallbackQuery,
+    callback_data: MoveCD,
+    card: Message,
+    state: FSMContext,
+    t: Texts,
+    access: Access,
+    orders: OrdersService,
+) -> None:
+    await query.answer()
+    await start_at_order_step(state, delivery_date.FLOW, access.shop_id)
+    await delivery_date.on_order_id(card, state, t, access, orders, text=str(callback_data.order_id))
+
+
+def switches_view(t: Texts, switches: dict[Switch, bool]) -> tuple[str, InlineKeyboardMarkup]:
+    def state(on: bool) -> str:
+        return t.plain("alerts-on" if on else "alerts-off")
+
+    lines = [t("alerts-head")] + [t(f"alerts-{s.value}", state=state(on)) for s, on in switches.items()]
+    keyboard = buttons(
+        [
+            (t.plain(f"button-alerts-{s.value}", state=state(on)), SwitchCD(switch=s))
+            for s, on in switches.items()
+        ]
+    )
+    return "\n\n".join(lines), keyboard
+
+
+async def show_switches(message: Message, t: Texts, access: Access, alerts: AlertsService) -> None:
+    text, keyboard = switches_view(t, await alerts.switches(access.user_id, access.role))
+    await message.answer(text, reply_markup=keyboard)
+
+
+async def on_switch(
+    query: CallbackQuery,
+    callback_data: SwitchCD,
+    card: Message,
+    t: Texts,
+    access: Access,
+    alerts: AlertsService,
+) -> None:
+    switches = await alerts.toggle(access.user_id, access.role, callback_data.switch)
+    await quietly(query.answer(), "answer a switch press")
+    text, keyboard = switches_view(t, switches)
+    await quietly(card.edit_text(text, reply_markup=keyboard), "show the switches")
+
+
+def create_router() -> Router:
+    router = Router(name="alerts")
+    button = requires("button", refusal="no-right")
+    router.callback_query.register(on_answer, AnswerCD.filter(), flags=button)
+    router.callback_query.register(on_move, MoveCD.filter(), flags=button)
+    router.message.register(show_switches, Command("alerts"), flags=requires())
+    router.callback_query.register(on_switch, SwitchCD.filter(), flags=requires())
+    return router
