@@ -1,5 +1,5 @@
 """What would otherwise only grow: old operations (their counts are kept), expired invites, abandoned
-conversations. Run at start and once a day by the retry worker."""
+conversations, old alerts. Run at start and once a day by the retry worker."""
 
 from __future__ import annotations
 
@@ -10,12 +10,13 @@ from dataclasses import dataclass
 
 from bot.domain.clock import utcnow
 from storage.db import Database
-from storage.repositories import BatchesRepo, ConversationsRepo, InvitesRepo, OperationsRepo
+from storage.repositories import AlertsRepo, BatchesRepo, ConversationsRepo, InvitesRepo, OperationsRepo
 
 logger = logging.getLogger(__name__)
 
 OPERATIONS_KEPT = dt.timedelta(days=90)
 CONVERSATIONS_KEPT = dt.timedelta(days=7)
+ALERTS_KEPT = dt.timedelta(days=30)  # an open cancellation request is kept until it is settled
 
 
 @dataclass(frozen=True, slots=True)
@@ -35,6 +36,7 @@ class Housekeeping:
         async with self._db.transaction() as tx:
             operations = await OperationsRepo(tx).archive_finished_before(now - OPERATIONS_KEPT)
             await BatchesRepo(tx).delete_empty()
+            await AlertsRepo(tx).delete_settled_before(now - ALERTS_KEPT)
         invites = await InvitesRepo(self._db).delete_expired(now)
         conversations = await ConversationsRepo(self._db).forget_untouched_since(now - CONVERSATIONS_KEPT)
         pruned = Pruned(operations, invites, conversations)

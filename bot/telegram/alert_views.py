@@ -17,6 +17,7 @@ from bot.telegram.keyboards import buttons
 from bot.telegram.views import fit, human_date, status_text
 
 DIGEST_BUTTONS = 20  # «Перенести дату» buttons under a digest (the list itself may be longer)
+DIGEST_LINES = 60  # orders listed in a digest
 
 
 class OpenCD(CallbackData, prefix="oo"):
@@ -126,25 +127,20 @@ def _digest_line(t: Texts, line: DigestLine) -> Safe:
 
 
 def digest_text(t: Texts, alert: Alert, shop: Shop) -> str:
+    """Overdue first, then today's; at most DIGEST_LINES orders listed (the rest: /orders)."""
     facts = alert.facts
-    lines: list[str] = [
-        t("alert-digest-head", shop=shop.title, date=human_date(t, alert.created_at.astimezone(MSK).date()))
-    ]
-    if facts.overdue:
-        lines += [
-            "",
-            t("alert-digest-overdue", count=len(facts.overdue)),
-            *(_digest_line(t, x) for x in facts.overdue),
-        ]
-    if facts.today:
-        lines += [
-            "",
-            t("alert-digest-today", count=len(facts.today)),
-            *(_digest_line(t, x) for x in facts.today),
-        ]
-    shown = len(facts.overdue) + len(facts.today)
-    if shown > DIGEST_BUTTONS:
-        lines += ["", t("alert-digest-more", count=DIGEST_BUTTONS)]
+    day = human_date(t, alert.created_at.astimezone(MSK).date())
+    lines: list[str] = [t("alert-digest-head", shop=shop.title, date=day)]
+    room = DIGEST_LINES
+    for key, group in (("alert-digest-overdue", facts.overdue), ("alert-digest-today", facts.today)):
+        if group:
+            lines += ["", t(key, count=len(group)), *(_digest_line(t, x) for x in group[:room])]
+            room = max(0, room - len(group))
+    total = len(facts.overdue) + len(facts.today)
+    if total > DIGEST_LINES:
+        lines += ["", t("alert-digest-unlisted", count=total - DIGEST_LINES)]
+    if total > DIGEST_BUTTONS:
+        lines.append(t("alert-digest-more", count=DIGEST_BUTTONS))
     return fit("\n".join(lines))
 
 

@@ -45,6 +45,11 @@ async def wait_message(
     raise AssertionError(f"{chat_id} never got {text_part!r}")
 
 
+def polls_of_changes(market: FakeMarket) -> list[object]:
+    """The alert poller's calls (orders changed since its last look)."""
+    return [c for c in market.calls("getBusinessOrders") if "updateDateFrom" in (c.body.get("dates") or {})]
+
+
 def operations(launcher: Launcher) -> dict[int, str]:
     with sqlite3.connect(launcher.database_path) as conn:
         return dict(conn.execute("SELECT order_id, status FROM operations ORDER BY id").fetchall())
@@ -56,7 +61,10 @@ async def test_sigterm_with_work_queued_and_in_flight_then_restart_resumes_every
     await seed_shop(launcher, OWNER, couriers=[COURIER, PACKER])
     for order_id in (42, 43, 44, *BATCH):
         market.add_order(1001, order_id)
+    market.add_order(1001, 45, "DELIVERY")
+    market.request_cancel(1001, 45)  # a buyer asks to cancel: the poller finds it at start
     bot = await launcher.start()
+    assert "№45" in await wait_message(bot, OWNER, "просит отменить заказ")
     # A bulk send, checked now, sent below: each line answered in 0.15 s, on the one slot left.
     preview = await bot.say(PACKER, "\n".join(f"{n} BULK-{n}" for n in BATCH))
     for n in BATCH:
@@ -87,6 +95,7 @@ async def test_sigterm_with_work_queued_and_in_flight_then_restart_resumes_every
     assert before[42] == "pending" and before[44] in ("sending", "pending")
     assert "pending" in {before[n] for n in BATCH}, "the batch was cut short by the stop"
 
+    polls = len(polls_of_changes(market))
     bot = await launcher.start()
     assert "PENDING-1" in await wait_message(bot, OWNER, "PENDING-1")
     assert "MID-FLIGHT" in await wait_message(bot, OWNER, "MID-FLIGHT")
@@ -95,12 +104,28 @@ async def test_sigterm_with_work_queued_and_in_flight_then_restart_resumes_every
     assert "трек-номер" in asked, "the courier's conversation went on after the restart"
     confirm = await bot.say(COURIER, "AFTER-RESTART")
     assert "✅" in said(await bot.tap(COURIER, confirm, "Отправить"))
+    async with asyncio.timeout(10):  # the restarted poller has looked again ...
+        while len(polls_of_changes(market)) == polls:
+            await asyncio.sleep(0.05)
+    alerts = [c for c in bot.telegram.calls if "просит отменить заказ №45" in str(c.params.get("text", ""))]
+    assert len(alerts) == 1, "... and the request was alerted once across the restart"
+    answered = await bot.tap(OWNER, alerts, "Уже доставлен")  # the button of the first process's alert
+    assert "«Уже доставлен»" in said(answered)
     await launcher.stop(bot)
+    assert [c.body for c in market.calls("acceptOrderCancellation")] == [
+        {"accepted": False, "reason": "ORDER_DELIVERED"}
+    ]
 
     sent = [(c.body["trackCode"], c.status) for c in market.calls("setOrderDeliveryTrackCode")]
     assert sent.count(("PENDING-1", 503)) == 1 and sent.count(("PENDING-1", 200)) == 1
     assert [code for code, _ in sent].count("MID-FLIGHT") == 1, "the landed request was not repeated"
     assert ("AFTER-RESTART", 200) in sent
-    assert operations(launcher) == {42: "done", 43: "done", 44: "done", **dict.fromkeys(BATCH, "done")}
+    assert operations(launcher) == {
+        42: "done",
+        43: "done",
+        44: "done",
+        45: "done",
+        **dict.fromkeys(BATCH, "done"),
+    }
     applied = [code for code, status in sent if code.startswith("BULK-") and status == 200]
     assert sorted(applied) == sorted(f"BULK-{n}" for n in BATCH), "each line of the batch landed once"

@@ -5,6 +5,7 @@ digest; /alerts."""
 from __future__ import annotations
 
 import datetime as dt
+from email.utils import format_datetime
 from pathlib import Path
 
 import pytest
@@ -250,3 +251,37 @@ async def test_answer_buttons_are_checked_on_the_server(
     assert "устарела" in texts(await harness.press(OWNER, forged))
     assert market.calls("acceptOrderCancellation") == []
     assert len(data.encode()) <= 64, "Telegram's limit for callback data"
+
+
+async def test_an_alert_telegram_could_not_take_is_sent_on_the_next_turn_once(
+    harness: Harness, market: FakeMarket, telegram: FakeTelegram
+) -> None:
+    market.add_order(1001, 48, "DELIVERY")
+    market.request_cancel(1001, 48)
+    telegram.fail("sendMessage", 502, "Bad Gateway")
+    alerts = harness.deps.alerts
+    await alerts.turn(poll_every=True)  # recorded; Telegram failed the message
+    await alerts.turn(poll_every=True)
+    await alerts.turn(poll_every=True)
+    tries = alerts_to(telegram, OWNER, "просит отменить заказ №48")
+    assert len(tries) == 2, "the failed try, then one that Telegram took; never a third"
+    row = await harness.db.fetch_one(
+        "SELECT sent, message_id FROM alert_deliveries WHERE user_id = ?", (OWNER,)
+    )
+    assert row is not None and row["sent"] == 1 and row["message_id"] is not None
+
+
+async def test_polls_stop_while_little_of_the_hourly_budget_is_left(
+    harness: Harness, market: FakeMarket
+) -> None:
+    reset = utcnow() + dt.timedelta(minutes=30)
+    market.rate_headers["getBusinessOrders"] = {
+        "X-RateLimit-Resource-Limit": "10000",
+        "X-RateLimit-Resource-Remaining": "900",
+        "X-RateLimit-Resource-Until": format_datetime(reset, usegmt=True),
+    }
+    alerts = harness.deps.alerts
+    await alerts.turn(poll_every=True)
+    await alerts.turn(poll_every=True)
+    assert len(market.calls("getBusinessOrders")) == 1, "the last 1,000 calls of the hour are the users'"
+    assert alerts.interval(1) == 120 and alerts.interval(200) == 120 and alerts.interval(400) == 240

@@ -6,13 +6,14 @@ from __future__ import annotations
 import asyncio
 import datetime as dt
 
+from bot.domain.alerts import AlertKind, Facts
 from bot.domain.clock import utcnow
 from bot.domain.operations import TrackCode
 from bot.domain.records import OperationStatus
 from bot.market import MarketClient, MarketTransport
 from bot.services.housekeeping import Housekeeping
 from storage.db import Database, timestamp
-from storage.repositories import InvitesRepo, OperationsRepo
+from storage.repositories import AlertsRepo, InvitesRepo, OperationsRepo
 from storage.secrets import SecretBox
 from tests.conftest import seed_shop
 from tests.fakes.market import FakeMarket
@@ -71,3 +72,25 @@ async def test_the_client_forgets_keys_nobody_is_using(market: FakeMarket) -> No
         assert transport._slots == {} and transport._users == {}
     finally:
         await transport.aclose()
+
+
+async def test_old_alerts_go_but_an_open_cancellation_request_stays(db: Database, box: SecretBox) -> None:
+    shop_id = await seed_shop(db, box, OWNER)
+    alerts = AlertsRepo(db)
+    async with db.transaction() as tx:
+        repo = AlertsRepo(tx)
+        open_request = await repo.record(shop_id, 1, AlertKind.CANCEL, Facts(), [OWNER])
+        answered = await repo.record(shop_id, 2, AlertKind.CANCEL, Facts(), [OWNER])
+        await repo.record(shop_id, 3, AlertKind.NEW_ORDER, Facts(), [OWNER])
+        await repo.record(shop_id, 4, AlertKind.NEW_ORDER, Facts(), [OWNER])
+    assert open_request is not None and answered is not None
+    await alerts.answered(answered, utcnow(), answer="elsewhere")
+    old = timestamp(utcnow() - dt.timedelta(days=31))
+    await db.execute("UPDATE alerts SET created_at = ? WHERE order_id != 4", (old,))
+
+    await Housekeeping(db).prune()
+
+    left = [r["order_id"] for r in await db.fetch_all("SELECT order_id FROM alerts ORDER BY order_id")]
+    assert left == [1, 4], "an unanswered request is kept however old; a recent alert too"
+    deliveries = await db.fetch_all("SELECT alert_id FROM alert_deliveries")
+    assert len(deliveries) == 2, "their deliveries went with them"

@@ -374,6 +374,7 @@ alert-digest-head = ☀️ <b>{ $shop }: deliveries for { $date }</b>
 alert-digest-overdue = ⚠️ Overdue ({ $count }):
 alert-digest-today = 📦 Today ({ $count }):
 alert-digest-line = • #{ $id } — { $day }
+alert-digest-unlisted = …and { $count } more, all in /orders.
 alert-digest-more = Buttons for the first { $count }; the rest: /orders.
 button-alert-move = 📅 …{ $id } · { $day }
 alerts-head =

@@ -374,6 +374,7 @@ alert-digest-head = ☀️ <b>{ $shop }: доставки на { $date }</b>
 alert-digest-overdue = ⚠️ Просрочены ({ $count }):
 alert-digest-today = 📦 Сегодня ({ $count }):
 alert-digest-line = • №{ $id } — { $day }
+alert-digest-unlisted = …и ещё { $count } — все в /orders.
 alert-digest-more = Кнопки — для первых { $count }; остальные: /orders.
 button-alert-move = 📅 …{ $id } · { $day }
 alerts-head =
