@@ -214,22 +214,7 @@ class AlertsService:
         watch = await self._repos.alerts.watch(shop.id)
         since = watch.polled_until - OVERLAP if watch else now - FIRST_LOOK
         watched_from = watch.watched_from if watch else now
-        business_id = await self._orders.business_id(api_key, shop)
-        found: list[BusinessOrder] = []
-        token: str | None = None
-        for _ in range(MAX_PAGES):
-            page = await self._market.get_business_orders(
-                api_key,
-                business_id,
-                campaign_ids=[shop.campaign_id],
-                statuses=WATCHED,
-                updated_from=since,
-                page_token=token,
-            )
-            found.extend(page.orders)
-            token = page.next_page_token
-            if not token:
-                break
+        found = await self._read(shop, api_key, WATCHED, updated_from=since)
         settled: list[int] = []
         async with self._db.transaction() as tx:
             repos = Repos.on(tx, self._box)
@@ -248,6 +233,34 @@ class AlertsService:
             await repos.alerts.polled(shop.id, now, watched_from=watched_from)
         for alert_id in settled:
             await self._show_settled(alert_id)
+
+    async def _read(
+        self,
+        shop: Shop,
+        api_key: str,
+        statuses: list[OrderStatus],
+        *,
+        updated_from: dt.datetime | None = None,
+    ) -> list[BusinessOrder]:
+        """The shop's orders in `statuses` (changed since `updated_from`): one call, more only when
+        there are over 50 (at most MAX_PAGES)."""
+        business_id = await self._orders.business_id(api_key, shop)
+        found: list[BusinessOrder] = []
+        token: str | None = None
+        for _ in range(MAX_PAGES):
+            page = await self._market.get_business_orders(
+                api_key,
+                business_id,
+                campaign_ids=[shop.campaign_id],
+                statuses=statuses,
+                updated_from=updated_from,
+                page_token=token,
+            )
+            found.extend(page.orders)
+            token = page.next_page_token
+            if not token:
+                break
+        return found
 
     async def _record_request(self, tx: Executor, shop: Shop, order: BusinessOrder, now: dt.datetime) -> None:
         requested = min(order.update_date or now, now)
@@ -317,24 +330,11 @@ class AlertsService:
         recipients = await self._recipients(self._repos.alerts, shop, Switch.DIGEST)
         lines: list[DigestLine] = []
         if recipients:
-            business_id = await self._orders.business_id(api_key, shop)
-            token: str | None = None
-            for _ in range(MAX_PAGES):
-                page = await self._market.get_business_orders(
-                    api_key,
-                    business_id,
-                    campaign_ids=[shop.campaign_id],
-                    statuses=DIGEST_STATUSES,
-                    page_token=token,
-                )
-                lines += [
-                    DigestLine(order_id=o.order_id, day=d)
-                    for o in page.orders
-                    if (d := delivery_day(o)) and d <= day
-                ]
-                token = page.next_page_token
-                if not token:
-                    break
+            lines = [
+                DigestLine(order_id=order.order_id, day=d)
+                for order in await self._read(shop, api_key, DIGEST_STATUSES)
+                if (d := delivery_day(order)) and d <= day
+            ]
         lines.sort(key=lambda line: (line.day, line.order_id))
         facts = Facts(overdue=[x for x in lines if x.day < day], today=[x for x in lines if x.day == day])
         async with self._db.transaction() as tx:
