@@ -42,7 +42,11 @@ def main() -> int:
     except ConfigError as exc:
         print(f"Configuration error: {exc}", file=sys.stderr)
         return 2
-    # Imported only now: aiogram takes seconds to import, and a bad setting is reported before that.
+    # Imported only now, a bad setting being reported before that; and without building every Bot API
+    # model up front (see bot.lazy_aiogram).
+    from bot.lazy_aiogram import import_aiogram
+
+    import_aiogram()
     from bot.app import run
 
     asyncio.run(run(settings, secret_key))
