@@ -2,19 +2,32 @@
 
 from __future__ import annotations
 
+from collections import OrderedDict
 from collections.abc import Iterable
 
 from storage.db import Database
 from storage.repositories import UsersRepo
 
+KNOWN = 10_000  # users whose language and name are remembered in memory too (most recently seen)
+
 
 class UsersService:
     def __init__(self, db: Database) -> None:
         self._users = UsersRepo(db)
+        self._known: OrderedDict[int, tuple[str, str]] = OrderedDict()
 
     async def seen(self, user_id: int, language: str, name: str) -> None:
-        """Remember the user's current language and name (a write only when either changed)."""
-        await self._users.upsert(user_id, language, name[:100])
+        """Remember the user's current language and name. Called for every update: the database is
+        asked only when they differ from what this process last wrote or saw."""
+        now = (language, name[:100])
+        if self._known.get(user_id) == now:
+            self._known.move_to_end(user_id)
+            return
+        await self._users.upsert(user_id, *now)
+        self._known[user_id] = now
+        self._known.move_to_end(user_id)
+        if len(self._known) > KNOWN:
+            self._known.popitem(last=False)
 
     async def language(self, user_id: int) -> str | None:
         user = await self._users.get(user_id)

@@ -2,8 +2,11 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from pathlib import Path
+from typing import Any
 
+import pytest
 from aiogram.fsm.state import State, StatesGroup
 from aiogram.fsm.storage.base import StorageKey
 
@@ -59,3 +62,40 @@ async def test_conversation_survives_reopening(tmp_path: Path) -> None:
         assert await storage.get_data(KEY) == {"order_id": 42}
     finally:
         await reopened.close()
+
+
+async def test_a_state_read_once_is_answered_from_memory_and_writes_go_through(db: Database) -> None:
+    storage = SQLiteStorage(db)
+    await storage.set_state(KEY, TrackSG.service)
+    reads = 0
+    fetch_one = db.fetch_one
+
+    async def counted(sql: str, params: Sequence[Any] = ()) -> Any:
+        nonlocal reads
+        reads += "FROM fsm" in sql
+        return await fetch_one(sql, params)
+
+    db.fetch_one = counted  # type: ignore[method-assign]
+    assert await storage.get_state(KEY) == TrackSG.service.state
+    assert await storage.get_state(OTHER) is None
+    assert await storage.get_state(OTHER) is None
+    assert reads == 1, "the written state is known; an empty one is read once"
+    row = await fetch_one("SELECT state FROM fsm WHERE storage_key LIKE '%100%'")
+    assert row is not None and row["state"] == TrackSG.service.state, "written through to the table"
+
+
+async def test_a_conversation_ended_in_a_rolled_back_transaction_is_still_there(db: Database) -> None:
+    storage = SQLiteStorage(db)
+    await storage.set_state(KEY, TrackSG.service)
+
+    async def record_then_fail() -> None:
+        async with db.transaction() as tx:
+            await storage.clear_in(tx, KEY)
+            raise RuntimeError("the operation could not be recorded")
+
+    with pytest.raises(RuntimeError):
+        await record_then_fail()
+    assert await storage.get_state(KEY) == TrackSG.service.state
+    async with db.transaction() as tx:
+        await storage.clear_in(tx, KEY)
+    assert await storage.get_state(KEY) is None
