@@ -5,6 +5,7 @@ from __future__ import annotations
 import asyncio
 import datetime as dt
 import logging
+import signal
 from dataclasses import dataclass
 from typing import Any
 
@@ -16,6 +17,8 @@ from aiogram.enums import ChatType, ParseMode
 from aiogram.fsm.storage.base import BaseStorage
 from aiogram.fsm.storage.memory import SimpleEventIsolation
 from aiogram.types import BotCommand, BotCommandScopeAllPrivateChats
+from aiogram.webhook.aiohttp_server import SimpleRequestHandler
+from aiohttp import web
 
 from bot.config import Settings
 from bot.domain.retry import RetryPolicy
@@ -34,6 +37,7 @@ from bot.services.team import TeamService
 from bot.services.users import UsersService
 from bot.services.worker import RetryWorker
 from bot.telegram.access import AccessMiddleware
+from bot.telegram.health import Health, Metrics, UpdateMetrics, add_routes
 from bot.telegram.i18n import LANGUAGES, Catalogue, I18nMiddleware
 from bot.telegram.middlewares import FloodControl, InFlightUpdates, UserRecordMiddleware
 from bot.telegram.notifier import Notifier
@@ -45,6 +49,7 @@ from storage.secrets import SecretBox
 
 logger = logging.getLogger("bot")
 SHUTDOWN_GRACE = 5.0  # seconds; with polling's own stop this keeps SIGTERM-to-exit under 10 s
+DEFAULT_HTTP_PORT = 8080
 
 COMMANDS = (
     "track",
@@ -143,6 +148,7 @@ def create_dispatcher(
     deps: Deps,
     flood: FloodControl | None = None,
     in_flight: InFlightUpdates | None = None,
+    metrics: Metrics | None = None,
 ) -> Dispatcher:
     dp = Dispatcher(
         storage=storage,
@@ -157,6 +163,8 @@ def create_dispatcher(
     # Order matters: track the update first, then texts (flood notices need them), then count it on
     # arrival, then the per-user lock (FSM), then wait for its paced start, then remember the user.
     flood = flood or FloodControl()
+    if metrics is not None:
+        dp.update.outer_middleware(UpdateMetrics(metrics))
     if in_flight is not None:
         dp.update.outer_middleware(in_flight)
     dp.update.outer_middleware(I18nMiddleware(deps.catalogue))
@@ -182,7 +190,9 @@ async def set_commands(bot: Bot, catalogue: Catalogue) -> None:
         await bot.set_my_commands(commands, scope=scope, language_code=None if lang == "ru" else lang)
 
 
-async def run(settings: Settings, secret_key: bytes) -> None:
+async def run(settings: Settings, secret_key: bytes, stop: asyncio.Event | None = None) -> None:
+    """Run until SIGTERM/SIGINT (or `stop` is set, in webhook mode): long polling, or the webhook
+    when WEBHOOK_URL is set; /healthz and /metrics on HTTP_PORT."""
     db = await Database.open(settings.database_path)
     transport = MarketTransport(str(settings.market_api_url), timeout=settings.market_timeout_seconds)
     client = MarketClient(transport)
@@ -212,15 +222,26 @@ async def run(settings: Settings, secret_key: bytes) -> None:
             invite_ttl_seconds=settings.invite_ttl_seconds,
             orders_poll_seconds=settings.orders_poll_seconds,
         )
+        metrics = Metrics()
+        transport.on_call = metrics.market_call
+        deps.operations.on_retry = metrics.retries.inc
+        deps.alerts.on_sent = metrics.alert_sent
         flood = FloodControl(settings.flood_limit, settings.flood_period_seconds)
         in_flight = InFlightUpdates()
-        dp = create_dispatcher(storage=SQLiteStorage(db), deps=deps, flood=flood, in_flight=in_flight)
+        dp = create_dispatcher(
+            storage=SQLiteStorage(db), deps=deps, flood=flood, in_flight=in_flight, metrics=metrics
+        )
         worker = build_worker(deps)
+        health = Health(
+            db, metrics, {"retry_worker": lambda: worker.alive, "alerts_poller": lambda: deps.alerts.alive}
+        )
         await worker.start()
         await deps.alerts.start()
         try:
-            logger.info("starting long polling")
-            await dp.start_polling(bot, handle_signals=True, close_bot_session=False)
+            if settings.webhook_url is not None:
+                await serve_webhook(settings, bot, dp, health, stop or asyncio.Event(), in_flight)
+            else:
+                await poll(settings, bot, dp, health)
         finally:
             # Handlers and retries already running get a few seconds to finish, side by side.
             await asyncio.gather(
@@ -234,3 +255,71 @@ async def run(settings: Settings, secret_key: bytes) -> None:
         await transport.aclose()
         await db.close()
         logger.info("stopped")
+
+
+async def _http(app: web.Application, settings: Settings, port: int) -> web.AppRunner:
+    runner = web.AppRunner(app, handle_signals=False, access_log=None)
+    await runner.setup()
+    await web.TCPSite(runner, settings.http_host, port).start()
+    logger.info("HTTP server on %s:%d", settings.http_host, port)
+    return runner
+
+
+async def poll(settings: Settings, bot: Bot, dp: Dispatcher, health: Health) -> None:
+    """Long polling; a webhook left from webhook mode is removed first (Telegram refuses getUpdates
+    while one is set). /healthz and /metrics only when HTTP_PORT is set."""
+    runner = None
+    if settings.http_port is not None:
+        app = web.Application()
+        add_routes(app, health)
+        runner = await _http(app, settings, settings.http_port)
+    try:
+        await bot.delete_webhook(drop_pending_updates=False)
+        logger.info("starting long polling")
+        await dp.start_polling(bot, handle_signals=True, close_bot_session=False)
+    finally:
+        if runner is not None:
+            await runner.cleanup()
+
+
+async def serve_webhook(
+    settings: Settings,
+    bot: Bot,
+    dp: Dispatcher,
+    health: Health,
+    stop: asyncio.Event,
+    in_flight: InFlightUpdates,
+) -> None:
+    """The webhook at WEBHOOK_URL's path (aiogram's aiohttp integration): a request without the
+    matching X-Telegram-Bot-Api-Secret-Token gets 401 and reaches no handler. Registered with
+    Telegram after the server listens; kept on stop, so Telegram holds updates until the next start."""
+    if settings.webhook_url is None or settings.webhook_secret is None:  # the settings check both
+        raise RuntimeError("webhook mode needs WEBHOOK_URL and WEBHOOK_SECRET")
+    secret = settings.webhook_secret.get_secret_value()
+    app = web.Application()
+    SimpleRequestHandler(dispatcher=dp, bot=bot, secret_token=secret).register(
+        app, path=settings.webhook_url.path or "/"
+    )
+    add_routes(app, health)
+    runner = await _http(app, settings, settings.http_port or DEFAULT_HTTP_PORT)
+    loop = asyncio.get_running_loop()
+    for signum in (signal.SIGTERM, signal.SIGINT):
+        loop.add_signal_handler(signum, stop.set)
+    try:
+        await dp.emit_startup(bot=bot, **dp.workflow_data)
+        await bot.set_webhook(
+            str(settings.webhook_url),
+            secret_token=secret,
+            allowed_updates=dp.resolve_used_update_types(),
+            drop_pending_updates=False,
+        )
+        logger.info("webhook set; waiting for updates")
+        await stop.wait()
+        logger.info("stopping: no new updates are taken")
+    finally:
+        for signum in (signal.SIGTERM, signal.SIGINT):
+            loop.remove_signal_handler(signum)
+        await runner.shutdown()  # stops listening; handlers running go on (drained by `run`)
+        await in_flight.drain(SHUTDOWN_GRACE)
+        await runner.cleanup()
+        await dp.emit_shutdown(bot=bot, **dp.workflow_data)

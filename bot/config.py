@@ -4,15 +4,25 @@ from __future__ import annotations
 
 import logging
 import os
+import re
 from pathlib import Path
 from typing import Literal
 
 from cryptography.fernet import Fernet
-from pydantic import AnyHttpUrl, Field, SecretStr, ValidationError, field_validator
+from pydantic import (
+    AnyHttpUrl,
+    Field,
+    SecretStr,
+    ValidationError,
+    ValidationInfo,
+    field_validator,
+    model_validator,
+)
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 DEFAULT_MARKET_API_URL = "https://api.partner.market.yandex.ru"
 
+SECRET_TOKEN = re.compile(r"[A-Za-z0-9_-]{1,256}")  # what Telegram takes as a webhook's secret_token
 LogLevel = Literal["DEBUG", "INFO", "WARNING", "ERROR", "CRITICAL"]
 
 
@@ -38,6 +48,11 @@ class Settings(BaseSettings):
     flood_limit: int = Field(default=10, ge=1)
     flood_period_seconds: float = Field(default=5.0, gt=0)
     orders_poll_seconds: float = Field(default=120.0, ge=10, le=3600)
+    webhook_url: AnyHttpUrl | None = None
+    webhook_secret: SecretStr | None = None
+    http_host: str = "0.0.0.0"  # noqa: S104 - the bot's HTTP side listens on every interface by default
+    http_port: int | None = Field(default=None, ge=1, le=65535)
+    log_format: Literal["text", "json"] = "text"
 
     @field_validator("bot_token")
     @classmethod
@@ -63,10 +78,34 @@ class Settings(BaseSettings):
             ) from None
         return value
 
-    @field_validator("log_level", mode="before")
+    @field_validator("webhook_url")
     @classmethod
-    def _upper(cls, value: object) -> object:
-        return value.upper() if isinstance(value, str) else value
+    def _https(cls, value: AnyHttpUrl | None) -> AnyHttpUrl | None:
+        if value is not None and value.scheme != "https":
+            raise ValueError("must be the public https:// URL Telegram sends updates to")
+        return value
+
+    @field_validator("webhook_secret")
+    @classmethod
+    def _secret_token(cls, value: SecretStr | None) -> SecretStr | None:
+        if value is None or not value.get_secret_value():
+            return None
+        if not SECRET_TOKEN.fullmatch(value.get_secret_value()):
+            raise ValueError("must be 1-256 characters: letters A-Z a-z, digits, _ and -")
+        return value
+
+    @model_validator(mode="after")
+    def _webhook_needs_secret(self) -> Settings:
+        if self.webhook_url is not None and self.webhook_secret is None:
+            raise ValueError("WEBHOOK_SECRET is required when WEBHOOK_URL is set")
+        return self
+
+    @field_validator("log_level", "log_format", mode="before")
+    @classmethod
+    def _upper(cls, value: object, info: ValidationInfo) -> object:
+        if not isinstance(value, str):
+            return value
+        return value.upper() if info.field_name == "log_level" else value.lower()
 
 
 class ConfigError(Exception):
@@ -79,7 +118,9 @@ def load_settings(**overrides: object) -> Settings:
         return Settings(**overrides)  # type: ignore[arg-type]
     except ValidationError as exc:
         first = exc.errors()[0]
-        name = str(first["loc"][0]).upper() if first["loc"] else "settings"
+        if not first["loc"]:  # a rule across settings: its message names them
+            raise ConfigError(first["msg"].removeprefix("Value error, ")) from None
+        name = str(first["loc"][0]).upper()
         if first["type"] == "missing":
             raise ConfigError(f"{name} is required but not set") from None
         reason = first["msg"].removeprefix("Value error, ")

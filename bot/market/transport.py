@@ -154,6 +154,9 @@ class MarketTransport:
         self._slots: dict[str, asyncio.Semaphore] = {}
         self._users: dict[str, int] = {}  # requests holding or waiting for each key's slots
         self._budgets: dict[tuple[str, str], _Budget] = {}
+        # Told of every call's end: "METHOD /path/{template}" and the status (or "timeout",
+        # "network-error"); the metrics count them. Never given a key or a path with ids in it.
+        self.on_call: Callable[[str, int | str], None] = lambda operation, status: None
 
     async def aclose(self) -> None:
         if self._owns_http:
@@ -289,8 +292,8 @@ class MarketTransport:
                 ) from None
         raise parse_error(response)
 
-    @staticmethod
-    def _log(method: str, path_template: str, status: int | str, started: float, attempt: int) -> None:
+    def _log(self, method: str, path_template: str, status: int | str, started: float, attempt: int) -> None:
+        self.on_call(f"{method} {path_template}", status)
         latency_ms = round((time.perf_counter() - started) * 1000)
         logger.info(
             "market_call method=%s path=%s status=%s latency_ms=%d attempt=%d",

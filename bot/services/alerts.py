@@ -124,6 +124,7 @@ class AlertsService:
         self._stopping = asyncio.Event()
         self._wake = asyncio.Event()
         self._task: asyncio.Task[None] | None = None
+        self.on_sent: Callable[[AlertKind], None] = lambda kind: None  # the metrics count them
         operations.on_final.append(self._answer_final)
 
     @property
@@ -147,6 +148,11 @@ class AlertsService:
 
     def wake(self) -> None:
         self._wake.set()
+
+    @property
+    def alive(self) -> bool:
+        """The poller's loop is running (for /healthz)."""
+        return self._task is not None and not self._task.done()
 
     async def _loop(self) -> None:
         while not self._stopping.is_set():
@@ -363,6 +369,8 @@ class AlertsService:
             if not done:
                 break
             await repos.alerts.sent(alert.id, due.user_id, message_id)
+            if message_id is not None:
+                self.on_sent(alert.kind)
             delivered += 1
         return delivered
 

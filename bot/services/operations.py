@@ -81,6 +81,7 @@ class Operations:
         # Told of every operation that ended (done or failed), wherever it ended; e.g. an answer to a
         # cancellation request settles its alert.
         self.on_final: list[Callable[[Outcome], Awaitable[None]]] = []
+        self.on_retry: Callable[[], None] = lambda: None  # an attempt after the first (the metrics)
 
     @property
     def _repos(self) -> Repos:
@@ -201,6 +202,8 @@ class Operations:
         claimed = await repo.get(operation.id)
         if claimed is None:
             return None
+        if claimed.attempts > 1:
+            self.on_retry()
         failure = await self._attempt(claimed)
         now = self._clock()
         if failure is None:

@@ -44,6 +44,11 @@ class RetryWorker:
     def wake(self) -> None:
         self._wake.set()
 
+    @property
+    def alive(self) -> bool:
+        """The worker's loop is running (for /healthz)."""
+        return self._loop_task is not None and not self._loop_task.done()
+
     async def start(self) -> None:
         recovered = await self._operations.recover_interrupted()
         if recovered:

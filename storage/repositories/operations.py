@@ -202,3 +202,8 @@ class OperationsRepo:
             "AND next_attempt_at IS NULL",
             (timestamp(now), batch_id),
         )
+
+    async def counts(self) -> dict[str, int]:
+        """How many operations are in each status (for the metrics)."""
+        rows = await self._ex.fetch_all("SELECT status, count(*) AS n FROM operations GROUP BY status")
+        return {str(r["status"]): int(r["n"]) for r in rows}

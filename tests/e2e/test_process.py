@@ -102,6 +102,10 @@ async def test_first_start_then_a_whole_happy_path_then_sigterm_within_10s(
     await telegram.wait_for("getUpdates", timeout=60)
     bot = RunningBot(telegram, proc)
 
+    methods = [c.method for c in telegram.calls]
+    assert "deleteWebhook" in methods and methods.index("deleteWebhook") < methods.index("getUpdates"), (
+        "a webhook left from webhook mode is removed before polling"
+    )
     commands = telegram.sent("setMyCommands")
     assert {c.get("language_code") for c in commands} == {None, "en"}
     ru = next(c for c in commands if c.get("language_code") is None)

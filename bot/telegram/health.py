@@ -1,0 +1,154 @@
+"""The bot's HTTP side: the Telegram webhook (aiogram's aiohttp integration), `GET /healthz` and
+`GET /metrics` (Prometheus text format, prometheus-client).
+
+Metrics carry no personal data and no keys: update types, Market operations as "METHOD /path/{template}"
+with their status, alert kinds, operation statuses.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import sqlite3
+import time
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass, field
+from typing import Any
+
+from aiogram import BaseMiddleware
+from aiogram.types import TelegramObject, Update
+from aiohttp import web
+from prometheus_client import (
+    CONTENT_TYPE_LATEST,
+    CollectorRegistry,
+    Counter,
+    Gauge,
+    Histogram,
+    generate_latest,
+)
+
+from storage.db import Database
+from storage.repositories import OperationsRepo
+
+DB_CHECK_SECONDS = 2.0
+# A closed connection raises ValueError; a broken file sqlite3.Error; a stuck one times out.
+DATABASE_DOWN = (sqlite3.Error, ValueError, TimeoutError, OSError)
+OPERATION_STATES = {"pending": "pending", "sending": "pending", "done": "sent", "failed": "failed"}
+
+
+class Metrics:
+    """The bot's counters, in a registry of their own (one per process, or per test)."""
+
+    def __init__(self) -> None:
+        self.registry = CollectorRegistry()
+        r = self.registry
+        self.updates = Counter("bot_updates", "Updates handled, by type", ["type"], registry=r)
+        self.handler_seconds = Histogram(
+            "bot_handler_seconds",
+            "Time from an update's arrival to the end of its handling",
+            buckets=(0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 5.0, 10.0, 30.0),
+            registry=r,
+        )
+        self.market_calls = Counter(
+            "bot_market_calls",
+            "Market API calls, by operation and status",
+            ["operation", "status"],
+            registry=r,
+        )
+        self.market_rate_limited = Counter(
+            "bot_market_rate_limited",
+            "Market answers 420 (rate limit), by operation",
+            ["operation"],
+            registry=r,
+        )
+        self.operations = Gauge("bot_operations", "Operations now, by status", ["status"], registry=r)
+        self.retries = Counter(
+            "bot_operation_retries", "Attempts at an operation after its first", registry=r
+        )
+        self.alerts_sent = Counter("bot_alerts_sent", "Alert messages sent, by kind", ["kind"], registry=r)
+        self.last_update: float | None = None  # time.monotonic() when the last update was handled
+
+    def market_call(self, operation: str, status: int | str) -> None:
+        self.market_calls.labels(operation=operation, status=str(status)).inc()
+        if status == 420:
+            self.market_rate_limited.labels(operation=operation).inc()
+
+    def alert_sent(self, kind: str) -> None:
+        self.alerts_sent.labels(kind=str(kind)).inc()
+
+    async def render(self, db: Database) -> bytes:
+        counts = {state: 0 for state in ("pending", "sent", "failed")}
+        for status, n in (await OperationsRepo(db).counts()).items():
+            counts[OPERATION_STATES.get(status, status)] = (
+                counts.get(OPERATION_STATES.get(status, status), 0) + n
+            )
+        for state, n in counts.items():
+            self.operations.labels(status=state).set(n)
+        return generate_latest(self.registry)
+
+
+class UpdateMetrics(BaseMiddleware):
+    """Counts each update by type and times its handling (the outermost update middleware)."""
+
+    def __init__(self, metrics: Metrics) -> None:
+        self._metrics = metrics
+
+    async def __call__(
+        self,
+        handler: Callable[[TelegramObject, dict[str, Any]], Awaitable[Any]],
+        event: TelegramObject,
+        data: dict[str, Any],
+    ) -> Any:
+        started = time.perf_counter()
+        try:
+            return await handler(event, data)
+        finally:
+            kind = event.event_type if isinstance(event, Update) else type(event).__name__
+            self._metrics.updates.labels(type=kind).inc()
+            self._metrics.handler_seconds.observe(time.perf_counter() - started)
+            self._metrics.last_update = time.monotonic()
+
+
+@dataclass
+class Health:
+    """What /healthz checks: the database answers, the background loops run."""
+
+    db: Database
+    metrics: Metrics
+    loops: dict[str, Callable[[], bool]] = field(default_factory=dict)  # name → is it alive?
+
+    async def report(self) -> tuple[bool, dict[str, Any]]:
+        problems = []
+        try:
+            await asyncio.wait_for(self.db.fetch_one("SELECT 1"), DB_CHECK_SECONDS)
+            database = "ok"
+        except DATABASE_DOWN as exc:
+            database = f"unreachable ({type(exc).__name__})"
+            problems.append("database unreachable")
+        loops = {name: "alive" if alive() else "stopped" for name, alive in self.loops.items()}
+        problems += [f"{name} stopped" for name, state in loops.items() if state != "alive"]
+        last = self.metrics.last_update
+        body: dict[str, Any] = {
+            "status": "ok" if not problems else "fail",
+            "database": database,
+            **loops,
+            "last_update_age_seconds": None if last is None else round(time.monotonic() - last, 1),
+        }
+        if problems:
+            body["problems"] = problems
+        return not problems, body
+
+
+def add_routes(app: web.Application, health: Health) -> None:
+    async def healthz(_: web.Request) -> web.Response:
+        ok, body = await health.report()
+        return web.json_response(body, status=200 if ok else 503)
+
+    async def metrics(_: web.Request) -> web.Response:
+        try:
+            payload = await health.metrics.render(health.db)
+        except DATABASE_DOWN:  # the counters are still worth having
+            payload = generate_latest(health.metrics.registry)
+        return web.Response(body=payload, headers={"Content-Type": CONTENT_TYPE_LATEST})
+
+    app.router.add_get("/healthz", healthz)
+    app.router.add_get("/metrics", metrics)
