@@ -13,12 +13,15 @@ from storage.secrets import SecretBox
 logger = logging.getLogger("bot")
 
 
-def setup_logging(level: str) -> None:
+def setup_logging(level: str, fmt: str = "text") -> None:
     logging.basicConfig(
         level=level,
         format="%(asctime)s %(levelname)s %(name)s %(message)s",
         stream=sys.stderr,
     )
+    if fmt == "json":
+        for handler in logging.getLogger().handlers:
+            handler.setFormatter(redaction.JsonFormatter())
     # httpx logs full URLs at INFO; our own one-line-per-call log is enough.
     logging.getLogger("httpx").setLevel(logging.WARNING)
     redaction.install()
@@ -31,7 +34,7 @@ def main() -> int:
         print(f"Configuration error: {exc}", file=sys.stderr)
         return 2
     redaction.REDACTOR.add(settings.bot_token.get_secret_value(), keep=True)
-    setup_logging(settings.log_level)
+    setup_logging(settings.log_level, settings.log_format)
     try:
         secret_key = resolve_secret_key(settings, logger)
         box = SecretBox(secret_key)

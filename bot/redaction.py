@@ -7,6 +7,7 @@ patterns catch the rest: token shapes and `Api-Key` fields.
 
 from __future__ import annotations
 
+import json
 import logging
 import re
 import threading
@@ -92,3 +93,28 @@ def install(root: logging.Logger | None = None) -> None:
     for handler in (root or logging.getLogger()).handlers:
         if not any(isinstance(f, RedactingFilter) for f in handler.filters):
             handler.addFilter(RedactingFilter())
+
+
+STANDARD = set(vars(logging.LogRecord("", 0, "", 0, "", None, None))) | {"message", "asctime"}
+
+
+class JsonFormatter(logging.Formatter):
+    """LOG_FORMAT=json: one JSON object per line, with the same fields as the text format (time, level,
+    logger, message) plus any `extra` fields a call gives (e.g. a Market call's method, path, status,
+    latency). It formats what the redacting filter left: secrets are masked the same way."""
+
+    def format(self, record: logging.LogRecord) -> str:
+        entry: dict[str, object] = {
+            "time": self.formatTime(record),
+            "level": record.levelname,
+            "logger": record.name,
+            "message": record.getMessage(),
+        }
+        entry.update({k: v for k, v in vars(record).items() if k not in STANDARD})
+        if record.exc_text:
+            entry["exception"] = record.exc_text
+        elif record.exc_info:  # no redacting filter on this handler: never a secret unmasked
+            entry["exception"] = REDACTOR.redact(self.formatException(record.exc_info))
+        if record.stack_info:
+            entry["stack"] = record.stack_info
+        return json.dumps(entry, ensure_ascii=False, default=str)

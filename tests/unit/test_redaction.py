@@ -3,13 +3,14 @@
 from __future__ import annotations
 
 import io
+import json
 import logging
 from collections.abc import Iterator
 
 import pytest
 
 from bot.market import MarketClient, MarketTransport, UnauthorizedError
-from bot.redaction import REDACTOR, RedactingFilter, Redactor
+from bot.redaction import REDACTOR, JsonFormatter, RedactingFilter, Redactor
 from tests.conftest import OWNER_KEY
 from tests.fakes.market import FakeMarket
 
@@ -80,3 +81,21 @@ async def test_only_keys_the_market_accepted_are_registered(market: FakeMarket) 
         assert REDACTOR.redact(OWNER_KEY) == "***"
     finally:
         await transport.aclose()
+
+
+def test_json_logs_are_one_object_a_line_with_the_same_fields_and_masking(
+    captured: tuple[logging.Logger, io.StringIO, Redactor],
+) -> None:
+    logger, stream, _ = captured
+    logger.handlers[0].setFormatter(JsonFormatter())
+    logger.info("market_call status=%s", 200, extra={"market_path": "/v2/campaigns", "latency_ms": 12})
+    try:
+        raise ValueError(f"request failed with Api-Key: {KEY}")
+    except ValueError:
+        logger.exception("using key %s", KEY)
+    first, second = (json.loads(line) for line in stream.getvalue().splitlines())
+    assert first["level"] == "INFO" and first["logger"] == "test.redaction"
+    assert first["message"] == "market_call status=200" and first["time"]
+    assert first["market_path"] == "/v2/campaigns" and first["latency_ms"] == 12
+    assert second["level"] == "ERROR" and "Traceback" in second["exception"]
+    assert KEY not in json.dumps(second) and "verysecretkeyvalue" not in stream.getvalue()
