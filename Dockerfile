@@ -16,7 +16,12 @@ WORKDIR /app
 COPY --from=build /app /app
 ENV PATH=/app/.venv/bin:$PATH \
     DATABASE_PATH=/data/bot.sqlite3 \
+    HTTP_PORT=8080 \
     PYTHONUNBUFFERED=1
 USER bot
 VOLUME ["/data"]
+# /healthz and /metrics in both modes; in webhook mode the webhook too (put a TLS reverse proxy in front).
+EXPOSE 8080
+HEALTHCHECK --interval=30s --timeout=5s --start-period=30s --retries=3 \
+    CMD python -c "import os, urllib.request; urllib.request.urlopen(f'http://127.0.0.1:{os.environ.get(\"HTTP_PORT\", \"8080\")}/healthz', timeout=4)"
 CMD ["python", "-m", "bot"]

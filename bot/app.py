@@ -16,7 +16,6 @@ from aiogram.client.telegram import TelegramAPIServer
 from aiogram.enums import ChatType, ParseMode
 from aiogram.fsm.storage.base import BaseStorage
 from aiogram.fsm.storage.memory import SimpleEventIsolation
-from aiogram.types import BotCommand, BotCommandScopeAllPrivateChats
 from aiogram.webhook.aiohttp_server import SimpleRequestHandler
 from aiohttp import web
 
@@ -38,7 +37,8 @@ from bot.services.users import UsersService
 from bot.services.worker import RetryWorker
 from bot.telegram.access import AccessMiddleware
 from bot.telegram.health import Health, Metrics, UpdateMetrics, add_routes
-from bot.telegram.i18n import LANGUAGES, Catalogue, I18nMiddleware
+from bot.telegram.i18n import Catalogue, I18nMiddleware
+from bot.telegram.menus import Menus
 from bot.telegram.middlewares import FloodControl, InFlightUpdates, UserRecordMiddleware
 from bot.telegram.notifier import Notifier
 from bot.telegram.safety import ForgivingRequests
@@ -50,20 +50,6 @@ from storage.secrets import SecretBox
 logger = logging.getLogger("bot")
 SHUTDOWN_GRACE = 5.0  # seconds; with polling's own stop this keeps SIGTERM-to-exit under 10 s
 DEFAULT_HTTP_PORT = 8080
-
-COMMANDS = (
-    "track",
-    "date",
-    "order",
-    "orders",
-    "history",
-    "alerts",
-    "shop",
-    "team",
-    "settings",
-    "cancel",
-    "help",
-)
 
 
 @dataclass(frozen=True, slots=True)
@@ -79,6 +65,7 @@ class Deps:
     bulk: BulkSends
     alerts: AlertsService
     # Used by the wiring only, not handed to handlers:
+    menus: Menus
     access: AccessService
     users: UsersService
     housekeeping: Housekeeping
@@ -110,7 +97,8 @@ def build_deps(
     delivery_services = DeliveryServices(market, db)
     users = UsersService(db)
     orders = OrdersService(db, box, market, delivery_services)
-    notifier = Notifier(bot, catalogue, users, delivery_services)
+    menus = Menus(bot, catalogue, db)
+    notifier = Notifier(bot, catalogue, users, delivery_services, menus)
     operations = Operations(db, box, market, notifier, orders, policy)
     return Deps(
         catalogue=catalogue,
@@ -121,6 +109,7 @@ def build_deps(
         barcodes=BarcodeReader(),
         bulk=BulkSends(db, box, operations, orders, notifier),
         alerts=AlertsService(db, box, market, orders, notifier, operations, poll_seconds=orders_poll_seconds),
+        menus=menus,
         access=AccessService(db, box),
         users=users,
         housekeeping=Housekeeping(db),
@@ -157,6 +146,7 @@ def create_dispatcher(
         # Registered below, after flood control counts arrivals (which must happen outside the lock).
         disable_fsm=True,
         **deps.for_handlers(),
+        menus=deps.menus,
     )
     # The bot works in private chats only: a group never sees a courier's order or a shop's key.
     dp.message.filter(F.chat.type == ChatType.PRIVATE)
@@ -177,17 +167,13 @@ def create_dispatcher(
     dp.message.middleware(access)
     dp.callback_query.middleware(access)
     dp.include_routers(*build_routers())
-    dp.startup.register(set_commands)
+    dp.startup.register(set_menus)
     return dp
 
 
-async def set_commands(bot: Bot, catalogue: Catalogue) -> None:
-    """The command menu in Russian (default) and English."""
-    scope = BotCommandScopeAllPrivateChats()
-    for lang in LANGUAGES:
-        t = catalogue.texts(lang)
-        commands = [BotCommand(command=c, description=t(f"command-{c}")) for c in COMMANDS]
-        await bot.set_my_commands(commands, scope=scope, language_code=None if lang == "ru" else lang)
+async def set_menus(menus: Menus) -> None:
+    """The command menus and descriptions (see bot.telegram.menus)."""
+    await menus.at_start()
 
 
 async def run(settings: Settings, secret_key: bytes, stop: asyncio.Event | None = None) -> None:
@@ -249,6 +235,7 @@ async def run(settings: Settings, secret_key: bytes, stop: asyncio.Event | None 
                 worker.stop(SHUTDOWN_GRACE),
                 deps.bulk.stop(SHUTDOWN_GRACE),
                 deps.alerts.stop(SHUTDOWN_GRACE),
+                deps.menus.stop(),
             )
     finally:
         await bot.session.close()

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from typing import TYPE_CHECKING, Protocol
 
 if TYPE_CHECKING:
@@ -40,3 +41,7 @@ class Notices(Protocol):
         self, user_id: int, message_id: int, alert: Alert, request: Alert, shop: Shop, who: str | None
     ) -> None:
         """Show on an alert's message that its request was answered (by `who`), without its buttons."""
+
+    async def roles_changed(self, user_ids: Iterable[int]) -> None:
+        """These users' roles may have changed (a shop connected, a team joined or left, a shop handed
+        over or disconnected): what they are offered follows."""

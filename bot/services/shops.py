@@ -131,6 +131,8 @@ class ShopsService:
             placement_type=campaign.placement_type,
         )
         self.pending.pop(user_id)
+        former = [] if taken is None or taken.owner_id == user_id else [taken.owner_id]
+        await self._notices.roles_changed([user_id, *former])
         return Connected(shop, campaign.is_dbs)
 
     async def mine(self, user_id: int) -> tuple[list[ShopMembership], int | None]:
@@ -167,8 +169,11 @@ class ShopsService:
         async with self._db.transaction() as tx:
             repos = Repos.on(tx, self._box)
             dropped = await repos.operations.unfinished(shop.id)
-            couriers = [m.user_id for m in await repos.memberships.team(shop.id) if m.role is Role.COURIER]
+            members = await repos.memberships.team(shop.id)
+            team = [m.user_id for m in members]
+            couriers = [m.user_id for m in members if m.role is Role.COURIER]
             await repos.shops.delete(shop.id)
+        await self._notices.roles_changed(team)
         for op in dropped:
             await self._notices.tell(op.user_id, "team-op-dropped", id=op.order_id, shop=shop.title)
         for courier in couriers:

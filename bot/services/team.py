@@ -97,6 +97,7 @@ class TeamService:
             await repos.users.ensure(user_id)
             await repos.memberships.put(user_id, shop.id, Role.COURIER)
             await repos.preferences.set_active_shop(user_id, shop.id)
+        await self._notices.roles_changed([user_id])
         await self._notices.tell(
             shop.owner_id, "team-courier-joined", name=await self.name(user_id), shop=shop.title
         )
@@ -119,6 +120,7 @@ class TeamService:
             await repos.memberships.put(user_id, shop.id, Role.OWNER)
             await repos.memberships.put(shop.owner_id, shop.id, Role.COURIER)
             await repos.invites.revoke_unused(shop.id)
+        await self._notices.roles_changed([user_id, shop.owner_id])
         old_owner = await self.name(shop.owner_id)
         await self._notices.tell(user_id, "team-you-are-owner", name=old_owner, shop=shop.title)
         return name
@@ -141,6 +143,7 @@ class TeamService:
                 shop.id, user_id, cancelled.to_json(), self._clock()
             )
         orders = sorted({op.order_id for op in dropped})
+        await self._notices.roles_changed([user_id])
         await self._notices.tell(user_id, "team-you-were-removed", shop=shop.title)
         if orders:
             await self._notices.tell(user_id, "team-ops-cancelled", orders=_listed(orders))

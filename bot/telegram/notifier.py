@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import datetime as dt
 import logging
+from collections.abc import Iterable
 
 from aiogram import Bot
 from aiogram.exceptions import TelegramAPIError, TelegramBadRequest, TelegramForbiddenError
@@ -15,6 +16,7 @@ from bot.services.operations import Outcome
 from bot.services.users import UsersService
 from bot.telegram.alert_views import alert_keyboard, alert_text
 from bot.telegram.i18n import Catalogue, Texts
+from bot.telegram.menus import Menus
 from bot.telegram.safety import quietly
 from bot.telegram.views import batch_progress_text, batch_report_texts, history_line, outcome_text
 
@@ -23,8 +25,14 @@ logger = logging.getLogger(__name__)
 
 class Notifier:
     def __init__(
-        self, bot: Bot, catalogue: Catalogue, users: UsersService, services: DeliveryServices
+        self,
+        bot: Bot,
+        catalogue: Catalogue,
+        users: UsersService,
+        services: DeliveryServices,
+        menus: Menus | None = None,
     ) -> None:
+        self._menus = menus
         self._bot = bot
         self._catalogue = catalogue
         self._users = users
@@ -105,6 +113,10 @@ class Notifier:
             self._bot.edit_message_text(text, chat_id=user_id, message_id=message_id, reply_markup=None),
             "show who answered a cancellation request",
         )
+
+    async def roles_changed(self, user_ids: Iterable[int]) -> None:
+        if self._menus is not None:
+            await self._menus.follow(user_ids)
 
     async def _edited(self, chat_id: int, message_id: int, text: str) -> bool:
         """The progress message now says `text` (False when it cannot be edited: too old, deleted)."""

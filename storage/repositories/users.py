@@ -37,3 +37,24 @@ class UsersRepo:
         marks = ",".join("?" * len(ids))
         rows = await self._ex.fetch_all(f"SELECT id, name FROM users WHERE id IN ({marks})", ids)
         return {int(r["id"]): r["name"] or f"id {r['id']}" for r in rows}
+
+    async def menus(self) -> list[tuple[int, str | None, str | None, str]]:
+        """Every user: (id, the menu last set in their chat, their role now, their language)."""
+        rows = await self._ex.fetch_all(
+            "SELECT u.id, u.menu, u.language, CASE WHEN max(m.role = 'owner') = 1 THEN 'owner' "
+            "WHEN count(m.user_id) > 0 THEN 'courier' END AS role "
+            "FROM users u LEFT JOIN memberships m ON m.user_id = u.id GROUP BY u.id"
+        )
+        return [(int(r["id"]), r["menu"], r["role"], str(r["language"])) for r in rows]
+
+    async def set_menu(self, user_id: int, menu: str | None) -> None:
+        await self._ex.execute("UPDATE users SET menu = ? WHERE id = ?", (menu, user_id))
+
+    async def role(self, user_id: int) -> str | None:
+        """ "owner" if the user owns a shop, "courier" if they only work in some, else None."""
+        row = await self._ex.fetch_one(
+            "SELECT CASE WHEN max(role = 'owner') THEN 'owner' WHEN count(*) THEN 'courier' END AS role "
+            "FROM memberships WHERE user_id = ?",
+            (user_id,),
+        )
+        return str(row["role"]) if row and row["role"] else None

@@ -109,11 +109,19 @@ async def test_first_start_then_a_whole_happy_path_then_sigterm_within_10s(
     commands = telegram.sent("setMyCommands")
     assert {c.get("language_code") for c in commands} == {None, "en"}
     ru = next(c for c in commands if c.get("language_code") is None)
-    assert {"track", "date", "settings", "cancel", "help"} <= {c["command"] for c in ru["commands"]}
+    assert [c["command"] for c in ru["commands"]] == ["settings", "help", "cancel"], "no shop yet"
+    assert {c.get("language_code") for c in telegram.sent("setMyDescription")} == {None, "en"}
+    assert len(telegram.sent("setMyShortDescription")) == 2
     reply = await bot.say(601, "/start", language="en")
     assert "Yandex Market" in reply[0].params["text"]
 
     await happy_path(bot, market)
+    [owner_menu] = [
+        c for c in telegram.sent("setMyCommands") if "scope" in c and "chat_id" in str(c["scope"])
+    ]
+    assert {"track", "team", "settings", "alerts"} <= {c["command"] for c in owner_menu["commands"]}, (
+        "connecting a shop gives the owner's menu in their chat"
+    )
 
     started = time.monotonic()
     proc.send_signal(signal.SIGTERM)

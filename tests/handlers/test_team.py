@@ -11,7 +11,7 @@ from storage.db import Database
 from storage.repositories import UsersRepo
 from tests.conftest import OWNER_KEY, add_courier
 from tests.fakes.market import FakeMarket
-from tests.fakes.telegram import BOT_USERNAME, Call
+from tests.fakes.telegram import BOT_USERNAME, Call, FakeTelegram
 from tests.handlers.conftest import COURIER, OWNER, STRANGER, Harness, buttons_of, texts
 
 pytestmark = pytest.mark.usefixtures("shop")
@@ -271,3 +271,50 @@ async def test_a_big_team_still_fits_one_message_and_keyboard(
     assert len(str(sent.params["text"])) <= 4096
     rows = sent.params["reply_markup"]["inline_keyboard"]
     assert sum(len(row) for row in rows) <= 100
+
+
+def chat_menu(harness: Harness, user: int) -> list[str] | None:
+    """The commands last set in this user's chat (None: the chat menu was removed, or never set)."""
+    last: list[str] | None = None
+    for call in harness.telegram.calls:
+        scope = call.params.get("scope")
+        if isinstance(scope, dict) and scope.get("chat_id") == user:
+            if call.method == "setMyCommands":
+                last = [c["command"] for c in call.params["commands"]]
+            elif call.method == "deleteMyCommands":
+                last = None
+    return last
+
+
+async def test_the_command_menu_follows_each_role_change(harness: Harness, db: Database) -> None:
+    await join(harness)
+    courier = chat_menu(harness, COURIER)
+    assert courier is not None and "track" in courier and "team" not in courier and "settings" not in courier
+    team = await harness.send(OWNER, "/team")
+    ask = await harness.press_button(OWNER, team, "Сделать владельцем")
+    await harness.press_button(OWNER, ask, "Да, передать")
+    new_owner, old_owner = chat_menu(harness, COURIER), chat_menu(harness, OWNER)
+    assert new_owner is not None and {"team", "settings"} <= set(new_owner)
+    assert old_owner is not None and "team" not in old_owner, "the old owner is a courier now"
+    team = await harness.send(COURIER, "/team")
+    ask = await harness.press_button(COURIER, team, "Удалить")
+    await harness.press_button(COURIER, ask, "Да")
+    assert chat_menu(harness, OWNER) is None, "removed: back to the menu for someone with no shop"
+    rows = {r["id"]: r["menu"] for r in await db.fetch_all("SELECT id, menu FROM users")}
+    assert rows[COURIER] == "owner:ru" and rows[OWNER] is None
+
+
+async def test_menus_out_of_date_are_set_at_start_and_nothing_is_repeated_on_the_next(
+    harness: Harness, db: Database, telegram: FakeTelegram
+) -> None:
+    await add_courier(db, harness.box, 1, COURIER)  # joined before menus were kept: none set yet
+    await harness.deps.menus.at_start()
+    for _ in range(100):
+        if chat_menu(harness, COURIER) is not None and chat_menu(harness, OWNER) is not None:
+            break
+        await asyncio.sleep(0.02)
+    assert "track" in (chat_menu(harness, COURIER) or []) and "team" in (chat_menu(harness, OWNER) or [])
+    before = len(telegram.calls)
+    await harness.deps.menus.at_start()
+    await asyncio.sleep(0.2)
+    assert [c.method for c in telegram.calls[before:]] == [], "nothing changed: nothing is set again"

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
+from collections.abc import Iterable
 from dataclasses import dataclass, field
 
 import pytest
@@ -29,6 +30,7 @@ class RecordedNotices:
     reports: list[tuple[BatchSummary, list[Operation]]] = field(default_factory=list)
     alerts: list[tuple[int, Alert]] = field(default_factory=list)
     settled: list[tuple[int, int, Alert, str | None]] = field(default_factory=list)
+    role_changes: list[int] = field(default_factory=list)
 
     async def tell(self, user_id: int, key: str, **args: object) -> None:
         self.told.append((user_id, key, args))
@@ -57,6 +59,9 @@ class RecordedNotices:
         self, user_id: int, message_id: int, alert: Alert, request: Alert, shop: Shop, who: str | None
     ) -> None:
         self.settled.append((user_id, message_id, request, who))
+
+    async def roles_changed(self, user_ids: Iterable[int]) -> None:
+        self.role_changes.extend(user_ids)
 
     def keys_for(self, user_id: int) -> list[str]:
         return [key for who, key, _ in self.told if who == user_id]

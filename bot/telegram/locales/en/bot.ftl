@@ -388,3 +388,5 @@ alerts-digest = { $state } <b>Morning digest</b> at 09:00 Moscow time: today's d
 button-alerts-cancel = { $state } Cancellation requests
 button-alerts-new = { $state } New orders
 button-alerts-digest = { $state } Morning digest
+bot-description = I help Yandex Market sellers who deliver their own orders (DBS): couriers send track codes and mark deliveries, the owner moves dates, answers cancellation requests and decides who works for the shop. Start with /settings: connect a shop with a Market API key.
+bot-short-description = Track codes, delivery dates and order statuses for Yandex Market (DBS), from Telegram.

@@ -1,0 +1,121 @@
+"""The command menu (setMyCommands), by language and by role.
+
+Someone with no shop sees what gets them started; a courier the commands a courier may use; an owner
+also /team and /settings. The role menus are set in each user's own chat (chat scope) when their role
+changes (they connect a shop, join a team, are removed, the shop is handed over or disconnected), and
+at start for anyone whose menu is out of date (the menu set is kept in `users.menu`). The bot's
+description and short description are set in both languages too. What is set at start is skipped
+when nothing changed since the last start.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import hashlib
+import logging
+from collections.abc import Iterable
+
+from aiogram import Bot
+from aiogram.exceptions import TelegramAPIError
+from aiogram.types import BotCommand, BotCommandScopeAllPrivateChats, BotCommandScopeChat
+
+from bot.telegram.i18n import LANGUAGES, Catalogue, Texts
+from storage.db import Database
+from storage.repositories import MetaRepo, UsersRepo
+
+logger = logging.getLogger(__name__)
+
+NEWCOMER = ("settings", "help", "cancel")
+COURIER = ("track", "date", "order", "orders", "history", "alerts", "shop", "cancel", "help")
+OWNER = (
+    "track",
+    "date",
+    "order",
+    "orders",
+    "history",
+    "alerts",
+    "team",
+    "settings",
+    "shop",
+    "cancel",
+    "help",
+)
+MENUS = {None: NEWCOMER, "courier": COURIER, "owner": OWNER}
+SYNC_PAUSE = 0.05  # seconds between two users' menus at start (well inside Telegram's limits)
+
+
+def commands(t: Texts, role: str | None) -> list[BotCommand]:
+    return [BotCommand(command=c, description=t.plain(f"command-{c}")) for c in MENUS[role]]
+
+
+class Menus:
+    def __init__(self, bot: Bot, catalogue: Catalogue, db: Database) -> None:
+        self._bot = bot
+        self._catalogue = catalogue
+        self._db = db
+        self._sync: asyncio.Task[None] | None = None
+
+    async def at_start(self) -> None:
+        """The default menu and the descriptions (unless unchanged), then each out-of-date chat menu
+        in the background."""
+        fingerprint = hashlib.sha256(
+            repr([(lang, self._defaults(lang)) for lang in LANGUAGES]).encode()
+        ).hexdigest()
+        meta = MetaRepo(self._db)
+        if await meta.get("menus") != fingerprint:
+            for lang in LANGUAGES:
+                t = self._catalogue.texts(lang)
+                code = None if lang == "ru" else lang
+                await self._bot.set_my_commands(
+                    commands(t, None), scope=BotCommandScopeAllPrivateChats(), language_code=code
+                )
+                await self._bot.set_my_description(t.plain("bot-description"), language_code=code)
+                await self._bot.set_my_short_description(t.plain("bot-short-description"), language_code=code)
+            await meta.put("menus", fingerprint)
+        self._sync = asyncio.create_task(self._catch_up(), name="menus")
+
+    def _defaults(self, lang: str) -> tuple[object, ...]:
+        t = self._catalogue.texts(lang)
+        return (
+            [(c.command, c.description) for c in commands(t, None)],
+            t.plain("bot-description"),
+            t.plain("bot-short-description"),
+            {role: [(c.command, c.description) for c in commands(t, role)] for role in ("courier", "owner")},
+        )
+
+    async def _catch_up(self) -> None:
+        try:
+            for user_id, menu, role, lang in await UsersRepo(self._db).menus():
+                if menu != self._menu_of(role, lang):
+                    await self._set(user_id, role, lang)
+                    await asyncio.sleep(SYNC_PAUSE)
+        except Exception:  # a menu is a convenience; a failure is logged, the next start tries again
+            logger.exception("menus: could not bring the chat menus up to date")
+
+    @staticmethod
+    def _menu_of(role: str | None, lang: str) -> str | None:
+        return f"{role}:{lang}" if role else None
+
+    async def follow(self, user_ids: Iterable[int]) -> None:
+        """These users' roles may have changed: their chat menus follow."""
+        users = UsersRepo(self._db)
+        for user_id in dict.fromkeys(user_ids):
+            user = await users.get(user_id)
+            await self._set(user_id, await users.role(user_id), user.language if user else "ru")
+
+    async def _set(self, user_id: int, role: str | None, lang: str) -> None:
+        scope = BotCommandScopeChat(chat_id=user_id)
+        try:
+            if role is None:
+                await self._bot.delete_my_commands(scope=scope)
+            else:
+                await self._bot.set_my_commands(commands(self._catalogue.texts(lang), role), scope=scope)
+        except TelegramAPIError as exc:  # a chat that blocked the bot, a network fault: tried next start
+            logger.warning("menu of one chat not set: %s", type(exc).__name__)
+            return
+        await UsersRepo(self._db).set_menu(user_id, self._menu_of(role, lang))
+
+    async def stop(self) -> None:
+        if self._sync is not None and not self._sync.done():
+            self._sync.cancel()
+            await asyncio.gather(self._sync, return_exceptions=True)
