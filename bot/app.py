@@ -9,11 +9,10 @@ import signal
 from dataclasses import dataclass
 from typing import Any
 
-from aiogram import Bot, Dispatcher, F
+from aiogram import Bot, Dispatcher
 from aiogram.client.default import DefaultBotProperties
-from aiogram.client.session.aiohttp import AiohttpSession
 from aiogram.client.telegram import TelegramAPIServer
-from aiogram.enums import ChatType, ParseMode
+from aiogram.enums import ParseMode
 from aiogram.fsm.storage.base import BaseStorage
 from aiogram.fsm.storage.memory import SimpleEventIsolation
 from aiogram.webhook.aiohttp_server import SimpleRequestHandler
@@ -36,12 +35,14 @@ from bot.services.team import TeamService
 from bot.services.users import UsersService
 from bot.services.worker import RetryWorker
 from bot.telegram.access import AccessMiddleware
+from bot.telegram.filters import private_chat
 from bot.telegram.health import Health, Metrics, UpdateMetrics, add_routes
 from bot.telegram.i18n import Catalogue, I18nMiddleware
 from bot.telegram.menus import Menus
 from bot.telegram.middlewares import FloodControl, InFlightUpdates, UserRecordMiddleware
 from bot.telegram.notifier import Notifier
 from bot.telegram.safety import ForgivingRequests
+from bot.telegram.session import JsonSession
 from handlers import build_routers
 from storage.db import Database
 from storage.fsm import SQLiteStorage
@@ -149,7 +150,7 @@ def create_dispatcher(
         menus=deps.menus,
     )
     # The bot works in private chats only: a group never sees a courier's order or a shop's key.
-    dp.message.filter(F.chat.type == ChatType.PRIVATE)
+    dp.message.filter(private_chat)
     # Order matters: track the update first, then texts (flood notices need them), then count it on
     # arrival, then the per-user lock (FSM), then wait for its paced start, then remember the user.
     flood = flood or FloodControl()
@@ -183,9 +184,9 @@ async def run(settings: Settings, secret_key: bytes, stop: asyncio.Event | None 
     transport = MarketTransport(str(settings.market_api_url), timeout=settings.market_timeout_seconds)
     client = MarketClient(transport)
     session = (
-        AiohttpSession(api=TelegramAPIServer.from_base(str(settings.telegram_api_url)))
+        JsonSession(api=TelegramAPIServer.from_base(str(settings.telegram_api_url)))
         if settings.telegram_api_url
-        else AiohttpSession()
+        else JsonSession()
     )
     bot = Bot(
         settings.bot_token.get_secret_value(),

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import secrets
 
-from aiogram import Bot, F, Router
+from aiogram import Bot, Router
 from aiogram.filters import StateFilter
 from aiogram.filters.callback_data import CallbackData
 from aiogram.fsm.context import FSMContext
@@ -26,6 +26,7 @@ from bot.services.orders import OrdersService
 from bot.telegram.access import requires
 from bot.telegram.draft import BulkDraft, cleared_with, load_bulk, save_bulk
 from bot.telegram.files import table_kind, table_of
+from bot.telegram.filters import has_text, table_file
 from bot.telegram.i18n import Texts
 from bot.telegram.keyboards import buttons
 from bot.telegram.safety import quietly
@@ -53,12 +54,12 @@ class BatchCD(CallbackData, prefix="bh"):
     edit: bool = False
 
 
-def _several_lines(message: Message) -> dict[str, list[BulkRow]] | bool:
+async def _several_lines(message: Message) -> dict[str, list[BulkRow]] | bool:
     rows = rows_from_text(message.text or "") if message.text and "\n" in message.text.strip() else None
     return {"rows": rows} if rows else False
 
 
-def _one_line(message: Message) -> dict[str, list[BulkRow]] | bool:
+async def _one_line(message: Message) -> dict[str, list[BulkRow]] | bool:
     text = message.text or ""
     rows = rows_from_text(text) if not text.startswith("/") else None
     return {"rows": rows} if rows else False
@@ -187,9 +188,9 @@ async def on_batch_lines(
 def create_router() -> Router:
     router = Router(name="bulk")
     active = requires()
-    router.message.register(on_list, F.text, _several_lines, flags=active)
+    router.message.register(on_list, has_text, _several_lines, flags=active)
     router.message.register(on_list, StateFilter(None, BulkSG.confirm), _one_line, flags=active)
-    router.message.register(on_file, F.document.func(table_kind), flags=active)
+    router.message.register(on_file, table_file, flags=active)
     router.callback_query.register(on_send_all, BulkCD.filter(), flags=requires("button", refusal="no-right"))
     router.callback_query.register(
         on_batch_lines, BatchCD.filter(), flags=requires("button", refusal="no-right")

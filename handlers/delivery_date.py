@@ -19,6 +19,7 @@ from bot.services.access import Access
 from bot.services.orders import OrdersService
 from bot.telegram.access import requires
 from bot.telegram.draft import save_draft
+from bot.telegram.filters import plain_text
 from bot.telegram.i18n import Texts
 from bot.telegram.keyboards import buttons
 from bot.telegram.views import human_date, weekday
@@ -32,7 +33,7 @@ from handlers.order_steps import (
 )
 
 QUICK_DAYS = 8
-TEXT = F.text & ~F.text.startswith("/")
+TEXT = plain_text
 REASONS = {"buyer": DeliveryDateReason.USER_MOVED, "shop": DeliveryDateReason.PARTNER_MOVED}
 
 

@@ -10,7 +10,7 @@ the same confirmation card and outbox as a track code (→ handlers.confirm). «
 
 from __future__ import annotations
 
-from aiogram import F, Router
+from aiogram import Router
 from aiogram.filters import Command, CommandObject
 from aiogram.filters.callback_data import CallbackData
 from aiogram.fsm.context import FSMContext
@@ -27,6 +27,7 @@ from bot.services.orders import OrdersService
 from bot.telegram.access import requires
 from bot.telegram.alert_views import OpenCD
 from bot.telegram.draft import Draft, save_draft
+from bot.telegram.filters import plain_text
 from bot.telegram.i18n import Texts
 from bot.telegram.keyboards import buttons
 from bot.telegram.views import buyer_text, failure_text, human_date, orders_overview, status_text
@@ -43,7 +44,7 @@ from handlers.order_steps import (
     take_order,
 )
 
-TEXT = F.text & ~F.text.startswith("/")
+TEXT = plain_text
 CANCELLABLE = (OrderStatus.PROCESSING, OrderStatus.DELIVERY)  # the shop cancels with SHOP_FAILED
 
 

@@ -8,7 +8,7 @@ from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from typing import Any, Literal
 
-from aiogram import Bot, F, Router
+from aiogram import Bot, Router
 from aiogram.filters.callback_data import CallbackData
 from aiogram.fsm.context import FSMContext
 from aiogram.fsm.state import State
@@ -24,6 +24,7 @@ from bot.services.barcodes import BarcodeReader
 from bot.services.orders import OrdersService
 from bot.telegram.draft import Draft, Pick, load_draft, save_draft
 from bot.telegram.files import picture_of
+from bot.telegram.filters import picture
 from bot.telegram.i18n import Texts
 from bot.telegram.keyboards import buttons, paged
 from bot.telegram.views import clip, failure_text, order_card, status_text
@@ -164,7 +165,7 @@ def add_order_picker(router: Router, flow: OrderFlow, on_order_id: OrderStep, fl
         await on_order_id(message, state, t, access, orders, text=str(found))
 
     router.callback_query.register(on_order_button, flow.order_state, OrderCD.filter(), flags=flags)
-    router.message.register(on_order_picture, flow.order_state, F.photo | F.document, flags=flags)
+    router.message.register(on_order_picture, flow.order_state, picture, flags=flags)
     router.callback_query.register(on_order_page, flow.order_state, OrderPageCD.filter(), flags=flags)
 
 

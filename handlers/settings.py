@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from aiogram import Bot, F, Router
+from aiogram import Bot, Router
 from aiogram.filters import Command
 from aiogram.filters.callback_data import CallbackData
 from aiogram.fsm.context import FSMContext
@@ -16,13 +16,14 @@ from bot.market import ForbiddenError, MarketError, UnauthorizedError
 from bot.market.models import Campaign
 from bot.services.shops import ShopsService
 from bot.telegram.access import requires
+from bot.telegram.filters import plain_text
 from bot.telegram.i18n import Texts
 from bot.telegram.keyboards import buttons
 from bot.telegram.safety import quietly
 from bot.telegram.views import failure_text
 from handlers.order_steps import user_id_of
 
-TEXT = F.text & ~F.text.startswith("/")
+TEXT = plain_text
 
 
 class SettingsSG(StatesGroup):

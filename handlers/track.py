@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import unicodedata
 
-from aiogram import Bot, F, Router
+from aiogram import Bot, Router
 from aiogram.filters import Command, CommandObject
 from aiogram.filters.callback_data import CallbackData
 from aiogram.fsm.context import FSMContext
@@ -27,6 +27,7 @@ from bot.services.orders import OrdersService
 from bot.telegram.access import requires
 from bot.telegram.draft import Draft, save_draft
 from bot.telegram.files import picture_of
+from bot.telegram.filters import picture, plain_text
 from bot.telegram.i18n import Texts
 from bot.telegram.keyboards import buttons, paged
 from handlers.order_steps import (
@@ -40,8 +41,8 @@ from handlers.order_steps import (
 
 PAGE_SIZE = 6
 MAX_MATCHES = 8
-TEXT = F.text & ~F.text.startswith("/")
-PICTURE = F.photo | F.document
+TEXT = plain_text
+PICTURE = picture
 
 
 class TrackSG(StatesGroup):
