@@ -24,6 +24,9 @@ def setup_logging(level: str, fmt: str = "text") -> None:
             handler.setFormatter(redaction.JsonFormatter())
     # httpx logs full URLs at INFO; our own one-line-per-call log is enough.
     logging.getLogger("httpx").setLevel(logging.WARNING)
+    # aiogram logs every update handled at INFO: counted and timed in /metrics instead (DEBUG keeps it).
+    if level != "DEBUG":
+        logging.getLogger("aiogram.event").setLevel(logging.WARNING)
     redaction.install()
 
 

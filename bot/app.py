@@ -43,7 +43,7 @@ from bot.telegram.middlewares import FloodControl, InFlightUpdates, UserRecordMi
 from bot.telegram.notifier import Notifier
 from bot.telegram.safety import ForgivingRequests
 from bot.telegram.session import JsonSession
-from handlers import build_routers
+from handlers import build_router
 from storage.db import Database
 from storage.fsm import SQLiteStorage
 from storage.secrets import SecretBox
@@ -167,7 +167,7 @@ def create_dispatcher(
     access = AccessMiddleware(deps.access)
     dp.message.middleware(access)
     dp.callback_query.middleware(access)
-    dp.include_routers(*build_routers())
+    dp.include_router(build_router())
     dp.startup.register(set_menus)
     return dp
 

@@ -112,11 +112,10 @@ async def on_switch(
     await quietly(card.edit_text(text, reply_markup=keyboard), "show the switches")
 
 
-def create_router() -> Router:
-    router = Router(name="alerts")
+def register(router: Router) -> None:
+    """This module's handlers, added to the bot's one router in order."""
     button = requires("button", refusal="no-right")
     router.callback_query.register(on_answer, AnswerCD.filter(), flags=button)
     router.callback_query.register(on_move, MoveCD.filter(), flags=button)
     router.message.register(show_switches, Command("alerts"), flags=requires())
     router.callback_query.register(on_switch, SwitchCD.filter(), flags=requires())
-    return router

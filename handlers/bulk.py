@@ -185,8 +185,8 @@ async def on_batch_lines(
         await card.answer(text, reply_markup=keyboard)
 
 
-def create_router() -> Router:
-    router = Router(name="bulk")
+def register(router: Router) -> None:
+    """This module's handlers, added to the bot's one router in order."""
     active = requires()
     router.message.register(on_list, has_text, _several_lines, flags=active)
     router.message.register(on_list, StateFilter(None, BulkSG.confirm), _one_line, flags=active)
@@ -195,4 +195,3 @@ def create_router() -> Router:
     router.callback_query.register(
         on_batch_lines, BatchCD.filter(), flags=requires("button", refusal="no-right")
     )
-    return router

@@ -25,9 +25,8 @@ async def on_cancel(message: Message, state: FSMContext, t: Texts) -> None:
     await message.answer(t("cancelled") if had_state else t("nothing-to-cancel"))
 
 
-def create_router() -> Router:
-    router = Router(name="common")
+def register(router: Router) -> None:
+    """This module's handlers, added to the bot's one router in order."""
     router.message.register(on_start, CommandStart())
     router.message.register(on_help, Command("help"))
     router.message.register(on_cancel, Command("cancel"))
-    return router

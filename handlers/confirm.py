@@ -75,9 +75,8 @@ async def _show(card: Message, text: str, keyboard: InlineKeyboardMarkup | None 
     return await quietly(card.answer(text, reply_markup=keyboard), "send a result") is not None
 
 
-def create_router() -> Router:
-    router = Router(name="confirm")
+def register(router: Router) -> None:
+    """This module's handlers, added to the bot's one router in order."""
     router.callback_query.register(
         on_confirm, ConfirmCD.filter(), flags=requires("button", refusal="no-right")
     )
-    return router

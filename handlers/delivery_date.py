@@ -156,8 +156,8 @@ def day_keyboard(t: Texts, today: dt.date) -> InlineKeyboardMarkup:
     return buttons([(f"{weekday(t, d)} {d:%d.%m}", DayCD(ordinal=d.toordinal())) for d in days], per_row=4)
 
 
-def create_router() -> Router:
-    router = Router(name="delivery_date")
+def register(router: Router) -> None:
+    """This module's handlers, added to the bot's one router in order."""
     step = requires("conversation")
     router.message.register(start, Command("date"), flags=requires())
     router.message.register(on_order_id, DateSG.order_id, TEXT, flags=step)
@@ -167,4 +167,3 @@ def create_router() -> Router:
     router.callback_query.register(
         on_reason, DateSG.reason, ReasonCD.filter(F.reason.in_(REASONS)), flags=step
     )
-    return router

@@ -43,7 +43,6 @@ async def on_error(event: ErrorEvent, bot: Bot, catalogue: Catalogue) -> bool:
     return True
 
 
-def create_router() -> Router:
-    router = Router(name="errors")
+def register(router: Router) -> None:
+    """This module's handlers, added to the bot's one router in order."""
     router.error.register(on_error)
-    return router

@@ -48,8 +48,7 @@ async def on_stale_button(query: CallbackQuery, t: Texts) -> None:
     await query.answer(t("stale-button"), show_alert=True)
 
 
-def create_router() -> Router:
-    router = Router(name="fallback")
+def register(router: Router) -> None:
+    """This module's handlers, added to the bot's one router in order."""
     router.message.register(on_anything)
     router.callback_query.register(on_stale_button)
-    return router

@@ -31,7 +31,6 @@ async def show_history(
     )
 
 
-def create_router() -> Router:
-    router = Router(name="history")
+def register(router: Router) -> None:
+    """This module's handlers, added to the bot's one router in order."""
     router.message.register(show_history, Command("history"), flags=requires())
-    return router

@@ -244,8 +244,8 @@ async def _confirm_step(message: Message, state: FSMContext, t: Texts, draft: Dr
     await ask_to_confirm(message, state, t, draft, text)
 
 
-def create_router() -> Router:
-    router = Router(name="order")
+def register(router: Router) -> None:
+    """This module's handlers, added to the bot's one router in order."""
     step = requires("conversation", refusal="no-shop")
     router.message.register(start, Command("order"), flags=requires())
     router.message.register(show_orders, Command("orders"), flags=requires())
@@ -254,4 +254,3 @@ def create_router() -> Router:
     router.callback_query.register(on_card_button, OrderSG.card, CardCD.filter(), flags=step)
     router.callback_query.register(on_open, OpenCD.filter(), flags=requires("button", refusal="no-right"))
     router.callback_query.register(on_delivered_day, OrderSG.day, DeliveredCD.filter(), flags=step)
-    return router

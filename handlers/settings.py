@@ -95,8 +95,8 @@ def _campaign_label(t: Texts, campaign: Campaign) -> str:
     return label if campaign.is_available else f"{label} · {t('campaign-inactive')}"
 
 
-def create_router() -> Router:
-    router = Router(name="settings")
+def register(router: Router) -> None:
+    """This module's handlers, added to the bot's one router in order."""
     # No shop yet is fine (that is what /settings is for); a courier of the active shop is refused.
     owner_or_nobody = requires(owner=True, optional=True, owner_refusal="settings-courier")
     router.message.register(start, Command("settings"), flags=owner_or_nobody)
@@ -104,4 +104,3 @@ def create_router() -> Router:
     # Another key pasted while the shops are shown is deleted too, and taken as the new key.
     router.message.register(on_api_key, SettingsSG.campaign, TEXT)
     router.callback_query.register(on_campaign, SettingsSG.campaign, CampaignCD.filter())
-    return router

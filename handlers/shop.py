@@ -56,8 +56,7 @@ async def on_shop(
     await query.message.edit_text(text, reply_markup=None)
 
 
-def create_router() -> Router:
-    router = Router(name="shop")
+def register(router: Router) -> None:
+    """This module's handlers, added to the bot's one router in order."""
     router.message.register(list_shops, Command("shop"))
     router.callback_query.register(on_shop, ShopCD.filter())
-    return router

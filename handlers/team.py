@@ -263,8 +263,8 @@ ACTIONS: dict[str, Callable[..., Awaitable[None]]] = {
 }
 
 
-def create_router() -> Router:
-    router = Router(name="team")
+def register(router: Router) -> None:
+    """This module's handlers, added to the bot's one router in order."""
     router.message.register(join_by_invite, CommandStart(deep_link=True))
     router.message.register(
         show_team, Command("team"), flags=requires(owner=True, owner_refusal="team-owner-only")
@@ -272,4 +272,3 @@ def create_router() -> Router:
     owner_button = requires("button", owner=True, refusal="team-not-owner")
     for action, handler in ACTIONS.items():
         router.callback_query.register(handler, TeamCD.filter(F.action == action), flags=owner_button)
-    return router

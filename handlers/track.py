@@ -233,8 +233,8 @@ def service_page(
     return paged(items, page, PAGE_SIZE, lambda n: ServicePageCD(page=n), more, per_row=2)
 
 
-def create_router() -> Router:
-    router = Router(name="track")
+def register(router: Router) -> None:
+    """This module's handlers, added to the bot's one router in order."""
     step = requires("conversation", refusal="no-shop")
     router.message.register(start, Command("track"), flags=requires())
     router.message.register(on_order_id, TrackSG.order_id, TEXT, flags=step)
@@ -245,4 +245,3 @@ def create_router() -> Router:
     router.message.register(on_track_code, TrackSG.track_code, TEXT, flags=step)
     router.message.register(on_track_picture, TrackSG.track_code, PICTURE, flags=step)
     router.callback_query.register(on_scanned_button, TrackSG.track_code, ScannedCD.filter(), flags=step)
-    return router

@@ -2,7 +2,8 @@
 
 The cost of an ordinary update: the bot (`python -m bot`) and a bare aiogram echo bot
 (`tests/benchmarks/echo_bot.py`) each poll the same fake Bot API server, which hands them 1,000
-messages at once (100 users × 10; the bot gets «/help», the echo bot the same text to echo). For each
+messages at once (100 users × 10; the bot gets «/help», the echo bot the same text to echo; LOG_LEVEL is
+the default, INFO, or UPDATES_BENCH_LOG_LEVEL). For each
 process: updates per second (from the hand-over to the last reply) and CPU seconds per 1,000 updates
 (user + system time of the process over that span, from /proc), then the ratios bot/echo. The goals:
 throughput ≥ 0.8× the echo bot's, CPU ≤ 1.5× its. Also the bot's peak memory (VmHWM; goal < 120 MB)
@@ -96,7 +97,7 @@ async def main() -> None:
                 "WORKDIR": tmp,
                 "SECRET_KEY": Fernet.generate_key().decode(),
                 "MARKET_API_URL": "http://127.0.0.1:9",  # never called for /help
-                "LOG_LEVEL": "WARNING",
+                "LOG_LEVEL": os.environ.get("UPDATES_BENCH_LOG_LEVEL", "INFO"),
             }
         )
         echo: list[Run] = []
