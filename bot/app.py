@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import datetime as dt
+import gc
 import logging
 import signal
 from dataclasses import dataclass
@@ -224,6 +225,9 @@ async def run(settings: Settings, secret_key: bytes, stop: asyncio.Event | None 
         )
         await worker.start()
         await deps.alerts.start()
+        # What start-up built stays for the process's life: kept out of the garbage collector's
+        # scans, so each collection looks only at what updates create.
+        gc.freeze()
         try:
             if settings.webhook_url is not None:
                 await serve_webhook(settings, bot, dp, health, stop or asyncio.Event(), in_flight)

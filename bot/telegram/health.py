@@ -91,6 +91,7 @@ class UpdateMetrics(BaseMiddleware):
 
     def __init__(self, metrics: Metrics) -> None:
         self._metrics = metrics
+        self._by_type: dict[str, Any] = {}  # the counter of each update type, looked up once
 
     async def __call__(
         self,
@@ -103,7 +104,10 @@ class UpdateMetrics(BaseMiddleware):
             return await handler(event, data)
         finally:
             kind = event.event_type if isinstance(event, Update) else type(event).__name__
-            self._metrics.updates.labels(type=kind).inc()
+            counter = self._by_type.get(kind)
+            if counter is None:
+                counter = self._by_type[kind] = self._metrics.updates.labels(type=kind)
+            counter.inc()
             self._metrics.handler_seconds.observe(time.perf_counter() - started)
             self._metrics.last_update = time.monotonic()
 

@@ -33,6 +33,7 @@ class Catalogue:
             source = (locales_dir / lang / "bot.ftl").read_text("utf-8")
             bundle.add_resource(FluentResource(source))
             self._bundles[lang] = bundle
+        self._texts = {lang: Texts(self, lang) for lang in LANGUAGES}  # one per language, shared
 
     @staticmethod
     @functools.cache
@@ -44,7 +45,7 @@ class Catalogue:
         return set(self._bundles[lang]._messages)
 
     def texts(self, language_code: str | None) -> Texts:
-        return Texts(self, language_of(language_code))
+        return self._texts[language_of(language_code)]
 
     def render(self, lang: str, key: str, args: dict[str, Any]) -> str:
         bundle = self._bundles[lang]
