@@ -28,33 +28,32 @@ def import_aiogram() -> None:
 
     def record(
         cls: type[BaseModel],
+        /,
         *,
-        force: bool = False,
-        raise_errors: bool = True,
-        _parent_namespace_depth: int = 2,
         _types_namespace: dict[str, Any] | None = None,
+        _parent_namespace_depth: int = 2,
+        **options: Any,
     ) -> bool | None:
         """During aiogram's import: keep its types namespace instead of building the model now."""
-        if _types_namespace is not None and not force and cls.__module__.startswith(AIOGRAM):
+        if _types_namespace is not None and not options.get("force") and cls.__module__.startswith(AIOGRAM):
             if len(_types_namespace) > len(namespace):
                 namespace.clear()
                 namespace.update(_types_namespace)
             return None
         return build(  # type: ignore[no-any-return]
             cls,
-            force=force,
-            raise_errors=raise_errors,
-            _parent_namespace_depth=_parent_namespace_depth + 1,
             _types_namespace=_types_namespace,
+            _parent_namespace_depth=_parent_namespace_depth + 1,
+            **options,
         )
 
     def rebuild(
         cls: type[BaseModel],
+        /,
         *,
-        force: bool = False,
-        raise_errors: bool = True,
-        _parent_namespace_depth: int = 2,
         _types_namespace: dict[str, Any] | None = None,
+        _parent_namespace_depth: int = 2,
+        **options: Any,
     ) -> bool | None:
         """After it: an aiogram model is built with aiogram's types namespace (pydantic calls this on
         a deferred model's first use)."""
@@ -62,10 +61,9 @@ def import_aiogram() -> None:
             _types_namespace = {**namespace, **(_types_namespace or {})}
         return build(  # type: ignore[no-any-return]
             cls,
-            force=force,
-            raise_errors=raise_errors,
-            _parent_namespace_depth=_parent_namespace_depth + 1,
             _types_namespace=_types_namespace,
+            _parent_namespace_depth=_parent_namespace_depth + 1,
+            **options,
         )
 
     BaseModel.model_rebuild = classmethod(record)  # type: ignore[assignment,method-assign]
