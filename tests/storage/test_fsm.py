@@ -99,3 +99,28 @@ async def test_a_conversation_ended_in_a_rolled_back_transaction_is_still_there(
     async with db.transaction() as tx:
         await storage.clear_in(tx, KEY)
     assert await storage.get_state(KEY) is None
+
+
+async def test_clearing_a_conversation_that_is_not_there_writes_nothing(db: Database) -> None:
+    storage = SQLiteStorage(db)
+    assert await storage.get_state(KEY) is None  # aiogram reads it for every update
+    writes = 0
+    execute = db.execute
+
+    async def counted(sql: str, params: Sequence[Any] = ()) -> int:
+        nonlocal writes
+        writes += 1
+        return await execute(sql, params)
+
+    db.execute = counted  # type: ignore[method-assign]
+    await storage.set_state(KEY, None)  # what `state.clear()` does: state, then data
+    await storage.set_data(KEY, {})
+    assert await storage.get_data(KEY) == {}
+    assert writes == 0
+    await storage.set_state(KEY, TrackSG.service)
+    await storage.set_data(KEY, {"order_id": 42})
+    await storage.set_state(KEY, None)
+    await storage.set_data(KEY, {})
+    row = await db.fetch_one("SELECT count(*) FROM fsm")
+    assert row is not None and row[0] == 0 and writes == 8, "a real conversation is written and removed"
+    assert await storage.get_state(KEY) is None and await storage.get_data(KEY) == {}
