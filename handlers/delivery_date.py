@@ -5,7 +5,7 @@ from __future__ import annotations
 import datetime as dt
 
 from aiogram import F, Router
-from aiogram.filters import Command, CommandObject
+from aiogram.filters import Command, CommandObject, StateFilter
 from aiogram.filters.callback_data import CallbackData
 from aiogram.fsm.context import FSMContext
 from aiogram.fsm.state import State, StatesGroup
@@ -160,10 +160,10 @@ def register(router: Router) -> None:
     """This module's handlers, added to the bot's one router in order."""
     step = requires("conversation")
     router.message.register(start, Command("date"), flags=requires())
-    router.message.register(on_order_id, DateSG.order_id, TEXT, flags=step)
+    router.message.register(on_order_id, StateFilter(DateSG.order_id), TEXT, flags=step)
     add_order_picker(router, FLOW, on_order_id, step)
-    router.callback_query.register(on_day_button, DateSG.date, DayCD.filter(), flags=step)
-    router.message.register(on_date_text, DateSG.date, TEXT, flags=step)
+    router.callback_query.register(on_day_button, StateFilter(DateSG.date), DayCD.filter(), flags=step)
+    router.message.register(on_date_text, StateFilter(DateSG.date), TEXT, flags=step)
     router.callback_query.register(
-        on_reason, DateSG.reason, ReasonCD.filter(F.reason.in_(REASONS)), flags=step
+        on_reason, StateFilter(DateSG.reason), ReasonCD.filter(F.reason.in_(REASONS)), flags=step
     )

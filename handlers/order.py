@@ -11,7 +11,7 @@ the same confirmation card and outbox as a track code (→ handlers.confirm). «
 from __future__ import annotations
 
 from aiogram import Router
-from aiogram.filters import Command, CommandObject
+from aiogram.filters import Command, CommandObject, StateFilter
 from aiogram.filters.callback_data import CallbackData
 from aiogram.fsm.context import FSMContext
 from aiogram.fsm.state import State, StatesGroup
@@ -249,8 +249,10 @@ def register(router: Router) -> None:
     step = requires("conversation", refusal="no-shop")
     router.message.register(start, Command("order"), flags=requires())
     router.message.register(show_orders, Command("orders"), flags=requires())
-    router.message.register(on_order_id, OrderSG.order_id, TEXT, flags=step)
+    router.message.register(on_order_id, StateFilter(OrderSG.order_id), TEXT, flags=step)
     add_order_picker(router, FLOW, on_order_id, step)
-    router.callback_query.register(on_card_button, OrderSG.card, CardCD.filter(), flags=step)
+    router.callback_query.register(on_card_button, StateFilter(OrderSG.card), CardCD.filter(), flags=step)
     router.callback_query.register(on_open, OpenCD.filter(), flags=requires("button", refusal="no-right"))
-    router.callback_query.register(on_delivered_day, OrderSG.day, DeliveredCD.filter(), flags=step)
+    router.callback_query.register(
+        on_delivered_day, StateFilter(OrderSG.day), DeliveredCD.filter(), flags=step
+    )

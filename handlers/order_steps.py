@@ -9,6 +9,7 @@ from dataclasses import dataclass
 from typing import Any, Literal
 
 from aiogram import Bot, Router
+from aiogram.filters import StateFilter
 from aiogram.filters.callback_data import CallbackData
 from aiogram.fsm.context import FSMContext
 from aiogram.fsm.state import State
@@ -164,9 +165,13 @@ def add_order_picker(router: Router, flow: OrderFlow, on_order_id: OrderStep, fl
             return
         await on_order_id(message, state, t, access, orders, text=str(found))
 
-    router.callback_query.register(on_order_button, flow.order_state, OrderCD.filter(), flags=flags)
-    router.message.register(on_order_picture, flow.order_state, picture, flags=flags)
-    router.callback_query.register(on_order_page, flow.order_state, OrderPageCD.filter(), flags=flags)
+    router.callback_query.register(
+        on_order_button, StateFilter(flow.order_state), OrderCD.filter(), flags=flags
+    )
+    router.message.register(on_order_picture, StateFilter(flow.order_state), picture, flags=flags)
+    router.callback_query.register(
+        on_order_page, StateFilter(flow.order_state), OrderPageCD.filter(), flags=flags
+    )
 
 
 async def start_at_order_step(state: FSMContext, flow: OrderFlow, shop_id: int) -> None:

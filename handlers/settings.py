@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from aiogram import Bot, Router
-from aiogram.filters import Command
+from aiogram.filters import Command, StateFilter
 from aiogram.filters.callback_data import CallbackData
 from aiogram.fsm.context import FSMContext
 from aiogram.fsm.state import State, StatesGroup
@@ -100,7 +100,7 @@ def register(router: Router) -> None:
     # No shop yet is fine (that is what /settings is for); a courier of the active shop is refused.
     owner_or_nobody = requires(owner=True, optional=True, owner_refusal="settings-courier")
     router.message.register(start, Command("settings"), flags=owner_or_nobody)
-    router.message.register(on_api_key, SettingsSG.api_key, TEXT)
+    router.message.register(on_api_key, StateFilter(SettingsSG.api_key), TEXT)
     # Another key pasted while the shops are shown is deleted too, and taken as the new key.
-    router.message.register(on_api_key, SettingsSG.campaign, TEXT)
-    router.callback_query.register(on_campaign, SettingsSG.campaign, CampaignCD.filter())
+    router.message.register(on_api_key, StateFilter(SettingsSG.campaign), TEXT)
+    router.callback_query.register(on_campaign, StateFilter(SettingsSG.campaign), CampaignCD.filter())

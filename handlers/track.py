@@ -10,7 +10,7 @@ from __future__ import annotations
 import unicodedata
 
 from aiogram import Bot, Router
-from aiogram.filters import Command, CommandObject
+from aiogram.filters import Command, CommandObject, StateFilter
 from aiogram.filters.callback_data import CallbackData
 from aiogram.fsm.context import FSMContext
 from aiogram.fsm.state import State, StatesGroup
@@ -237,11 +237,17 @@ def register(router: Router) -> None:
     """This module's handlers, added to the bot's one router in order."""
     step = requires("conversation", refusal="no-shop")
     router.message.register(start, Command("track"), flags=requires())
-    router.message.register(on_order_id, TrackSG.order_id, TEXT, flags=step)
+    router.message.register(on_order_id, StateFilter(TrackSG.order_id), TEXT, flags=step)
     add_order_picker(router, FLOW, on_order_id, step)
-    router.callback_query.register(on_service_page, TrackSG.service, ServicePageCD.filter(), flags=step)
-    router.callback_query.register(on_service_button, TrackSG.service, ServiceCD.filter(), flags=step)
-    router.message.register(on_service_text, TrackSG.service, TEXT, flags=step)
-    router.message.register(on_track_code, TrackSG.track_code, TEXT, flags=step)
-    router.message.register(on_track_picture, TrackSG.track_code, PICTURE, flags=step)
-    router.callback_query.register(on_scanned_button, TrackSG.track_code, ScannedCD.filter(), flags=step)
+    router.callback_query.register(
+        on_service_page, StateFilter(TrackSG.service), ServicePageCD.filter(), flags=step
+    )
+    router.callback_query.register(
+        on_service_button, StateFilter(TrackSG.service), ServiceCD.filter(), flags=step
+    )
+    router.message.register(on_service_text, StateFilter(TrackSG.service), TEXT, flags=step)
+    router.message.register(on_track_code, StateFilter(TrackSG.track_code), TEXT, flags=step)
+    router.message.register(on_track_picture, StateFilter(TrackSG.track_code), PICTURE, flags=step)
+    router.callback_query.register(
+        on_scanned_button, StateFilter(TrackSG.track_code), ScannedCD.filter(), flags=step
+    )
