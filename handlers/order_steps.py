@@ -207,9 +207,11 @@ async def take_order(
 ) -> tuple[Draft, str, BusinessOrder] | None:
     """The order-number step: parse, fetch from the conversation's shop, check the status.
 
-    Returns the updated draft, the order's card and the order, or None when the user has been told why not
+    `text` is the number (from a button or a command), or None for what the user just wrote. Returns
+    the updated draft, the order's card and the order, or None when the user has been told why not
     (asked again, or the conversation ended).
     """
+    text = message.text if text is None else text
     current = await load_draft(state)
     if current is not None and current.picks and text and TAIL.fullmatch(text.strip()):
         picked = await picked_by_tail(message, text, t, current)

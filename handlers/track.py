@@ -99,9 +99,7 @@ async def on_order_id(
     orders: OrdersService,
     text: str | None = None,
 ) -> None:
-    taken = await take_order(
-        message, text if text is not None else message.text, state, t, access, orders, FLOW
-    )
+    taken = await take_order(message, text, state, t, access, orders, FLOW)
     if taken is None:
         return
     draft, card, _ = taken
