@@ -7,7 +7,7 @@ import logging
 import sys
 
 from bot import admin, redaction
-from bot.config import ConfigError, load_settings, resolve_secret_key
+from bot.config import ConfigError, Settings, load_settings, resolve_secret_key
 from storage.secrets import SecretBox
 
 logger = logging.getLogger("bot")
@@ -30,13 +30,20 @@ def setup_logging(level: str, fmt: str = "text") -> None:
     redaction.install()
 
 
+def mask_secrets(settings: Settings) -> None:
+    """The bot token and the webhook's secret are masked in every log line from the start."""
+    redaction.REDACTOR.add(settings.bot_token.get_secret_value(), keep=True)
+    if settings.webhook_secret is not None:
+        redaction.REDACTOR.add(settings.webhook_secret.get_secret_value(), keep=True)
+
+
 def main() -> int:
     try:
         settings = load_settings()
     except ConfigError as exc:
         print(f"Configuration error: {exc}", file=sys.stderr)
         return 2
-    redaction.REDACTOR.add(settings.bot_token.get_secret_value(), keep=True)
+    mask_secrets(settings)
     setup_logging(settings.log_level, settings.log_format)
     try:
         secret_key = resolve_secret_key(settings, logger)

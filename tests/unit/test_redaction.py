@@ -6,9 +6,12 @@ import io
 import json
 import logging
 from collections.abc import Iterator
+from pathlib import Path
 
 import pytest
 
+from bot.__main__ import mask_secrets
+from bot.config import load_settings
 from bot.market import MarketClient, MarketTransport, UnauthorizedError
 from bot.redaction import REDACTOR, JsonFormatter, RedactingFilter, Redactor
 from tests.conftest import OWNER_KEY
@@ -99,3 +102,27 @@ def test_json_logs_are_one_object_a_line_with_the_same_fields_and_masking(
     assert first["market_path"] == "/v2/campaigns" and first["latency_ms"] == 12
     assert second["level"] == "ERROR" and "Traceback" in second["exception"]
     assert KEY not in json.dumps(second) and "verysecretkeyvalue" not in stream.getvalue()
+
+
+def test_the_token_and_the_webhook_secret_are_masked_from_the_start(tmp_path: Path) -> None:
+    secret = "Webhook_Secret-0123456789abcdef"
+    mask_secrets(
+        load_settings(
+            bot_token=TOKEN,
+            database_path=tmp_path / "db",
+            webhook_url="https://bot.example/hook",
+            webhook_secret=secret,
+        )
+    )
+    stream = io.StringIO()
+    handler = logging.StreamHandler(stream)
+    handler.addFilter(RedactingFilter())  # the filter `python -m bot` installs: the process-wide list
+    logger = logging.getLogger("test.redaction.secrets")
+    logger.addHandler(handler)
+    logger.propagate = False
+    try:
+        logger.warning("setWebhook failed: secret_token=%s url=bot%s", secret, TOKEN)
+    finally:
+        logger.removeHandler(handler)
+    out = stream.getvalue()
+    assert secret not in out and TOKEN not in out and out.count("***") == 2
