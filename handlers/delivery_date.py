@@ -13,7 +13,6 @@ from aiogram.types import CallbackQuery, InlineKeyboardMarkup, Message
 
 from bot.domain.clock import moscow_today
 from bot.domain.parsing import InputError, parse_date
-from bot.domain.records import CourierDates
 from bot.market.models import DATE_ALLOWED_STATUSES, DeliveryDateReason
 from bot.services.access import Access
 from bot.services.orders import OrdersService
@@ -71,8 +70,7 @@ async def start(
     access: Access,
     orders: OrdersService,
 ) -> None:
-    if not access.is_owner and access.shop.courier_dates is CourierDates.NONE:
-        await message.answer(t("date-couriers-off", shop=access.shop.title))
+    if await _couriers_off(message, state, t, access):
         return
     typed = await begin(message, command.args, state, t, access, orders, FLOW)
     if typed is not None:
@@ -87,12 +85,24 @@ async def on_order_id(
     orders: OrdersService,
     text: str | None = None,
 ) -> None:
+    if await _couriers_off(message, state, t, access):  # entered from a button (digest, order card)
+        return
     taken = await take_order(message, text, state, t, access, orders, FLOW)
     if taken is None:
         return
     _, card, _ = taken
     await state.set_state(DateSG.date)
     await message.answer(card + "\n\n" + t("date-ask-date"), reply_markup=day_keyboard(t, moscow_today()))
+
+
+async def _couriers_off(message: Message, state: FSMContext, t: Texts, access: Access) -> bool:
+    """The owner does not let couriers move dates: say so and end the conversation before any step.
+    Checked where the flow begins, however it is entered (/date, the order card, the morning digest)."""
+    if access.may_move_dates:
+        return False
+    await state.clear()
+    await message.answer(t("date-couriers-off", shop=access.shop.title))
+    return True
 
 
 async def on_day_button(
@@ -120,7 +130,8 @@ async def on_reason(
 ) -> None:
     reason = REASONS[callback_data.reason]
     if not access.is_owner and not access.shop.courier_dates.allows(reason):
-        await query.answer(t.plain("date-buyer-only"), show_alert=True)
+        why = "date-buyer-only" if access.may_move_dates else "date-couriers-off"  # turned off meanwhile
+        await query.answer(t.plain(why, shop=access.shop.title), show_alert=True)
         return
     draft = (await current_draft(state)).model_copy(update={"reason": reason})
     if draft.to_date is None:

@@ -19,7 +19,6 @@ from aiogram.types import CallbackQuery, InlineKeyboardMarkup, Message
 
 from bot.domain.clock import moscow_today
 from bot.domain.errors import OrderUnavailable
-from bot.domain.records import CourierDates
 from bot.domain.status_steps import delivered_days, next_step, real_date
 from bot.market.models import BusinessOrder, OrderStatus
 from bot.services.access import Access
@@ -163,7 +162,7 @@ def card_keyboard(
         shown.append((t.plain(f"button-step-{step.value}"), CardCD(action="step", order_id=order.order_id)))
     if order.can_take_track:
         shown.append((t.plain("button-card-track"), CardCD(action="track", order_id=order.order_id)))
-    if order.can_move_date and (access.is_owner or access.shop.courier_dates is not CourierDates.NONE):
+    if order.can_move_date and access.may_move_dates:
         shown.append((t.plain("button-card-date"), CardCD(action="date", order_id=order.order_id)))
     if order.can_take_track:  # the buyer's contact is given while the order is on its way
         shown.append((t.plain("button-card-phone"), CardCD(action="phone", order_id=order.order_id)))

@@ -56,6 +56,9 @@ async def on_api_key(message: Message, bot: Bot, state: FSMContext, t: Texts, sh
         await message.answer(t("settings-scope-missing") + "\n" + t("settings-ask-key-again"))
         return
     except MarketError as exc:
+        if exc.retryable:  # no answer, or a busy Market: the key was not judged
+            await message.answer(t("settings-market-unreachable"))
+            return
         hint = t("settings-key-hint") if isinstance(exc, UnauthorizedError | ForbiddenError) else ""
         parts = (t("settings-key-refused"), failure_text(t, Failure.of(exc)), hint)
         await message.answer("\n".join(p for p in parts if p))

@@ -93,18 +93,23 @@ class MarketClient:
         created_from: dt.date | None = None,
         created_to: dt.date | None = None,
         updated_from: dt.datetime | None = None,
+        updated_to: dt.datetime | None = None,
         waiting_for_cancellation: bool | None = None,
         page_token: str | None = None,
         limit: int = BUSINESS_ORDERS_PAGE_SIZE,
     ) -> BusinessOrdersPage:
         """One page of a business's orders (getBusinessOrders). Without dates the Market searches
         orders created in the last 30 days; a window [created_from, created_to) spans at most 30 days.
-        `updated_from` keeps only orders changed since then (the alerts poller)."""
+        `updated_from` and `updated_to` keep only orders last changed in that window (the alerts
+        poller: a fixed window keeps its pages still while it reads them)."""
         dates = (
             OrderDatesFilter(
-                creation_date_from=created_from, creation_date_to=created_to, update_date_from=updated_from
+                creation_date_from=created_from,
+                creation_date_to=created_to,
+                update_date_from=updated_from,
+                update_date_to=updated_to,
             )
-            if created_from or created_to or updated_from
+            if created_from or created_to or updated_from or updated_to
             else None
         )
         request = BusinessOrdersRequest(

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from bot.domain.records import Role, Shop
+from bot.domain.records import CourierDates, Role, Shop
 from storage.db import Database
 from storage.repositories import MembershipsRepo, PreferencesRepo, ShopsRepo
 from storage.secrets import SecretBox
@@ -30,6 +30,12 @@ class Access:
     @property
     def is_owner(self) -> bool:
         return self.role is Role.OWNER
+
+    @property
+    def may_move_dates(self) -> bool:
+        """Owners always; couriers unless the owner turned their date moves off (/team). Which reasons
+        a courier may give is `CourierDates.allows`."""
+        return self.is_owner or self.shop.courier_dates is not CourierDates.NONE
 
 
 class AccessService:

@@ -2,7 +2,10 @@
 answer), a new order, the morning digest.
 
 Each shop is polled every `poll_seconds` with one getBusinessOrders call (orders of its campaign in
-the watched statuses changed since the last poll; further pages only after a burst). Polls run one at
+the watched statuses changed since the last poll; further pages only after a burst). A poll reads a
+fixed window of update times, [where the last one ended, now), at most MAX_PAGES pages of it; when a
+burst is longer, the window and its next page are kept, the shop is due again at once, and its cursor
+moves past the window only when the window has been read through. Polls run one at
 a time, so a poll holds at most one of a key's two slots and a user's own call never waits behind more
 than one. The polls of shops sharing a key take at most POLL_SHARE_PER_HOUR of its hourly budget for
 that method (the interval stretches when many shops share one key), and none is made while the
@@ -21,7 +24,7 @@ import contextlib
 import datetime as dt
 import logging
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 from bot.domain.alerts import (
     CANCEL_STATUSES,
@@ -38,7 +41,7 @@ from bot.domain.alerts import (
 from bot.domain.clock import utcnow
 from bot.domain.operations import CancellationAnswer
 from bot.domain.records import Operation, Role, Shop
-from bot.market import MarketClient, MarketError
+from bot.market import BadRequestError, MarketClient, MarketError
 from bot.market.client import BUSINESS_ORDERS
 from bot.market.models import BusinessOrder, OrderStatus
 from bot.services.access import Access
@@ -47,6 +50,7 @@ from bot.services.operations import Operations, Outcome
 from bot.services.orders import OrdersService
 from storage.db import Database, Executor
 from storage.repositories import AlertsRepo, Repos
+from storage.repositories.alerts import Sweep
 from storage.secrets import SecretBox, SecretDecryptError
 
 logger = logging.getLogger(__name__)
@@ -61,7 +65,8 @@ WATCHED = [
 DIGEST_STATUSES = [OrderStatus.PROCESSING, OrderStatus.DELIVERY]
 OVERLAP = dt.timedelta(minutes=2)  # each poll looks this far behind the last one (clock skew)
 FIRST_LOOK = dt.timedelta(hours=48)  # the first poll of a shop finds requests made before the bot watched
-MAX_PAGES = 10
+MAX_PAGES = 10  # a poll's pages (of 50 orders); a longer window goes on at the next turn
+DIGEST_MAX_PAGES = 100  # the digest's read, once a day; past it the digest is incomplete (logged)
 POLL_SHARE_PER_HOUR = 6_000  # of getBusinessOrders' 10,000 an hour per key
 RESERVE = 1_000  # no poll while the Market says fewer calls than this are left this hour
 TICK = 10.0  # seconds between looks at what is due (polls, reminders, digests, messages)
@@ -81,6 +86,13 @@ class AlreadyAnswered:
 
 class _Taken(Exception):
     pass
+
+
+def _second_after(moment: dt.datetime) -> dt.datetime:
+    """The Market is sent whole seconds: a window ending now ends at the next one, so a change made
+    this very second is in it (whatever lands later is in the next window, which starts OVERLAP back)."""
+    whole = moment.replace(microsecond=0)
+    return whole if whole == moment else whole + dt.timedelta(seconds=1)
 
 
 def delivery_day(order: BusinessOrder) -> dt.date | None:
@@ -208,19 +220,27 @@ class AlertsService:
                     continue  # the rest of this hour's budget is the users'
                 self._polled_at[shop.id] = loop.time()
                 try:
-                    await self.poll_shop(shop, api_key)
+                    if not await self.poll_shop(shop, api_key):
+                        del self._polled_at[shop.id]  # the rest of its window: due again at once
                 except MarketError as exc:
                     logger.warning("alerts: shop %s not polled: %s", shop.id, type(exc).__name__)
                 polled += 1
         return polled
 
-    async def poll_shop(self, shop: Shop, api_key: str) -> None:
-        """One look at what changed in the shop since its last poll; records what is new."""
+    async def poll_shop(self, shop: Shop, api_key: str) -> bool:
+        """One look at what changed in the shop since its last poll; records what is new. Returns False
+        when the page cap stopped it inside its window (the next poll goes on from there)."""
         now = self.clock()
         watch = await self._repos.alerts.watch(shop.id)
-        since = watch.polled_until - OVERLAP if watch else now - FIRST_LOOK
         watched_from = watch.watched_from if watch else now
-        found = await self._read(shop, api_key, WATCHED, updated_from=since)
+        sweep = (
+            watch.sweep
+            if watch and watch.sweep
+            else Sweep(
+                start=watch.polled_until - OVERLAP if watch else now - FIRST_LOOK, end=_second_after(now)
+            )
+        )
+        found, sweep = await self._sweep(shop, api_key, sweep)
         settled: list[int] = []
         async with self._db.transaction() as tx:
             repos = Repos.on(tx, self._box)
@@ -236,37 +256,72 @@ class AlertsService:
                 created = order.creation_date
                 if order.status == OrderStatus.PROCESSING and created is not None and created >= watched_from:
                     await self._record(tx, shop, order.order_id, AlertKind.NEW_ORDER, facts_of(order))
-            await repos.alerts.polled(shop.id, now, watched_from=watched_from)
+            if sweep.token:
+                await repos.alerts.paused(shop.id, sweep, watched_from=watched_from)
+            else:
+                await repos.alerts.polled(shop.id, sweep.end, watched_from=watched_from)
         for alert_id in settled:
             await self._show_settled(alert_id)
+        if sweep.token:
+            logger.info(
+                "alerts: shop %s: page cap hit, going on next turn from page %d (orders changed %s to %s)",
+                shop.id,
+                sweep.pages + 1,
+                sweep.start.isoformat(timespec="seconds"),
+                sweep.end.isoformat(timespec="seconds"),
+            )
+        return sweep.token is None
+
+    async def _sweep(self, shop: Shop, api_key: str, sweep: Sweep) -> tuple[list[BusinessOrder], Sweep]:
+        """The next pages of the window (at most MAX_PAGES) and where it stands after them. A kept page
+        token the Market no longer takes: the window is read again from its start (what was found
+        before is found again and says nothing)."""
+        try:
+            found, token, pages = await self._read(
+                shop, api_key, WATCHED, MAX_PAGES, sweep.token, window=(sweep.start, sweep.end)
+            )
+        except BadRequestError:
+            if sweep.token is None:
+                raise
+            logger.warning(
+                "alerts: shop %s: page %d refused, reading its window again", shop.id, sweep.pages + 1
+            )
+            return await self._sweep(shop, api_key, replace(sweep, token=None, pages=0))
+        return found, replace(sweep, token=token, pages=sweep.pages + pages)
 
     async def _read(
         self,
         shop: Shop,
         api_key: str,
         statuses: list[OrderStatus],
+        max_pages: int,
+        token: str | None = None,
         *,
-        updated_from: dt.datetime | None = None,
-    ) -> list[BusinessOrder]:
-        """The shop's orders in `statuses` (changed since `updated_from`): one call, more only when
-        there are over 50 (at most MAX_PAGES)."""
+        window: tuple[dt.datetime, dt.datetime] | None = None,
+    ) -> tuple[list[BusinessOrder], str | None, int]:
+        """The shop's orders in `statuses` (last changed in `window`, [from, to)) from the page `token`
+        names: one call, more only when there are over 50, at most `max_pages`. Returns them, the
+        token of the next page (None: all read) and how many pages were read."""
+        updated_from, updated_to = window or (None, None)
         business_id = await self._orders.business_id(api_key, shop)
         found: list[BusinessOrder] = []
-        token: str | None = None
-        for _ in range(MAX_PAGES):
+        pages = 0
+        while pages < max_pages:
+            pages += 1
             page = await self._market.get_business_orders(
                 api_key,
                 business_id,
                 campaign_ids=[shop.campaign_id],
                 statuses=statuses,
                 updated_from=updated_from,
+                updated_to=updated_to,
                 page_token=token,
             )
             found.extend(page.orders)
             token = page.next_page_token
             if not token:
                 break
-        return found
+        return found, token, pages
 
     async def _record_request(self, tx: Executor, shop: Shop, order: BusinessOrder, now: dt.datetime) -> None:
         requested = min(order.update_date or now, now)
@@ -336,9 +391,17 @@ class AlertsService:
         recipients = await self._recipients(self._repos.alerts, shop, Switch.DIGEST)
         lines: list[DigestLine] = []
         if recipients:
+            found, more, _ = await self._read(shop, api_key, DIGEST_STATUSES, DIGEST_MAX_PAGES)
+            if more:
+                logger.warning(
+                    "alerts: shop %s: the digest of %s lists only the first %d orders in delivery (page cap)",
+                    shop.id,
+                    day,
+                    len(found),
+                )
             lines = [
                 DigestLine(order_id=order.order_id, day=d)
-                for order in await self._read(shop, api_key, DIGEST_STATUSES)
+                for order in found
                 if (d := delivery_day(order)) and d <= day
             ]
         lines.sort(key=lambda line: (line.day, line.order_id))

@@ -1,5 +1,6 @@
 """What would otherwise only grow: old operations (their counts are kept), expired invites, abandoned
-conversations, old alerts. Run at start and once a day by the retry worker."""
+conversations, old alerts, and people who hold nothing here (a stranger who only sent /start). Run at
+start and once a day by the retry worker."""
 
 from __future__ import annotations
 
@@ -10,13 +11,21 @@ from dataclasses import dataclass
 
 from bot.domain.clock import utcnow
 from storage.db import Database
-from storage.repositories import AlertsRepo, BatchesRepo, ConversationsRepo, InvitesRepo, OperationsRepo
+from storage.repositories import (
+    AlertsRepo,
+    BatchesRepo,
+    ConversationsRepo,
+    InvitesRepo,
+    OperationsRepo,
+    UsersRepo,
+)
 
 logger = logging.getLogger(__name__)
 
 OPERATIONS_KEPT = dt.timedelta(days=90)
 CONVERSATIONS_KEPT = dt.timedelta(days=7)
 ALERTS_KEPT = dt.timedelta(days=30)  # an open cancellation request is kept until it is settled
+STRANGERS_KEPT = dt.timedelta(days=30)  # since last seen, a user with no shop, team, operation or invite
 
 
 @dataclass(frozen=True, slots=True)
@@ -24,6 +33,7 @@ class Pruned:
     operations: int
     invites: int
     conversations: int
+    users: int
 
 
 class Housekeeping:
@@ -39,12 +49,16 @@ class Housekeeping:
             await AlertsRepo(tx).delete_settled_before(now - ALERTS_KEPT)
         invites = await InvitesRepo(self._db).delete_expired(now)
         conversations = await ConversationsRepo(self._db).forget_untouched_since(now - CONVERSATIONS_KEPT)
-        pruned = Pruned(operations, invites, conversations)
-        if operations or invites or conversations:
+        async with self._db.transaction() as tx:
+            users = await UsersRepo(tx).forget_strangers(now - STRANGERS_KEPT, now)
+        pruned = Pruned(operations, invites, conversations, users)
+        if operations or invites or conversations or users:
             logger.info(
-                "housekeeping: %d old operations archived, %d expired invites, %d abandoned conversations",
+                "housekeeping: %d old operations archived, %d expired invites, %d abandoned conversations, "
+                "%d users who hold nothing here forgotten",
                 operations,
                 invites,
                 conversations,
+                users,
             )
         return pruned

@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+import datetime as dt
 from collections import OrderedDict
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 
+from bot.domain.clock import utcnow
 from storage.db import Database
 from storage.repositories import UsersRepo
 
@@ -12,18 +14,21 @@ KNOWN = 10_000  # users whose language and name are remembered in memory too (mo
 
 
 class UsersService:
-    def __init__(self, db: Database) -> None:
+    def __init__(self, db: Database, clock: Callable[[], dt.datetime] = utcnow) -> None:
         self._users = UsersRepo(db)
-        self._known: OrderedDict[int, tuple[str, str]] = OrderedDict()
+        self._clock = clock
+        self._known: OrderedDict[int, tuple[str, str, dt.date]] = OrderedDict()
 
     async def seen(self, user_id: int, language: str, name: str) -> None:
-        """Remember the user's current language and name. Called for every update: the database is
-        asked only when they differ from what this process last wrote or saw."""
-        now = (language, name[:100])
+        """Remember the user's current language and name, and that they were here today (housekeeping
+        forgets strangers long unseen). Called for every update: the database is written only when
+        these differ from what this process last wrote, so at most once a day for each user."""
+        when = self._clock()
+        now = (language, name[:100], when.date())
         if self._known.get(user_id) == now:
             self._known.move_to_end(user_id)
             return
-        await self._users.upsert(user_id, *now)
+        await self._users.upsert(user_id, language, name[:100], seen=when)
         self._known[user_id] = now
         self._known.move_to_end(user_id)
         if len(self._known) > KNOWN:

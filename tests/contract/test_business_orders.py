@@ -5,7 +5,9 @@ from __future__ import annotations
 
 import datetime as dt
 
-from bot.market import MarketClient
+import pytest
+
+from bot.market import BadRequestError, MarketClient
 from bot.market.models import OrderStatus
 from tests.conftest import OWNER_KEY
 from tests.fakes.market import FakeMarket
@@ -72,6 +74,26 @@ async def test_pages_follow_the_token(market: FakeMarket, client: MarketClient) 
             break
     assert seen == [1000 + n for n in range(120)]
     assert [c.query.get("limit") for c in market.calls("getBusinessOrders")] == [["50"]] * 3
+
+
+async def test_an_update_window_and_a_page_token_it_never_gave(
+    market: FakeMarket, client: MarketClient
+) -> None:
+    at = dt.datetime(2026, 12, 1, 9, tzinfo=dt.UTC)
+    for n, minutes in ((1, -1), (2, 0), (3, 59), (4, 60)):
+        market.add_order(1001, n)
+        market.touch(1001, n, at + dt.timedelta(minutes=minutes))
+    page = await client.get_business_orders(
+        OWNER_KEY, BUSINESS, updated_from=at, updated_to=at + dt.timedelta(hours=1)
+    )
+    assert [o.order_id for o in page.orders] == [2, 3], "from included, to excluded"
+    assert market.calls()[-1].body["dates"] == {
+        "updateDateFrom": "2026-12-01T09:00:00+00:00",
+        "updateDateTo": "2026-12-01T10:00:00+00:00",
+    }
+    with pytest.raises(BadRequestError):
+        await client.get_business_orders(OWNER_KEY, BUSINESS, page_token="expired")
+    assert market.spec_errors == []
 
 
 async def test_an_unknown_status_and_a_busy_market_break_nothing(

@@ -459,7 +459,8 @@ class FakeMarket:
 
     async def _business_orders(self, request: web.Request) -> web.Response:
         """getBusinessOrders: the key's campaigns of this business; orders created in the last 30 days
-        unless a creation window (at most 30 days, `To` exclusive) is given; token paging."""
+        unless a creation window (at most 30 days, `To` exclusive) is given; orders last changed in an
+        update window (`To` exclusive) when one is given; token paging (a token it never gave: 400)."""
         key = self.keys[request.headers["Api-Key"]]
         business_id = int(request.match_info["businessId"])
         mine = {
@@ -484,9 +485,19 @@ class FakeMarket:
         if (end - start).days > 30:
             return self._json(400, error_body("BAD_REQUEST", "Date range is more than 30 days"))
         ids, statuses = set(body.get("orderIds") or []), set(body.get("statuses") or [])
-        updated_from = (
-            dt.datetime.fromisoformat(dates["updateDateFrom"]) if "updateDateFrom" in dates else None
+        # Changed in [updateDateFrom, updateDateTo): the poller reads a fixed window page by page.
+        changed_from, changed_to = (
+            dt.datetime.fromisoformat(dates[k]) if k in dates else None
+            for k in ("updateDateFrom", "updateDateTo")
         )
+
+        def changed_in_window(at: dt.datetime | None) -> bool:
+            return at is None or (
+                (changed_from is None or at >= changed_from) and (changed_to is None or at < changed_to)
+            )
+
+        if not request.query.get("pageToken", "0").isdecimal():  # an offset here; opaque to the client
+            return self._json(400, error_body("BAD_REQUEST", "Invalid page token"))
         waiting = body.get("waitingForCancellationApprove")
         found = [
             business_order(c, o, self.updated.get((c, n)))
@@ -495,7 +506,7 @@ class FakeMarket:
             and (not ids or o["id"] in ids)
             and (not statuses or o["status"] in statuses)
             and start <= _created(o) < end
-            and (updated_from is None or self.updated.get((c, n), updated_from) >= updated_from)
+            and changed_in_window(self.updated.get((c, n)))
             and (not waiting or (bool(o.get("cancelRequested")) and o["status"] in ("DELIVERY", "PICKUP")))
         ]
         page, _, paging = _page(request, found, default_limit=50)

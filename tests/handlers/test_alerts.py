@@ -5,6 +5,7 @@ digest; /alerts."""
 from __future__ import annotations
 
 import datetime as dt
+import logging
 from email.utils import format_datetime
 from pathlib import Path
 
@@ -15,6 +16,7 @@ from bot.domain.alerts import Switch
 from bot.domain.clock import MSK, moscow_today, utcnow
 from bot.domain.records import Role
 from bot.market import MarketClient
+from bot.services import alerts as alerts_service
 from bot.telegram.alert_views import AnswerCD
 from tests.conftest import add_courier
 from tests.fakes.market import FakeMarket
@@ -113,6 +115,65 @@ async def test_a_restart_between_the_poll_and_the_alert_neither_loses_nor_repeat
         await restarted_bot.session.close()
     assert len(alerts_to(telegram, OWNER, "просит отменить заказ №43")) == 1
     assert len(market.calls("getBusinessOrders")) >= 3
+
+
+async def test_a_request_past_the_page_cap_is_alerted_on_the_following_turns_and_the_cursor_waits(
+    harness: Harness,
+    market: FakeMarket,
+    telegram: FakeTelegram,
+    monkeypatch: pytest.MonkeyPatch,
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    monkeypatch.setattr(alerts_service, "MAX_PAGES", 1)  # a busy shop in miniature: one page a poll
+    caplog.set_level(logging.INFO, logger=alerts_service.__name__)
+    market.check_responses = False  # 120 orders a call; the request checks still run
+    earlier = utcnow().replace(microsecond=0) - dt.timedelta(hours=3)
+    for n in range(120):  # three pages, the request on the last one
+        market.add_order(1001, 1000 + n, "DELIVERY")
+        market.touch(1001, 1000 + n, earlier)
+    requested = earlier + dt.timedelta(hours=2)
+    market.request_cancel(1001, 1119, at=requested)
+    alerts = harness.deps.alerts
+
+    async def cursor() -> dt.datetime:
+        row = await harness.db.fetch_one("SELECT polled_until FROM order_watch")
+        assert row is not None
+        return dt.datetime.fromisoformat(row["polled_until"])
+
+    await alerts.turn()
+    assert await cursor() < requested, "the cursor does not pass the orders the cap left unread"
+    assert "shop 1: page cap hit, going on next turn from page 2" in caplog.text
+    await harness.db.execute("UPDATE order_watch SET sweep_token = 'gone'")  # a token the Market forgot
+    await alerts.turn()  # due again at once (not after the interval): the window is read from its start
+    await alerts.turn()
+    assert alerts_to(telegram, OWNER, "№1119") == [] and await cursor() < requested
+    await alerts.turn()  # the third page
+    await alerts.turn(poll_every=True)
+    assert len(alerts_to(telegram, OWNER, "просит отменить заказ №1119")) == 1
+    assert await cursor() > requested
+    polls = [c for c in market.calls("getBusinessOrders") if "updateDateFrom" in c.body.get("dates", {})]
+    assert [c.query.get("pageToken") for c in polls] == [None, ["gone"], None, ["50"], ["100"], None]
+    windows = {(c.body["dates"]["updateDateFrom"], c.body["dates"]["updateDateTo"]) for c in polls[:-1]}
+    assert len(windows) == 1, "one window read page by page"
+
+
+async def test_a_digest_cut_short_by_its_page_cap_says_so_in_the_log(
+    harness: Harness,
+    market: FakeMarket,
+    telegram: FakeTelegram,
+    monkeypatch: pytest.MonkeyPatch,
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    monkeypatch.setattr(alerts_service, "DIGEST_MAX_PAGES", 1)
+    market.check_responses = False
+    today = moscow_today()
+    for n in range(51):
+        market.add_order(1001, 2000 + n, "DELIVERY", delivery_from=today)
+    alerts = harness.deps.alerts
+    alerts.clock = lambda: dt.datetime.combine(today, dt.time(9, 1), MSK)
+    await alerts.turn(poll_every=True)
+    assert "Сегодня (50)" in str(alerts_to(telegram, OWNER, "доставки на")[0]["text"])
+    assert "the digest of" in caplog.text and "only the first 50 orders" in caplog.text
 
 
 async def test_an_accepted_cancellation_cancels_the_order_and_a_failure_frees_the_request(

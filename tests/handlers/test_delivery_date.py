@@ -6,10 +6,11 @@ import datetime as dt
 
 import pytest
 
-from bot.domain.clock import moscow_today
+from bot.domain.clock import MSK, moscow_today
 from storage.db import Database
 from tests.conftest import add_courier
 from tests.fakes.market import FakeMarket
+from tests.fakes.telegram import FakeTelegram, keyboard
 from tests.handlers.conftest import COURIER, OWNER, Harness, buttons_of, texts
 
 pytestmark = pytest.mark.usefixtures("shop")
@@ -134,3 +135,28 @@ async def test_date_picker_offers_only_orders_whose_date_can_move(
     market.add_order(1001, 7_000_000_002, "PICKUP")  # a date cannot move at the pickup point
     shown = buttons_of(await harness.send(OWNER, "/date"))
     assert any("…00001" in b for b in shown) and not any("…00002" in b for b in shown)
+
+
+async def test_the_digest_button_refuses_a_courier_at_once_when_couriers_may_not_move_dates(
+    harness: Harness, market: FakeMarket, db: Database, shop: int, telegram: FakeTelegram
+) -> None:
+    await add_courier(db, harness.box, shop, COURIER)
+    await harness.press_button(COURIER, await harness.send(COURIER, "/alerts"), "Утренняя сводка")
+    team = await harness.send(OWNER, "/team")
+    any_reason = await harness.press_button(OWNER, team, "Курьеры и даты")
+    assert "не переносят" in texts(await harness.press_button(OWNER, any_reason, "Курьеры и даты"))
+    today = moscow_today()
+    market.add_order(1001, 77, "DELIVERY", delivery_from=today)
+    alerts = harness.deps.alerts
+    alerts.clock = lambda: dt.datetime.combine(today, dt.time(9, 1), MSK)
+    await alerts.turn(poll_every=True)
+    [digest] = [p for p in telegram.sent("sendMessage", COURIER) if "Сегодня (1)" in str(p["text"])]
+    [(label, move)] = keyboard(digest)
+    assert label.startswith("📅"), "the digest offers to move the date"
+
+    refused = texts(await harness.press(COURIER, move))
+    assert "⛔" in refused and "не разрешает" in refused
+    assert "Заказ №77" not in refused, "no order card: the flow does not begin"
+    typed_date = texts(await harness.send(COURIER, (today + dt.timedelta(days=2)).isoformat()))
+    assert "причин" not in typed_date.lower(), "no conversation was left open to walk through"
+    assert market.calls("setOrderDeliveryDate") == []

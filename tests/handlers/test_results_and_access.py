@@ -138,6 +138,21 @@ async def test_bad_key_gets_the_markets_message_and_nothing_is_saved(
     assert buttons_of(retry), "the same step accepts a corrected key"
 
 
+async def test_a_key_pasted_while_the_market_is_unreachable_is_not_called_wrong(
+    harness: Harness, market: FakeMarket, db: Database
+) -> None:
+    await harness.send(OWNER, "/settings")
+    await market.stop()  # connection refused from now on
+    reply = texts(await harness.send(OWNER, OWNER_KEY))
+    assert "Маркет сейчас недоступен" in reply and "ничего не сохранено" in reply
+    assert "ещё раз" in reply, "the key was not judged: paste it again later"
+    assert "не подошёл" not in reply and "Настройки → API" not in reply
+    assert await db.fetch_one("SELECT id FROM shops") is None
+    assert harness.deps.shops.pending.get(OWNER) is None, "not even kept in memory"
+    still_asking = texts(await harness.send(OWNER, "ACMA:another"))
+    assert "Маркет сейчас недоступен" in still_asking, "the key step is still open"
+
+
 async def test_key_without_order_scope_is_refused_with_the_reason(
     harness: Harness, market: FakeMarket, db: Database
 ) -> None:

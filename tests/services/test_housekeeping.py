@@ -1,21 +1,22 @@
 """Nothing only grows: old operations leave their counts, expired invites and abandoned conversations
-go, and the Market client forgets keys nobody is using."""
+go, a stranger who only sent /start is forgotten, and the Market client forgets keys nobody is using."""
 
 from __future__ import annotations
 
 import asyncio
 import datetime as dt
 
-from bot.domain.alerts import AlertKind, Facts
+from bot.domain.alerts import AlertKind, Facts, Switch
 from bot.domain.clock import utcnow
 from bot.domain.operations import TrackCode
 from bot.domain.records import OperationStatus
 from bot.market import MarketClient, MarketTransport
 from bot.services.housekeeping import Housekeeping
+from bot.services.users import UsersService
 from storage.db import Database, timestamp
-from storage.repositories import AlertsRepo, InvitesRepo, OperationsRepo
+from storage.repositories import AlertsRepo, InvitesRepo, OperationsRepo, PreferencesRepo, UsersRepo
 from storage.secrets import SecretBox
-from tests.conftest import seed_shop
+from tests.conftest import add_courier, seed_shop
 from tests.fakes.market import FakeMarket
 
 OWNER = 10
@@ -59,6 +60,49 @@ async def test_old_operations_invites_and_conversations_are_pruned(db: Database,
     assert sorted(tuple(r) for r in kept) == [("track", "done", 1), ("track", "failed", 1)], "counts kept"
     assert [r["token_hash"] for r in await db.fetch_all("SELECT token_hash FROM invites")] == ["new"]
     assert [r["storage_key"] for r in await db.fetch_all("SELECT storage_key FROM fsm")] == ["b"]
+
+
+async def test_a_stranger_who_only_sent_start_is_forgotten_30_days_after_last_seen(
+    db: Database, box: SecretBox
+) -> None:
+    start = dt.datetime(2026, 3, 1, 12, tzinfo=dt.UTC)
+    now = start
+    users = UsersService(db, clock=lambda: now)
+    stranger, returning, courier, former_courier = 20, 21, 22, 23
+    for user in (OWNER, stranger, returning, courier, former_courier):
+        await users.seen(user, "ru", f"User {user}")  # each sends /start
+    shop_id = await seed_shop(db, box, OWNER)
+    await add_courier(db, box, shop_id, courier)
+    await add_courier(db, box, shop_id, former_courier)
+    await OperationsRepo(db).create(
+        user_id=former_courier, shop_id=shop_id, order_id=1, action=TRACK, now=now
+    )
+    await db.execute("DELETE FROM memberships WHERE user_id = ?", (former_courier,))  # removed from the team
+    await AlertsRepo(db).set_switch(stranger, Switch.DIGEST, True)
+    await PreferencesRepo(db).set_active_shop(stranger, None)
+    await UsersRepo(db).set_menu(stranger, "courier:ru")
+    await db.execute(
+        "INSERT INTO fsm (storage_key, state, updated_at) VALUES (?, 's', ?)",
+        (f"fsm:1:{stranger}:{stranger}:default", timestamp(start)),
+    )
+    now = start + dt.timedelta(days=20)
+    await users.seen(returning, "ru", f"User {returning}")  # same process, same name: still noted
+
+    at_29_days = await Housekeeping(db, clock=lambda: start + dt.timedelta(days=29, hours=23)).prune()
+    assert at_29_days.users == 0
+    pruned = await Housekeeping(db, clock=lambda: start + dt.timedelta(days=30, hours=1)).prune()
+
+    assert pruned.users == 1
+    left = [r["id"] for r in await db.fetch_all("SELECT id FROM users ORDER BY id")]
+    assert left == [OWNER, returning, courier, former_courier], "the owner, the team and history stay"
+    assert await db.fetch_one("SELECT 1 FROM alert_switches WHERE user_id = ?", (stranger,)) is None
+    assert await db.fetch_one("SELECT 1 FROM user_settings WHERE user_id = ?", (stranger,)) is None
+    assert await db.fetch_one("SELECT 1 FROM fsm WHERE storage_key LIKE ?", (f"%:{stranger}:%",)) is None
+    assert await UsersRepo(db).get(stranger) is None
+
+    later = start + dt.timedelta(days=52)
+    assert (await Housekeeping(db, clock=lambda: later).prune()).users == 1, "unseen 32 days: the one back"
+    assert await UsersRepo(db).get(returning) is None
 
 
 async def test_the_client_forgets_keys_nobody_is_using(market: FakeMarket) -> None:

@@ -169,6 +169,7 @@ settings-ask-key =
 settings-ask-key-again = Send the API key in one message, or /cancel.
 settings-key-refused = ❌ The key did not work; nothing was saved.
 settings-key-hint = Check that the whole key was copied and that it is not revoked. To create a new one: seller account → Settings → API and modules; scope «order and product processing».
+settings-market-unreachable = ⚠️ The Market cannot be reached right now: the key was not checked and nothing was saved. Send it again a little later.
 settings-no-campaigns = ❌ This key reaches no shops. Check that it was created in the right seller account.
 settings-key-ok = ✅ Key accepted.
 settings-scope-missing = ⛔ The key lacks the order-processing scope (or full access): it cannot send track codes or move dates, so I do not connect a shop with it. Create a key with that scope and send it.
