@@ -13,9 +13,17 @@ if TYPE_CHECKING:
     from bot.services.operations import Outcome
 
 
+class OrderNumbers(tuple[int, ...]):
+    """Order numbers given to a notice: written as a bounded list («№1, №2 и ещё 430 заказов»), however
+    many there are."""
+
+    __slots__ = ()
+
+
 class Notices(Protocol):
     async def tell(self, user_id: int, key: str, **args: object) -> None:
-        """One catalogue text, in the user's language; a failure to deliver is logged, not raised."""
+        """One catalogue text, in the user's language; a failure to deliver is logged, not raised.
+        An `OrderNumbers` argument is written as a bounded list."""
 
     async def result_later(self, outcome: Outcome) -> bool:
         """The final result of an operation, to the user who confirmed it. False when Telegram could

@@ -12,13 +12,21 @@ from aiogram.exceptions import TelegramAPIError, TelegramBadRequest, TelegramFor
 from bot.domain.alerts import Alert
 from bot.domain.records import BatchSummary, Operation, Shop
 from bot.services.delivery_services import DeliveryServices
+from bot.services.notices import OrderNumbers
 from bot.services.operations import Outcome
 from bot.services.users import UsersService
 from bot.telegram.alert_views import alert_keyboard, alert_text
 from bot.telegram.i18n import Catalogue, Texts
 from bot.telegram.menus import Menus
 from bot.telegram.safety import quietly
-from bot.telegram.views import batch_progress_text, batch_report_texts, history_line, outcome_text
+from bot.telegram.views import (
+    batch_progress_text,
+    batch_report_texts,
+    fit,
+    history_line,
+    orders_listed,
+    outcome_text,
+)
 
 logger = logging.getLogger(__name__)
 
@@ -40,7 +48,8 @@ class Notifier:
 
     async def tell(self, user_id: int, key: str, **args: object) -> None:
         t = await self._texts(user_id)
-        await self._send(user_id, t(key, **args))
+        values = {k: orders_listed(t, v) if isinstance(v, OrderNumbers) else v for k, v in args.items()}
+        await self._send(user_id, fit(t(key, **values)))
 
     async def result_later(self, outcome: Outcome) -> bool:
         op = outcome.operation

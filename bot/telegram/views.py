@@ -7,6 +7,8 @@ entry), registered for the kind's class.
 from __future__ import annotations
 
 import datetime as dt
+import html
+from collections.abc import Sequence
 from functools import singledispatch
 
 from bot.domain.bulk import MAX_LINES
@@ -24,6 +26,9 @@ MESSAGE_LIMIT = 4096  # Telegram refuses longer messages
 MARKET_MESSAGE_SHOWN = 500  # characters of the Market's own error text in a reply
 HISTORY_MESSAGE_SHOWN = 120  # ... and in a /history line
 HISTORY_SHOWN = 20  # entries in /history: operations and bulk sends, newest first
+LIST_SHOWN = 10  # items of a list written into a text (orders, names, codes); the rest are counted
+LIST_CHARS = 600  # ... and at most about this many characters of them
+LIST_ITEM_CHARS = 100  # one item is cut to this
 
 
 def fit(text: str, limit: int = MESSAGE_LIMIT) -> str:
@@ -37,6 +42,42 @@ def fit(text: str, limit: int = MESSAGE_LIMIT) -> str:
 def clip(value: str, limit: int) -> str:
     """A value cut to `limit` characters (before it is escaped into a text)."""
     return value if len(value) <= limit else value[: limit - 1] + "…"
+
+
+def bounded(
+    t: Texts, items: Sequence[str], total: int | None = None, *, more: str, separator: str = ", "
+) -> Safe:
+    """A list written into a text: its first items and how many more there are («№1, №2 и ещё 430
+    заказов», `more` names that tail's text, given `count`). Every list of orders, names or codes goes
+    into a text through here, however long it is: Telegram takes 4,096 characters a message, Fluent
+    2,500 a placeable. `items` are plain text (escaped here); `total`: the whole list's length, when only
+    its first items are given; `separator`: between items (the tail follows a line break on its own
+    line)."""
+    total = len(items) if total is None else total
+    shown: list[str] = []
+    used = 0
+    for item in items[:LIST_SHOWN]:
+        text = html.escape(clip(item, LIST_ITEM_CHARS), quote=False)
+        if shown and used + len(text) > LIST_CHARS:
+            break
+        shown.append(text)
+        used += len(text) + len(separator)
+    listed = separator.join(shown)
+    rest = total - len(shown)
+    if rest <= 0:
+        return Safe(listed)
+    return Safe(listed + ("\n" if "\n" in separator else " ") + t(more, count=rest))
+
+
+def orders_listed(t: Texts, order_ids: Sequence[int]) -> Safe:
+    """Order numbers as a bounded list: «№1, №2 и ещё 430 заказов»."""
+    first = [t.plain("list-order", id=n) for n in order_ids[:LIST_SHOWN]]
+    return bounded(t, first, len(order_ids), more="list-more-orders")
+
+
+def skipped_list(t: Texts, skipped: Sequence[str]) -> Safe:
+    """Messages flood control skipped, one a line: the first few, and how many more."""
+    return bounded(t, [f"• {s}" for s in skipped], more="list-more", separator="\n")
 
 
 HINTS = {401: "hint-401", 403: "hint-403", 404: "hint-404", 400: "hint-400"}
@@ -87,7 +128,7 @@ def buyer_text(t: Texts, buyer: BuyerInfo) -> str:
     """The buyer's contact for the courier; Telegram makes the number tappable."""
     if not buyer.phone:
         return t("buyer-no-phone")
-    return t("buyer-contact", name=buyer.name or "—", phone=buyer.phone)
+    return t("buyer-contact", name=clip(buyer.name, 200) or "—", phone=clip(buyer.phone, 50))
 
 
 def delivery_place(t: Texts, order: BusinessOrder) -> Safe | None:
@@ -259,7 +300,7 @@ def messages(head: str, lines: list[str], tail: str = "", room: int = 0) -> list
 
 
 def bad_line_text(t: Texts, bad: BadLine) -> str:
-    args: dict[str, object] = dict(bad.args)
+    args: dict[str, object] = {name: clip(value, LIST_ITEM_CHARS) for name, value in bad.args.items()}
     if "status" in args:
         raw = str(args["status"])
         args["status"] = status_text(t, OrderStatus(raw) if raw in OrderStatus._value2member_map_ else raw)

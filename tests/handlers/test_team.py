@@ -3,12 +3,16 @@
 from __future__ import annotations
 
 import asyncio
+import datetime as dt
 import re
 
 import pytest
 
+from bot.domain.operations import TrackCode
+from handlers.team import TeamCD
 from storage.db import Database
-from storage.repositories import UsersRepo
+from storage.repositories import OperationsRepo, UsersRepo
+from storage.secrets import SecretBox
 from tests.conftest import OWNER_KEY, add_courier
 from tests.fakes.market import FakeMarket
 from tests.fakes.telegram import BOT_USERNAME, Call, FakeTelegram
@@ -318,3 +322,30 @@ async def test_menus_out_of_date_are_set_at_start_and_nothing_is_repeated_on_the
     await harness.deps.menus.at_start()
     await asyncio.sleep(0.2)
     assert [c.method for c in telegram.calls[before:]] == [], "nothing changed: nothing is set again"
+
+
+async def queue(db: Database, user_id: int, order_ids: range, shop_id: int = 1) -> None:
+    """Operations left waiting for a retry (not due while the test runs), recorded straight away."""
+    later = dt.datetime.now(dt.UTC) + dt.timedelta(hours=1)
+    async with db.transaction() as tx:
+        repo = OperationsRepo(tx)
+        for order_id in order_ids:
+            action = TrackCode(track_code=f"Q-{order_id}", delivery_service_id=51)
+            await repo.create(user_id=user_id, shop_id=shop_id, order_id=order_id, action=action, now=later)
+
+
+BIG = 9_000_000_000_000_000_000  # 19 digits, as long as an order number gets
+
+
+async def test_removing_a_courier_with_hundreds_of_queued_lines_lists_them_bounded(
+    harness: Harness, db: Database, box: SecretBox
+) -> None:
+    await add_courier(db, box, 1, COURIER)
+    await queue(db, COURIER, range(BIG, BIG + 500))
+    done = texts(await harness.press(OWNER, TeamCD(action="remove_yes", shop_id=1, user_id=COURIER).pack()))
+    told = " ".join(p["text"] for p in harness.telegram.sent("sendMessage", chat_id=COURIER))
+    for shown in (done, told):
+        assert "{???}" not in shown
+        assert f"Заказов: 500 — №{BIG}, №{BIG + 1}," in shown and "и ещё 490 заказов." in shown
+        assert f"№{BIG + 10}" not in shown
+    assert len(done) <= 4096

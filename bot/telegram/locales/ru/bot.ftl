@@ -41,6 +41,13 @@ button-send = ✅ Отправить
 button-cancel = ✖️ Отмена
 button-more = Ещё ▶
 button-back = ◀ Назад
+list-order = №{ $id }
+list-more = …и ещё { $count }
+list-more-orders = { $count ->
+    [one] и ещё { $count } заказ
+    [few] и ещё { $count } заказа
+   *[many] и ещё { $count } заказов
+}
 
 command-track = Отправить трек-номер заказа
 command-date = Перенести дату доставки
@@ -229,7 +236,7 @@ team-remove-yes = Да, удалить { $name }
 team-remove-gone = Этого курьера уже нет в команде.
 team-removed = ✅ { $name } больше не в команде.
 team-you-were-removed = ⛔ Владелец удалил вас из команды магазина { $shop }. Действия для этого магазина больше недоступны.
-team-ops-cancelled = Неотправленные операции курьера отменены, в Маркет они не уйдут: заказы { $orders }.
+team-ops-cancelled = Неотправленные операции курьера отменены, в Маркет они не уйдут. Заказов: { $count } — { $orders }.
 team-invites-open = Неиспользованных приглашений: { $count } (последнее действует до { $until }).
 team-button-revoke = ✖️ Отозвать приглашения
 team-invites-revoked = ✅ Отозвано приглашений: { $count }. По этим ссылкам уже не войти.
