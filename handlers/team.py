@@ -149,8 +149,11 @@ async def on_disconnect_confirmed(
     query: CallbackQuery, card: Message, t: Texts, access: Access, shops: ShopsService
 ) -> None:
     await query.answer()
-    await shops.disconnect(access.shop)
-    await card.edit_text(t("team-disconnected", shop=access.shop.title), reply_markup=None)
+    own = await shops.disconnect(access.shop)
+    text: str = t("team-disconnected", shop=access.shop.title)
+    if own:
+        text += "\n" + t("team-disconnected-own-ops", orders=orders_listed(t, own), count=len(own))
+    await card.edit_text(text, reply_markup=None)
 
 
 async def on_revoke(query: CallbackQuery, card: Message, t: Texts, access: Access, team: TeamService) -> None:

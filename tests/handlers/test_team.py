@@ -159,8 +159,8 @@ async def test_disconnect_tells_everyone_and_forgets_the_shop(
     assert "Неотправленных операций: 1" in texts(ask)
     done = await harness.press_button(OWNER, ask, "Да")
     assert "отключён" in texts(done)
-    told = " ".join(p["text"] for p in harness.telegram.sent("sendMessage", chat_id=COURIER))
-    assert "❌ Заказ №42" in told and "⛔ Владелец отключил" in told
+    told = await harness.wait_sent("⛔ Владелец отключил")
+    assert "Заказов: 1 — №42." in told
     assert await db.fetch_one("SELECT id FROM shops") is None
     assert await db.fetch_one("SELECT id FROM operations") is None
     assert texts(await harness.send(COURIER, "/track 42")).startswith("⛔")
@@ -349,3 +349,25 @@ async def test_removing_a_courier_with_hundreds_of_queued_lines_lists_them_bound
         assert f"Заказов: 500 — №{BIG}, №{BIG + 1}," in shown and "и ещё 490 заказов." in shown
         assert f"№{BIG + 10}" not in shown
     assert len(done) <= 4096
+
+
+async def test_disconnecting_tells_each_courier_once_with_their_orders_after_the_owner_is_answered(
+    harness: Harness, db: Database, box: SecretBox
+) -> None:
+    await add_courier(db, box, 1, COURIER)
+    await add_courier(db, box, 1, STRANGER)  # a courier with nothing queued
+    await queue(db, COURIER, range(BIG, BIG + 501))
+    await queue(db, OWNER, range(7, 9))
+    pressed = await harness.press(OWNER, TeamCD(action="disconnect_yes", shop_id=1).pack())
+    told = await harness.wait_sent("Владелец отключил магазин dbs-shop.example")
+    await harness.wait_sent("больше недоступны.")  # the courier with nothing queued
+    to_courier = harness.telegram.sent("sendMessage", chat_id=COURIER)
+    assert [p["text"] for p in to_courier] == [told], "one message, not one per operation"
+    assert f"Заказов: 501 — №{BIG}, №{BIG + 1}," in told and "и ещё 491 заказ." in told
+    assert len(told) <= 4096
+    assert len(harness.telegram.sent("sendMessage", chat_id=STRANGER)) == 1
+    assert harness.telegram.sent("sendMessage", chat_id=OWNER) == [], "the owner's own are on the card"
+    assert "отключён" in texts(pressed) and "Ваши неотправленные операции" in texts(pressed)
+    assert "Заказов: 2 — №7, №8." in texts(pressed)
+    methods = [c.method for c in harness.telegram.calls]
+    assert methods.index("answerCallbackQuery") < methods.index("sendMessage"), "the owner is answered first"
