@@ -17,7 +17,7 @@ from bot.domain.operations import CancellationAnswer, DeliveryDate, Failure, Sta
 from bot.domain.records import Batch, BatchSummary, Operation, OperationStatus
 from bot.domain.status_steps import GROUPS, day_group
 from bot.market.models import BusinessOrder, BuyerInfo, OrderStatus
-from bot.services.bulk import BadLine, Preview
+from bot.services.bulk import BadLine, Preview, ReadyLine
 from bot.services.operations import HistoryPage, Outcome
 from bot.telegram.i18n import Safe, Texts
 
@@ -26,6 +26,7 @@ MESSAGE_LIMIT = 4096  # Telegram refuses longer messages
 MARKET_MESSAGE_SHOWN = 500  # characters of the Market's own error text in a reply
 HISTORY_MESSAGE_SHOWN = 120  # ... and in a /history line
 HISTORY_SHOWN = 20  # entries in /history: operations and bulk sends, newest first
+REPLACES_SHOWN = 20  # lines of a bulk preview that replace an order's track code, listed one by one
 LIST_SHOWN = 10  # items of a list written into a text (orders, names, codes); the rest are counted
 LIST_CHARS = 600  # ... and at most about this many characters of them
 LIST_ITEM_CHARS = 100  # one item is cut to this
@@ -308,15 +309,34 @@ def bad_line_text(t: Texts, bad: BadLine) -> str:
 
 
 def bulk_preview_texts(t: Texts, preview: Preview, shop: str) -> list[str]:
-    """Every bad line with its reason, then how many are ready (the last message carries the button)."""
+    """Every bad line with its reason, the ready lines that replace an order's track code (the first
+    few, and how many more), then how many are ready (the last message carries the button)."""
     if preview.too_many is not None:
         return [t("bulk-too-many", count=preview.too_many, limit=MAX_LINES)]
     total = len(preview.ready) + len(preview.bad)
     head = t("bulk-preview-head", ready=len(preview.ready), total=total, shop=shop)
     if preview.bad:
         head = Safe(head + "\n\n" + t("bulk-preview-bad", count=len(preview.bad)))
+    lines = [bad_line_text(t, b) for b in preview.bad]
+    replacing = [line for line in preview.ready if line.replaces]
+    if replacing:
+        lines.append("\n" + t("bulk-preview-replaces", count=len(replacing)))
+        lines += [_replaces_line(t, line) for line in replacing[:REPLACES_SHOWN]]
+        if len(replacing) > REPLACES_SHOWN:
+            lines.append(t("bulk-replaces-more", count=len(replacing) - REPLACES_SHOWN))
     tail = t("bulk-preview-send", count=len(preview.ready)) if preview.ready else t("bulk-nothing-ready")
-    return messages(head, [bad_line_text(t, b) for b in preview.bad], tail)
+    return messages(head, lines, tail)
+
+
+def _replaces_line(t: Texts, line: ReadyLine) -> str:
+    reason = t("bulk-replaces", code=clip(line.replaces or "", LIST_ITEM_CHARS))
+    return t("bulk-bad-line", line=line.line, written=line.order_id, reason=reason)
+
+
+def bulk_left_out_text(t: Texts, left_out: Sequence[ReadyLine]) -> str:
+    """Lines «Отправить все» did not send: their orders got a track code on its way meanwhile."""
+    orders = orders_listed(t, [line.order_id for line in left_out])
+    return t("bulk-left-out", count=len(left_out), orders=orders)
 
 
 def batch_progress_text(t: Texts, summary: BatchSummary) -> str:

@@ -289,6 +289,12 @@ bulk-service-unknown = unknown delivery service «{ $service }»
 bulk-service-several = several services match «{ $service }» — write the whole name
 bulk-service-missing = no service given, and order #{ $id } names none — add the service as a third column
 bulk-already = order #{ $id } already has this track code
+bulk-being-sent = this track code is already being sent for order #{ $id }
+bulk-other-being-sent = another track code is being sent for order #{ $id }: <code>{ $code }</code>
+bulk-preview-replaces = Will replace the track code the order has now ({ $count }):
+bulk-replaces = replaces <code>{ $code }</code>
+bulk-replaces-more = …and { $count } more lines
+bulk-left-out = ⚠️ Lines not sent ({ $count }): while the list waited for confirmation, a track code was sent or is being sent for these orders (from another list or /track), so they are not sent twice — { $orders }.
 bulk-started = 📦 Sending the batch: { $size } track codes…
 bulk-progress = 📦 Batch: { $size } track codes
     { $done }/{ $size } ✅ · { $failed } ❌ · { $retrying } ⏳

@@ -293,6 +293,12 @@ bulk-service-unknown = не знаю службу доставки «{ $service 
 bulk-service-several = под «{ $service }» подходит несколько служб — напишите название целиком
 bulk-service-missing = служба не указана, и в заказе №{ $id } её нет — допишите службу третьей колонкой
 bulk-already = у заказа №{ $id } уже стоит этот трек-номер
+bulk-being-sent = этот трек-номер для заказа №{ $id } уже отправляется в Маркет
+bulk-other-being-sent = для заказа №{ $id } уже отправляется другой трек-номер: <code>{ $code }</code>
+bulk-preview-replaces = Заменят трек-номер, который уже стоит в заказе ({ $count }):
+bulk-replaces = заменит <code>{ $code }</code>
+bulk-replaces-more = …и ещё строк: { $count }
+bulk-left-out = ⚠️ Не отправлены строки ({ $count }): пока список ждал подтверждения, для этих заказов уже отправлен или отправляется трек-номер (из другого списка или через /track), второй раз не отправляю — { $orders }.
 bulk-started = 📦 Отправляю пакет: { $size } трек-номеров…
 bulk-progress = 📦 Пакет: { $size } трек-номеров
     { $done }/{ $size } ✅ · { $failed } ❌ · { $retrying } ⏳
