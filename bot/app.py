@@ -68,6 +68,7 @@ class Deps:
     alerts: AlertsService
     # Used by the wiring only, not handed to handlers:
     menus: Menus
+    notifier: Notifier
     access: AccessService
     users: UsersService
     housekeeping: Housekeeping
@@ -112,6 +113,7 @@ def build_deps(
         bulk=BulkSends(db, box, operations, orders, notifier),
         alerts=AlertsService(db, box, market, orders, notifier, operations, poll_seconds=orders_poll_seconds),
         menus=menus,
+        notifier=notifier,
         access=AccessService(db, box),
         users=users,
         housekeeping=Housekeeping(db),
@@ -241,6 +243,7 @@ async def run(settings: Settings, secret_key: bytes, stop: asyncio.Event | None 
                 deps.bulk.stop(SHUTDOWN_GRACE),
                 deps.alerts.stop(SHUTDOWN_GRACE),
                 deps.menus.stop(),
+                deps.notifier.stop(SHUTDOWN_GRACE),
             )
     finally:
         await bot.session.close()

@@ -21,7 +21,7 @@ from aiogram.utils.chat_action import ChatActionSender
 from bot.domain.bulk import BulkFileError, BulkRow, rows_from_csv, rows_from_text, rows_from_xlsx
 from bot.domain.errors import FileRefused, NotAMember, OrderUnavailable
 from bot.services.access import Access
-from bot.services.bulk import BulkSends
+from bot.services.bulk import BulkSends, Recorded
 from bot.services.orders import OrdersService
 from bot.telegram.access import requires
 from bot.telegram.draft import BulkDraft, cleared_with, load_bulk, save_bulk
@@ -30,7 +30,7 @@ from bot.telegram.filters import has_text, table_file
 from bot.telegram.i18n import Texts
 from bot.telegram.keyboards import buttons
 from bot.telegram.safety import quietly
-from bot.telegram.views import batch_lines_text, bulk_preview_texts, failure_text
+from bot.telegram.views import batch_lines_text, bulk_left_out_text, bulk_preview_texts, failure_text
 
 
 class BulkSG(StatesGroup):
@@ -109,7 +109,8 @@ async def on_list(
     await state.clear()  # a list ends whatever conversation was open
     nonce = secrets.token_hex(6)
     await state.set_state(BulkSG.confirm)
-    await save_bulk(state, BulkDraft(shop_id=access.shop_id, nonce=nonce, lines=preview.ready))
+    draft = BulkDraft(shop_id=access.shop_id, nonce=nonce, lines=preview.ready, checked_at=preview.checked_at)
+    await save_bulk(state, draft)
     keyboard = buttons(
         [
             (
@@ -145,14 +146,31 @@ async def on_send_all(
         await quietly(card.edit_text(t("bulk-cancelled"), reply_markup=None), "show the cancel")
         return
     forget = cleared_with(state)
-    batch, new = await bulk.record(access, draft.lines, draft.nonce, also=forget)
+    recorded = await bulk.record(access, draft.lines, draft.nonce, checked_at=draft.checked_at, also=forget)
     if forget is None:
         await state.clear()
-    await quietly(query.answer(t("sending") if new else t("already-handled")), "answer the press")
-    if new:
-        summary_text = t("bulk-started", size=batch.size)
-        await quietly(card.edit_text(summary_text, reply_markup=None), "show the batch started")
-        bulk.start(batch, card.message_id)
+    await _show_recorded(query, card, t, bulk, recorded)
+
+
+async def _show_recorded(
+    query: CallbackQuery, card: Message, t: Texts, bulk: BulkSends, recorded: Recorded
+) -> None:
+    """Answer «Отправить все»: the card shows the batch started (its progress from then on), and the
+    lines left out, or that nothing was left to send."""
+    if not recorded.new:
+        await quietly(query.answer(t("already-handled")), "answer the press")
+        return
+    batch = recorded.batch
+    await quietly(query.answer(t("sending") if batch else None), "answer the press")
+    if batch is None:  # every line's order got a track code on its way since the preview
+        left_out = bulk_left_out_text(t, recorded.left_out)
+        await quietly(card.edit_text(left_out, reply_markup=None), "say nothing was sent")
+        return
+    started = t("bulk-started", size=batch.size)
+    await quietly(card.edit_text(started, reply_markup=None), "show the batch started")
+    if recorded.left_out:  # the card shows the progress from now on: this stays in a message of its own
+        await quietly(card.answer(bulk_left_out_text(t, recorded.left_out)), "say what was left out")
+    bulk.start(batch, card.message_id)
 
 
 async def on_batch_lines(

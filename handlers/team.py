@@ -23,7 +23,7 @@ from bot.services.team import JoinResult, TeamService
 from bot.telegram.access import requires
 from bot.telegram.i18n import Texts
 from bot.telegram.keyboards import buttons
-from bot.telegram.views import MESSAGE_LIMIT, fit
+from bot.telegram.views import MESSAGE_LIMIT, fit, orders_listed
 from handlers.order_steps import user_id_of
 from handlers.settings import SettingsSG
 
@@ -103,8 +103,8 @@ async def on_remove_confirmed(
         await card.edit_text(t("team-remove-gone"), reply_markup=None)
         return
     note: str = t("team-removed", name=removed.name)
-    if removed.cancelled_orders:
-        note += "\n" + t("team-ops-cancelled", orders=removed.cancelled_text)
+    if cancelled := removed.cancelled_orders:
+        note += "\n" + t("team-ops-cancelled", orders=orders_listed(t, cancelled), count=len(cancelled))
     await _refresh(card, t, access.shop, team, note)
 
 
@@ -149,8 +149,11 @@ async def on_disconnect_confirmed(
     query: CallbackQuery, card: Message, t: Texts, access: Access, shops: ShopsService
 ) -> None:
     await query.answer()
-    await shops.disconnect(access.shop)
-    await card.edit_text(t("team-disconnected", shop=access.shop.title), reply_markup=None)
+    own = await shops.disconnect(access.shop)
+    text: str = t("team-disconnected", shop=access.shop.title)
+    if own:
+        text += "\n" + t("team-disconnected-own-ops", orders=orders_listed(t, own), count=len(own))
+    await card.edit_text(text, reply_markup=None)
 
 
 async def on_revoke(query: CallbackQuery, card: Message, t: Texts, access: Access, team: TeamService) -> None:

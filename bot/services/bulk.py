@@ -6,6 +6,11 @@ attempts in a few lanes: enough to keep the key's 2 requests in flight busy, few
 user's single send on the same key waits behind at most one of the batch's requests. Lines that need
 a retry go to the retry worker like any operation; the batch's report goes out once every line has
 ended, also after a restart.
+
+An order gets one POST however many lists name it: a line whose order already has a track code on
+its way to the Market (from another list or /track) is not ready in the preview, and recording
+leaves out a line whose order got one since its preview (two previews of one list, both confirmed).
+A ready line that replaces the order's current track code says so, as /track does.
 """
 
 from __future__ import annotations
@@ -46,6 +51,7 @@ class ReadyLine:
     code: str
     service_id: int
     service_name: str
+    replaces: str | None = None  # the order's track code now, which this one replaces
 
 
 @dataclass(frozen=True, slots=True)
@@ -63,6 +69,19 @@ class Preview:
     ready: list[ReadyLine]
     bad: list[BadLine]
     too_many: int | None = None  # the batch has more lines than MAX_LINES: nothing is taken
+    checked_at: dt.datetime | None = None  # what the preview saw was as of then
+
+
+@dataclass(frozen=True, slots=True)
+class Recorded:
+    """What «Отправить все» recorded: the batch (None when no line was left to send), whether this
+    press was the first (False: the preview was confirmed before, nothing more is recorded), and the
+    lines left out because their order got a track code on its way to the Market since the preview
+    (from another list or /track)."""
+
+    batch: Batch | None
+    new: bool
+    left_out: list[ReadyLine] = field(default_factory=list)
 
 
 class BulkSends:
@@ -115,17 +134,22 @@ class BulkSends:
                 continue
             first_line[order_id] = row.line
             parsed.append((row, order_id, code))
-        orders = await self._orders.many(access, [order_id for _, order_id, _ in parsed])
+        order_ids = [order_id for _, order_id, _ in parsed]
+        checked_at = self._clock()
+        in_flight = await self._operations.codes_on_the_way(access.shop_id, order_ids)
+        orders = await self._orders.many(access, order_ids)
         services = await self._orders.services(access)
         ready: list[ReadyLine] = []
         for row, order_id, code in parsed:
             order = orders.get(order_id)
-            problem = _problem(order, order_id, code, row, services)
+            problem = _problem(order, order_id, code, row, services, in_flight.get(order_id))
             if isinstance(problem, BadLine):
                 bad.append(problem)
             else:
-                ready.append(ReadyLine(row.line, order_id, code, problem.id, problem.name))
-        return Preview(ready, sorted(bad, key=lambda b: b.line))
+                ready.append(
+                    ReadyLine(row.line, order_id, code, problem.id, problem.name, _replaced(order, code))
+                )
+        return Preview(ready, sorted(bad, key=lambda b: b.line), checked_at=checked_at)
 
     # --- sending -------------------------------------------------------------------------
     async def record(
@@ -134,36 +158,52 @@ class BulkSends:
         lines: Sequence[ReadyLine],
         nonce: str,
         *,
+        checked_at: dt.datetime | None = None,
         also: Callable[[Executor], Awaitable[None]] | None = None,
-    ) -> tuple[Batch, bool]:
+    ) -> Recorded:
         """Record the batch and its lines in one transaction (`also` runs in it: the preview is
-        dropped there). Returns the batch and whether it is new (False: this preview was confirmed
-        before, nothing more is recorded)."""
+        dropped there). A line is left out whose order has a track code on its way to the Market by
+        now, or one that went through since the preview was `checked_at` (the same list confirmed from
+        another preview, or /track meanwhile): sending it would be a second POST for the order.
+        Confirming a preview again records nothing more."""
         key = f"{access.user_id}:{nonce}"
         now = self._clock()
         async with self._db.transaction() as tx:
             repos = Repos.on(tx, self._box)
             existing = await repos.batches.by_idempotency_key(key)
             if existing is not None:
-                return existing, False
-            await repos.users.ensure(access.user_id)
-            self._maybe_unreported = True
-            batch = await repos.batches.create(
-                user_id=access.user_id, shop_id=access.shop_id, idempotency_key=key, size=len(lines)
+                return Recorded(existing, new=False)
+            in_flight = await self._operations.codes_on_the_way(
+                access.shop_id, [line.order_id for line in lines], tx, since=checked_at
             )
-            for n, line in enumerate(lines):
-                await repos.operations.create(
-                    user_id=access.user_id,
-                    shop_id=access.shop_id,
-                    order_id=line.order_id,
-                    action=TrackCode(track_code=line.code, delivery_service_id=line.service_id),
-                    idempotency_key=f"{key}:{n}",
-                    now=now,
-                    batch_id=batch.id,
-                )
+            left_out = [line for line in lines if line.order_id in in_flight]
+            sent = [line for line in lines if line.order_id not in in_flight]
+            batch = await self._create(repos, access, key, sent, now) if sent else None
             if also is not None:
                 await also(tx)
-        return batch, True
+        if left_out:
+            logger.info("batch %s: %d lines left out, already on their way", key, len(left_out))
+        return Recorded(batch, new=True, left_out=left_out)
+
+    async def _create(
+        self, repos: Repos, access: Access, key: str, lines: list[ReadyLine], now: dt.datetime
+    ) -> Batch:
+        await repos.users.ensure(access.user_id)
+        self._maybe_unreported = True
+        batch = await repos.batches.create(
+            user_id=access.user_id, shop_id=access.shop_id, idempotency_key=key, size=len(lines)
+        )
+        for n, line in enumerate(lines):
+            await repos.operations.create(
+                user_id=access.user_id,
+                shop_id=access.shop_id,
+                order_id=line.order_id,
+                action=TrackCode(track_code=line.code, delivery_service_id=line.service_id),
+                idempotency_key=f"{key}:{n}",
+                now=now,
+                batch_id=batch.id,
+            )
+        return batch
 
     async def confirmed_before(self, user_id: int, nonce: str) -> Batch | None:
         """The batch this preview already recorded (a second tap, or a tap redelivered)."""
@@ -294,9 +334,15 @@ class BulkSends:
 
 
 def _problem(
-    order: BusinessOrder | None, order_id: int, code: str, row: BulkRow, services: list[DeliveryServiceRef]
+    order: BusinessOrder | None,
+    order_id: int,
+    code: str,
+    row: BulkRow,
+    services: list[DeliveryServiceRef],
+    in_flight: str | None,
 ) -> BadLine | DeliveryServiceRef:
-    """Why a parsed line cannot be sent, or the service it goes with."""
+    """Why a parsed line cannot be sent, or the service it goes with. `in_flight`: the track code the
+    order has on its way to the Market now, if any."""
     if order is None:
         return BadLine(row.line, row.order, "bulk-not-found", {"id": str(order_id)})
     if not order.can_take_track:
@@ -319,4 +365,17 @@ def _problem(
     tracks = (delivery.tracks if delivery else None) or []
     if any(t.track_code == code and t.delivery_service_id == service.id for t in tracks):
         return BadLine(row.line, row.order, "bulk-already", {"id": str(order_id), "code": code})
+    if in_flight == code:
+        return BadLine(row.line, row.order, "bulk-being-sent", {"id": str(order_id)})
+    if in_flight is not None:
+        return BadLine(row.line, row.order, "bulk-other-being-sent", {"id": str(order_id), "code": in_flight})
     return service
+
+
+def _replaced(order: BusinessOrder | None, code: str) -> str | None:
+    """The track code a line's code replaces: the order's own, when it has another (as /track warns)."""
+    delivery = order.delivery if order else None
+    current = next(
+        (t.track_code for t in (delivery.tracks if delivery else None) or [] if t.track_code), None
+    )
+    return current if current != code else None

@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Protocol
 
 if TYPE_CHECKING:
@@ -13,9 +14,30 @@ if TYPE_CHECKING:
     from bot.services.operations import Outcome
 
 
+class OrderNumbers(tuple[int, ...]):
+    """Order numbers given to a notice: written as a bounded list («№1, №2 и ещё 430 заказов»), however
+    many there are."""
+
+    __slots__ = ()
+
+
+@dataclass(frozen=True, slots=True)
+class Notice:
+    """One catalogue text for one user (see `Notices.tell`)."""
+
+    user_id: int
+    key: str
+    args: dict[str, object] = field(default_factory=dict)
+
+
 class Notices(Protocol):
     async def tell(self, user_id: int, key: str, **args: object) -> None:
-        """One catalogue text, in the user's language; a failure to deliver is logged, not raised."""
+        """One catalogue text, in the user's language; a failure to deliver is logged, not raised.
+        An `OrderNumbers` argument is written as a bounded list."""
+
+    def tell_soon(self, notices: Sequence[Notice]) -> None:
+        """These notices, one after another in the background: what one press tells several people is
+        sent after the press is answered, and a slow or refusing chat holds nobody up."""
 
     async def result_later(self, outcome: Outcome) -> bool:
         """The final result of an operation, to the user who confirmed it. False when Telegram could

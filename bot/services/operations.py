@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import datetime as dt
 import logging
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Iterable
 from dataclasses import dataclass, field
 
 from bot.domain.clock import utcnow
@@ -141,6 +141,24 @@ class Operations:
             if also is not None:
                 await also(tx)
         return operation
+
+    async def codes_on_the_way(
+        self,
+        shop_id: int,
+        order_ids: Iterable[int],
+        ex: Executor | None = None,
+        *,
+        since: dt.datetime | None = None,
+    ) -> dict[int, str]:
+        """The track code each of these orders has on its way to the Market in the shop (pending or
+        being sent, from a list or /track): sending another now would be a second POST for the order,
+        of the same code or a rival one. `since`: also the codes that went through since then (what a
+        confirmation sees that its preview did not). `ex`: read inside that transaction (where a send
+        is recorded, so two confirmations cannot both pass)."""
+        repo = Repos.on(ex or self._db, self._box).operations
+        kind = TrackCode.model_fields["kind"].default
+        found = await repo.on_the_way(shop_id, sorted(set(order_ids)), kind, since)
+        return {op.order_id: op.action.track_code for op in found if isinstance(op.action, TrackCode)}
 
     async def first_attempt(self, operation: Operation) -> Outcome:
         """Send a just-recorded operation now, while its user waits for the answer."""

@@ -8,7 +8,7 @@ from bot.domain.errors import CampaignTaken, KeyCannotProcessOrders, KeyExpired,
 from bot.domain.records import CourierDates, Role, Shop, ShopMembership
 from bot.market import MarketClient, MarketError
 from bot.market.models import Campaign
-from bot.services.notices import Notices
+from bot.services.notices import Notice, Notices, OrderNumbers
 from bot.services.pending_keys import PendingKeys
 from storage.db import Database
 from storage.repositories import Repos
@@ -164,8 +164,10 @@ class ShopsService:
     async def unfinished_count(self, shop: Shop) -> int:
         return len(await self._repos.operations.unfinished(shop.id))
 
-    async def disconnect(self, shop: Shop) -> None:
-        """Forget the shop (its key, team, invites and operations), then tell everyone affected."""
+    async def disconnect(self, shop: Shop) -> list[int]:
+        """Forget the shop (its key, team, invites and operations). Everyone else affected gets one
+        message, naming the orders of their operations that will not be sent, after the owner is
+        answered. Returns the orders of the owner's own such operations (the owner's answer names them)."""
         async with self._db.transaction() as tx:
             repos = Repos.on(tx, self._box)
             dropped = await repos.operations.unfinished(shop.id)
@@ -174,7 +176,21 @@ class ShopsService:
             couriers = [m.user_id for m in members if m.role is Role.COURIER]
             await repos.shops.delete(shop.id)
         await self._notices.roles_changed(team)
+        orders: dict[int, dict[int, None]] = {}  # user → their orders, in order, each once
         for op in dropped:
-            await self._notices.tell(op.user_id, "team-op-dropped", id=op.order_id, shop=shop.title)
-        for courier in couriers:
-            await self._notices.tell(courier, "team-shop-disconnected", shop=shop.title)
+            orders.setdefault(op.user_id, {})[op.order_id] = None
+        self._notices.tell_soon(
+            [
+                _disconnected(shop, user_id, list(orders.get(user_id, ())))
+                for user_id in dict.fromkeys([*couriers, *orders])
+                if user_id != shop.owner_id
+            ]
+        )
+        return list(orders.get(shop.owner_id, ()))
+
+
+def _disconnected(shop: Shop, user_id: int, orders: list[int]) -> Notice:
+    if not orders:
+        return Notice(user_id, "team-shop-disconnected", {"shop": shop.title})
+    args = {"shop": shop.title, "orders": OrderNumbers(orders), "count": len(orders)}
+    return Notice(user_id, "team-shop-disconnected-ops", args)

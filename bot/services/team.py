@@ -12,7 +12,7 @@ from bot.domain.errors import NotACourier
 from bot.domain.invites import expiry, new_token, token_hash
 from bot.domain.operations import Failure
 from bot.domain.records import Invite, Member, Role, Shop
-from bot.services.notices import Notices
+from bot.services.notices import Notices, OrderNumbers
 from storage.db import Database
 from storage.repositories import Repos
 from storage.secrets import SecretBox
@@ -146,19 +146,13 @@ class TeamService:
         await self._notices.roles_changed([user_id])
         await self._notices.tell(user_id, "team-you-were-removed", shop=shop.title)
         if orders:
-            await self._notices.tell(user_id, "team-ops-cancelled", orders=_listed(orders))
+            await self._notices.tell(
+                user_id, "team-ops-cancelled", orders=OrderNumbers(orders), count=len(orders)
+            )
         return Removed(name, orders)
-
-
-def _listed(order_ids: list[int]) -> str:
-    return ", ".join(f"№{n}" for n in order_ids)
 
 
 @dataclass(frozen=True, slots=True)
 class Removed:
     name: str
-    cancelled_orders: list[int]
-
-    @property
-    def cancelled_text(self) -> str:
-        return _listed(self.cancelled_orders)
+    cancelled_orders: list[int]  # orders whose operations the courier left queued, now cancelled

@@ -69,6 +69,7 @@ class BulkDraft(BaseModel):
     shop_id: int
     nonce: str
     lines: list[ReadyLine]
+    checked_at: dt.datetime | None = None  # when the preview was checked (see `BulkSends.record`)
 
 
 BULK_KEY = "bulk"

@@ -16,7 +16,7 @@ from aiogram.types import CallbackQuery, TelegramObject, Update, User
 from bot.services.users import UsersService
 from bot.telegram.i18n import Texts, language_of
 from bot.telegram.safety import quietly
-from bot.telegram.views import clip
+from bot.telegram.views import clip, skipped_list
 
 logger = logging.getLogger(__name__)
 
@@ -147,8 +147,7 @@ class _Arrival(BaseMiddleware):
                 sender.paced = False
                 if sender.skipped and t is not None:
                     skipped, sender.skipped = sender.skipped, []
-                    listed = "\n".join(f"• {s}" for s in skipped[:20])
-                    text = t("flood-skipped", count=len(skipped), list=listed)
+                    text = t("flood-skipped", count=len(skipped), list=skipped_list(t, skipped))
                     await quietly(_bot_of(data).send_message(user.id, text), "list skipped messages")
                 flood.forget_idle(user.id)
 

@@ -2,9 +2,10 @@
 
 from __future__ import annotations
 
+import asyncio
 import datetime as dt
 import logging
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
 
 from aiogram import Bot
 from aiogram.exceptions import TelegramAPIError, TelegramBadRequest, TelegramForbiddenError
@@ -12,13 +13,21 @@ from aiogram.exceptions import TelegramAPIError, TelegramBadRequest, TelegramFor
 from bot.domain.alerts import Alert
 from bot.domain.records import BatchSummary, Operation, Shop
 from bot.services.delivery_services import DeliveryServices
+from bot.services.notices import Notice, OrderNumbers
 from bot.services.operations import Outcome
 from bot.services.users import UsersService
 from bot.telegram.alert_views import alert_keyboard, alert_text
 from bot.telegram.i18n import Catalogue, Texts
 from bot.telegram.menus import Menus
 from bot.telegram.safety import quietly
-from bot.telegram.views import batch_progress_text, batch_report_texts, history_line, outcome_text
+from bot.telegram.views import (
+    batch_progress_text,
+    batch_report_texts,
+    fit,
+    history_line,
+    orders_listed,
+    outcome_text,
+)
 
 logger = logging.getLogger(__name__)
 
@@ -37,10 +46,36 @@ class Notifier:
         self._catalogue = catalogue
         self._users = users
         self._services = services
+        self._soon: set[asyncio.Task[None]] = set()
 
     async def tell(self, user_id: int, key: str, **args: object) -> None:
         t = await self._texts(user_id)
-        await self._send(user_id, t(key, **args))
+        values = {k: orders_listed(t, v) if isinstance(v, OrderNumbers) else v for k, v in args.items()}
+        await self._send(user_id, fit(t(key, **values)))
+
+    def tell_soon(self, notices: Sequence[Notice]) -> None:
+        if not notices:
+            return
+        task = asyncio.create_task(self._tell_all(list(notices)), name="notices")
+        self._soon.add(task)
+        task.add_done_callback(self._soon.discard)
+
+    async def _tell_all(self, notices: list[Notice]) -> None:
+        try:
+            for notice in notices:
+                await self.tell(notice.user_id, notice.key, **notice.args)
+        except Exception:  # a notice is a courtesy: what it is about is recorded; the rest are dropped
+            logger.exception("notices: %d could not all be sent", len(notices))
+
+    async def stop(self, grace: float) -> None:
+        """Let notices still being sent go on for `grace` seconds, then drop them."""
+        running = list(self._soon)
+        if not running:
+            return
+        _, late = await asyncio.wait(running, timeout=grace)
+        for task in late:
+            task.cancel()
+        await asyncio.gather(*late, return_exceptions=True)
 
     async def result_later(self, outcome: Outcome) -> bool:
         op = outcome.operation

@@ -7,6 +7,8 @@ entry), registered for the kind's class.
 from __future__ import annotations
 
 import datetime as dt
+import html
+from collections.abc import Sequence
 from functools import singledispatch
 
 from bot.domain.bulk import MAX_LINES
@@ -15,7 +17,7 @@ from bot.domain.operations import CancellationAnswer, DeliveryDate, Failure, Sta
 from bot.domain.records import Batch, BatchSummary, Operation, OperationStatus
 from bot.domain.status_steps import GROUPS, day_group
 from bot.market.models import BusinessOrder, BuyerInfo, OrderStatus
-from bot.services.bulk import BadLine, Preview
+from bot.services.bulk import BadLine, Preview, ReadyLine
 from bot.services.operations import HistoryPage, Outcome
 from bot.telegram.i18n import Safe, Texts
 
@@ -24,6 +26,10 @@ MESSAGE_LIMIT = 4096  # Telegram refuses longer messages
 MARKET_MESSAGE_SHOWN = 500  # characters of the Market's own error text in a reply
 HISTORY_MESSAGE_SHOWN = 120  # ... and in a /history line
 HISTORY_SHOWN = 20  # entries in /history: operations and bulk sends, newest first
+REPLACES_SHOWN = 20  # lines of a bulk preview that replace an order's track code, listed one by one
+LIST_SHOWN = 10  # items of a list written into a text (orders, names, codes); the rest are counted
+LIST_CHARS = 600  # ... and at most about this many characters of them
+LIST_ITEM_CHARS = 100  # one item is cut to this
 
 
 def fit(text: str, limit: int = MESSAGE_LIMIT) -> str:
@@ -37,6 +43,42 @@ def fit(text: str, limit: int = MESSAGE_LIMIT) -> str:
 def clip(value: str, limit: int) -> str:
     """A value cut to `limit` characters (before it is escaped into a text)."""
     return value if len(value) <= limit else value[: limit - 1] + "…"
+
+
+def bounded(
+    t: Texts, items: Sequence[str], total: int | None = None, *, more: str, separator: str = ", "
+) -> Safe:
+    """A list written into a text: its first items and how many more there are («№1, №2 и ещё 430
+    заказов», `more` names that tail's text, given `count`). Every list of orders, names or codes goes
+    into a text through here, however long it is: Telegram takes 4,096 characters a message, Fluent
+    2,500 a placeable. `items` are plain text (escaped here); `total`: the whole list's length, when only
+    its first items are given; `separator`: between items (the tail follows a line break on its own
+    line)."""
+    total = len(items) if total is None else total
+    shown: list[str] = []
+    used = 0
+    for item in items[:LIST_SHOWN]:
+        text = html.escape(clip(item, LIST_ITEM_CHARS), quote=False)
+        if shown and used + len(text) > LIST_CHARS:
+            break
+        shown.append(text)
+        used += len(text) + len(separator)
+    listed = separator.join(shown)
+    rest = total - len(shown)
+    if rest <= 0:
+        return Safe(listed)
+    return Safe(listed + ("\n" if "\n" in separator else " ") + t(more, count=rest))
+
+
+def orders_listed(t: Texts, order_ids: Sequence[int]) -> Safe:
+    """Order numbers as a bounded list: «№1, №2 и ещё 430 заказов»."""
+    first = [t.plain("list-order", id=n) for n in order_ids[:LIST_SHOWN]]
+    return bounded(t, first, len(order_ids), more="list-more-orders")
+
+
+def skipped_list(t: Texts, skipped: Sequence[str]) -> Safe:
+    """Messages flood control skipped, one a line: the first few, and how many more."""
+    return bounded(t, [f"• {s}" for s in skipped], more="list-more", separator="\n")
 
 
 HINTS = {401: "hint-401", 403: "hint-403", 404: "hint-404", 400: "hint-400"}
@@ -87,7 +129,7 @@ def buyer_text(t: Texts, buyer: BuyerInfo) -> str:
     """The buyer's contact for the courier; Telegram makes the number tappable."""
     if not buyer.phone:
         return t("buyer-no-phone")
-    return t("buyer-contact", name=buyer.name or "—", phone=buyer.phone)
+    return t("buyer-contact", name=clip(buyer.name, 200) or "—", phone=clip(buyer.phone, 50))
 
 
 def delivery_place(t: Texts, order: BusinessOrder) -> Safe | None:
@@ -259,7 +301,7 @@ def messages(head: str, lines: list[str], tail: str = "", room: int = 0) -> list
 
 
 def bad_line_text(t: Texts, bad: BadLine) -> str:
-    args: dict[str, object] = dict(bad.args)
+    args: dict[str, object] = {name: clip(value, LIST_ITEM_CHARS) for name, value in bad.args.items()}
     if "status" in args:
         raw = str(args["status"])
         args["status"] = status_text(t, OrderStatus(raw) if raw in OrderStatus._value2member_map_ else raw)
@@ -267,15 +309,34 @@ def bad_line_text(t: Texts, bad: BadLine) -> str:
 
 
 def bulk_preview_texts(t: Texts, preview: Preview, shop: str) -> list[str]:
-    """Every bad line with its reason, then how many are ready (the last message carries the button)."""
+    """Every bad line with its reason, the ready lines that replace an order's track code (the first
+    few, and how many more), then how many are ready (the last message carries the button)."""
     if preview.too_many is not None:
         return [t("bulk-too-many", count=preview.too_many, limit=MAX_LINES)]
     total = len(preview.ready) + len(preview.bad)
     head = t("bulk-preview-head", ready=len(preview.ready), total=total, shop=shop)
     if preview.bad:
         head = Safe(head + "\n\n" + t("bulk-preview-bad", count=len(preview.bad)))
+    lines = [bad_line_text(t, b) for b in preview.bad]
+    replacing = [line for line in preview.ready if line.replaces]
+    if replacing:
+        lines.append("\n" + t("bulk-preview-replaces", count=len(replacing)))
+        lines += [_replaces_line(t, line) for line in replacing[:REPLACES_SHOWN]]
+        if len(replacing) > REPLACES_SHOWN:
+            lines.append(t("bulk-replaces-more", count=len(replacing) - REPLACES_SHOWN))
     tail = t("bulk-preview-send", count=len(preview.ready)) if preview.ready else t("bulk-nothing-ready")
-    return messages(head, [bad_line_text(t, b) for b in preview.bad], tail)
+    return messages(head, lines, tail)
+
+
+def _replaces_line(t: Texts, line: ReadyLine) -> str:
+    reason = t("bulk-replaces", code=clip(line.replaces or "", LIST_ITEM_CHARS))
+    return t("bulk-bad-line", line=line.line, written=line.order_id, reason=reason)
+
+
+def bulk_left_out_text(t: Texts, left_out: Sequence[ReadyLine]) -> str:
+    """Lines «Отправить все» did not send: their orders got a track code on its way meanwhile."""
+    orders = orders_listed(t, [line.order_id for line in left_out])
+    return t("bulk-left-out", count=len(left_out), orders=orders)
 
 
 def batch_progress_text(t: Texts, summary: BatchSummary) -> str:

@@ -148,6 +148,22 @@ class OperationsRepo:
         )
         return [operation_of(r) for r in rows]
 
+    async def on_the_way(
+        self, shop_id: int, order_ids: list[int], kind: str, since: dt.datetime | None = None
+    ) -> list[Operation]:
+        """Operations of one kind for some orders of a shop that are still to be sent (pending or being
+        sent) or, given `since`, were recorded since then and went through."""
+        if not order_ids:
+            return []
+        marks = ",".join("?" * len(order_ids))
+        done_since = "OR (status = 'done' AND created_at >= ?)" if since is not None else ""
+        rows = await self._ex.fetch_all(
+            f"SELECT {COLUMNS} FROM operations WHERE shop_id = ? AND kind = ? AND order_id IN ({marks}) "
+            f"AND (status IN ('pending', 'sending') {done_since}) ORDER BY id",
+            (shop_id, kind, *order_ids, *([timestamp(since)] if since is not None else [])),
+        )
+        return [operation_of(r) for r in rows]
+
     async def due(self, now: dt.datetime, limit: int = 50) -> list[Operation]:
         rows = await self._ex.fetch_all(
             f"SELECT {COLUMNS} FROM operations WHERE status = 'pending' "

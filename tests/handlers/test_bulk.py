@@ -250,3 +250,90 @@ async def test_a_failing_answer_to_the_press_loses_nothing_and_a_forged_press_se
     assert len(market.calls("setOrderDeliveryTrackCode")) == 2
     row = await db.fetch_one("SELECT count(*) FROM batches")
     assert row is not None and row[0] == 1
+
+
+async def waiting_for_retry(db: Database, count: int) -> None:
+    """Until `count` lines were tried once and wait for their retry (the batch is still sending)."""
+    for _ in range(250):
+        row = await db.fetch_one("SELECT count(*) FROM operations WHERE status = 'pending' AND attempts = 1")
+        if row is not None and row[0] == count:
+            return
+        await asyncio.sleep(0.02)
+    raise AssertionError("the lines were not tried")
+
+
+async def test_a_list_sent_again_while_the_first_is_still_sending_is_not_offered_twice(
+    harness: Harness, market: FakeMarket, db: Database
+) -> None:
+    orders(market, 1101, 1102, 1103)
+    market.fail("setOrderDeliveryTrackCode", times=2, status=503, retry_after="600")
+    first = await harness.send(OWNER, "1101 H-1\n1102 H-2")
+    await harness.press_button(OWNER, first, "Отправить все")
+    await waiting_for_retry(db, 2)
+
+    again = await harness.send(OWNER, "1101 H-1\n1102 H-9\n1103 H-3")
+    shown = texts(again)
+    assert "готово к отправке 1 из 3" in shown
+    assert "строка 1 (<code>1101</code>): этот трек-номер для заказа №1101 уже отправляется" in shown
+    assert (
+        "строка 2 (<code>1102</code>): для заказа №1102 уже отправляется другой трек-номер: <code>H-2</code>"
+        in (shown)
+    )
+    assert buttons_of(again) == ["📦 Отправить все (1)", "✖️ Отмена"]
+    await harness.press_button(OWNER, again, "Отправить все")
+    await harness.wait_shown("Пакет отправлен</b>: 1/1")
+    posted = [c.path.split("/")[5] for c in market.calls("setOrderDeliveryTrackCode")]
+    assert sorted(posted) == ["1101", "1102", "1103"], "each order one POST (two of them wait for a retry)"
+
+
+async def test_two_previews_of_one_list_confirmed_one_after_the_other_send_each_order_once(
+    harness: Harness, market: FakeMarket, db: Database
+) -> None:
+    from tests.conftest import add_courier
+
+    await add_courier(db, harness.box, 1, COURIER)
+    orders(market, 1201, 1202, 1203)
+    by_owner = await harness.send(OWNER, "1201 K-1\n1202 K-2")
+    by_courier = await harness.send(COURIER, "1201 K-1\n1202 K-7\n1203 K-3")
+    assert "готово к отправке 3 из 3" in texts(by_courier), "both previews were made before either was sent"
+    market.fail("setOrderDeliveryTrackCode", times=2, status=503, retry_after="600")
+    await harness.press_button(OWNER, by_owner, "Отправить все")
+    await waiting_for_retry(db, 2)
+
+    pressed = texts(await harness.press_button(COURIER, by_courier, "Отправить все"))
+    assert "Отправляю пакет: 1 трек-номеров" in pressed
+    assert "Не отправлены строки (2)" in pressed and "№1201, №1202." in pressed
+    await harness.wait_shown("Пакет отправлен</b>: 1/1")
+    posted = sorted(c.path.split("/")[5] for c in market.calls("setOrderDeliveryTrackCode"))
+    assert posted == ["1201", "1202", "1203"], "the courier's lines for orders on their way were left out"
+
+
+async def test_a_list_confirmed_after_another_sent_its_orders_sends_none_of_them_again(
+    harness: Harness, market: FakeMarket, db: Database
+) -> None:
+    from tests.conftest import add_courier
+
+    await add_courier(db, harness.box, 1, COURIER)
+    orders(market, 1301, 1302)
+    by_owner = await harness.send(OWNER, "1301 L-1\n1302 L-2")
+    by_courier = await harness.send(COURIER, "1301 L-1\n1302 L-2")
+    await harness.press_button(OWNER, by_owner, "Отправить все")
+    await harness.wait_shown("Пакет отправлен</b>: 2/2")
+
+    pressed = texts(await harness.press_button(COURIER, by_courier, "Отправить все"))
+    assert "Не отправлены строки (2)" in pressed and "Отправляю" not in pressed
+    assert len(market.calls("setOrderDeliveryTrackCode")) == 2
+    row = await db.fetch_one("SELECT count(*) FROM batches")
+    assert row is not None and row[0] == 1, "nothing left to send: no batch"
+
+
+async def test_a_line_that_replaces_an_orders_track_code_says_which(
+    harness: Harness, market: FakeMarket
+) -> None:
+    orders(market, 1401, tracks=[{"trackCode": "OLD-1", "deliveryServiceId": 1003}])
+    orders(market, 1402)
+    shown = texts(await harness.send(OWNER, "1401 NEW-1\n1402 NEW-2"))
+    assert "готово к отправке 2 из 2" in shown
+    assert "Заменят трек-номер, который уже стоит в заказе (1):" in shown
+    assert "строка 1 (<code>1401</code>): заменит <code>OLD-1</code>" in shown
+    assert "(<code>1402</code>)" not in shown, "an order without a track code replaces nothing"

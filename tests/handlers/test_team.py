@@ -3,12 +3,16 @@
 from __future__ import annotations
 
 import asyncio
+import datetime as dt
 import re
 
 import pytest
 
+from bot.domain.operations import TrackCode
+from handlers.team import TeamCD
 from storage.db import Database
-from storage.repositories import UsersRepo
+from storage.repositories import OperationsRepo, UsersRepo
+from storage.secrets import SecretBox
 from tests.conftest import OWNER_KEY, add_courier
 from tests.fakes.market import FakeMarket
 from tests.fakes.telegram import BOT_USERNAME, Call, FakeTelegram
@@ -155,8 +159,8 @@ async def test_disconnect_tells_everyone_and_forgets_the_shop(
     assert "Неотправленных операций: 1" in texts(ask)
     done = await harness.press_button(OWNER, ask, "Да")
     assert "отключён" in texts(done)
-    told = " ".join(p["text"] for p in harness.telegram.sent("sendMessage", chat_id=COURIER))
-    assert "❌ Заказ №42" in told and "⛔ Владелец отключил" in told
+    told = await harness.wait_sent("⛔ Владелец отключил")
+    assert "Заказов: 1 — №42." in told
     assert await db.fetch_one("SELECT id FROM shops") is None
     assert await db.fetch_one("SELECT id FROM operations") is None
     assert texts(await harness.send(COURIER, "/track 42")).startswith("⛔")
@@ -318,3 +322,52 @@ async def test_menus_out_of_date_are_set_at_start_and_nothing_is_repeated_on_the
     await harness.deps.menus.at_start()
     await asyncio.sleep(0.2)
     assert [c.method for c in telegram.calls[before:]] == [], "nothing changed: nothing is set again"
+
+
+async def queue(db: Database, user_id: int, order_ids: range, shop_id: int = 1) -> None:
+    """Operations left waiting for a retry (not due while the test runs), recorded straight away."""
+    later = dt.datetime.now(dt.UTC) + dt.timedelta(hours=1)
+    async with db.transaction() as tx:
+        repo = OperationsRepo(tx)
+        for order_id in order_ids:
+            action = TrackCode(track_code=f"Q-{order_id}", delivery_service_id=51)
+            await repo.create(user_id=user_id, shop_id=shop_id, order_id=order_id, action=action, now=later)
+
+
+BIG = 9_000_000_000_000_000_000  # 19 digits, as long as an order number gets
+
+
+async def test_removing_a_courier_with_hundreds_of_queued_lines_lists_them_bounded(
+    harness: Harness, db: Database, box: SecretBox
+) -> None:
+    await add_courier(db, box, 1, COURIER)
+    await queue(db, COURIER, range(BIG, BIG + 500))
+    done = texts(await harness.press(OWNER, TeamCD(action="remove_yes", shop_id=1, user_id=COURIER).pack()))
+    told = " ".join(p["text"] for p in harness.telegram.sent("sendMessage", chat_id=COURIER))
+    for shown in (done, told):
+        assert "{???}" not in shown
+        assert f"Заказов: 500 — №{BIG}, №{BIG + 1}," in shown and "и ещё 490 заказов." in shown
+        assert f"№{BIG + 10}" not in shown
+    assert len(done) <= 4096
+
+
+async def test_disconnecting_tells_each_courier_once_with_their_orders_after_the_owner_is_answered(
+    harness: Harness, db: Database, box: SecretBox
+) -> None:
+    await add_courier(db, box, 1, COURIER)
+    await add_courier(db, box, 1, STRANGER)  # a courier with nothing queued
+    await queue(db, COURIER, range(BIG, BIG + 501))
+    await queue(db, OWNER, range(7, 9))
+    pressed = await harness.press(OWNER, TeamCD(action="disconnect_yes", shop_id=1).pack())
+    told = await harness.wait_sent("Владелец отключил магазин dbs-shop.example")
+    await harness.wait_sent("больше недоступны.")  # the courier with nothing queued
+    to_courier = harness.telegram.sent("sendMessage", chat_id=COURIER)
+    assert [p["text"] for p in to_courier] == [told], "one message, not one per operation"
+    assert f"Заказов: 501 — №{BIG}, №{BIG + 1}," in told and "и ещё 491 заказ." in told
+    assert len(told) <= 4096
+    assert len(harness.telegram.sent("sendMessage", chat_id=STRANGER)) == 1
+    assert harness.telegram.sent("sendMessage", chat_id=OWNER) == [], "the owner's own are on the card"
+    assert "отключён" in texts(pressed) and "Ваши неотправленные операции" in texts(pressed)
+    assert "Заказов: 2 — №7, №8." in texts(pressed)
+    methods = [c.method for c in harness.telegram.calls]
+    assert methods.index("answerCallbackQuery") < methods.index("sendMessage"), "the owner is answered first"

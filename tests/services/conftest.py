@@ -3,8 +3,9 @@
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
+from typing import TYPE_CHECKING
 
 import pytest
 
@@ -17,6 +18,9 @@ from bot.services.operations import Operations, Outcome
 from bot.services.orders import OrdersService
 from storage.db import Database
 from storage.secrets import SecretBox
+
+if TYPE_CHECKING:
+    from bot.services.notices import Notice
 
 
 @dataclass
@@ -31,9 +35,14 @@ class RecordedNotices:
     alerts: list[tuple[int, Alert]] = field(default_factory=list)
     settled: list[tuple[int, int, Alert, str | None]] = field(default_factory=list)
     role_changes: list[int] = field(default_factory=list)
+    soon: list[Notice] = field(default_factory=list)  # told in the background (also in `told`)
 
     async def tell(self, user_id: int, key: str, **args: object) -> None:
         self.told.append((user_id, key, args))
+
+    def tell_soon(self, notices: Sequence[Notice]) -> None:
+        self.soon.extend(notices)
+        self.told.extend((n.user_id, n.key, n.args) for n in notices)
 
     async def result_later(self, outcome: Outcome) -> bool:
         self.results.append(outcome)

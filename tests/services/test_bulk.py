@@ -44,9 +44,9 @@ async def setup(
 async def recorded(bulk: BulkSends, access: Access) -> Batch:
     """A batch of every order in IDS, checked and confirmed (nothing sent yet)."""
     preview = await bulk.check(access, [BulkRow(n, str(i), f"T-{i}") for n, i in enumerate(IDS, 1)])
-    batch, new = await bulk.record(access, preview.ready, "nonce")
-    assert new and batch.size == len(IDS)
-    return batch
+    recorded = await bulk.record(access, preview.ready, "nonce")
+    assert recorded.new and recorded.batch is not None and recorded.batch.size == len(IDS)
+    return recorded.batch
 
 
 async def until(condition: object, timeout: float = 5.0) -> None:
@@ -62,8 +62,8 @@ async def test_a_batch_the_bot_died_before_sending_is_sent_and_reported_once_aft
     access, operations, bulk = await setup(db, box, client, notices, market)
     preview = await bulk.check(access, [BulkRow(n, str(i), f"T-{i}") for n, i in enumerate(IDS, 1)])
     assert len(preview.ready) == len(IDS) and preview.bad == []
-    batch, new = await bulk.record(access, preview.ready, "nonce")
-    assert new
+    first = await bulk.record(access, preview.ready, "nonce")
+    assert first.new and (batch := first.batch) is not None
     # The process dies here, before its runner sends anything. The next start:
     worker = RetryWorker(operations, poll_interval=0.02, batches=bulk)
     await worker.start()
@@ -77,8 +77,8 @@ async def test_a_batch_the_bot_died_before_sending_is_sent_and_reported_once_aft
     assert len(market.calls("setOrderDeliveryTrackCode")) == len(IDS)
     assert notices.results == [], "a batch's lines are told in its report, not one by one"
 
-    again, new = await bulk.record(access, preview.ready, "nonce")
-    assert (again.id, new) == (batch.id, False)
+    again = await bulk.record(access, preview.ready, "nonce")
+    assert again.batch is not None and (again.batch.id, again.new) == (batch.id, False)
     row = await db.fetch_one("SELECT count(*) FROM operations")
     assert row is not None and row[0] == len(IDS), "confirming the same preview again records nothing"
 
@@ -153,3 +153,24 @@ async def test_an_owner_who_asked_hears_of_a_couriers_batch_once(
     assert notices.owner_notices == []
     [(_, _, args)] = notices.told
     assert (args["size"], args["done"], args["failed"]) == (len(IDS), len(IDS), 0)
+
+
+async def test_two_previews_confirmed_one_after_the_other_record_each_order_once(
+    db: Database, box: SecretBox, client: MarketClient, notices: RecordedNotices, market: FakeMarket
+) -> None:
+    access, _, bulk = await setup(db, box, client, notices, market)
+    rows = [BulkRow(n, str(i), f"T-{i}") for n, i in enumerate(IDS, 1)]
+    first, second = await bulk.check(access, rows), await bulk.check(access, rows[:3])
+    one = await bulk.record(access, first.ready, "one", checked_at=first.checked_at)
+    assert one.batch is not None and one.left_out == []
+
+    # the first batch is still waiting to be sent: the second preview's lines are on their way already
+    two = await bulk.record(access, second.ready, "two", checked_at=second.checked_at)
+    assert (two.batch, two.new, two.left_out) == (None, True, second.ready)
+
+    await bulk.start(one.batch, message_id=None)  # now they went through
+    three = await bulk.record(access, second.ready, "three", checked_at=second.checked_at)
+    assert three.batch is None and three.left_out == second.ready
+    row = await db.fetch_one("SELECT count(*) FROM operations")
+    assert row is not None and row[0] == len(IDS)
+    assert len(market.calls("setOrderDeliveryTrackCode")) == len(IDS), "one POST per order"

@@ -137,6 +137,6 @@ async def test_disconnect_forgets_everything_then_tells_whom_it_concerns(
     assert shop is not None and await shops.unfinished_count(shop) == 1
     await shops.disconnect(shop)
     assert await db.fetch_one("SELECT id FROM shops") is None
-    assert notices.keys_for(COURIER) == ["team-op-dropped", "team-shop-disconnected"]
+    assert notices.keys_for(COURIER) == ["team-shop-disconnected-ops"]
     assert notices.keys_for(31) == ["team-shop-disconnected"]
     assert notices.keys_for(OWNER) == []

@@ -61,3 +61,13 @@ def test_the_lines_of_a_batch_page_through_whole() -> None:
     joined = "\n".join(shown)
     assert pages > 1 and all(f"№{10**12 + n} " in joined for n in range(150))
     assert f"стр. {pages} из {pages}" in shown[-1]
+
+
+def test_lines_replacing_a_track_code_are_listed_bounded() -> None:
+    ready = [ReadyLine(n, 10**18 + n, f"NEW-{n}", 51, "СДЭК", replaces=f"{n:0>64}") for n in range(1, 501)]
+    texts = bulk_preview_texts(t, Preview(ready, []), "shop.example")
+    joined = "\n".join(texts)
+    assert "Заменят трек-номер, который уже стоит в заказе (500):" in joined
+    assert joined.count("заменит <code>") == 20 and "…и ещё строк: 480" in joined
+    assert f"строка 1 (<code>{10**18 + 1}</code>): заменит <code>{1:0>64}</code>" in joined
+    assert len(texts) == 1 and len(texts[0]) <= MESSAGE_LIMIT
