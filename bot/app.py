@@ -32,6 +32,7 @@ from bot.services.operations import Operations
 from bot.services.orders import OrdersService
 from bot.services.pending_keys import PendingKeys
 from bot.services.shops import ShopsService
+from bot.services.tables import TableReader
 from bot.services.team import TeamService
 from bot.services.users import UsersService
 from bot.services.worker import RetryWorker
@@ -64,6 +65,7 @@ class Deps:
     orders: OrdersService
     operations: Operations
     barcodes: BarcodeReader
+    tables: TableReader
     bulk: BulkSends
     alerts: AlertsService
     # Used by the wiring only, not handed to handlers:
@@ -81,6 +83,7 @@ class Deps:
             "orders": self.orders,
             "operations": self.operations,
             "barcodes": self.barcodes,
+            "tables": self.tables,
             "bulk": self.bulk,
             "alerts": self.alerts,
         }
@@ -110,6 +113,7 @@ def build_deps(
         orders=orders,
         operations=operations,
         barcodes=BarcodeReader(),
+        tables=TableReader(),
         bulk=BulkSends(db, box, operations, orders, notifier),
         alerts=AlertsService(db, box, market, orders, notifier, operations, poll_seconds=orders_poll_seconds),
         menus=menus,

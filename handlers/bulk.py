@@ -18,11 +18,12 @@ from aiogram.fsm.state import State, StatesGroup
 from aiogram.types import CallbackQuery, Message
 from aiogram.utils.chat_action import ChatActionSender
 
-from bot.domain.bulk import BulkFileError, BulkRow, rows_from_csv, rows_from_text, rows_from_xlsx
+from bot.domain.bulk import BulkFileError, BulkRow, rows_from_text
 from bot.domain.errors import FileRefused, NotAMember, OrderUnavailable
 from bot.services.access import Access
 from bot.services.bulk import BulkSends, Recorded
 from bot.services.orders import OrdersService
+from bot.services.tables import TableReader
 from bot.telegram.access import requires
 from bot.telegram.draft import BulkDraft, cleared_with, load_bulk, save_bulk
 from bot.telegram.files import table_kind, table_of
@@ -66,7 +67,13 @@ async def _one_line(message: Message) -> dict[str, list[BulkRow]] | bool:
 
 
 async def on_file(
-    message: Message, bot: Bot, state: FSMContext, t: Texts, access: Access, bulk: BulkSends
+    message: Message,
+    bot: Bot,
+    state: FSMContext,
+    t: Texts,
+    access: Access,
+    bulk: BulkSends,
+    tables: TableReader,
 ) -> None:
     document = message.document
     kind = table_kind(document)
@@ -74,7 +81,7 @@ async def on_file(
         return
     try:
         data = await table_of(document, bot)
-        rows = rows_from_xlsx(data) if kind == "xlsx" else rows_from_csv(data)
+        rows = await tables.read(data, kind)  # in a worker thread, within a time bound
     except (FileRefused, BulkFileError) as exc:
         await message.answer(t(exc.key))
         return

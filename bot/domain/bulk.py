@@ -4,18 +4,30 @@ A row is `<order number> <track code> [service]`. In a message the cells are sep
 or `,` (whichever the line has, in that order of preference), else by spaces, the service taking the
 rest of the line (`Почта России` has a space). Files have the same three columns; a header row is
 optional, and when it names the columns (заказ/order, трек/track, служба/service) they may stand in
-any order. CSV may use `;` or `,`, in UTF-8 or Windows-1251.
+any order. CSV may use `;`, a tab or `,`, in UTF-8, UTF-16 with its BOM (Excel's «Unicode text») or
+Windows-1251, with any line ends. Of a workbook, the visible rows of the first sheet are read.
+
+Reading a file is bounded (its size, the rows and columns read, a deadline checked between rows) and
+blocking: `bot.services.tables` runs it in a worker thread.
 """
 
 from __future__ import annotations
 
+import codecs
 import csv
 import io
+import math
 import re
-import zipfile
+import time
+from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass
 
+from bot.domain import xlsx
+
 MAX_LINES = 500
+MAX_ROWS_READ = MAX_LINES + 50  # enough to say a file is too long (and to skip a few header lines)
+MAX_COLUMNS = 10  # a header may name the columns anywhere among the first ten
+MAX_CSV_LINE = 64 * 1024  # characters; a line of three cells is a few dozen
 
 _ORDER_CELL = re.compile(r"[#№]?\s*[0-9][0-9 ]*")
 _HEADER_WORDS = {  # the first that a header cell contains names its column («Трек-номер» is a code)
@@ -80,11 +92,10 @@ def _at(cells: list[str], index: int) -> str:
     return cells[index] if 0 <= index < len(cells) else ""
 
 
-def rows_from_table(table: list[list[str]]) -> list[BulkRow]:
-    """Rows of a table (a CSV or a sheet): empty rows skipped, a header row recognised."""
-    filled = [
-        (n, [c.strip() for c in raw]) for n, raw in enumerate(table, start=1) if any(c.strip() for c in raw)
-    ]
+def rows_from_table(table: Iterable[tuple[int, Sequence[str]]]) -> list[BulkRow]:
+    """Rows of a table (a CSV or a sheet), each with its number: empty rows skipped, a header row
+    recognised."""
+    filled = [(n, [c.strip() for c in raw]) for n, raw in table if any(c.strip() for c in raw)]
     columns = {"order": 0, "code": 1, "service": 2}
     if filled and not _ORDER_CELL.fullmatch(filled[0][1][0]):
         columns = _columns(filled[0][1]) or columns  # a header: the columns it names, or in order
@@ -96,45 +107,58 @@ def rows_from_table(table: list[list[str]]) -> list[BulkRow]:
 
 
 def decode_text(data: bytes) -> str:
-    """UTF-8 (with or without a BOM), else Windows-1251 (what Excel in Russian saves)."""
+    """UTF-16 by its BOM (Excel's «Unicode text»), else UTF-8 (with or without a BOM), else
+    Windows-1251 (what Excel in Russian saves). Raises UnicodeDecodeError for a broken UTF-16."""
+    if data.startswith((codecs.BOM_UTF16_LE, codecs.BOM_UTF16_BE)):
+        return data.decode("utf-16")
     try:
         return data.decode("utf-8-sig")
     except UnicodeDecodeError:
         return data.decode("cp1251", errors="replace")
 
 
-def rows_from_csv(data: bytes) -> list[BulkRow]:
-    text = decode_text(data)
-    sample = text[:4096]
-    delimiter = ";" if sample.count(";") >= sample.count(",") else ","
-    if "\t" in sample and not (";" in sample or "," in sample):
-        delimiter = "\t"
-    return rows_from_table([list(r) for r in csv.reader(io.StringIO(text), delimiter=delimiter)])
-
-
-def rows_from_xlsx(data: bytes) -> list[BulkRow]:
-    """The first sheet of a workbook; numbers written as numbers come out as digits, not `1.2E+10`."""
-    from openpyxl import load_workbook  # imported here: only a file needs it
-
+def rows_from_csv(data: bytes, deadline: float = math.inf) -> list[BulkRow]:
+    """The rows of a CSV (or tab-separated text). Raises `BulkFileError` for one that cannot be read
+    (a broken encoding, a line over MAX_CSV_LINE, a field over the csv module's 128 KiB) or not by
+    the deadline."""
     try:
-        book = load_workbook(io.BytesIO(data), read_only=True, data_only=True)
-    except (zipfile.BadZipFile, KeyError, ValueError, OSError):
+        text = decode_text(data)
+    except UnicodeDecodeError:
         raise BulkFileError("bulk-file-unreadable") from None
+    sample = text[:4096]
+    delimiter = max((";", "\t", ","), key=sample.count)  # the most frequent; on a tie, the first
+    table: list[tuple[int, list[str]]] = []
     try:
-        sheet = book.worksheets[0]
-        table: list[list[str]] = []
-        for values in sheet.iter_rows(values_only=True):
-            table.append([_cell_text(v) for v in values[:10]])
-            if len(table) > MAX_LINES + 50:  # enough to say the file is too long
-                break
-    finally:
-        book.close()
+        for number, cells in enumerate(csv.reader(_lines(text), delimiter=delimiter), start=1):
+            if any(c.strip() for c in cells):
+                table.append((number, cells[:MAX_COLUMNS]))
+                if len(table) >= MAX_ROWS_READ:
+                    break
+            if time.monotonic() > deadline:
+                raise BulkFileError("bulk-file-too-slow")
+    except csv.Error:
+        raise BulkFileError("bulk-file-unreadable") from None
     return rows_from_table(table)
 
 
-def _cell_text(value: object) -> str:
-    if value is None:
-        return ""
-    if isinstance(value, float) and value.is_integer():
-        return str(int(value))
-    return str(value)
+def _lines(text: str) -> Iterator[str]:
+    """The lines of a text, ending in LF, CR LF or a lone CR (old Macs), each bounded."""
+    for line in io.StringIO(text, newline=""):
+        if len(line) > MAX_CSV_LINE:
+            raise BulkFileError("bulk-file-unreadable")
+        yield line
+
+
+def rows_from_xlsx(data: bytes, deadline: float = math.inf) -> list[BulkRow]:
+    """The visible rows of the first sheet (rows hidden by a filter or by hand are skipped); numbers
+    written as numbers come out as digits, not `1.2E+10`. Raises `BulkFileError` for a file that is no
+    workbook, is too large unpacked, or is not read by the deadline."""
+    try:
+        table = xlsx.visible_rows(data, columns=MAX_COLUMNS, rows=MAX_ROWS_READ, deadline=deadline)
+    except xlsx.TooLarge:
+        raise BulkFileError("bulk-file-too-much") from None
+    except xlsx.TooSlow:
+        raise BulkFileError("bulk-file-too-slow") from None
+    except xlsx.Unreadable:
+        raise BulkFileError("bulk-file-unreadable") from None
+    return rows_from_table(table)

@@ -39,7 +39,10 @@ def parse_order_id(text: str | None) -> int:
     match = _ORDER_ID.fullmatch(value_text)
     if match is None:
         raise InputError("order-id-several" if _SEVERAL.fullmatch(value_text) else "order-id-digits")
-    value = int(match.group(1).replace(" ", ""))
+    digits = match.group(1).replace(" ", "").lstrip("0") or "0"
+    if len(digits) > len(str(INT64_MAX)):  # a cell of a file may hold thousands (int() refuses)
+        raise InputError("order-id-range")
+    value = int(digits)
     if value < 1 or value > INT64_MAX:
         raise InputError("order-id-range")
     return value

@@ -11,16 +11,17 @@ from aiogram.types import Document, Message
 
 from bot.domain.errors import FileRefused
 from bot.services.barcodes import MAX_BYTES
+from bot.services.tables import TableKind
 
 TABLE_MAX_BYTES = 2 * 1024 * 1024  # 500 lines of a table are a few dozen kilobytes
-TABLE_TYPES = {
+TABLE_TYPES: dict[str, TableKind] = {
     ".csv": "csv",
     ".txt": "csv",
     ".xlsx": "xlsx",
 }
 
 
-def table_kind(document: Document | None) -> str | None:
+def table_kind(document: Document | None) -> TableKind | None:
     """ "csv" or "xlsx" for a table sent as a file (by its name, else its type), None otherwise."""
     if document is None:
         return None

@@ -5,6 +5,9 @@ from __future__ import annotations
 import asyncio
 import io
 import re
+import threading
+import zipfile
+from typing import Any
 
 import pytest
 from openpyxl import Workbook
@@ -13,9 +16,11 @@ from handlers.bulk import BatchCD
 from storage.db import Database
 from tests.fakes.market import FakeMarket
 from tests.fakes.telegram import document, find_button
+from tests.fakes.workbooks import workbook
 from tests.handlers.conftest import COURIER, OWNER, STRANGER, Harness, buttons_of, texts
 
 pytestmark = pytest.mark.usefixtures("shop")
+XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
 
 
 def orders(market: FakeMarket, *ids: int, status: str = "PROCESSING", **kw: object) -> None:
@@ -337,3 +342,50 @@ async def test_a_line_that_replaces_an_orders_track_code_says_which(
     assert "Заменят трек-номер, который уже стоит в заказе (1):" in shown
     assert "строка 1 (<code>1401</code>): заменит <code>OLD-1</code>" in shown
     assert "(<code>1402</code>)" not in shown, "an order without a track code replaces nothing"
+
+
+async def test_a_workbook_too_large_inside_is_refused_clearly_while_others_are_answered(
+    harness: Harness, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The file is held inside its reader (as a slow file would be) until another user has been
+    answered: reading happens off the event loop. Then its sender is told why it is refused."""
+    entered, release = threading.Event(), threading.Event()
+    real_init = zipfile.ZipFile.__init__
+
+    def held(self: zipfile.ZipFile, *args: Any, **kwargs: Any) -> None:
+        entered.set()
+        release.wait(2.0)  # on the event loop (as it used to be) this blocks everyone for 2 s
+        real_init(self, *args, **kwargs)
+
+    # 9 MiB of shared string packed into a few kilobytes
+    bomb = workbook([b'<row r="1"><c t="s"><v>0</v></c></row>'], [b"<si><t>", b"A" * 9 * 2**20, b"</t></si>"])
+    monkeypatch.setattr(zipfile.ZipFile, "__init__", held)
+    sending = asyncio.create_task(send_file(harness, bomb, "codes.xlsx", XLSX))
+    while not entered.is_set():
+        await asyncio.sleep(0.005)
+    other = await harness.send(STRANGER, "/start")
+    release.set()
+    refused = await sending
+    assert texts(other), "another user is answered while the file is being read"
+    answers = [c.params["chat_id"] for c in harness.telegram.calls if c.method == "sendMessage"]
+    assert answers.index(STRANGER) < answers.index(OWNER)
+    assert "слишком велик внутри" in refused and "8 МБ" in refused
+
+
+async def test_excel_unicode_text_and_a_csv_with_old_mac_line_ends_get_the_usual_preview(
+    harness: Harness, market: FakeMarket
+) -> None:
+    orders(market, 411, 412)
+    unicode_text = (
+        "Номер заказа\tТрек-номер\tСлужба доставки\r\n"
+        "411\tRA123456789RU\tПочта России\r\n"
+        "412\tCDEK-9\tСДЭК\r\n"
+    )
+    shown = await send_file(harness, unicode_text.encode("utf-16"), "codes.txt", "text/plain")
+    assert "готово к отправке 2 из 2" in shown
+    old_mac = "411;RA123456789RU;Почта России\r412;CDEK-9;СДЭК\r"
+    assert "готово к отправке 2 из 2" in await send_file(
+        harness, old_mac.encode("cp1251"), "codes.csv", "text/csv"
+    )
+    huge_field = b"411;" + b"A" * 200_000 + b"\r\n"
+    assert "Не получается прочитать файл" in await send_file(harness, huge_field, "codes.csv", "text/csv")

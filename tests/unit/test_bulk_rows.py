@@ -1,8 +1,13 @@
-"""Reading the rows of a bulk send: pasted lists, CSV in two encodings and separators, XLSX."""
+"""Reading the rows of a bulk send: pasted lists, CSV in three encodings and separators, XLSX, and
+files made to hurt: too large unpacked, too slow, broken."""
 
 from __future__ import annotations
 
+import codecs
 import io
+import time
+import zipfile
+from typing import IO, Any
 
 import pytest
 from hypothesis import given, settings
@@ -10,6 +15,7 @@ from hypothesis import strategies as st
 from openpyxl import Workbook
 
 from bot.domain.bulk import BulkFileError, BulkRow, rows_from_csv, rows_from_text, rows_from_xlsx
+from tests.fakes.workbooks import row, workbook
 
 
 @pytest.mark.parametrize(
@@ -98,3 +104,164 @@ def test_a_file_that_is_no_workbook_is_refused() -> None:
     with pytest.raises(BulkFileError) as refused:
         rows_from_xlsx(b"PK\x03\x04 broken")
     assert refused.value.key == "bulk-file-unreadable"
+
+
+def test_rows_hidden_by_a_filter_or_by_hand_are_not_taken() -> None:
+    book = Workbook()
+    sheet = book.active
+    assert sheet is not None
+    sheet.append(["Заказ", "Трек"])
+    for n in range(2, 7):
+        sheet.append([40 + n, f"T-{n}"])
+    sheet.auto_filter.ref = "A1:B6"
+    sheet.row_dimensions[3].hidden = True  # what a filter leaves on the rows it hides
+    sheet.row_dimensions[5].hidden = True
+    out = io.BytesIO()
+    book.save(out)
+    assert rows_from_xlsx(out.getvalue()) == [
+        BulkRow(2, "42", "T-2"),
+        BulkRow(4, "44", "T-4"),  # numbered as Excel shows them
+        BulkRow(6, "46", "T-6"),
+    ]
+
+
+def test_a_workbook_read_without_openpyxl_gives_its_texts_and_numbers() -> None:
+    """Shared strings (rich, with a phonetic guide), inline strings, cells out of order or far to the
+    right, numbers in E notation: what Excel and LibreOffice write."""
+    data = workbook(
+        [
+            b'<row r="2"><c r="C2" t="s"><v>1</v></c><c r="A2"><v>1.2345678901E10</v></c>'
+            b'<c r="B2" t="s"><v>0</v></c><c r="XFD2"><v>7</v></c></row>',
+            row(3, "43", "AB-1", "DPD"),
+            b'<row r="4"><c r="A4"><f>40+4</f><v>44</v></c><c r="B4" t="str"><v>F-4</v></c></row>',
+        ],
+        [
+            b"<si><t>X-1</t></si>",
+            "<si><r><t>Почта </t></r><r><t>России</t></r><rPh><t>ポ</t></rPh></si>".encode(),
+        ],
+    )
+    assert rows_from_xlsx(data) == [
+        BulkRow(2, "12345678901", "X-1", "Почта России"),
+        BulkRow(3, "43", "AB-1", "DPD"),
+        BulkRow(4, "44", "F-4"),
+    ]
+
+
+def test_a_workbook_too_large_unpacked_is_refused_before_it_is_unpacked(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    opened: list[str] = []
+    real_open = zipfile.ZipFile.open
+
+    def spy(self: zipfile.ZipFile, name: str | zipfile.ZipInfo, *args: Any, **kwargs: Any) -> IO[bytes]:
+        opened.append(name if isinstance(name, str) else name.filename)
+        return real_open(self, name, *args, **kwargs)
+
+    # 9 MiB of a sheet, or of one shared string: a few kilobytes packed
+    bombs = [
+        workbook([row(1, "42", "T-1"), b" " * (9 * 1024 * 1024)]),
+        workbook(
+            [b'<row r="1"><c t="s"><v>0</v></c></row>'], [b"<si><t>", b"A" * (9 * 1024 * 1024), b"</t></si>"]
+        ),
+    ]
+    monkeypatch.setattr(zipfile.ZipFile, "open", spy)
+    for bomb, part in zip(bombs, ["xl/worksheets/sheet1.xml", "xl/sharedStrings.xml"], strict=True):
+        assert len(bomb) < 20_000
+        with pytest.raises(BulkFileError) as refused:
+            rows_from_xlsx(bomb)
+        assert refused.value.key == "bulk-file-too-much"
+        assert part not in opened, "the part over its limit is never unpacked"
+
+
+def test_a_workbook_that_takes_too_long_is_given_up_by_its_reader() -> None:
+    data = workbook([row(n, str(n), f"T-{n}") for n in range(1, 50)])
+    assert len(rows_from_xlsx(data, deadline=time.monotonic() + 60)) == 49
+    with pytest.raises(BulkFileError) as refused:
+        rows_from_xlsx(data, deadline=time.monotonic() - 1)
+    assert refused.value.key == "bulk-file-too-slow"
+
+
+def test_a_workbook_with_a_dtd_is_refused() -> None:
+    laughs = (
+        b'<?xml version="1.0"?><!DOCTYPE lolz [<!ENTITY lol "lol">'
+        b'<!ENTITY lol2 "&lol;&lol;&lol;&lol;&lol;&lol;&lol;&lol;&lol;&lol;">]>'
+    )
+    data = workbook([row(1, "42", "&lol2;")])
+    sheet = zipfile.ZipFile(io.BytesIO(data)).read("xl/worksheets/sheet1.xml")
+    out = io.BytesIO()
+    with zipfile.ZipFile(io.BytesIO(data)) as source, zipfile.ZipFile(out, "w") as copy:
+        for info in source.infolist():
+            body = laughs + sheet if info.filename == "xl/worksheets/sheet1.xml" else source.read(info)
+            copy.writestr(info.filename, body)
+    with pytest.raises(BulkFileError) as refused:
+        rows_from_xlsx(out.getvalue())
+    assert refused.value.key == "bulk-file-unreadable"
+
+
+@pytest.mark.parametrize(
+    "sheet",
+    [
+        # a tag of 30,000 attributes: expat would take it in one go, holding the GIL
+        b'<row r="1"><c ' + b"".join(b'a%05d="" ' % n for n in range(30_000)) + b"/></row>",
+        # a column of 100,000 letters: its number would take hours to compute
+        b'<row r="1"><c r="' + b"A" * 100_000 + b'1"><v>1</v></c></row>',
+    ],
+    ids=["attributes", "column"],
+)
+def test_a_sheet_with_a_monstrous_tag_is_refused(sheet: bytes) -> None:
+    with pytest.raises(BulkFileError) as refused:
+        rows_from_xlsx(workbook([sheet]), deadline=time.monotonic() + 10)
+    assert refused.value.key == "bulk-file-unreadable"
+
+
+@settings(max_examples=40, deadline=None)
+@given(st.lists(st.tuples(st.integers(0, 10**6), st.integers(0, 255)), min_size=1, max_size=8))
+def test_a_damaged_workbook_is_read_or_refused_never_crashes(damage: list[tuple[int, int]]) -> None:
+    data = bytearray(workbook([row(1, "Заказ", "Трек"), row(2, "42", "T-1"), row(3, "43", "T-2")], level=0))
+    for at, byte in damage:
+        data[at % len(data)] = byte
+    try:
+        rows_from_xlsx(bytes(data))
+    except BulkFileError as refused:
+        said = refused.key
+    else:
+        said = "read"
+    # a size in the zip's directory may have been made larger
+    assert said in ("read", "bulk-file-unreadable", "bulk-file-too-much")
+
+
+@pytest.mark.parametrize("encoding", ["utf-16", "utf-16-le", "utf-16-be"])
+def test_excel_unicode_text_is_utf_16_with_tabs(encoding: str) -> None:
+    text = 'Номер заказа\tТрек-номер\tСлужба\r\n42\tRA1\tПочта России\r\n43\t"RB,2"\tСДЭК\r\n'
+    bom = {"utf-16": b"", "utf-16-le": codecs.BOM_UTF16_LE, "utf-16-be": codecs.BOM_UTF16_BE}[encoding]
+    assert rows_from_csv(bom + text.encode(encoding)) == [
+        BulkRow(2, "42", "RA1", "Почта России"),
+        BulkRow(3, "43", "RB,2", "СДЭК"),
+    ]
+
+
+@pytest.mark.parametrize("newline", ["\r", "\n", "\r\n"])
+def test_a_csv_with_any_line_ends(newline: str) -> None:
+    data = newline.join(["42;RA1;Почта России", "", "43;RB2"]).encode("cp1251")
+    assert rows_from_csv(data) == [BulkRow(1, "42", "RA1", "Почта России"), BulkRow(3, "43", "RB2")]
+
+
+@pytest.mark.parametrize(
+    "data",
+    [
+        b"42;" + b"A" * (130 * 1024) + b"\r\n43;T-1\r\n",  # a field over csv's 128 KiB, on one line
+        b'42;"' + b"A" * 60_000 + b"\n" + b"B" * 60_000 + b"\n" + b"C" * 20_000 + b'"\n',  # on lines
+        b"\xff\xfe" + "42;T-1".encode("utf-16-le") + b"\x00",  # UTF-16 cut in the middle of a letter
+        b"\xff\xfe" + b"\x00\xd8\x41\x00",  # a lone surrogate
+    ],
+)
+def test_a_csv_that_cannot_be_read_is_refused(data: bytes) -> None:
+    with pytest.raises(BulkFileError) as refused:
+        rows_from_csv(data)
+    assert refused.value.key == "bulk-file-unreadable"
+
+
+def test_a_csv_that_takes_too_long_is_given_up_by_its_reader() -> None:
+    with pytest.raises(BulkFileError) as refused:
+        rows_from_csv(b"42;T-1\n" * 10, deadline=time.monotonic() - 1)
+    assert refused.value.key == "bulk-file-too-slow"
