@@ -27,6 +27,7 @@ from PIL import Image, ImageFilter, ImageOps, UnidentifiedImageError
 MAX_PIXELS = 50_000_000  # a bigger picture is no phone photo (and might be a decompression bomb)
 MAX_SIDE = 4000  # a phone photo's size; larger ones are scaled down to it
 CROP_SIDE = 2500  # a crop is enlarged to at most this
+MIN_SIDE_TURNED = 32  # a picture narrower than this is read whole only, never turned or cropped
 # What phones and messengers send. Other formats Pillow knows (EPS runs Ghostscript, old
 # scanner formats) are refused as not a picture rather than handed to a rarely used decoder.
 IMAGE_FORMATS = ("JPEG", "PNG", "WEBP", "GIF", "BMP", "TIFF")
@@ -51,11 +52,8 @@ def _scaled(image: Image.Image, side: int) -> Image.Image:
 
 
 def _crops(image: Image.Image) -> Iterator[Image.Image]:
-    """Nine overlapping crops, each half the picture's width and height, enlarged twice (none when a
-    half would be empty: a picture one pixel wide or high)."""
+    """Nine overlapping crops, each half the picture's width and height, enlarged twice."""
     w, h = image.size
-    if min(w, h) < 2:
-        return
     for top in (0, h // 4, h // 2):
         for left in (0, w // 4, w // 2):
             crop = _scaled(image.crop((left, top, left + w // 2, top + h // 2)), CROP_SIDE // 2)
@@ -64,10 +62,13 @@ def _crops(image: Image.Image) -> Iterator[Image.Image]:
 
 def _passes(image: Image.Image) -> Iterator[tuple[Image.Image, zxingcpp.Binarizer]]:
     """The whole picture (zxing also tries it rotated by 90°, inverted and downscaled), then the
-    harder cases."""
+    harder cases: those only for a picture with room for a turned barcode (a strip 3 × 16000 is
+    scaled to 1 × 4000: a half of it is empty, and turning it makes a big blank square)."""
     local = zxingcpp.Binarizer.LocalAverage
     yield image, local
     yield image.filter(ImageFilter.UnsharpMask(radius=2, percent=150)), zxingcpp.Binarizer.GlobalHistogram
+    if min(image.size) < MIN_SIDE_TURNED:
+        return
     for angle in (45, -45):
         yield image.rotate(angle, expand=True, fillcolor=255), local
     yield from ((crop, local) for crop in _crops(image))

@@ -80,14 +80,14 @@ async def main() -> None:
             said = await answer(reader, data, started)
             times.append(time.perf_counter() - started)
         print(f"barcodes: {name}: {statistics.median(times) * 1000:.0f} ms ({len(data) // 1024} KB; {said})")
-    for name, make in WORST.items():
-        pictures, shared = make(), BarcodeReader()
+    for name, make_all in WORST.items():
+        pictures, shared = make_all(), BarcodeReader()
         started = time.perf_counter()
-        said = await asyncio.gather(*(answer(shared, p, started) for p in pictures))
+        answers = await asyncio.gather(*(answer(shared, p, started) for p in pictures))
         before = cpu_seconds()
         await asyncio.sleep(3)
         after = cpu_seconds() - before
-        said_all = "; ".join(said)
+        said_all = "; ".join(answers)
         print(f"barcodes: {name} (bound {TIME_BOUND:.0f} s): {said_all}; CPU in the 3 s after: {after:.2f} s")
 
 
