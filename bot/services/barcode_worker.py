@@ -89,6 +89,10 @@ def _open(data: bytes) -> Image.Image:
     with opened:
         if opened.width * opened.height > MAX_PIXELS:
             raise Refused("scan-too-large")
+        # A JPEG is decoded straight to grey, and at a half, a quarter... of its size if that is
+        # still MAX_SIDE long: a 12 MP photo in a third of the time and memory. Others ignore this.
+        factor = min(1.0, MAX_SIDE / max(opened.size))
+        opened.draft("L", (max(1, round(opened.width * factor)), max(1, round(opened.height * factor))))
         try:
             return _scaled(ImageOps.exif_transpose(opened).convert("L"), MAX_SIDE)
         except (OSError, ValueError, EOFError):  # truncated or broken pixel data

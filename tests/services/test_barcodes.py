@@ -92,9 +92,10 @@ async def test_what_is_not_a_picture_or_too_big_is_refused() -> None:
 
 async def test_a_picture_of_any_shape_gets_an_answer() -> None:
     # Crops of half a side of a picture one pixel wide were empty, and 1 × 1 divided by zero.
-    shapes = [(1, 1), (1, 100), (100, 1), (3, 16000), (16000, 3)]
+    shapes = [blank(1, 1), blank(1, 100), blank(100, 1), blank(3, 16000), blank(16000, 3)]
+    shapes.append(jpeg(Image.new("L", (16000, 3), 255)))  # a JPEG is decoded at a smaller scale
     reader = BarcodeReader()
-    read = await asyncio.gather(*(reader.read(blank(w, h)) for w, h in shapes))
+    read = await asyncio.gather(*(reader.read(picture) for picture in shapes))
     assert read == [[]] * len(shapes)
 
 
