@@ -48,10 +48,17 @@ def parse_order_id(text: str | None) -> int:
     return value
 
 
+# Cyrillic letters drawn like Latin ones: `ВВ-000123` typed on a Russian layout is `BB-000123`.
+_LOOK_ALIKES = str.maketrans("АВЕКМНОРСТУХавекмнорстух", "ABEKMHOPCTYXabekmhopctyx")
+# What a spreadsheet takes for a formula (`=HYPERLINK(…)`): codes are pasted into tables and back.
+_FORMULA_STARTS = ("=", "+", "-", "@")
+
+
 def parse_track_code(text: str | None) -> str:
     """A track code: 1-64 printable characters after NFKC normalisation and trimming (no control or
-    zero-width ones), not mixing Latin and Cyrillic letters (`RА123456789RU` with a Cyrillic А is a
-    typo the Market would keep)."""
+    zero-width ones), not starting like a spreadsheet formula. Cyrillic letters that look like Latin
+    ones are taken as Latin (`ВВ-000123` is `BB-000123`: the Market would keep the Cyrillic one,
+    and no carrier finds it); any other Cyrillic letter is refused, naming it."""
     if text is None:
         raise InputError("track-not-text")
     code = unicodedata.normalize("NFKC", text).strip()
@@ -61,10 +68,12 @@ def parse_track_code(text: str | None) -> str:
         raise InputError("track-too-long")
     if not code.isprintable():
         raise InputError("track-unprintable")
-    scripts = {c: unicodedata.name(c, "").split(" ", 1)[0] for c in code if c.isalpha()}
-    if {"LATIN", "CYRILLIC"} <= set(scripts.values()):
-        cyrillic = sorted({c for c, script in scripts.items() if script == "CYRILLIC"})
-        raise InputError("track-mixed-scripts", letters=", ".join(cyrillic))
+    if code.startswith(_FORMULA_STARTS):
+        raise InputError("track-formula", char=code[0])
+    code = code.translate(_LOOK_ALIKES)
+    cyrillic = sorted({c for c in code if c.isalpha() and unicodedata.name(c, "").startswith("CYRILLIC")})
+    if cyrillic:
+        raise InputError("track-cyrillic", letters=", ".join(cyrillic))
     return code
 
 

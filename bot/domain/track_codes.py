@@ -14,9 +14,11 @@ typed code and ranked by how much they look like a track code of the chosen serv
 | «яндекс»                 | `LO-` or `LOG-` and digits, or 8-20 letters and digits            |
 
 A code in the UPU form is a track code whatever the service. Only 5 to 40 Latin letters, digits and
-`-` make a candidate: a link, or a label's QR code with the buyer's name, address or phone (`+7…`, or
-`79…` with 11 digits, a Russian mobile number) is never offered, so it is neither shown as a button nor
-kept. Nor is the order number itself, nor a product barcode (EAN-13, UPC: a product's number).
+`-` make a candidate: a link, or a label's QR code with the buyer's name, address or phone is never
+offered, so it is neither shown as a button nor kept. A phone is `+7…`, or the digits of a Russian
+mobile number: `79…` or `89…` with 11 digits, or `9…` with 10, without the prefix (СДЭК's 10 digits
+then: typing such a code still works, a photo never offers it). Nor is the order number itself, nor a
+product barcode (EAN-13, UPC: a product's number).
 """
 
 from __future__ import annotations
@@ -29,7 +31,7 @@ from bot.domain.parsing import InputError, parse_track_code
 
 UPU = re.compile(r"[A-Z]{2}[0-9]{9}[A-Z]{2}")
 CANDIDATE = re.compile(r"[A-Za-z0-9-]{5,40}")
-MOBILE = re.compile(r"[78]9[0-9]{9}")  # a Russian mobile number: the buyer's, never a track code
+MOBILE = re.compile(r"[78]?9[0-9]{9}")  # a Russian mobile number: the buyer's, never a track code
 RULES: tuple[tuple[tuple[str, ...], re.Pattern[str]], ...] = (
     (("почта",), re.compile(r"[0-9]{14}|[A-Z]{2}[0-9]{9}[A-Z]{2}")),
     (("сдэк", "cdek"), re.compile(r"[0-9]{10}")),

@@ -1,10 +1,13 @@
 """Pictures of parcel labels as a phone takes them, made in the tests: barcodes drawn by zxing-cpp,
-pasted on a label, the label turned, warped, shrunk into a big noisy photo, blurred, saved as JPEG."""
+pasted on a label, the label turned, warped, shrunk into a big noisy photo, blurred, saved as JPEG.
+And hostile ones: pictures of extreme shapes, noise that is slow to search, a decompression bomb."""
 
 from __future__ import annotations
 
 import io
 import random
+import struct
+import zlib
 from typing import Any, cast
 
 import zxingcpp
@@ -65,3 +68,38 @@ def jpeg(picture: Image.Image, quality: int = 85) -> bytes:
     out = io.BytesIO()
     picture.convert("RGB").save(out, "JPEG", quality=quality)
     return out.getvalue()
+
+
+def png(picture: Image.Image) -> bytes:
+    out = io.BytesIO()
+    picture.save(out, "PNG")
+    return out.getvalue()
+
+
+def blank(width: int, height: int) -> bytes:
+    """A white PNG of any shape (3 × 16000 is a picture too)."""
+    return png(Image.new("L", (width, height), 255))
+
+
+def noise(width: int, height: int, seed: int = 7) -> bytes:
+    """Grey noise as an uncompressed BMP (quick to make and to open): the slowest thing to search for
+    barcodes, about 0.1 s per megapixel for each zxing pass, and no barcode in it."""
+    pixels = random.Random(seed).randbytes(width * height)
+    out = io.BytesIO()
+    Image.frombytes("L", (width, height), pixels).save(out, "BMP")
+    return out.getvalue()
+
+
+def png_bomb(width: int, height: int) -> bytes:
+    """A valid black-and-white PNG of width × height pixels, all black, in a small file: its rows
+    compress about 1000 to 1 (a 20000 × 20000 one is 47 KiB, and 400 MB once decoded)."""
+
+    def chunk(kind: bytes, body: bytes) -> bytes:
+        return struct.pack(">I", len(body)) + kind + body + struct.pack(">I", zlib.crc32(kind + body))
+
+    row = bytes(1 + (width + 7) // 8)  # filter type 0, then a bit per pixel
+    packer = zlib.compressobj(9)
+    rows = (packer.compress(row * min(64, height - top)) for top in range(0, height, 64))
+    data = b"".join(rows) + packer.flush()
+    header = struct.pack(">IIBBBBB", width, height, 1, 0, 0, 0, 0)  # 1 bit per pixel, grey
+    return b"\x89PNG\r\n\x1a\n" + chunk(b"IHDR", header) + chunk(b"IDAT", data) + chunk(b"IEND", b"")

@@ -78,6 +78,21 @@ async def test_a_pasted_list_is_checked_sent_once_and_reported(
     assert batch is not None and tuple(batch) == (3, 1)
 
 
+async def test_a_list_takes_look_alike_letters_as_latin_and_refuses_formulas_and_cyrillic(
+    harness: Harness, market: FakeMarket
+) -> None:
+    orders(market, 201, 202, 203)
+    preview = await harness.send(OWNER, '201 ВВ-000123\n202 =HYPERLINK("http://evil.example/1")\n203 ПОЧТА-1')
+    shown = texts(preview)
+    assert "готово к отправке 1 из 3" in shown
+    assert "строка 2 (<code>202</code>): Трек-номер не может начинаться с «=»" in shown
+    assert "строка 3 (<code>203</code>): Трек-номера пишутся латинскими буквами" in shown
+    await harness.press_button(OWNER, preview, "Отправить все")
+    await harness.wait_shown("Пакет отправлен")
+    [call] = market.calls("setOrderDeliveryTrackCode")
+    assert call.body["trackCode"] == "BB-000123"
+
+
 async def test_each_failure_is_reported_with_the_markets_message(
     harness: Harness, market: FakeMarket
 ) -> None:

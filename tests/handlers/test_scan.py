@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from tests.fakes.labels import F, jpeg, label, photo
+from tests.fakes.labels import F, blank, jpeg, label, photo
 from tests.fakes.market import FakeMarket
 from tests.fakes.telegram import document
 from tests.fakes.telegram import photo as photo_field
@@ -76,6 +76,18 @@ async def test_a_file_over_20_mb_is_refused_before_any_download(harness: Harness
     calls = await harness.send(OWNER, None, **document("huge", 25 * 1024 * 1024, "label.jpg", "image/jpeg"))
     assert "больше 20 МБ" in texts(calls)
     assert not [c for c in calls if c.method in ("getFile", "download")]
+
+
+async def test_a_picture_of_an_extreme_shape_gets_a_clear_answer(
+    harness: Harness, market: FakeMarket
+) -> None:
+    await at_track_code_step(harness, market)
+    strip = blank(3, 16000)  # it crashed the reader: «Что-то пошло не так»
+    file_id = harness.telegram.add_file(strip)
+    calls = await harness.send(OWNER, None, **document(file_id, len(strip), "strip.png", "image/png"))
+    assert "Не нашёл штрихкод на фото" in texts(calls)
+    confirm = await harness.send(OWNER, "1234567890")
+    assert "Трек-номер: <code>1234567890</code>" in texts(confirm), "the step is still open"
 
 
 async def test_an_image_sent_as_a_file_is_read_too(harness: Harness, market: FakeMarket) -> None:

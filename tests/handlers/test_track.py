@@ -91,6 +91,19 @@ async def test_an_existing_track_code_is_shown_and_its_replacement_said(
     assert "NEW-1" in confirm and "OLD-1" in confirm and "заменит" in confirm
 
 
+async def test_a_code_typed_in_cyrillic_look_alike_letters_is_confirmed_and_sent_in_latin(
+    harness: Harness, market: FakeMarket
+) -> None:
+    market.add_order(1001, 42)
+    await harness.send(OWNER, "/track 42")
+    await harness.send(OWNER, "СДЭК")
+    confirm = await harness.send(OWNER, "ВВ-000123")  # Cyrillic В, as a Russian keyboard types it
+    assert "Трек-номер: <code>BB-000123</code>" in texts(confirm)
+    await harness.press_button(OWNER, confirm, "Отправить")
+    [call] = market.calls("setOrderDeliveryTrackCode")
+    assert call.body["trackCode"] == "BB-000123"
+
+
 @pytest.mark.parametrize(
     ("typed", "expected_id"),
     [("51", 51), ("сдэк", 51), ("почта", 139)],
@@ -159,7 +172,8 @@ async def test_bad_order_id_is_asked_again_without_market_call(
         ("X" * 65, "не больше 64"),
         ("AB\u200bCD", "невидимые"),
         ("AB\x07", "невидимые"),
-        ("RА123456789RU", "Русские здесь: А"),
+        ("ПОЧТА-123", "латинскими буквами и цифрами, а в этом есть русские: П, Ч"),
+        ('=HYPERLINK("http://evil.example";"1")', "не может начинаться с «=»: так начинаются формулы"),
     ],
 )
 async def test_bad_track_code_is_asked_again(

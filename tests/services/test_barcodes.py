@@ -2,16 +2,21 @@
 
 from __future__ import annotations
 
-import io
+import asyncio
+import sys
+import threading
 from collections.abc import Callable
+from pathlib import Path
+from types import FrameType
 
 import pytest
-from PIL import Image
+from PIL import Image, ImageFile
 
 from bot.domain.errors import FileRefused
 from bot.domain.track_codes import rank_track_codes
+from bot.services import barcode_worker
 from bot.services.barcodes import BarcodeReader
-from tests.fakes.labels import F, jpeg, label, photo, warped
+from tests.fakes.labels import F, blank, jpeg, label, noise, photo, png_bomb, warped
 
 POST = "80081234567890"
 
@@ -71,8 +76,8 @@ async def test_every_symbology_a_label_may_carry_is_read() -> None:
 
 
 async def test_a_photo_without_barcodes_reads_nothing() -> None:
-    blank = photo(Image.new("L", (300, 200), 255), size=(640, 853), at=(100, 100))
-    assert await BarcodeReader().read(jpeg(blank)) == []
+    empty = photo(Image.new("L", (300, 200), 255), size=(640, 853), at=(100, 100))
+    assert await BarcodeReader().read(jpeg(empty)) == []
 
 
 async def test_what_is_not_a_picture_or_too_big_is_refused() -> None:
@@ -82,16 +87,65 @@ async def test_what_is_not_a_picture_or_too_big_is_refused() -> None:
     assert not_image.value.key == "scan-not-image"
     with pytest.raises(FileRefused) as too_big:
         await reader.read(b"\0" * (20 * 1024 * 1024 + 1))
-    assert too_big.value.key == "scan-too-big"
-    huge = io.BytesIO()
-    Image.new("1", (9000, 6000), 1).save(huge, "PNG")
-    with pytest.raises(FileRefused) as too_large:
-        await reader.read(huge.getvalue())
-    assert too_large.value.key == "scan-too-large"
+    assert too_big.value.key == "scan-too-big"  # over 50 MP: see the decompression bombs below
 
 
-async def test_decoding_is_bounded_in_time() -> None:
-    # Noise with no barcode runs every pass; a bound shorter than that stops it.
+async def test_a_picture_of_any_shape_gets_an_answer() -> None:
+    # Crops of half a side of a picture one pixel wide were empty, and 1 × 1 divided by zero.
+    shapes = [blank(1, 1), blank(1, 100), blank(100, 1), blank(3, 16000), blank(16000, 3)]
+    shapes.append(jpeg(Image.new("L", (16000, 3), 255)))  # a JPEG is decoded at a smaller scale
+    reader = BarcodeReader()
+    read = await asyncio.gather(*(reader.read(picture) for picture in shapes))
+    assert read == [[]] * len(shapes)
+
+
+async def test_a_decompression_bomb_is_too_large_and_never_decoded(monkeypatch: pytest.MonkeyPatch) -> None:
+    # 200 MP (Pillow refuses it at open), 100 MP (Pillow warns), 60 MP (Pillow takes it): tiny files
+    bombs = [png_bomb(20000, 10000), png_bomb(10000, 10000), png_bomb(10000, 6000)]
+    assert all(len(bomb) < 64 * 1024 for bomb in bombs)
+    with pytest.raises(FileRefused) as refused:
+        await BarcodeReader().read(bombs[0])
+    assert refused.value.key == "scan-too-large"
+
+    def load(self: ImageFile.ImageFile) -> None:
+        raise AssertionError(f"{self.size} decoded")
+
+    monkeypatch.setattr(ImageFile.ImageFile, "load", load)
+    for bomb in bombs:  # what the worker process runs, here where decoding is watched
+        with pytest.raises(barcode_worker.Refused) as in_worker:
+            barcode_worker.decode(bomb)
+        assert in_worker.value.key == "scan-too-large"
+
+
+def decoding_now() -> list[str]:
+    """What of this test process is decoding a picture at this moment: its threads inside a decoder,
+    and the decoder processes it started."""
+    frames = sys._current_frames()
+    threads = [t.name for t in threading.enumerate() if t.ident in frames and _decoding(frames[t.ident])]
+    children = {pid for task in Path("/proc/self/task").iterdir() for pid in _read(task / "children").split()}
+    workers = [pid for pid in children if "barcode" in _read(Path(f"/proc/{pid}/cmdline"))]
+    return threads + workers
+
+
+def _decoding(frame: FrameType | None) -> bool:
+    while frame is not None:
+        if frame.f_code.co_name == "decode" and "barcode" in frame.f_code.co_filename:
+            return True
+        frame = frame.f_back
+    return False
+
+
+def _read(path: Path) -> str:
+    try:
+        return path.read_text(errors="replace")
+    except (FileNotFoundError, ProcessLookupError):  # the thread or the process has just ended
+        return ""
+
+
+async def test_a_picture_slower_than_the_bound_is_answered_and_nothing_goes_on_decoding_it() -> None:
+    # One zxing pass over 16 MP of noise takes more than a second (it cannot be interrupted); the
+    # bound is a fraction of that. The answer comes at the bound, and the decoding stops with it.
     with pytest.raises(FileRefused) as slow:
-        await BarcodeReader(time_bound=0.01).read(jpeg(photo(Image.new("L", (300, 200), 255))))
+        await BarcodeReader(time_bound=0.2, concurrency=1).read(noise(4000, 4000))
     assert slow.value.key == "scan-timeout"
+    assert decoding_now() == []

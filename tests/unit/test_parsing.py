@@ -6,7 +6,7 @@ import datetime as dt
 import unicodedata
 
 import pytest
-from hypothesis import given
+from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from bot.domain.clock import moscow_today
@@ -95,7 +95,15 @@ def test_order_id_never_raises_anything_else(text: str) -> None:
         ("AB\u200bCD", "track-unprintable"),
         ("AB\x00", "track-unprintable"),
         ("A\nB", "track-unprintable"),
-        ("RА123456789RU", "track-mixed-scripts"),  # a Cyrillic А among Latin letters
+        ("ПОЧТА-123", "track-cyrillic"),  # П and Ч look like no Latin letter
+        ("RU-Ж12345", "track-cyrillic"),
+        ('=HYPERLINK("http://evil.example";"RA123456789RU")', "track-formula"),
+        ("=1+1", "track-formula"),
+        ("+79001234567", "track-formula"),
+        ("-12345", "track-formula"),
+        ("@SUM(A1:A9)", "track-formula"),
+        ("  =A1", "track-formula"),  # after trimming
+        ("＝A1", "track-formula"),  # a full-width = is an = after NFKC
     ],
 )
 def test_track_code_refused(text: str | None, key: str) -> None:
@@ -105,22 +113,38 @@ def test_track_code_refused(text: str | None, key: str) -> None:
 
 
 @given(st.text())
-def test_track_code_is_trimmed_printable_and_short(text: str) -> None:
+def test_track_code_is_trimmed_printable_short_and_latin(text: str) -> None:
     try:
         code = parse_track_code(text)
     except InputError:
         return
-    assert code == unicodedata.normalize("NFKC", text).strip() and 1 <= len(code) <= 64 and code.isprintable()
+    typed = unicodedata.normalize("NFKC", text).strip()
+    assert 1 <= len(code) <= 64 and code.isprintable() and len(code) == len(typed)
+    assert not code.startswith(("=", "+", "-", "@"))
+    for kept, was in zip(code, typed, strict=True):
+        assert kept == was or (was.isalpha() and "CYRILLIC" in unicodedata.name(was) and kept.isascii())
+        assert "CYRILLIC" not in unicodedata.name(kept, "")
 
 
-def test_track_code_is_normalised_and_names_look_alike_letters() -> None:
+@settings(max_examples=30)
+@given(st.sampled_from("=+-@"), st.text(st.characters(min_codepoint=0x21, max_codepoint=0x7E), max_size=40))
+def test_a_code_starting_like_a_formula_is_refused_saying_so(start: str, rest: str) -> None:
+    with pytest.raises(InputError) as caught:
+        parse_track_code(start + rest)
+    assert caught.value.key == "track-formula" and caught.value.values == {"char": start}
+
+
+def test_cyrillic_look_alike_letters_are_taken_as_latin_and_others_named() -> None:
     assert (
         parse_track_code("ＲＡ１２３４５６７８９ＲＵ") == "RA123456789RU"
     )  # full-width, as some keyboards type
+    assert parse_track_code("ВВ-000123") == "BB-000123"  # all Cyrillic: В is drawn like B
+    assert parse_track_code("RА123456789RU") == "RA123456789RU"  # a Cyrillic А among Latin letters
+    assert parse_track_code("СDEK-1Р") == "CDEK-1P"
+    assert parse_track_code("АВЕКМНОРСТУХ авекмнорстух") == "ABEKMHOPCTYX abekmhopctyx"
     with pytest.raises(InputError) as caught:
-        parse_track_code("СDEK-1Р")  # Cyrillic С and Р
-    assert caught.value.key == "track-mixed-scripts" and caught.value.values == {"letters": "Р, С"}
-    assert parse_track_code("ПОЧТА-123") == "ПОЧТА-123", "all-Cyrillic is not mixed"
+        parse_track_code("ПОЧТА-123")
+    assert caught.value.key == "track-cyrillic" and caught.value.values == {"letters": "П, Ч"}
 
 
 @pytest.mark.parametrize("typed", ["²", "٣", "５１", "1⁵"])

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import pytest
 
+from bot.domain.parsing import parse_track_code
 from bot.domain.track_codes import Scanned, order_numbers, rank_track_codes
 
 EAN = Scanned("4601234567893", "EAN-13")
@@ -44,8 +45,16 @@ EAN = Scanned("4601234567893", "EAN-13")
         ),
         # the same code twice (two passes, or QR and Code 128 of one code) is offered once
         ("СДЭК", [Scanned("1234567890", "QR Code"), Scanned("1234567890", "Code 128")], ["1234567890"]),
-        # a code the typed-code parser refuses is never offered (mixed Latin and Cyrillic)
-        ("СДЭК", [Scanned("RА123456789RU", "Code 128")], []),
+        # a code the typed-code parser refuses is never offered: Cyrillic, or starting like a formula
+        ("СДЭК", [Scanned("RЖ123456789RU", "Code 128"), Scanned("-1234567890", "Code 128")], []),
+        (
+            "Своя служба",
+            [Scanned("=HYPERLINK(1234567890)", "QR Code"), Scanned("+1234567890", "QR Code")],
+            [],
+        ),
+        # and what it reads as Latin is offered in Latin (a Cyrillic А and В, drawn like A and B)
+        ("Почта России", [Scanned("RА123456789RU", "QR Code")], ["RA123456789RU"]),
+        ("Своя служба", [Scanned("ВВ-000123", "QR Code")], ["BB-000123"]),
         ("СДЭК", [], []),
     ],
 )
@@ -60,10 +69,18 @@ def test_a_buyers_personal_data_on_the_label_is_never_offered() -> None:
         Scanned("Иванов Иван Иванович, ул. Ленина 1", "QR Code"),
         Scanned("+79001234567", "QR Code"),
         Scanned("89001234567", "Code 128"),
+        Scanned("9161234567", "QR Code"),  # without the 7 or 8: as many QR codes hold a phone
         Scanned("NAME:IVANOV;TEL:79001234567", "QR Code"),
         Scanned("XK-12345", "Code 128"),
     ]
     assert rank_track_codes(read, "Своя служба доставки", order_id=42) == ["XK-12345"]
+
+
+def test_a_mobile_number_without_its_prefix_is_never_offered_even_where_10_digits_fit() -> None:
+    read = [Scanned("9161234567", "QR Code"), Scanned("9001234567", "Code 128")]
+    assert rank_track_codes(read, "СДЭК", order_id=42) == []
+    assert rank_track_codes([*read, Scanned("1161234567", "Code 128")], "СДЭК", order_id=42) == ["1161234567"]
+    assert parse_track_code("9161234567") == "9161234567", "typed, it is taken: the courier knows"
 
 
 def test_a_product_barcode_is_never_offered_even_when_its_digits_fit() -> None:
