@@ -132,7 +132,8 @@ def longest_arguments(t: Texts) -> dict[str, dict[str, Any]]:
         "list-order": {"id": ID},
         "list-more": big,
         "list-more-orders": {"count": 499},
-        "track-mixed-scripts": {"letters": ", ".join("Ж" * 64)},
+        "track-cyrillic": {"letters": ", ".join("Ж" * 64)},
+        "track-formula": {"char": "="},
         "order-card-title": {"id": ID},
         "order-card-status": {"status": status},
         "order-card-delivery": {"date": Safe(f"{date} — {date}")},
@@ -331,6 +332,7 @@ def test_every_text_with_its_longest_arguments_renders_whole_and_fits_a_message(
     takes = variables(lang)
     missing = {key for key, names in takes.items() if names and key not in table}
     assert missing == set(), "new texts with arguments: add them to longest_arguments"
+    assert set(table) - set(takes) == set(), "texts no longer in the catalogue: drop them from the table"
     for key, names in takes.items():
         args = table.get(key, {})
         assert set(args) == names, f"{key} takes {names}"
