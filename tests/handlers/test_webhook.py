@@ -115,7 +115,7 @@ async def test_healthz_says_503_and_why_when_the_database_is_unreachable(tmp_pat
 
 
 def test_webhook_mode_needs_an_https_url_and_a_secret(tmp_path: Path) -> None:
-    common = {"bot_token": "123:abc", "database_path": tmp_path / "db"}
+    common = {"bot_token": "123456:" + "A" * 35, "database_path": tmp_path / "db"}
     with pytest.raises(ConfigError, match="WEBHOOK_SECRET is required"):
         load_settings(**common, webhook_url="https://bot.example/hook")
     with pytest.raises(ConfigError, match="WEBHOOK_URL is invalid: must be the public https"):
