@@ -7,6 +7,8 @@ import datetime as dt
 import gc
 import logging
 import signal
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from typing import Any
 
@@ -14,12 +16,20 @@ from aiogram import Bot, Dispatcher
 from aiogram.client.default import DefaultBotProperties
 from aiogram.client.telegram import TelegramAPIServer
 from aiogram.enums import ParseMode
+from aiogram.exceptions import (
+    ClientDecodeError,
+    TelegramAPIError,
+    TelegramNetworkError,
+    TelegramRetryAfter,
+    TelegramServerError,
+    TelegramUnauthorizedError,
+)
 from aiogram.fsm.storage.base import BaseStorage
 from aiogram.fsm.storage.memory import SimpleEventIsolation
 from aiogram.webhook.aiohttp_server import SimpleRequestHandler
 from aiohttp import web
 
-from bot.config import Settings
+from bot.config import ConfigError, Settings
 from bot.domain.retry import RetryPolicy
 from bot.market import MarketClient, MarketTransport
 from bot.services.access import AccessService
@@ -52,6 +62,7 @@ from storage.secrets import SecretBox
 logger = logging.getLogger("bot")
 SHUTDOWN_GRACE = 5.0  # seconds; with polling's own stop this keeps SIGTERM-to-exit under 10 s
 DEFAULT_HTTP_PORT = 8080
+TELEGRAM_RETRY_CAP = 60.0  # seconds between start-up's attempts to reach Telegram, at most
 
 
 @dataclass(frozen=True, slots=True)
@@ -179,11 +190,11 @@ async def set_menus(menus: Menus) -> None:
 
 
 async def run(settings: Settings, secret_key: bytes, stop: asyncio.Event | None = None) -> None:
-    """Run until SIGTERM/SIGINT (or `stop` is set, in webhook mode): long polling, or the webhook
-    when WEBHOOK_URL is set; /healthz and /metrics on HTTP_PORT."""
-    db = await Database.open(settings.database_path)
-    transport = MarketTransport(str(settings.market_api_url), timeout=settings.market_timeout_seconds)
-    client = MarketClient(transport)
+    """Run until SIGTERM/SIGINT (or `stop` is set: in webhook mode, and while waiting for Telegram):
+    long polling, or the webhook when WEBHOOK_URL is set; /healthz and /metrics on HTTP_PORT. Nothing
+    is opened or started before Telegram answers (`wait_for_telegram`); ConfigError when it refuses
+    the token."""
+    stop = stop or asyncio.Event()
     session = (
         JsonSession(api=TelegramAPIServer.from_base(str(settings.telegram_api_url)))
         if settings.telegram_api_url
@@ -195,6 +206,75 @@ async def run(settings: Settings, secret_key: bytes, stop: asyncio.Event | None 
         default=DefaultBotProperties(parse_mode=ParseMode.HTML),
     )
     install_session_middlewares(bot)
+    try:
+        with stopping_on_signals(stop):
+            answered = await wait_for_telegram(bot, stop)
+        if answered:
+            await serve(settings, secret_key, bot, stop)
+        else:
+            logger.info("stopped before Telegram answered")
+    finally:
+        await bot.session.close()
+        # What gc.freeze() kept out of collections goes back, so that the interpreter's last
+        # collection at exit frees it: left frozen, zxing-cpp's objects outlive its module and
+        # nanobind prints a "leaked" line for each.
+        gc.unfreeze()
+
+
+async def wait_for_telegram(
+    bot: Bot, stop: asyncio.Event, *, first_delay: float = 1.0, max_delay: float = TELEGRAM_RETRY_CAP
+) -> bool:
+    """The one place start-up waits for Telegram: getMe until it answers (True), or until `stop` is
+    set (False). Unreachable or failing (a network error, 5xx, a proxy's error page): one line per
+    attempt and a doubling wait up to `max_delay`. A refused token is no reason to wait: ConfigError."""
+    delay = first_delay
+    while True:
+        try:
+            await bot.get_me()
+        except TelegramUnauthorizedError:
+            raise ConfigError(
+                "Telegram refused BOT_TOKEN (401 Unauthorized): it was revoked or mistyped; "
+                "copy the bot's current token from @BotFather"
+            ) from None
+        except TelegramRetryAfter as exc:
+            wait, reason = float(exc.retry_after), f"asked to wait {exc.retry_after} s"
+        except (TelegramNetworkError, TelegramServerError) as exc:
+            wait, reason = delay, exc.message
+        except ClientDecodeError:
+            wait, reason = delay, "an answer that is not the Bot API's"
+        except TelegramAPIError as exc:
+            raise ConfigError(
+                f"Telegram refused getMe ({exc.message}): check BOT_TOKEN and TELEGRAM_API_URL"
+            ) from None
+        else:
+            return True
+        logger.warning("Telegram unreachable (%s), retrying in %g s", reason, wait)
+        delay = min(delay * 2, max_delay)
+        try:
+            await asyncio.wait_for(stop.wait(), wait)
+        except TimeoutError:
+            continue
+        return False
+
+
+@contextmanager
+def stopping_on_signals(stop: asyncio.Event) -> Iterator[None]:
+    """SIGTERM and SIGINT set `stop` meanwhile (a clean exit instead of the default's abrupt one)."""
+    loop = asyncio.get_running_loop()
+    for signum in (signal.SIGTERM, signal.SIGINT):
+        loop.add_signal_handler(signum, stop.set)
+    try:
+        yield
+    finally:
+        for signum in (signal.SIGTERM, signal.SIGINT):
+            loop.remove_signal_handler(signum)
+
+
+async def serve(settings: Settings, secret_key: bytes, bot: Bot, stop: asyncio.Event) -> None:
+    """Everything but the bot itself: built, run in the mode the settings choose, then closed."""
+    db = await Database.open(settings.database_path)
+    transport = MarketTransport(str(settings.market_api_url), timeout=settings.market_timeout_seconds)
+    client = MarketClient(transport)
     try:
         policy = RetryPolicy(
             base_seconds=settings.retry_base_seconds,
@@ -226,11 +306,11 @@ async def run(settings: Settings, secret_key: bytes, stop: asyncio.Event | None 
         await worker.start()
         await deps.alerts.start()
         # What start-up built stays for the process's life: kept out of the garbage collector's
-        # scans, so each collection looks only at what updates create.
+        # scans, so each collection looks only at what updates create (`run` unfreezes it at the end).
         gc.freeze()
         try:
             if settings.webhook_url is not None:
-                await serve_webhook(settings, bot, dp, health, stop or asyncio.Event(), in_flight)
+                await serve_webhook(settings, bot, dp, health, stop, in_flight)
             else:
                 await poll(settings, bot, dp, health)
         finally:
@@ -243,7 +323,6 @@ async def run(settings: Settings, secret_key: bytes, stop: asyncio.Event | None 
                 deps.menus.stop(),
             )
     finally:
-        await bot.session.close()
         await transport.aclose()
         await db.close()
         logger.info("stopped")
@@ -294,23 +373,19 @@ async def serve_webhook(
     )
     add_routes(app, health)
     runner = await _http(app, settings, settings.http_port or DEFAULT_HTTP_PORT)
-    loop = asyncio.get_running_loop()
-    for signum in (signal.SIGTERM, signal.SIGINT):
-        loop.add_signal_handler(signum, stop.set)
     try:
-        await dp.emit_startup(bot=bot, **dp.workflow_data)
-        await bot.set_webhook(
-            str(settings.webhook_url),
-            secret_token=secret,
-            allowed_updates=dp.resolve_used_update_types(),
-            drop_pending_updates=False,
-        )
-        logger.info("webhook set; waiting for updates")
-        await stop.wait()
-        logger.info("stopping: no new updates are taken")
+        with stopping_on_signals(stop):
+            await dp.emit_startup(bot=bot, **dp.workflow_data)
+            await bot.set_webhook(
+                str(settings.webhook_url),
+                secret_token=secret,
+                allowed_updates=dp.resolve_used_update_types(),
+                drop_pending_updates=False,
+            )
+            logger.info("webhook set; waiting for updates")
+            await stop.wait()
+            logger.info("stopping: no new updates are taken")
     finally:
-        for signum in (signal.SIGTERM, signal.SIGINT):
-            loop.remove_signal_handler(signum)
         await runner.shutdown()  # stops listening; handlers running go on (drained by `run`)
         await in_flight.drain(SHUTDOWN_GRACE)
         await runner.cleanup()
