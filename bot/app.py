@@ -26,7 +26,6 @@ from aiogram.exceptions import (
 )
 from aiogram.fsm.storage.base import BaseStorage
 from aiogram.fsm.storage.memory import SimpleEventIsolation
-from aiogram.webhook.aiohttp_server import SimpleRequestHandler
 from aiohttp import web
 
 from bot.config import ConfigError, Settings
@@ -47,7 +46,7 @@ from bot.services.users import UsersService
 from bot.services.worker import RetryWorker
 from bot.telegram.access import AccessMiddleware
 from bot.telegram.filters import private_chat
-from bot.telegram.health import Health, Metrics, UpdateMetrics, add_routes
+from bot.telegram.health import Health, Metrics, UpdateMetrics, WebhookRequests, add_routes
 from bot.telegram.i18n import Catalogue, I18nMiddleware
 from bot.telegram.menus import Menus
 from bot.telegram.middlewares import FloodControl, InFlightUpdates, UserRecordMiddleware
@@ -332,8 +331,17 @@ async def _http(app: web.Application, settings: Settings, port: int) -> web.AppR
     runner = web.AppRunner(app, handle_signals=False, access_log=None)
     await runner.setup()
     await web.TCPSite(runner, settings.http_host, port).start()
-    logger.info("HTTP server on %s:%d", settings.http_host, port)
+    logger.info("HTTP on %s:%d serves %s", settings.http_host, port, ", ".join(served(app)))
     return runner
+
+
+def served(app: web.Application) -> list[str]:
+    """What the HTTP server answers, as "POST /tg/hook", "GET /healthz" (HEAD, added to each GET, aside)."""
+    return [
+        f"{route.method} {route.resource.canonical}"
+        for route in app.router.routes()
+        if route.method != "HEAD" and route.resource is not None
+    ]
 
 
 async def poll(settings: Settings, bot: Bot, dp: Dispatcher, health: Health) -> None:
@@ -361,14 +369,15 @@ async def serve_webhook(
     stop: asyncio.Event,
     in_flight: InFlightUpdates,
 ) -> None:
-    """The webhook at WEBHOOK_URL's path (aiogram's aiohttp integration): a request without the
-    matching X-Telegram-Bot-Api-Secret-Token gets 401 and reaches no handler. Registered with
-    Telegram after the server listens; kept on stop, so Telegram holds updates until the next start."""
+    """The webhook at WEBHOOK_URL's path (aiogram's aiohttp integration, see WebhookRequests): a
+    request without the matching X-Telegram-Bot-Api-Secret-Token gets 401 and reaches no handler, a
+    body that is not an Update 400. Registered with Telegram after the server listens; kept on stop,
+    so Telegram holds updates until the next start."""
     if settings.webhook_url is None or settings.webhook_secret is None:  # the settings check both
         raise RuntimeError("webhook mode needs WEBHOOK_URL and WEBHOOK_SECRET")
     secret = settings.webhook_secret.get_secret_value()
     app = web.Application()
-    SimpleRequestHandler(dispatcher=dp, bot=bot, secret_token=secret).register(
+    WebhookRequests(dispatcher=dp, bot=bot, secret_token=secret).register(
         app, path=settings.webhook_url.path or "/"
     )
     add_routes(app, health)
