@@ -39,6 +39,13 @@ def test_defaults(monkeypatch: pytest.MonkeyPatch) -> None:
     assert settings.http_host == "127.0.0.1", "/metrics and /healthz are not served to the world by default"
 
 
+def test_the_docker_image_listens_on_the_containers_every_interface() -> None:
+    """With the 127.0.0.1 default inside a container, the published port would reach nothing."""
+    dockerfile = (Path(__file__).resolve().parents[2] / "Dockerfile").read_text()
+    image = dockerfile.rsplit("\nFROM ", 1)[1]  # the stage that runs
+    assert "    HTTP_HOST=0.0.0.0 \\\n" in image
+
+
 def test_env_file_is_read_and_process_environment_wins(
     monkeypatch: pytest.MonkeyPatch, tmp_path: Path
 ) -> None:
