@@ -24,7 +24,8 @@ DEFAULT_MARKET_API_URL = "https://api.partner.market.yandex.ru"
 
 # A token from @BotFather: the bot's id, a colon, 35 url-safe characters (a few more or less accepted).
 BOT_TOKEN_SHAPE = re.compile(r"[0-9]{1,20}:[A-Za-z0-9_-]{30,64}")
-PLACEHOLDER_TOKEN = "replace_with_your_token"  # what .env.example holds until the owner pastes theirs
+# What .env.example holds until the owner pastes theirs.
+PLACEHOLDER_TOKEN = "replace_with_your_token"  # noqa: S105 - not a secret: the example's text
 SECRET_TOKEN = re.compile(r"[A-Za-z0-9_-]{1,256}")  # what Telegram takes as a webhook's secret_token
 LogLevel = Literal["DEBUG", "INFO", "WARNING", "ERROR", "CRITICAL"]
 
@@ -68,7 +69,7 @@ class Settings(BaseSettings):
             raise ValueError("still the example from .env.example; put your bot's token from @BotFather")
         if not BOT_TOKEN_SHAPE.fullmatch(token):
             raise ValueError(
-                "does not look like a token from @BotFather (digits, a colon, then 35 letters, digits, - or _)"
+                "does not look like a token from @BotFather (digits, a colon, 35 letters, digits, - or _)"
             )
         return value
 

@@ -7,7 +7,6 @@ import asyncio
 import logging
 from collections.abc import Callable
 from pathlib import Path
-from urllib.parse import urlparse
 
 import pytest
 from cryptography.fernet import Fernet
@@ -45,7 +44,7 @@ async def test_an_unreachable_then_failing_telegram_is_waited_for_one_line_each_
 ) -> None:
     caplog.set_level(logging.WARNING, logger="bot")
     bot = bot_for(telegram)
-    port = urlparse(telegram.url).port
+    port = int(telegram.url.rsplit(":", 1)[1])
     await telegram.stop()  # connection refused, as with the network down
     telegram.fail("getMe", 502, "Bad Gateway", times=3)
     try:

@@ -65,7 +65,7 @@ async def test_webhook_refuses_a_wrong_secret_answers_a_valid_update_and_reports
             wrong = await http.post("/tg/hook", json=update(2, "/help"), headers={SECRET_HEADER: "guess"})
             assert (missing.status_code, wrong.status_code) == (401, 401)
             non_ascii = await http.post(  # anyone who can reach the port can send this
-                "/tg/hook", json=update(4, "/help"), headers={SECRET_HEADER: "секрет".encode()}
+                "/tg/hook", json=update(4, "/help"), headers={SECRET_HEADER.encode(): "секрет".encode()}
             )
             assert non_ascii.status_code == 401
             for body in (b"{not json", b"\xff\xfe", b"[1, 2]", b'{"update_id": "x"}'):
