@@ -12,7 +12,7 @@ import pytest
 from cryptography.fernet import Fernet
 
 from bot import __main__ as entry
-from bot.admin import check_keys, parse_command, run_command
+from bot.admin import check_keys, release_shop, rotate_keys
 from bot.config import ConfigError
 from storage.db import Database
 from storage.lock import exclusive
@@ -52,7 +52,7 @@ async def test_a_wrong_secret_key_is_named_before_anything_starts(database: Path
 async def test_keys_rotate_to_a_new_secret_key(database: Path) -> None:
     both = SecretBox(NEW + b"," + OLD)
     assert await stored_key(database, both) == OWNER_KEY, "while rotating, the old key still reads"
-    said = await run_command(parse_command(["rotate-keys"]), database, both)
+    said = await rotate_keys(database, both)
     assert "re-encrypted 1" in said
     assert await stored_key(database, SecretBox(NEW)) == OWNER_KEY, "the new key alone reads it now"
     with pytest.raises(ConfigError):
@@ -60,11 +60,11 @@ async def test_keys_rotate_to_a_new_secret_key(database: Path) -> None:
 
 
 async def test_release_a_shop_whose_owner_is_gone(database: Path) -> None:
-    said = await run_command(parse_command(["release-shop", "1001"]), database, SecretBox(OLD))
+    said = await release_shop(database, SecretBox(OLD), 1001)
     assert "released shop dbs-shop.example" in said
     assert await stored_key(database, SecretBox(OLD)) is None
     with pytest.raises(ConfigError, match="no shop with campaign 1001"):
-        await run_command(parse_command(["release-shop", "1001"]), database, SecretBox(OLD))
+        await release_shop(database, SecretBox(OLD), 1001)
 
 
 @dataclass
@@ -108,7 +108,7 @@ async def test_after_a_refused_rotation_the_old_key_still_reads(
     python_m_bot: PythonMBot, database: Path
 ) -> None:
     with pytest.raises(ConfigError, match="nothing was changed"):
-        await run_command(parse_command(["rotate-keys"]), database, SecretBox(NEW))
+        await rotate_keys(database, SecretBox(NEW))
     assert await stored_key(database, SecretBox(OLD)) == OWNER_KEY
 
 
