@@ -229,7 +229,7 @@ async def wait_for_telegram(
     delay = first_delay
     while True:
         try:
-            await bot.get_me()
+            await bot.me()  # getMe, kept: polling asks for it again at its start
         except TelegramUnauthorizedError:
             raise ConfigError(
                 "Telegram refused BOT_TOKEN (401 Unauthorized): it was revoked or mistyped; "

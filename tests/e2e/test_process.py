@@ -103,6 +103,7 @@ async def test_first_start_then_a_whole_happy_path_then_sigterm_within_10s(
     bot = RunningBot(telegram, proc)
 
     methods = [c.method for c in telegram.calls]
+    assert methods[0] == "getMe" and methods.count("getMe") == 1, "start-up asks Telegram once, first"
     assert "deleteWebhook" in methods and methods.index("deleteWebhook") < methods.index("getUpdates"), (
         "a webhook left from webhook mode is removed before polling"
     )
