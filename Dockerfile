@@ -14,8 +14,11 @@ RUN useradd --create-home --uid 10001 bot \
     && mkdir /data && chown bot:bot /data
 WORKDIR /app
 COPY --from=build /app /app
+# Every interface of the container (the bot's own default is 127.0.0.1, which nothing outside the
+# container could reach); the host decides where the port is published (compose: 127.0.0.1 only).
 ENV PATH=/app/.venv/bin:$PATH \
     DATABASE_PATH=/data/bot.sqlite3 \
+    HTTP_HOST=0.0.0.0 \
     HTTP_PORT=8080 \
     PYTHONUNBUFFERED=1
 USER bot

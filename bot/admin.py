@@ -5,29 +5,41 @@
     python -m bot release-shop CAMPAIGN forget a shop whose owner lost their Telegram account, so that
                                         someone with the shop's API key can connect it again
 
-None of them needs Telegram or the Market, and none imports aiogram.
+None of them needs Telegram or the Market, and none imports aiogram. `bot.__main__` reads the command
+line, and takes the database's lock (`storage.lock`) for those that write, so they are refused while the
+bot runs; `check-keys` only reads. Every failure is one line (ConfigError), never a traceback.
 """
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+import sqlite3
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
 from pathlib import Path
 
 from bot.config import ConfigError
 from storage.db import Database
 from storage.repositories import ShopsRepo
-from storage.secrets import SecretBox
+from storage.secrets import SecretBox, SecretDecryptError
 
-USAGE = "usage: python -m bot [check-keys | rotate-keys | release-shop CAMPAIGN_ID]"
+
+@asynccontextmanager
+async def opened(database_path: Path) -> AsyncIterator[Database]:
+    """The database, with SQLite's refusals (not a database, locked for too long) as one line."""
+    try:
+        db = await Database.open(database_path)
+        try:
+            yield db
+        finally:
+            await db.close()
+    except sqlite3.DatabaseError as exc:
+        raise ConfigError(f"database {database_path}: {exc}") from None
 
 
 async def check_keys(database_path: Path, box: SecretBox) -> None:
     """Refuse to start with a SECRET_KEY that cannot read the stored keys (users would get errors)."""
-    db = await Database.open(database_path)
-    try:
+    async with opened(database_path) as db:
         unreadable = await ShopsRepo(db, box).unreadable_keys()
-    finally:
-        await db.close()
     if unreadable:
         raise ConfigError(
             f"SECRET_KEY cannot decrypt the API keys of {len(unreadable)} stored shop(s); "
@@ -35,24 +47,25 @@ async def check_keys(database_path: Path, box: SecretBox) -> None:
         )
 
 
-async def run_command(args: Sequence[str], database_path: Path, box: SecretBox) -> str:
-    """Run one operator command; returns what to print. Raises ConfigError on bad usage."""
-    if list(args) == ["check-keys"]:
-        await check_keys(database_path, box)
-        return "every stored API key can be read with SECRET_KEY"
-    db = await Database.open(database_path)
-    try:
-        if list(args) == ["rotate-keys"]:
+async def rotate_keys(database_path: Path, box: SecretBox) -> str:
+    """Every stored key encrypted with the first SECRET_KEY, all or nothing."""
+    async with opened(database_path) as db:
+        try:
             async with db.transaction() as tx:
                 count = await ShopsRepo(tx, box).reencrypt_all()
-            return f"re-encrypted {count} API key(s) with the first SECRET_KEY; the others may now be removed"
-        if len(args) == 2 and args[0] == "release-shop" and args[1].isdigit():
-            async with db.transaction() as tx:
-                shop = await ShopsRepo(tx, box).delete_by_campaign(int(args[1]))
-            if shop is None:
-                raise ConfigError(f"no shop with campaign {args[1]} is connected")
-            gone = "its key, team and history are gone"
-            return f"released shop {shop.title} (campaign {shop.campaign_id}): {gone}"
-    finally:
-        await db.close()
-    raise ConfigError(USAGE)
+        except SecretDecryptError:
+            unreadable = len(await ShopsRepo(db, box).unreadable_keys())
+            raise ConfigError(
+                f"SECRET_KEY cannot decrypt the API keys of {unreadable} stored shop(s), nothing was "
+                "changed; set SECRET_KEY to NEW,OLD (the new key first, then the one they were saved with)"
+            ) from None
+    return f"re-encrypted {count} API key(s) with the first SECRET_KEY; the others may now be removed"
+
+
+async def release_shop(database_path: Path, box: SecretBox, campaign_id: int) -> str:
+    async with opened(database_path) as db, db.transaction() as tx:
+        shop = await ShopsRepo(tx, box).delete_by_campaign(campaign_id)
+    if shop is None:
+        raise ConfigError(f"no shop with campaign {campaign_id} is connected")
+    gone = "its key, team and history are gone"
+    return f"released shop {shop.title} (campaign {shop.campaign_id}): {gone}"

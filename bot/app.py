@@ -7,6 +7,8 @@ import datetime as dt
 import gc
 import logging
 import signal
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from typing import Any
 
@@ -14,12 +16,19 @@ from aiogram import Bot, Dispatcher
 from aiogram.client.default import DefaultBotProperties
 from aiogram.client.telegram import TelegramAPIServer
 from aiogram.enums import ParseMode
+from aiogram.exceptions import (
+    ClientDecodeError,
+    TelegramAPIError,
+    TelegramNetworkError,
+    TelegramRetryAfter,
+    TelegramServerError,
+    TelegramUnauthorizedError,
+)
 from aiogram.fsm.storage.base import BaseStorage
 from aiogram.fsm.storage.memory import SimpleEventIsolation
-from aiogram.webhook.aiohttp_server import SimpleRequestHandler
 from aiohttp import web
 
-from bot.config import Settings
+from bot.config import ConfigError, Settings
 from bot.domain.retry import RetryPolicy
 from bot.market import MarketClient, MarketTransport
 from bot.services.access import AccessService
@@ -38,7 +47,7 @@ from bot.services.users import UsersService
 from bot.services.worker import RetryWorker
 from bot.telegram.access import AccessMiddleware
 from bot.telegram.filters import private_chat
-from bot.telegram.health import Health, Metrics, UpdateMetrics, add_routes
+from bot.telegram.health import Health, Metrics, UpdateMetrics, WebhookRequests, add_routes
 from bot.telegram.i18n import Catalogue, I18nMiddleware
 from bot.telegram.menus import Menus
 from bot.telegram.middlewares import FloodControl, InFlightUpdates, UserRecordMiddleware
@@ -53,6 +62,7 @@ from storage.secrets import SecretBox
 logger = logging.getLogger("bot")
 SHUTDOWN_GRACE = 5.0  # seconds; with polling's own stop this keeps SIGTERM-to-exit under 10 s
 DEFAULT_HTTP_PORT = 8080
+TELEGRAM_RETRY_CAP = 60.0  # seconds between start-up's attempts to reach Telegram, at most
 
 
 @dataclass(frozen=True, slots=True)
@@ -185,11 +195,11 @@ async def set_menus(menus: Menus) -> None:
 
 
 async def run(settings: Settings, secret_key: bytes, stop: asyncio.Event | None = None) -> None:
-    """Run until SIGTERM/SIGINT (or `stop` is set, in webhook mode): long polling, or the webhook
-    when WEBHOOK_URL is set; /healthz and /metrics on HTTP_PORT."""
-    db = await Database.open(settings.database_path)
-    transport = MarketTransport(str(settings.market_api_url), timeout=settings.market_timeout_seconds)
-    client = MarketClient(transport)
+    """Run until SIGTERM/SIGINT (or `stop` is set: in webhook mode, and while waiting for Telegram):
+    long polling, or the webhook when WEBHOOK_URL is set; /healthz and /metrics on HTTP_PORT. Nothing
+    is opened or started before Telegram answers (`wait_for_telegram`); ConfigError when it refuses
+    the token."""
+    stop = stop or asyncio.Event()
     session = (
         JsonSession(api=TelegramAPIServer.from_base(str(settings.telegram_api_url)))
         if settings.telegram_api_url
@@ -201,6 +211,75 @@ async def run(settings: Settings, secret_key: bytes, stop: asyncio.Event | None 
         default=DefaultBotProperties(parse_mode=ParseMode.HTML),
     )
     install_session_middlewares(bot)
+    try:
+        with stopping_on_signals(stop):
+            answered = await wait_for_telegram(bot, stop)
+        if answered:
+            await serve(settings, secret_key, bot, stop)
+        else:
+            logger.info("stopped before Telegram answered")
+    finally:
+        await bot.session.close()
+        # What gc.freeze() kept out of collections goes back, so that the interpreter's last
+        # collection at exit frees it: left frozen, zxing-cpp's objects outlive its module and
+        # nanobind prints a "leaked" line for each.
+        gc.unfreeze()
+
+
+async def wait_for_telegram(
+    bot: Bot, stop: asyncio.Event, *, first_delay: float = 1.0, max_delay: float = TELEGRAM_RETRY_CAP
+) -> bool:
+    """The one place start-up waits for Telegram: getMe until it answers (True), or until `stop` is
+    set (False). Unreachable or failing (a network error, 5xx, a proxy's error page): one line per
+    attempt and a doubling wait up to `max_delay`. A refused token is no reason to wait: ConfigError."""
+    delay = first_delay
+    while True:
+        try:
+            await bot.me()  # getMe, kept: polling asks for it again at its start
+        except TelegramUnauthorizedError:
+            raise ConfigError(
+                "Telegram refused BOT_TOKEN (401 Unauthorized): it was revoked or mistyped; "
+                "copy the bot's current token from @BotFather"
+            ) from None
+        except TelegramRetryAfter as exc:
+            wait, reason = float(exc.retry_after), f"asked to wait {exc.retry_after} s"
+        except (TelegramNetworkError, TelegramServerError) as exc:
+            wait, reason = delay, exc.message
+        except ClientDecodeError:
+            wait, reason = delay, "an answer that is not the Bot API's"
+        except TelegramAPIError as exc:
+            raise ConfigError(
+                f"Telegram refused getMe ({exc.message}): check BOT_TOKEN and TELEGRAM_API_URL"
+            ) from None
+        else:
+            return True
+        logger.warning("Telegram unreachable (%s), retrying in %g s", reason, wait)
+        delay = min(delay * 2, max_delay)
+        try:
+            await asyncio.wait_for(stop.wait(), wait)
+        except TimeoutError:
+            continue
+        return False
+
+
+@contextmanager
+def stopping_on_signals(stop: asyncio.Event) -> Iterator[None]:
+    """SIGTERM and SIGINT set `stop` meanwhile (a clean exit instead of the default's abrupt one)."""
+    loop = asyncio.get_running_loop()
+    for signum in (signal.SIGTERM, signal.SIGINT):
+        loop.add_signal_handler(signum, stop.set)
+    try:
+        yield
+    finally:
+        for signum in (signal.SIGTERM, signal.SIGINT):
+            loop.remove_signal_handler(signum)
+
+
+async def serve(settings: Settings, secret_key: bytes, bot: Bot, stop: asyncio.Event) -> None:
+    """Everything but the bot itself: built, run in the mode the settings choose, then closed."""
+    db = await Database.open(settings.database_path)
+    transport = MarketTransport(str(settings.market_api_url), timeout=settings.market_timeout_seconds)
+    client = MarketClient(transport)
     try:
         policy = RetryPolicy(
             base_seconds=settings.retry_base_seconds,
@@ -232,11 +311,11 @@ async def run(settings: Settings, secret_key: bytes, stop: asyncio.Event | None 
         await worker.start()
         await deps.alerts.start()
         # What start-up built stays for the process's life: kept out of the garbage collector's
-        # scans, so each collection looks only at what updates create.
+        # scans, so each collection looks only at what updates create (`run` unfreezes it at the end).
         gc.freeze()
         try:
             if settings.webhook_url is not None:
-                await serve_webhook(settings, bot, dp, health, stop or asyncio.Event(), in_flight)
+                await serve_webhook(settings, bot, dp, health, stop, in_flight)
             else:
                 await poll(settings, bot, dp, health)
         finally:
@@ -250,7 +329,6 @@ async def run(settings: Settings, secret_key: bytes, stop: asyncio.Event | None 
                 deps.notifier.stop(SHUTDOWN_GRACE),
             )
     finally:
-        await bot.session.close()
         await transport.aclose()
         await db.close()
         logger.info("stopped")
@@ -260,8 +338,17 @@ async def _http(app: web.Application, settings: Settings, port: int) -> web.AppR
     runner = web.AppRunner(app, handle_signals=False, access_log=None)
     await runner.setup()
     await web.TCPSite(runner, settings.http_host, port).start()
-    logger.info("HTTP server on %s:%d", settings.http_host, port)
+    logger.info("HTTP on %s:%d serves %s", settings.http_host, port, ", ".join(served(app)))
     return runner
+
+
+def served(app: web.Application) -> list[str]:
+    """What the HTTP server answers, as "POST /tg/hook", "GET /healthz" (HEAD, added to each GET, aside)."""
+    return [
+        f"{route.method} {route.resource.canonical}"
+        for route in app.router.routes()
+        if route.method != "HEAD" and route.resource is not None
+    ]
 
 
 async def poll(settings: Settings, bot: Bot, dp: Dispatcher, health: Health) -> None:
@@ -289,35 +376,32 @@ async def serve_webhook(
     stop: asyncio.Event,
     in_flight: InFlightUpdates,
 ) -> None:
-    """The webhook at WEBHOOK_URL's path (aiogram's aiohttp integration): a request without the
-    matching X-Telegram-Bot-Api-Secret-Token gets 401 and reaches no handler. Registered with
-    Telegram after the server listens; kept on stop, so Telegram holds updates until the next start."""
+    """The webhook at WEBHOOK_URL's path (aiogram's aiohttp integration, see WebhookRequests): a
+    request without the matching X-Telegram-Bot-Api-Secret-Token gets 401 and reaches no handler, a
+    body that is not an Update 400. Registered with Telegram after the server listens; kept on stop,
+    so Telegram holds updates until the next start."""
     if settings.webhook_url is None or settings.webhook_secret is None:  # the settings check both
         raise RuntimeError("webhook mode needs WEBHOOK_URL and WEBHOOK_SECRET")
     secret = settings.webhook_secret.get_secret_value()
     app = web.Application()
-    SimpleRequestHandler(dispatcher=dp, bot=bot, secret_token=secret).register(
+    WebhookRequests(dispatcher=dp, bot=bot, secret_token=secret).register(
         app, path=settings.webhook_url.path or "/"
     )
     add_routes(app, health)
     runner = await _http(app, settings, settings.http_port or DEFAULT_HTTP_PORT)
-    loop = asyncio.get_running_loop()
-    for signum in (signal.SIGTERM, signal.SIGINT):
-        loop.add_signal_handler(signum, stop.set)
     try:
-        await dp.emit_startup(bot=bot, **dp.workflow_data)
-        await bot.set_webhook(
-            str(settings.webhook_url),
-            secret_token=secret,
-            allowed_updates=dp.resolve_used_update_types(),
-            drop_pending_updates=False,
-        )
-        logger.info("webhook set; waiting for updates")
-        await stop.wait()
-        logger.info("stopping: no new updates are taken")
+        with stopping_on_signals(stop):
+            await dp.emit_startup(bot=bot, **dp.workflow_data)
+            await bot.set_webhook(
+                str(settings.webhook_url),
+                secret_token=secret,
+                allowed_updates=dp.resolve_used_update_types(),
+                drop_pending_updates=False,
+            )
+            logger.info("webhook set; waiting for updates")
+            await stop.wait()
+            logger.info("stopping: no new updates are taken")
     finally:
-        for signum in (signal.SIGTERM, signal.SIGINT):
-            loop.remove_signal_handler(signum)
         await runner.shutdown()  # stops listening; handlers running go on (drained by `run`)
         await in_flight.drain(SHUTDOWN_GRACE)
         await runner.cleanup()

@@ -22,6 +22,10 @@ from pydantic_settings import BaseSettings, SettingsConfigDict
 
 DEFAULT_MARKET_API_URL = "https://api.partner.market.yandex.ru"
 
+# A token from @BotFather: the bot's id, a colon, 35 url-safe characters (a few more or less accepted).
+BOT_TOKEN_SHAPE = re.compile(r"[0-9]{1,20}:[A-Za-z0-9_-]{30,64}")
+# What .env.example holds until the owner pastes theirs.
+PLACEHOLDER_TOKEN = "replace_with_your_token"  # noqa: S105 - not a secret: the example's text
 SECRET_TOKEN = re.compile(r"[A-Za-z0-9_-]{1,256}")  # what Telegram takes as a webhook's secret_token
 LogLevel = Literal["DEBUG", "INFO", "WARNING", "ERROR", "CRITICAL"]
 
@@ -50,18 +54,23 @@ class Settings(BaseSettings):
     orders_poll_seconds: float = Field(default=120.0, ge=10, le=3600)
     webhook_url: AnyHttpUrl | None = None
     webhook_secret: SecretStr | None = None
-    http_host: str = "0.0.0.0"  # noqa: S104 - the bot's HTTP side listens on every interface by default
+    # This machine only: /metrics and /healthz are nobody else's business, and a reverse proxy on the
+    # host reaches the webhook here. The Docker image sets 0.0.0.0 (compose publishes on 127.0.0.1).
+    http_host: str = "127.0.0.1"
     http_port: int | None = Field(default=None, ge=1, le=65535)
     log_format: Literal["text", "json"] = "text"
 
     @field_validator("bot_token")
     @classmethod
     def _token_shape(cls, value: SecretStr) -> SecretStr:
-        # aiogram's validate_token applies the same rule, but importing aiogram takes seconds: a
-        # configuration error is reported before paying for it.
-        left, sep, right = value.get_secret_value().partition(":")
-        if not sep or not left.isdigit() or not right or any(c.isspace() for c in right):
-            raise ValueError("does not look like a token from @BotFather")
+        # Checked here, not by aiogram (whose import takes seconds) nor by a call to Telegram.
+        token = value.get_secret_value()
+        if PLACEHOLDER_TOKEN in token:
+            raise ValueError("still the example from .env.example; put your bot's token from @BotFather")
+        if not BOT_TOKEN_SHAPE.fullmatch(token):
+            raise ValueError(
+                "does not look like a token from @BotFather (digits, a colon, 35 letters, digits, - or _)"
+            )
         return value
 
     @field_validator("secret_key")

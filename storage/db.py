@@ -72,15 +72,17 @@ class Database:
             # Only the bot's user may read it (SQLite gives its -wal and -shm files the same mode).
             os.close(os.open(path, os.O_CREAT | os.O_WRONLY, 0o600))
         conn = await aiosqlite.connect(str(path), isolation_level=None)
-        conn.row_factory = sqlite3.Row
-        await conn.execute(f"PRAGMA busy_timeout = {BUSY_TIMEOUT_MS}")
-        await conn.execute("PRAGMA journal_mode = WAL")
-        # FULL: a committed operation survives a power cut (NORMAL in WAL mode may lose the last
-        # commits). Writes here are a few per user action, so the extra fsync costs nothing noticeable.
-        await conn.execute("PRAGMA synchronous = FULL")
-        await conn.execute("PRAGMA foreign_keys = ON")
-        db = cls(conn)
+        # Closed on any failure: an open connection's thread would keep the process from exiting
+        # (a file that is not a database fails at the first PRAGMA).
         try:
+            conn.row_factory = sqlite3.Row
+            await conn.execute(f"PRAGMA busy_timeout = {BUSY_TIMEOUT_MS}")
+            await conn.execute("PRAGMA journal_mode = WAL")
+            # FULL: a committed operation survives a power cut (NORMAL in WAL mode may lose the last
+            # commits). Writes here are a few per user action, so the extra fsync costs nothing noticeable.
+            await conn.execute("PRAGMA synchronous = FULL")
+            await conn.execute("PRAGMA foreign_keys = ON")
+            db = cls(conn)
             await db.migrate(target_version)
         except BaseException:
             await conn.close()

@@ -8,14 +8,17 @@ with their status, alert kinds, operation statuses.
 from __future__ import annotations
 
 import asyncio
+import logging
 import sqlite3
 import time
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
 from typing import Any
 
-from aiogram import BaseMiddleware
+from aiogram import BaseMiddleware, Bot
+from aiogram.methods import TelegramMethod
 from aiogram.types import TelegramObject, Update
+from aiogram.webhook.aiohttp_server import SimpleRequestHandler
 from aiohttp import web
 from prometheus_client import (
     CONTENT_TYPE_LATEST,
@@ -28,6 +31,8 @@ from prometheus_client import (
 
 from storage.db import Database
 from storage.repositories import OperationsRepo
+
+logger = logging.getLogger(__name__)
 
 DB_CHECK_SECONDS = 2.0
 # A closed connection raises ValueError; a broken file sqlite3.Error; a stuck one times out.
@@ -84,6 +89,50 @@ class Metrics:
         for state, n in counts.items():
             self.operations.labels(status=state).set(n)
         return generate_latest(self.registry)
+
+
+class WebhookRequests(SimpleRequestHandler):
+    """aiogram's webhook handler, answering what anyone who can reach the port may send as a client
+    error instead of a 500 with a traceback in the log: a secret header that is not ASCII (Python's
+    `compare_digest` raises on it) is a wrong secret, 401; a body that is not JSON, or not an Update,
+    400 (aiogram reads it only after answering 200, and its error surfaces nowhere useful).
+
+    As aiogram's does by default, an update is handled after the 200 is sent (Telegram waits for
+    nothing); here it is read and checked before."""
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self._feeding: set[asyncio.Task[None]] = set()  # updates being handled, kept from the GC
+
+    def verify_secret(self, telegram_secret_token: str, bot: Bot) -> bool:
+        # The secret itself is ASCII (the settings check it), so a header that is not never matches.
+        return telegram_secret_token.isascii() and super().verify_secret(telegram_secret_token, bot)
+
+    async def handle(self, request: web.Request) -> web.Response:
+        bot = await self.resolve_bot(request)
+        if not self.verify_secret(request.headers.get("X-Telegram-Bot-Api-Secret-Token", ""), bot):
+            return web.Response(body="Unauthorized", status=401)
+        try:
+            update = Update.model_validate(
+                await request.json(loads=bot.session.json_loads), context={"bot": bot}
+            )
+        except ValueError:  # not UTF-8, not JSON, or not an Update (pydantic's ValidationError)
+            return web.Response(body="Bad Request", status=400)
+        feeding = asyncio.create_task(self._feed(bot, update))
+        self._feeding.add(feeding)
+        feeding.add_done_callback(self._feeding.discard)
+        return web.json_response({}, dumps=bot.session.json_dumps)
+
+    __call__ = handle
+
+    async def _feed(self, bot: Bot, update: Update) -> None:
+        try:
+            result = await self.dispatcher.feed_update(bot, update, **self.data)
+        except Exception:  # what no error handler took: logged here, as polling does, not left to GC
+            logger.exception("update %s failed outside its handler", update.update_id)
+            return
+        if isinstance(result, TelegramMethod):
+            await self.dispatcher.silent_call_request(bot=bot, result=result)
 
 
 class UpdateMetrics(BaseMiddleware):

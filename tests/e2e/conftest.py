@@ -113,7 +113,14 @@ class Launcher:
         running.stderr = err.decode()
         assert running.process.returncode == 0, running.stderr
         assert "Traceback" not in running.stderr, running.stderr
+        assert_ends_with_its_last_log_line(running.stderr)
         return running.stderr
+
+
+def assert_ends_with_its_last_log_line(stderr: str) -> None:
+    """Nothing is printed after the bot's own "stopped" (such as a native library's report at exit)."""
+    last = stderr.rstrip("\n").rsplit("\n", 1)[-1]
+    assert last.endswith(" INFO bot stopped"), stderr[-2000:]
 
 
 @pytest.fixture

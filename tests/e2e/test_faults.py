@@ -8,9 +8,10 @@ nothing.
 from __future__ import annotations
 
 import asyncio
+import re
 import sqlite3
 
-from tests.e2e.conftest import Launcher, RunningBot, seed_shop
+from tests.e2e.conftest import Launcher, RunningBot, seed_shop, start_bot
 from tests.fakes.market import FakeMarket
 from tests.fakes.telegram import Call, find_button
 
@@ -84,11 +85,26 @@ async def test_sigterm_with_work_queued_and_in_flight_then_restart_resumes_every
     await bot.tap(OWNER, confirm, "Отправить")
     while not [c for c in market.calls("setOrderDeliveryTrackCode") if c.body["trackCode"] == "MID-FLIGHT"]:
         await asyncio.sleep(0.02)
+    # Meanwhile a second bot is started on the same database by mistake: refused at once, it touches
+    # nothing (it used to turn MID-FLIGHT back to pending and send it again).
+    second = await start_bot(launcher.env, launcher.tmp_path)
     data, message_id = find_button(preview, "Отправить все")
     bot.telegram.push_callback(PACKER, data, message_id=message_id)  # pressed just before the stop
     async with asyncio.timeout(10):
         while not [c for c in market.calls("setOrderDeliveryTrackCode") if c.body["trackCode"][:4] == "BULK"]:
             await asyncio.sleep(0.02)
+    try:
+        _, refused = await asyncio.wait_for(second.communicate(), timeout=20)
+    finally:
+        if second.returncode is None:
+            second.kill()
+            await second.wait()
+    assert second.returncode == 2
+    assert re.fullmatch(
+        rf"{re.escape(str(launcher.database_path))} is in use by another process \(pid {bot.process.pid} "
+        r"on [^,]+, since \d{4}-\d\d-\d\d \d\d:\d\d:\d\d UTC\); stop it first\n",
+        refused.decode(),
+    ), refused.decode()
 
     await launcher.stop(bot)  # within 10 s, exit 0, no traceback
     before = operations(launcher)

@@ -19,7 +19,7 @@ from bot.domain.clock import moscow_today
 from storage.db import Database
 from storage.secrets import SecretBox
 from tests.conftest import OWNER_KEY, seed_shop
-from tests.e2e.conftest import RunningBot, bot_env, start_bot
+from tests.e2e.conftest import RunningBot, assert_ends_with_its_last_log_line, bot_env, start_bot
 from tests.fakes.market import FakeMarket
 from tests.fakes.telegram import Call, FakeTelegram
 
@@ -103,6 +103,7 @@ async def test_first_start_then_a_whole_happy_path_then_sigterm_within_10s(
     bot = RunningBot(telegram, proc)
 
     methods = [c.method for c in telegram.calls]
+    assert methods[0] == "getMe" and methods.count("getMe") == 1, "start-up asks Telegram once, first"
     assert "deleteWebhook" in methods and methods.index("deleteWebhook") < methods.index("getUpdates"), (
         "a webhook left from webhook mode is removed before polling"
     )
@@ -130,6 +131,7 @@ async def test_first_start_then_a_whole_happy_path_then_sigterm_within_10s(
     assert proc.returncode == 0
     log = err.decode()
     assert "Traceback" not in log
+    assert_ends_with_its_last_log_line(log)
     key_file = tmp_path / "data" / "secret.key"
     assert oct(key_file.stat().st_mode & 0o777) == "0o600"
     assert "generated a new key" in log

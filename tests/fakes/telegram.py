@@ -123,12 +123,14 @@ class FakeTelegram:
         """The next `times` calls of `method` get this error (the call is still recorded)."""
         self.failures.extend([(method, status, description)] * times)
 
-    async def start(self) -> str:
+    async def start(self, port: int = 0) -> str:
+        """Listen on `port` (a free one by default; the same one again after `stop`, as a Telegram
+        that was unreachable comes back)."""
         app = web.Application()
         app.router.add_route("POST", "/bot{token}/{method}", self._handle)
         app.router.add_route("GET", "/bot{token}/{method}", self._handle)
         app.router.add_route("GET", "/file/bot{token}/{path}", self._download)
-        self._runner, self.url = await serve(app)
+        self._runner, self.url = await serve(app, port)
         return self.url
 
     async def stop(self) -> None:

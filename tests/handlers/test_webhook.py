@@ -5,6 +5,7 @@ names what is wrong; the metrics parse and count what was handled."""
 from __future__ import annotations
 
 import asyncio
+import logging
 import socket
 from pathlib import Path
 
@@ -23,6 +24,7 @@ from tests.fakes.serve import serve
 from tests.fakes.telegram import FakeTelegram, message
 
 SECRET = "s3cret-Token_for-tests"
+SECRET_HEADER = "X-Telegram-Bot-Api-Secret-Token"
 
 
 def free_port() -> int:
@@ -36,8 +38,9 @@ def update(update_id: int, text: str) -> dict[str, object]:
 
 
 async def test_webhook_refuses_a_wrong_secret_answers_a_valid_update_and_reports_health(
-    telegram: FakeTelegram, market: FakeMarket, tmp_path: Path
+    telegram: FakeTelegram, market: FakeMarket, tmp_path: Path, caplog: pytest.LogCaptureFixture
 ) -> None:
+    caplog.set_level(logging.INFO)
     port = free_port()
     settings = load_settings(
         bot_token=telegram.token,
@@ -59,16 +62,19 @@ async def test_webhook_refuses_a_wrong_secret_answers_a_valid_update_and_reports
         base = f"http://127.0.0.1:{port}"
         async with httpx.AsyncClient(base_url=base) as http:
             missing = await http.post("/tg/hook", json=update(1, "/help"))
-            wrong = await http.post(
-                "/tg/hook", json=update(2, "/help"), headers={"X-Telegram-Bot-Api-Secret-Token": "guess"}
-            )
+            wrong = await http.post("/tg/hook", json=update(2, "/help"), headers={SECRET_HEADER: "guess"})
             assert (missing.status_code, wrong.status_code) == (401, 401)
+            non_ascii = await http.post(  # anyone who can reach the port can send this
+                "/tg/hook", json=update(4, "/help"), headers={SECRET_HEADER.encode(): "секрет".encode()}
+            )
+            assert non_ascii.status_code == 401
+            for body in (b"{not json", b"\xff\xfe", b"[1, 2]", b'{"update_id": "x"}'):
+                bad = await http.post("/tg/hook", content=body, headers={SECRET_HEADER: SECRET})
+                assert bad.status_code == 400, body
             await asyncio.sleep(0.3)
             assert telegram.sent("sendMessage") == [], "a refused request reaches no handler"
 
-            valid = await http.post(
-                "/tg/hook", json=update(3, "/help"), headers={"X-Telegram-Bot-Api-Secret-Token": SECRET}
-            )
+            valid = await http.post("/tg/hook", json=update(3, "/help"), headers={SECRET_HEADER: SECRET})
             assert valid.status_code == 200
             [answer] = await telegram.wait_for("sendMessage")
             assert "Что я умею" in str(answer.params["text"])
@@ -90,6 +96,11 @@ async def test_webhook_refuses_a_wrong_secret_answers_a_valid_update_and_reports
         assert samples[("bot_handler_seconds_count", ())] == 1
         assert samples[("bot_operations", (("status", "pending"),))] == 0
         assert SECRET not in scraped and telegram.token not in scraped
+        served = f"HTTP on 127.0.0.1:{port} serves POST /tg/hook, GET /healthz, GET /metrics"
+        assert served in caplog.messages, "the log says which address and paths are open"
+        assert [r.getMessage() for r in caplog.records if r.levelno >= logging.ERROR] == [], (
+            "what a stranger sends logs no error"
+        )
     finally:
         stop.set()
         await asyncio.wait_for(running, timeout=10)
@@ -115,7 +126,7 @@ async def test_healthz_says_503_and_why_when_the_database_is_unreachable(tmp_pat
 
 
 def test_webhook_mode_needs_an_https_url_and_a_secret(tmp_path: Path) -> None:
-    common = {"bot_token": "123:abc", "database_path": tmp_path / "db"}
+    common = {"bot_token": "123456:" + "A" * 35, "database_path": tmp_path / "db"}
     with pytest.raises(ConfigError, match="WEBHOOK_SECRET is required"):
         load_settings(**common, webhook_url="https://bot.example/hook")
     with pytest.raises(ConfigError, match="WEBHOOK_URL is invalid: must be the public https"):

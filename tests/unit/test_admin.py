@@ -1,15 +1,21 @@
-"""Operator commands and the start-up key check: keys at rest stay readable, rotate, and can be released."""
+"""Operator commands and the start-up key check: keys at rest stay readable, rotate, and can be released;
+every refusal is one line and exit status 2 (`python -m bot`'s `main`, run in process), never a traceback."""
 
 from __future__ import annotations
 
+import asyncio
+import sys
+from dataclasses import dataclass
 from pathlib import Path
 
 import pytest
 from cryptography.fernet import Fernet
 
-from bot.admin import check_keys, run_command
+from bot import __main__ as entry
+from bot.admin import check_keys, release_shop, rotate_keys
 from bot.config import ConfigError
 from storage.db import Database
+from storage.lock import exclusive
 from storage.repositories import ShopsRepo
 from storage.secrets import SecretBox
 from tests.conftest import OWNER_KEY, seed_shop
@@ -46,7 +52,7 @@ async def test_a_wrong_secret_key_is_named_before_anything_starts(database: Path
 async def test_keys_rotate_to_a_new_secret_key(database: Path) -> None:
     both = SecretBox(NEW + b"," + OLD)
     assert await stored_key(database, both) == OWNER_KEY, "while rotating, the old key still reads"
-    said = await run_command(["rotate-keys"], database, both)
+    said = await rotate_keys(database, both)
     assert "re-encrypted 1" in said
     assert await stored_key(database, SecretBox(NEW)) == OWNER_KEY, "the new key alone reads it now"
     with pytest.raises(ConfigError):
@@ -54,10 +60,115 @@ async def test_keys_rotate_to_a_new_secret_key(database: Path) -> None:
 
 
 async def test_release_a_shop_whose_owner_is_gone(database: Path) -> None:
-    said = await run_command(["release-shop", "1001"], database, SecretBox(OLD))
+    said = await release_shop(database, SecretBox(OLD), 1001)
     assert "released shop dbs-shop.example" in said
     assert await stored_key(database, SecretBox(OLD)) is None
     with pytest.raises(ConfigError, match="no shop with campaign 1001"):
-        await run_command(["release-shop", "1001"], database, SecretBox(OLD))
-    with pytest.raises(ConfigError, match="usage"):
-        await run_command(["release-shop", "abc"], database, SecretBox(OLD))
+        await release_shop(database, SecretBox(OLD), 1001)
+
+
+@dataclass
+class PythonMBot:
+    """`python -m bot ARGS`, in this process: (exit status, stdout, stderr)."""
+
+    monkeypatch: pytest.MonkeyPatch
+    capsys: pytest.CaptureFixture[str]
+
+    def __call__(self, database: Path, *args: str, secret_key: bytes = NEW) -> tuple[int, str, str]:
+        self.monkeypatch.setattr(sys, "argv", ["bot", *args])
+        self.monkeypatch.setenv("DATABASE_PATH", str(database))
+        self.monkeypatch.setenv("SECRET_KEY", secret_key.decode())
+        status = entry.main()
+        out, err = self.capsys.readouterr()
+        return status, out, err
+
+
+@pytest.fixture
+def python_m_bot(
+    monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str], tmp_path: Path
+) -> PythonMBot:
+    monkeypatch.chdir(tmp_path)  # no stray .env
+    monkeypatch.setenv("BOT_TOKEN", "123456:" + "A" * 35)
+    monkeypatch.setattr(entry, "setup_logging", lambda *_: None)  # the test run's logging stays as it is
+    return PythonMBot(monkeypatch, capsys)
+
+
+def test_rotating_without_the_old_key_says_so_in_one_line_and_changes_nothing(
+    python_m_bot: PythonMBot, database: Path
+) -> None:
+    status, out, err = python_m_bot(database, "rotate-keys")  # NEW alone, not NEW,OLD
+    assert (status, out) == (2, "")
+    assert err == (
+        "Configuration error: SECRET_KEY cannot decrypt the API keys of 1 stored shop(s), nothing was "
+        "changed; set SECRET_KEY to NEW,OLD (the new key first, then the one they were saved with)\n"
+    )
+
+
+async def test_after_a_refused_rotation_the_old_key_still_reads(
+    python_m_bot: PythonMBot, database: Path
+) -> None:
+    with pytest.raises(ConfigError, match="nothing was changed"):
+        await rotate_keys(database, SecretBox(NEW))
+    assert await stored_key(database, SecretBox(OLD)) == OWNER_KEY
+
+
+@pytest.mark.parametrize(
+    ("args", "said"),
+    [
+        (
+            ["frobnicate"],
+            "Configuration error: usage: python -m bot [check-keys | rotate-keys | release-shop",
+        ),
+        (["release-shop", "abc"], "Configuration error: usage: python -m bot"),
+        (["release-shop"], "Configuration error: usage: python -m bot"),
+        (["release-shop", "999"], "Configuration error: no shop with campaign 999 is connected"),
+        (["check-keys"], "Configuration error: SECRET_KEY cannot decrypt the API keys of 1 stored shop"),
+    ],
+)
+def test_each_refused_command_is_one_line_and_exit_2(
+    python_m_bot: PythonMBot,
+    database: Path,
+    args: list[str],
+    said: str,
+) -> None:
+    status, out, err = python_m_bot(database, *args)
+    assert (status, out) == (2, "")
+    assert err.startswith(said) and err.count("\n") == 1
+
+
+@pytest.mark.parametrize("command", ["check-keys", "rotate-keys", "release-shop"])
+def test_a_missing_database_is_named_and_not_created(
+    python_m_bot: PythonMBot, tmp_path: Path, command: str
+) -> None:
+    missing = tmp_path / "elsewhere" / "bot.sqlite3"
+    args = [command, "1001"] if command == "release-shop" else [command]
+    status, _, err = python_m_bot(missing, *args)
+    assert (status, err) == (
+        2,
+        f"Configuration error: no database at {missing}: set DATABASE_PATH to the bot's database\n",
+    )
+    assert not missing.parent.exists(), "nothing was created there (no database, no key, no lock)"
+
+
+def test_a_file_that_is_not_a_database_is_one_line(python_m_bot: PythonMBot, tmp_path: Path) -> None:
+    garbage = tmp_path / "bot.sqlite3"
+    garbage.write_bytes(b"not a database at all" * 100)
+    status, _, err = python_m_bot(garbage, "check-keys")
+    assert (status, err) == (2, f"Configuration error: database {garbage}: file is not a database\n")
+
+
+@pytest.mark.parametrize("args", [["rotate-keys"], ["release-shop", "1001"]])
+def test_commands_that_write_are_refused_while_the_bot_runs(
+    python_m_bot: PythonMBot, database: Path, args: list[str]
+) -> None:
+    with exclusive(database):  # what the running bot holds
+        status, out, err = python_m_bot(database, *args, secret_key=NEW + b"," + OLD)
+    assert (status, out) == (2, "")
+    assert err.startswith(f"{database} is in use by another process (pid ") and err.count("\n") == 1
+    assert asyncio.run(stored_key(database, SecretBox(OLD))) == OWNER_KEY, "still there, under the old key"
+
+
+def test_check_keys_only_reads_so_it_runs_beside_the_bot(python_m_bot: PythonMBot, database: Path) -> None:
+    with exclusive(database):
+        status, out, _ = python_m_bot(database, "check-keys", secret_key=OLD)
+    assert (status, out) == (0, "every stored API key can be read with SECRET_KEY\n")

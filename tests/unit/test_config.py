@@ -23,6 +23,7 @@ def clean_env(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
         "DATABASE_PATH",
         "SECRET_KEY",
         "LOG_LEVEL",
+        "HTTP_HOST",
     ):
         monkeypatch.delenv(name, raising=False)
     monkeypatch.chdir(tmp_path)  # no stray .env from the developer's checkout
@@ -35,6 +36,14 @@ def test_defaults(monkeypatch: pytest.MonkeyPatch) -> None:
     assert settings.database_path == Path("data/bot.sqlite3")
     assert settings.telegram_api_url is None and settings.secret_key is None
     assert settings.log_level == "INFO"
+    assert settings.http_host == "127.0.0.1", "/metrics and /healthz are not served to the world by default"
+
+
+def test_the_docker_image_listens_on_the_containers_every_interface() -> None:
+    """With the 127.0.0.1 default inside a container, the published port would reach nothing."""
+    dockerfile = (Path(__file__).resolve().parents[2] / "Dockerfile").read_text()
+    image = dockerfile.rsplit("\nFROM ", 1)[1]  # the stage that runs
+    assert "    HTTP_HOST=0.0.0.0 \\\n" in image
 
 
 def test_env_file_is_read_and_process_environment_wins(
@@ -53,6 +62,9 @@ def test_env_file_is_read_and_process_environment_wins(
     [
         ({}, "BOT_TOKEN is required but not set"),
         ({"BOT_TOKEN": "nonsense"}, "BOT_TOKEN is invalid"),
+        ({"BOT_TOKEN": "123456:abc"}, "BOT_TOKEN is invalid: does not look like a token from @BotFather"),
+        ({"BOT_TOKEN": TOKEN[:-12]}, "BOT_TOKEN is invalid: does not look like a token"),  # cut short
+        ({"BOT_TOKEN": TOKEN + "é"}, "BOT_TOKEN is invalid: does not look like a token"),
         ({"BOT_TOKEN": TOKEN, "MARKET_API_URL": "not a url"}, "MARKET_API_URL is invalid"),
         ({"BOT_TOKEN": TOKEN, "TELEGRAM_API_URL": "ftp//x"}, "TELEGRAM_API_URL is invalid"),
         ({"BOT_TOKEN": TOKEN, "SECRET_KEY": "short"}, "SECRET_KEY is invalid"),
@@ -68,6 +80,17 @@ def test_bad_settings_name_the_setting(
         load_settings()
     assert message in str(caught.value)
     assert "\n" not in str(caught.value)
+
+
+def test_the_token_left_from_env_example_is_refused(tmp_path: Path) -> None:
+    """`cp .env.example .env` and a start without pasting the token: told so, not sent to Telegram."""
+    example = (Path(__file__).resolve().parents[2] / ".env.example").read_text()
+    (tmp_path / ".env").write_text(example)
+    with pytest.raises(ConfigError) as caught:
+        load_settings()
+    assert str(caught.value) == (
+        "BOT_TOKEN is invalid: still the example from .env.example; put your bot's token from @BotFather"
+    )
 
 
 def test_secret_key_from_env_is_used(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:

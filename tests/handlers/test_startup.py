@@ -1,0 +1,83 @@
+"""Start-up against a Telegram that refuses the token, cannot be reached, or comes back: `run` and its
+one wait for Telegram, in process against the fake Bot API server."""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from collections.abc import Callable
+from pathlib import Path
+
+import pytest
+from cryptography.fernet import Fernet
+
+from bot.app import run, wait_for_telegram
+from bot.config import ConfigError, load_settings
+from tests.fakes.telegram import FakeTelegram, bot_for
+
+
+async def until(condition: Callable[[], object], timeout: float = 5.0) -> None:
+    async with asyncio.timeout(timeout):
+        while not condition():
+            await asyncio.sleep(0.01)
+
+
+async def test_a_revoked_token_stops_the_start_with_one_line_before_anything_is_built(
+    telegram: FakeTelegram, tmp_path: Path
+) -> None:
+    settings = load_settings(
+        bot_token="123456:" + "R" * 35,  # not the fake's token: it answers 401 Unauthorized, as Telegram does
+        telegram_api_url=telegram.url,
+        database_path=tmp_path / "bot.sqlite3",
+    )
+    with pytest.raises(ConfigError) as refused:
+        await asyncio.wait_for(run(settings, Fernet.generate_key()), timeout=10)
+    assert str(refused.value) == (
+        "Telegram refused BOT_TOKEN (401 Unauthorized): it was revoked or mistyped; "
+        "copy the bot's current token from @BotFather"
+    )
+    assert not (tmp_path / "bot.sqlite3").exists(), "nothing was started"
+
+
+async def test_an_unreachable_then_failing_telegram_is_waited_for_one_line_each_until_it_answers(
+    telegram: FakeTelegram, caplog: pytest.LogCaptureFixture
+) -> None:
+    caplog.set_level(logging.WARNING, logger="bot")
+    bot = bot_for(telegram)
+    port = int(telegram.url.rsplit(":", 1)[1])
+    await telegram.stop()  # connection refused, as with the network down
+    telegram.fail("getMe", 502, "Bad Gateway", times=3)
+    try:
+        waiting = asyncio.create_task(
+            wait_for_telegram(bot, asyncio.Event(), first_delay=0.01, max_delay=0.04)
+        )
+        await until(lambda: caplog.records)
+        await telegram.start(port=port)  # back, answering 502 three times, then getMe
+        assert await asyncio.wait_for(waiting, timeout=5) is True
+    finally:
+        await bot.session.close()
+
+    lines = [r.getMessage() for r in caplog.records]
+    assert all(r.exc_info is None for r in caplog.records), "no traceback"
+    assert lines[0].startswith("Telegram unreachable (ClientConnectorError: Cannot connect to host")
+    waits = [float(line.rsplit(" in ", 1)[1].removesuffix(" s")) for line in lines]
+    assert waits == [min(0.01 * 2**i, 0.04) for i in range(len(waits))], "doubling, up to the cap"
+    assert [line.split(", retrying")[0] for line in lines[-3:]] == ["Telegram unreachable (Bad Gateway)"] * 3
+    assert [c.method for c in telegram.calls] == ["getMe"] * 4
+
+
+async def test_a_stop_while_waiting_for_telegram_ends_the_wait(
+    telegram: FakeTelegram, caplog: pytest.LogCaptureFixture
+) -> None:
+    caplog.set_level(logging.WARNING, logger="bot")
+    telegram.fail("getMe", 500, "Internal Server Error", times=100)
+    bot = bot_for(telegram)
+    stop = asyncio.Event()
+    try:
+        waiting = asyncio.create_task(wait_for_telegram(bot, stop, first_delay=30))
+        await until(lambda: caplog.records)
+        stop.set()  # SIGTERM does this
+        assert await asyncio.wait_for(waiting, timeout=5) is False
+    finally:
+        await bot.session.close()
+    assert caplog.messages == ["Telegram unreachable (Internal Server Error), retrying in 30 s"]
