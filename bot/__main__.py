@@ -107,7 +107,9 @@ def main() -> int:
     except ConfigError as exc:
         return refuse(f"Configuration error: {exc}")
     except DatabaseInUse as exc:
-        return refuse(str(exc))
+        if command is None:
+            return refuse(f"{exc}: this copy exits. To restart the bot, stop that one first")
+        return refuse(f"{exc}: stop it, run {command.name}, then start it again")
 
 
 def refuse(line: str) -> int:

@@ -52,7 +52,7 @@ from bot.telegram.i18n import Catalogue, I18nMiddleware
 from bot.telegram.menus import Menus
 from bot.telegram.middlewares import FloodControl, InFlightUpdates, UserRecordMiddleware
 from bot.telegram.notifier import Notifier
-from bot.telegram.safety import ForgivingRequests
+from bot.telegram.safety import ForgivingRequests, TokenConflicts
 from bot.telegram.session import JsonSession
 from handlers import build_router
 from storage.db import Database
@@ -134,8 +134,12 @@ def build_deps(
     )
 
 
-def install_session_middlewares(bot: Bot) -> None:
+def install_session_middlewares(bot: Bot) -> TokenConflicts:
+    """The bot's session middlewares; returns the watch for another copy polling with this token."""
+    conflicts = TokenConflicts()
+    bot.session.middleware(conflicts)
     bot.session.middleware(ForgivingRequests())
+    return conflicts
 
 
 def build_worker(deps: Deps, *, poll_interval: float = 2.0, owed_after: float = 30.0) -> RetryWorker:
@@ -210,12 +214,12 @@ async def run(settings: Settings, secret_key: bytes, stop: asyncio.Event | None 
         session=session,
         default=DefaultBotProperties(parse_mode=ParseMode.HTML),
     )
-    install_session_middlewares(bot)
+    conflicts = install_session_middlewares(bot)
     try:
         with stopping_on_signals(stop):
             answered = await wait_for_telegram(bot, stop)
         if answered:
-            await serve(settings, secret_key, bot, stop)
+            await serve(settings, secret_key, bot, stop, conflicts)
         else:
             logger.info("stopped before Telegram answered")
     finally:
@@ -275,7 +279,13 @@ def stopping_on_signals(stop: asyncio.Event) -> Iterator[None]:
             loop.remove_signal_handler(signum)
 
 
-async def serve(settings: Settings, secret_key: bytes, bot: Bot, stop: asyncio.Event) -> None:
+async def serve(
+    settings: Settings,
+    secret_key: bytes,
+    bot: Bot,
+    stop: asyncio.Event,
+    conflicts: TokenConflicts | None = None,
+) -> None:
     """Everything but the bot itself: built, run in the mode the settings choose, then closed."""
     db = await Database.open(settings.database_path)
     transport = MarketTransport(str(settings.market_api_url), timeout=settings.market_timeout_seconds)
@@ -306,7 +316,10 @@ async def serve(settings: Settings, secret_key: bytes, bot: Bot, stop: asyncio.E
         )
         worker = build_worker(deps)
         health = Health(
-            db, metrics, {"retry_worker": lambda: worker.alive, "alerts_poller": lambda: deps.alerts.alive}
+            db,
+            metrics,
+            {"retry_worker": lambda: worker.alive, "alerts_poller": lambda: deps.alerts.alive},
+            conflicts,
         )
         await worker.start()
         await deps.alerts.start()
@@ -360,12 +373,26 @@ async def poll(settings: Settings, bot: Bot, dp: Dispatcher, health: Health) -> 
         add_routes(app, health)
         runner = await _http(app, settings, settings.http_port)
     try:
-        await bot.delete_webhook(drop_pending_updates=False)
+        await take_over_webhook(bot)
         logger.info("starting long polling")
         await dp.start_polling(bot, handle_signals=True, close_bot_session=False)
     finally:
         if runner is not None:
             await runner.cleanup()
+
+
+async def take_over_webhook(bot: Bot) -> None:
+    """Telegram refuses getUpdates while a webhook is set: remove it. Left by webhook mode, that is a
+    switch of modes; served by another copy of the bot, that copy gets nothing from now on: either
+    way, not silently."""
+    webhook = await bot.get_webhook_info()
+    if webhook.url:
+        logger.warning(
+            "Telegram had a webhook set (%s); removed it to poll. If another copy of this bot serves "
+            "that webhook, it gets no updates now: stop one of them",
+            webhook.url,
+        )
+        await bot.delete_webhook(drop_pending_updates=False)
 
 
 async def serve_webhook(

@@ -64,14 +64,17 @@ class Settings(BaseSettings):
     @classmethod
     def _token_shape(cls, value: SecretStr) -> SecretStr:
         # Checked here, not by aiogram (whose import takes seconds) nor by a call to Telegram.
-        token = value.get_secret_value()
+        # What a paste brings along (spaces, quotes around it) is no part of a token.
+        token = value.get_secret_value().strip().strip("\"'").strip()
         if PLACEHOLDER_TOKEN in token:
             raise ValueError("still the example from .env.example; put your bot's token from @BotFather")
+        if token.lower().startswith("bot") and BOT_TOKEN_SHAPE.fullmatch(token[3:]):
+            raise ValueError("starts with 'bot' (as in an API address): leave it out, the digits come first")
         if not BOT_TOKEN_SHAPE.fullmatch(token):
             raise ValueError(
                 "does not look like a token from @BotFather (digits, a colon, 35 letters, digits, - or _)"
             )
-        return value
+        return SecretStr(token)
 
     @field_validator("secret_key")
     @classmethod

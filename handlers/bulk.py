@@ -27,7 +27,7 @@ from bot.services.tables import TableReader
 from bot.telegram.access import requires
 from bot.telegram.draft import BulkDraft, cleared_with, load_bulk, save_bulk
 from bot.telegram.files import table_kind, table_of
-from bot.telegram.filters import has_text, table_file
+from bot.telegram.filters import has_text, table_file, unreadable_table
 from bot.telegram.i18n import Texts
 from bot.telegram.keyboards import buttons
 from bot.telegram.safety import quietly
@@ -91,6 +91,10 @@ async def on_file(
     await on_list(message, rows, bot, state, t, access, bulk)
 
 
+async def on_other_table(message: Message, t: Texts) -> None:
+    await message.answer(t("bulk-file-other-kind"))
+
+
 async def on_list(
     message: Message,
     rows: list[BulkRow],
@@ -144,7 +148,11 @@ async def on_send_all(
         await quietly(query.answer(t("already-handled")), "answer a repeated press")
         return
     draft = await load_bulk(state)
-    if draft is None or draft.nonce != callback_data.nonce or draft.shop_id != access.shop_id:
+    if draft is not None and draft.nonce != callback_data.nonce:  # a newer list's preview is on screen
+        await quietly(query.answer(t.plain("bulk-replaced"), show_alert=True), "answer an old preview")
+        await quietly(card.edit_reply_markup(reply_markup=None), "take an old preview's buttons away")
+        return
+    if draft is None or draft.shop_id != access.shop_id:
         await quietly(query.answer(t("stale-button"), show_alert=True), "answer a stale press")
         return
     if callback_data.action != "send":
@@ -216,6 +224,7 @@ def register(router: Router) -> None:
     router.message.register(on_list, has_text, _several_lines, flags=active)
     router.message.register(on_list, StateFilter(None, BulkSG.confirm), _one_line, flags=active)
     router.message.register(on_file, table_file, flags=active)
+    router.message.register(on_other_table, unreadable_table)
     router.callback_query.register(on_send_all, BulkCD.filter(), flags=requires("button", refusal="no-right"))
     router.callback_query.register(
         on_batch_lines, BatchCD.filter(), flags=requires("button", refusal="no-right")

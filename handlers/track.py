@@ -17,7 +17,13 @@ from aiogram.fsm.state import State, StatesGroup
 from aiogram.types import CallbackQuery, InlineKeyboardMarkup, Message
 
 from bot.domain.errors import FileRefused
-from bot.domain.parsing import InputError, match_services, parse_track_code
+from bot.domain.parsing import (
+    TRACK_CODE_MAX,
+    InputError,
+    match_services,
+    parse_track_code,
+    written_differently,
+)
 from bot.domain.records import DeliveryServiceRef
 from bot.domain.track_codes import rank_track_codes
 from bot.market.models import TRACK_ALLOWED_STATUSES
@@ -30,6 +36,7 @@ from bot.telegram.files import picture_of
 from bot.telegram.filters import picture, plain_text
 from bot.telegram.i18n import Texts
 from bot.telegram.keyboards import buttons, paged
+from bot.telegram.views import clip
 from handlers.order_steps import (
     OrderFlow,
     add_order_picker,
@@ -166,7 +173,7 @@ async def on_track_code(message: Message, state: FSMContext, t: Texts) -> None:
     except InputError as exc:
         await message.answer(t(exc.key, **exc.values) + "\n" + t("track-ask-code-again"))
         return
-    await _confirm_code(message, state, t, await current_draft(state), code)
+    await _confirm_code(message, state, t, await current_draft(state), code, typed=message.text)
 
 
 async def on_track_picture(
@@ -201,13 +208,22 @@ async def on_scanned_button(
 
 
 async def _confirm_code(
-    message: Message, state: FSMContext, t: Texts, draft: Draft, code: str, *, scanned: bool = False
+    message: Message,
+    state: FSMContext,
+    t: Texts,
+    draft: Draft,
+    code: str,
+    *,
+    scanned: bool = False,
+    typed: str | None = None,
 ) -> None:
     draft = draft.model_copy(update={"track_code": code, "scanned": []})
     await state.set_state(TrackSG.confirm)
     text: str = t("track-confirm", id=draft.order_id, service=draft.service_name, code=code)
     if scanned:
         text = t("scan-read", code=code) + "\n\n" + text
+    if typed is not None and written_differently(typed, code):
+        text += "\n" + t("track-written-as", typed=clip(typed.strip(), TRACK_CODE_MAX + 8))
     if draft.replaces and draft.replaces != code:
         text += "\n" + t("track-replaces", code=draft.replaces)
     await ask_to_confirm(message, state, t, draft, text)

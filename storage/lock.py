@@ -24,7 +24,8 @@ from pathlib import Path
 
 
 class DatabaseInUse(Exception):
-    """Another process holds the database's lock; the message names it."""
+    """Another process holds the database's lock; the message names it (what to do depends on who
+    asks: the caller adds it)."""
 
 
 def lock_path(database_path: Path) -> Path:
@@ -44,9 +45,7 @@ def exclusive(database_path: Path) -> Iterator[None]:
         try:
             fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
         except BlockingIOError:
-            raise DatabaseInUse(
-                f"{database_path} is in use by another process ({_holder(fd)}); stop it first"
-            ) from None
+            raise DatabaseInUse(f"the bot already runs on {database_path} ({_holder(fd)})") from None
         os.ftruncate(fd, 0)
         os.pwrite(fd, _about_me().encode(), 0)
         yield

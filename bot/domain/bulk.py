@@ -1,8 +1,10 @@
 """Many track codes at once: the rows of a pasted list, a CSV file or an XLSX file.
 
 A row is `<order number> <track code> [service]`. In a message the cells are separated by `;`, a tab
-or `,` (whichever the line has, in that order of preference), else by spaces, the service taking the
-rest of the line (`Почта России` has a space). Files have the same three columns; a header row is
+or `,` (whichever the line has, in that order of preference), else by spaces: the code's groups are the
+parts with a digit (`1234 5678 90`), the service the rest of the line (`Почта России` has a space). A
+numbering or bullet before the number and a dash or colon after it (as notes and chats write lists)
+are no cells. Files have the same three columns; a header row is
 optional, and when it names the columns (заказ/order, трек/track, служба/service) they may stand in
 any order. CSV may use `;`, a tab or `,`, in UTF-8, UTF-16 with its BOM (Excel's «Unicode text») or
 Windows-1251, with any line ends. Of a workbook, the visible rows of the first sheet are read.
@@ -35,6 +37,12 @@ _HEADER_WORDS = {  # the first that a header cell contains names its column («�
     "order": ("заказ", "order"),
     "service": ("служб", "service", "перевоз", "carrier", "доставк", "delivery"),
 }
+_NOT_A_COLUMN = ("дата", "date", "время", "time")  # «Дата доставки», «Дата заказа»: no column of ours
+HEADER_SEARCH = 5  # a header may sit under a few title rows («Отгрузка на 25.11»)
+# What a list pasted from notes or a chat puts around the cells: a numbering or bullet before the order
+# number (`1.`, `2)`, `•`, `-`), and a dash or colon after it (`52311001 — RA123…`, `52311001: RA123…`).
+_MARKER = re.compile(r"\A\s*(?:[0-9]{1,3}[.)]\s+|[•·*▪‣◦–—-]\s*)(?=[#№]?\s*[0-9])")
+_AFTER_ORDER = re.compile(r"\A([#№]?\s*[0-9]+)\s*(?::|\s[–—-])\s*(?=\S)")
 
 
 class BulkFileError(ValueError):
@@ -53,35 +61,63 @@ class BulkRow:
     order: str
     code: str
     service: str = ""
+    unreadable: bool = False  # a line of a list that is no row: `order` holds the line as written
 
 
 def _cells(line: str) -> list[str]:
+    """A line's cells. Without `;`, a tab or `,`, spaces separate them: the order number, then the
+    track code (with the groups after it that have a digit: `1234 5678 90` as a label prints it), then
+    the service, which takes the rest (`Почта России`)."""
     for separator in (";", "\t", ","):
         if separator in line:
             return [c.strip() for c in line.split(separator)]
-    parts = line.split(None, 2)
-    return [p.strip() for p in parts]
+    parts = line.split()
+    if len(parts) < 3:
+        return parts
+    code, rest = parts[1:2], parts[2:]
+    while rest and any(c.isdigit() for c in rest[0]):
+        code.append(rest.pop(0))
+    return [parts[0], " ".join(code), *([" ".join(rest)] if rest else [])]
+
+
+def _row(number: int, line: str, columns: dict[str, int] | None) -> BulkRow | None:
+    """One line of a message as a row, or None when it is none (no order number first, or no second
+    cell with a digit: a track code has one, «12 апреля» is no row)."""
+    line = _MARKER.sub("", line, count=1)
+    line = _AFTER_ORDER.sub(r"\1 ", line, count=1)
+    cells = _cells(line)
+    if columns is not None:
+        cells = [_at(cells, columns["order"]), _at(cells, columns["code"]), _at(cells, columns["service"])]
+    if len(cells) < 2 or not _ORDER_CELL.fullmatch(cells[0]) or not any(c.isdigit() for c in cells[1]):
+        return None
+    return BulkRow(number, cells[0], cells[1], cells[2] if len(cells) > 2 else "")
 
 
 def rows_from_text(text: str) -> list[BulkRow] | None:
-    """The rows of a message, or None when it is not such a list (any non-empty line without an
-    order number and a second cell with a digit in it)."""
-    rows: list[BulkRow] = []
-    for number, line in enumerate(text.splitlines(), start=1):
-        if not line.strip():
-            continue
-        cells = _cells(line)
-        if len(cells) < 2 or not _ORDER_CELL.fullmatch(cells[0]) or not any(c.isdigit() for c in cells[1]):
-            return None  # a track code has a digit: «12 апреля» is no list
-        rows.append(BulkRow(number, cells[0], cells[1], cells[2] if len(cells) > 2 else ""))
-    return rows or None
+    """The rows of a message, or None when it is not such a list.
+
+    One line must be a row. Of several lines (a header line pasted from a table is skipped), more must
+    be rows than not: then the others come back `unreadable`, to be named in the preview (a list with
+    one odd line is not lost to "I did not understand"); otherwise it is no list.
+    """
+    lines = [(n, line) for n, line in enumerate(text.splitlines(), start=1) if line.strip()]
+    columns = _columns(_cells(lines[0][1])) if lines else None
+    if columns is not None:
+        lines = lines[1:]
+    rows = [_row(n, line, columns) or BulkRow(n, line.strip(), "", unreadable=True) for n, line in lines]
+    good = sum(not row.unreadable for row in rows)
+    if good <= len(rows) - good:
+        return None
+    return rows
 
 
-def _columns(header: list[str]) -> dict[str, int] | None:
-    """Where each column is, when a header row names them."""
+def _columns(header: Sequence[str]) -> dict[str, int] | None:
+    """Where each column is, when a header row names them (a date's column is none of ours)."""
     found: dict[str, int] = {}
     for index, cell in enumerate(header):
         folded = cell.casefold()
+        if any(word in folded for word in _NOT_A_COLUMN):
+            continue
         column = next((c for c, words in _HEADER_WORDS.items() if any(w in folded for w in words)), None)
         if column is not None and column not in found:
             found[column] = index
@@ -94,12 +130,17 @@ def _at(cells: list[str], index: int) -> str:
 
 def rows_from_table(table: Iterable[tuple[int, Sequence[str]]]) -> list[BulkRow]:
     """Rows of a table (a CSV or a sheet), each with its number: empty rows skipped, a header row
-    recognised."""
+    recognised (among the first few, under a title), else a first row that is no order taken as one."""
     filled = [(n, [c.strip() for c in raw]) for n, raw in table if any(c.strip() for c in raw)]
     columns = {"order": 0, "code": 1, "service": 2}
-    if filled and not _ORDER_CELL.fullmatch(filled[0][1][0]):
-        columns = _columns(filled[0][1]) or columns  # a header: the columns it names, or in order
-        filled = filled[1:]
+    for at, (_, cells) in enumerate(filled[:HEADER_SEARCH]):
+        named = _columns(cells)
+        if named is not None:
+            columns, filled = named, filled[at + 1 :]
+            break
+    else:
+        if filled and not _ORDER_CELL.fullmatch(filled[0][1][0]):
+            filled = filled[1:]  # a header naming nothing we know: the columns in order
     return [
         BulkRow(n, _at(cells, columns["order"]), _at(cells, columns["code"]), _at(cells, columns["service"]))
         for n, cells in filled

@@ -52,29 +52,58 @@ def parse_order_id(text: str | None) -> int:
 _LOOK_ALIKES = str.maketrans("АВЕКМНОРСТУХавекмнорстух", "ABEKMHOPCTYXabekmhopctyx")
 # What a spreadsheet takes for a formula (`=HYPERLINK(…)`): codes are pasted into tables and back.
 _FORMULA_STARTS = ("=", "+", "-", "@")
+# How a spreadsheet keeps a number as text: `="1234567890"`, or a leading apostrophe.
+_AS_TEXT = re.compile(r'="([^"]*)"')
+# A code printed in groups for the eye (`RA 1234 5678 9RU`, `1234 5678 90`): each group is short. Two
+# long parts (`77003 1234567890`: an order's number and a code, or a word and a code) are no one code.
+_GROUP = re.compile(r"[A-Za-z0-9-]{1,5}")
+_UPU = re.compile(r"[A-Z]{2}[0-9]{9}[A-Z]{2}")  # the Universal Postal Union's form, `RA123456789RU`
 
 
 def parse_track_code(text: str | None) -> str:
-    """A track code: 1-64 printable characters after NFKC normalisation and trimming (no control or
-    zero-width ones), not starting like a spreadsheet formula. Cyrillic letters that look like Latin
-    ones are taken as Latin (`ВВ-000123` is `BB-000123`: the Market would keep the Cyrillic one,
-    and no carrier finds it); any other Cyrillic letter is refused, naming it."""
+    """A track code as the Market should get it: 1-64 printable characters after NFKC normalisation
+    and trimming (no control or zero-width ones), not starting like a spreadsheet formula.
+
+    Written the way people and spreadsheets write it, it is taken in the one way it can mean: a leading
+    `№` or `#` is dropped, as is a spreadsheet's text marking (`'123`, `="123"`); spaces between
+    short groups are closed up (`RA 1234 5678 9RU`); Cyrillic letters that look like Latin ones are taken
+    as Latin (`ВВ-000123` is `BB-000123`: the Market would keep the Cyrillic one, and no carrier finds
+    it); the UPU form is upper-cased. What could mean two things is refused, saying why: other Cyrillic
+    letters (named), two long parts (`77003 1234567890`), a formula. Whoever shows the result says
+    when it differs from what was typed (`written_differently`)."""
     if text is None:
         raise InputError("track-not-text")
-    code = unicodedata.normalize("NFKC", text).strip()
+    code = unicodedata.normalize("NFKC", text.strip().lstrip("№#")).strip()
     if not code:
         raise InputError("track-empty")
-    if len(code) > TRACK_CODE_MAX:
+    if len(code) > TRACK_CODE_MAX + 8:  # room for what is dropped below
         raise InputError("track-too-long")
     if not code.isprintable():
         raise InputError("track-unprintable")
+    as_text = _AS_TEXT.fullmatch(code)
+    code = (as_text.group(1) if as_text else code.removeprefix("'")).strip()
+    if not code:
+        raise InputError("track-empty")
     if code.startswith(_FORMULA_STARTS):
         raise InputError("track-formula", char=code[0])
     code = code.translate(_LOOK_ALIKES)
+    parts = code.split()
+    if len(parts) > 1:
+        joined = "".join(parts)
+        if not (_UPU.fullmatch(joined.upper()) or all(_GROUP.fullmatch(p) for p in parts)):
+            raise InputError("track-spaces")
+        code = joined
     cyrillic = sorted({c for c in code if c.isalpha() and unicodedata.name(c, "").startswith("CYRILLIC")})
     if cyrillic:
         raise InputError("track-cyrillic", letters=", ".join(cyrillic))
-    return code
+    if len(code) > TRACK_CODE_MAX:
+        raise InputError("track-too-long")
+    return code.upper() if _UPU.fullmatch(code.upper()) else code
+
+
+def written_differently(typed: str, code: str) -> bool:
+    """The code the bot took is not what the user wrote (beyond trimming): the card says so."""
+    return " ".join(typed.split()) != code
 
 
 _ISO = re.compile(r"(\d{4})-(\d{1,2})-(\d{1,2})")

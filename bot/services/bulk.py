@@ -27,7 +27,13 @@ from bot.domain.bulk import MAX_LINES, BulkRow
 from bot.domain.clock import utcnow
 from bot.domain.errors import NotAMember
 from bot.domain.operations import TrackCode
-from bot.domain.parsing import InputError, match_services, parse_order_id, parse_track_code
+from bot.domain.parsing import (
+    InputError,
+    match_services,
+    parse_order_id,
+    parse_track_code,
+    written_differently,
+)
 from bot.domain.records import Batch, BatchSummary, DeliveryServiceRef, Operation, OperationStatus
 from bot.market.models import BusinessOrder, OrderStatus
 from bot.services.access import Access
@@ -52,6 +58,7 @@ class ReadyLine:
     service_id: int
     service_name: str
     replaces: str | None = None  # the order's track code now, which this one replaces
+    written: str | None = None  # the code as the list wrote it, when that is not how it goes
 
 
 @dataclass(frozen=True, slots=True)
@@ -123,6 +130,9 @@ class BulkSends:
         parsed: list[tuple[BulkRow, int, str]] = []
         first_line: dict[int, int] = {}
         for row in rows:
+            if row.unreadable:
+                bad.append(BadLine(row.line, row.order, "bulk-unreadable"))
+                continue
             try:
                 order_id = parse_order_id(row.order)
                 code = parse_track_code(row.code)
@@ -146,8 +156,11 @@ class BulkSends:
             if isinstance(problem, BadLine):
                 bad.append(problem)
             else:
+                written = row.code if written_differently(row.code, code) else None
                 ready.append(
-                    ReadyLine(row.line, order_id, code, problem.id, problem.name, _replaced(order, code))
+                    ReadyLine(
+                        row.line, order_id, code, problem.id, problem.name, _replaced(order, code), written
+                    )
                 )
         return Preview(ready, sorted(bad, key=lambda b: b.line), checked_at=checked_at)
 

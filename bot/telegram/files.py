@@ -16,9 +16,13 @@ from bot.services.tables import TableKind
 TABLE_MAX_BYTES = 2 * 1024 * 1024  # 500 lines of a table are a few dozen kilobytes
 TABLE_TYPES: dict[str, TableKind] = {
     ".csv": "csv",
+    ".tsv": "csv",
     ".txt": "csv",
     ".xlsx": "xlsx",
 }
+# Tables in formats the bot does not read (old Excel, LibreOffice, Apple Numbers): said so, with how
+# to save them, rather than "send text".
+OTHER_TABLES = (".xls", ".xlsm", ".xlsb", ".ods", ".numbers")
 
 
 def table_kind(document: Document | None) -> TableKind | None:
@@ -35,6 +39,12 @@ def table_kind(document: Document | None) -> TableKind | None:
     if mime == "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet":
         return "xlsx"
     return None
+
+
+def other_table(document: Document | None) -> bool:
+    """A spreadsheet the bot cannot read (by its name)."""
+    name = (document.file_name or "").lower() if document is not None else ""
+    return name.endswith(OTHER_TABLES)
 
 
 async def picture_of(message: Message, bot: Bot) -> bytes:

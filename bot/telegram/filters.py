@@ -10,7 +10,7 @@ from __future__ import annotations
 from aiogram.enums import ChatType
 from aiogram.types import Message
 
-from bot.telegram.files import table_kind
+from bot.telegram.files import other_table, table_kind
 
 
 async def private_chat(message: Message) -> bool:
@@ -34,3 +34,8 @@ async def picture(message: Message) -> bool:
 async def table_file(message: Message) -> bool:
     """A CSV or XLSX file."""
     return message.document is not None and table_kind(message.document) is not None
+
+
+async def unreadable_table(message: Message) -> bool:
+    """A spreadsheet in a format the bot does not read (.xls, .ods, .numbers)."""
+    return other_table(message.document)

@@ -29,6 +29,7 @@ from prometheus_client import (
     generate_latest,
 )
 
+from bot.telegram.safety import TokenConflicts
 from storage.db import Database
 from storage.repositories import OperationsRepo
 
@@ -168,6 +169,7 @@ class Health:
     db: Database
     metrics: Metrics
     loops: dict[str, Callable[[], bool]] = field(default_factory=dict)  # name → is it alive?
+    conflicts: TokenConflicts | None = None  # another copy polling with this token
 
     async def report(self) -> tuple[bool, dict[str, Any]]:
         problems = []
@@ -179,6 +181,8 @@ class Health:
             problems.append("database unreachable")
         loops = {name: "alive" if alive() else "stopped" for name, alive in self.loops.items()}
         problems += [f"{name} stopped" for name, state in loops.items() if state != "alive"]
+        if self.conflicts is not None and self.conflicts.going_on:
+            problems.append("another copy of the bot polls with this BOT_TOKEN")
         last = self.metrics.last_update
         body: dict[str, Any] = {
             "status": "ok" if not problems else "fail",

@@ -12,17 +12,24 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import time
 from collections.abc import Awaitable
 from typing import Any, TypeVar
 
 from aiogram import Bot
 from aiogram.client.session.middlewares.base import BaseRequestMiddleware, NextRequestMiddlewareType
-from aiogram.exceptions import TelegramAPIError, TelegramBadRequest, TelegramRetryAfter
+from aiogram.exceptions import (
+    TelegramAPIError,
+    TelegramBadRequest,
+    TelegramConflictError,
+    TelegramRetryAfter,
+)
 from aiogram.methods import (
     AnswerCallbackQuery,
     DeleteMessage,
     EditMessageReplyMarkup,
     EditMessageText,
+    GetUpdates,
     TelegramMethod,
 )
 from aiogram.methods.base import Response, TelegramType
@@ -61,6 +68,44 @@ class ForgivingRequests(BaseRequestMiddleware):
             logger.info("ignored harmless Telegram error on %s: %s", type(method).__name__, exc.message)
             result: Any = True
             return Response[TelegramType](ok=True, result=result)
+
+
+class TokenConflicts(BaseRequestMiddleware):
+    """Another copy of the bot polling with the same token (started in another folder, container or
+    server by mistake): Telegram then answers each copy's getUpdates with 409 in turn, and users'
+    updates are split between two databases. Said plainly in the log once a minute (aiogram's own line
+    for each refused poll does not say what to do), and /healthz fails while it goes on."""
+
+    LOG_EVERY = 60.0  # seconds
+    RECENT = 120.0  # seconds a conflict counts as going on
+
+    def __init__(self) -> None:
+        self.last_seen: float | None = None  # time.monotonic() of the last 409
+        self._logged_at = -float("inf")
+
+    @property
+    def going_on(self) -> bool:
+        return self.last_seen is not None and time.monotonic() - self.last_seen < self.RECENT
+
+    async def __call__(
+        self,
+        make_request: NextRequestMiddlewareType[TelegramType],
+        bot: Bot,
+        method: TelegramMethod[TelegramType],
+    ) -> Response[TelegramType]:
+        try:
+            return await make_request(bot, method)
+        except TelegramConflictError:
+            if isinstance(method, GetUpdates):
+                self.last_seen = time.monotonic()
+                if self.last_seen - self._logged_at >= self.LOG_EVERY:
+                    self._logged_at = self.last_seen
+                    logger.error(  # noqa: TRY400 - what to do, not a traceback
+                        "another copy of this bot polls Telegram with the same BOT_TOKEN (another "
+                        "folder, container or server): users' updates are split between the two; "
+                        "stop one of them"
+                    )
+            raise
 
 
 async def quietly(call: Awaitable[T], what: str) -> T | None:

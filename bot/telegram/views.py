@@ -147,7 +147,29 @@ def delivery_place(t: Texts, order: BusinessOrder) -> Safe | None:
     return t("order-card-pickup" if pickup else "order-card-courier", address=clip(text, 200))
 
 
+# The bot's own reasons an operation did not go, told in the user's words (the Market's are its own).
+OWN_FAILURES = {
+    "CANCELLED": "failure-courier-removed",
+    "SHOP_GONE": "failure-shop-gone",
+    "KEY_UNREADABLE": "failure-key-unreadable",
+    "INTERNAL": "failure-internal",
+    "NO_BUSINESS": "failure-no-business",
+    "TIMEOUT": "failure-timeout",
+    "NETWORK": "failure-network",
+}
+
+
+def failure_message(t: Texts, failure: Failure, limit: int = HISTORY_MESSAGE_SHOWN) -> str:
+    """Why it did not go, in a line: the bot's own reason in the user's language, or the Market's text."""
+    own = OWN_FAILURES.get(failure.code) if failure.status is None else None
+    return t(own) if own else clip(failure.message, limit)
+
+
 def failure_text(t: Texts, failure: Failure) -> str:
+    own = OWN_FAILURES.get(failure.code) if failure.status is None else None
+    if own is not None:
+        retry = failure.code in ("TIMEOUT", "NETWORK")
+        return t("result-not-sent", reason=t(own)) + ("\n" + t("hint-retry") if retry else "")
     hint_key = HINTS.get(failure.status or 0, "hint-retry")
     return "\n".join(
         [
@@ -236,7 +258,7 @@ def history_line(t: Texts, op: Operation, services: dict[int, str], who: str | N
         result = t("history-done")
     elif op.status is OperationStatus.FAILED:
         failure = Failure.from_json(op.last_error)
-        result = t("history-failed", message=clip(failure.message, HISTORY_MESSAGE_SHOWN) if failure else "")
+        result = t("history-failed", message=failure_message(t, failure) if failure else "")
     else:
         result = t("history-pending")
     line = t("history-line", when=when, id=op.order_id, what=what, result=result)
@@ -318,14 +340,36 @@ def bulk_preview_texts(t: Texts, preview: Preview, shop: str) -> list[str]:
     if preview.bad:
         head = Safe(head + "\n\n" + t("bulk-preview-bad", count=len(preview.bad)))
     lines = [bad_line_text(t, b) for b in preview.bad]
+    rewritten = [line for line in preview.ready if line.written]
+    if rewritten:
+        lines.append("\n" + t("bulk-preview-written", count=len(rewritten)))
+        lines += [_written_line(t, line) for line in rewritten[:REPLACES_SHOWN]]
+        if len(rewritten) > REPLACES_SHOWN:
+            lines.append(t("bulk-replaces-more", count=len(rewritten) - REPLACES_SHOWN))
     replacing = [line for line in preview.ready if line.replaces]
     if replacing:
         lines.append("\n" + t("bulk-preview-replaces", count=len(replacing)))
         lines += [_replaces_line(t, line) for line in replacing[:REPLACES_SHOWN]]
         if len(replacing) > REPLACES_SHOWN:
             lines.append(t("bulk-replaces-more", count=len(replacing) - REPLACES_SHOWN))
-    tail = t("bulk-preview-send", count=len(preview.ready)) if preview.ready else t("bulk-nothing-ready")
-    return messages(head, lines, tail)
+    return messages(head, lines, _preview_tail(t, preview))
+
+
+def _preview_tail(t: Texts, preview: Preview) -> str:
+    """What to do now: press «Отправить все»; or nothing at all, when every line is in the Market or on
+    its way there already (the same list sent twice); or fix the lines."""
+    reasons = {bad.reason for bad in preview.bad}
+    if preview.ready:
+        tail: str = t("bulk-preview-send", count=len(preview.ready))
+        return tail + (" " + t("bulk-fix-bad") if preview.bad else "")
+    if reasons and reasons <= {"bulk-already", "bulk-being-sent"}:
+        return t("bulk-all-being-sent" if "bulk-being-sent" in reasons else "bulk-all-already")
+    return t("bulk-nothing-ready")
+
+
+def _written_line(t: Texts, line: ReadyLine) -> str:
+    reason = t("bulk-written", written=clip(line.written or "", LIST_ITEM_CHARS), code=line.code)
+    return t("bulk-bad-line", line=line.line, written=line.order_id, reason=reason)
 
 
 def _replaces_line(t: Texts, line: ReadyLine) -> str:
@@ -352,7 +396,7 @@ def batch_progress_text(t: Texts, summary: BatchSummary) -> str:
 def _failed_line(t: Texts, op: Operation) -> str:
     failure = Failure.from_json(op.last_error)
     code = op.action.track_code if isinstance(op.action, TrackCode) else ""
-    message = clip(failure.message, HISTORY_MESSAGE_SHOWN) if failure else ""
+    message = failure_message(t, failure) if failure else ""
     return t("bulk-failed-line", id=op.order_id, code=code, message=message)
 
 

@@ -101,8 +101,9 @@ async def test_sigterm_with_work_queued_and_in_flight_then_restart_resumes_every
             await second.wait()
     assert second.returncode == 2
     assert re.fullmatch(
-        rf"{re.escape(str(launcher.database_path))} is in use by another process \(pid {bot.process.pid} "
-        r"on [^,]+, since \d{4}-\d\d-\d\d \d\d:\d\d:\d\d UTC\); stop it first\n",
+        rf"the bot already runs on {re.escape(str(launcher.database_path))} \(pid {bot.process.pid} "
+        r"on [^,]+, since \d{4}-\d\d-\d\d \d\d:\d\d:\d\d UTC\): this copy exits\. "
+        r"To restart the bot, stop that one first\n",
         refused.decode(),
     ), refused.decode()
 

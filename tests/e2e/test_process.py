@@ -98,6 +98,7 @@ async def test_first_start_then_a_whole_happy_path_then_sigterm_within_10s(
     env = bot_env(
         tmp_path, BOT_TOKEN=telegram.token, TELEGRAM_API_URL=telegram.url, MARKET_API_URL=market.url
     )
+    telegram.webhook_url = "https://bot.example/tg/hook"  # left from webhook mode
     proc = await start_bot(env, cwd=tmp_path)
     await telegram.wait_for("getUpdates", timeout=60)
     bot = RunningBot(telegram, proc)

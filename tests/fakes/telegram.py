@@ -112,6 +112,7 @@ class FakeTelegram:
     failures: list[tuple[str, int, str]] = field(default_factory=list)  # (method, status, description)
     _callback_users: dict[str, int] = field(default_factory=dict)
     files: dict[str, bytes] = field(default_factory=dict)  # file_id → content, for getFile
+    webhook_url: str = ""  # what setWebhook set (getWebhookInfo tells it, deleteWebhook clears it)
 
     def add_file(self, content: bytes) -> str:
         """A file users can send (a photo, a document); returns its file_id."""
@@ -269,6 +270,11 @@ class FakeTelegram:
                 "can_read_all_group_messages": False,
                 "supports_inline_queries": False,
             }
+        if method == "getWebhookInfo":
+            return {"url": self.webhook_url, "has_custom_certificate": False, "pending_update_count": 0}
+        if method in ("setWebhook", "deleteWebhook"):
+            self.webhook_url = str(params.get("url", "")) if method == "setWebhook" else ""
+            return True
         if method == "getFile":
             file_id = str(params.get("file_id"))
             size = len(self.files.get(file_id, b""))

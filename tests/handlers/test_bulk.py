@@ -404,3 +404,67 @@ async def test_excel_unicode_text_and_a_csv_with_old_mac_line_ends_get_the_usual
     )
     huge_field = b"411;" + b"A" * 200_000 + b"\r\n"
     assert "Не получается прочитать файл" in await send_file(harness, huge_field, "codes.csv", "text/csv")
+
+
+async def test_a_list_pasted_from_notes_is_read_and_its_odd_line_named(
+    harness: Harness, market: FakeMarket
+) -> None:
+    orders(market, 1501, 1502, 1503)
+    shown = texts(
+        await harness.send(
+            OWNER,
+            "Заказ\tТрек\n"  # the header of a table it was copied from
+            "1. 1501 — RA123456789RU\n"
+            "2) 1502: 1234 5678 90\n"
+            "• 1503 - B-3\n"
+            "и ещё один завтра",
+        )
+    )
+    assert "готово к отправке 3 из 4" in shown
+    assert "строка 5 (<code>и ещё один завтра</code>): не понял строку" in shown
+    assert "записаны не так, как в списке (1)" in shown
+    assert "строка 3 (<code>1502</code>): «1234 5678 90» → <code>1234567890</code>" in shown
+
+
+async def test_the_same_list_sent_once_more_after_it_went_says_there_is_nothing_to_do(
+    harness: Harness, market: FakeMarket
+) -> None:
+    orders(market, 1601, 1602)
+    preview = await harness.send(OWNER, "1601 D-1\n1602 D-2")
+    await harness.press_button(OWNER, preview, "Отправить все")
+    await harness.wait_shown("Пакет отправлен</b>: 2/2")
+    again = texts(await harness.send(OWNER, "1601 D-1\n1602 D-2"))
+    assert "✅ Всё из этого списка уже в Маркете" in again and "исправьте строки" not in again
+
+
+async def test_an_older_preview_pressed_after_a_newer_list_says_which_to_press(
+    harness: Harness, market: FakeMarket
+) -> None:
+    orders(market, 1701, 1702)
+    old = await harness.send(OWNER, "1701 E-1\n1702 E-9")
+    await harness.send(OWNER, "1701 E-1\n1702 E-2")  # corrected
+    said = await harness.press_button(OWNER, old, "Отправить все")
+    assert "заменён более новым" in str([c.params for c in said])
+    assert market.calls("setOrderDeliveryTrackCode") == []
+
+
+async def test_a_spreadsheet_the_bot_cannot_read_gets_how_to_save_it(harness: Harness) -> None:
+    said = await send_file(harness, b"\xd0\xcf\x11\xe0", "codes.xls", "application/vnd.ms-excel")
+    assert "Читаю таблицы CSV и XLSX" in said
+
+
+async def test_a_workbook_with_a_title_row_and_a_date_column_finds_its_columns(
+    harness: Harness, market: FakeMarket
+) -> None:
+    orders(market, 1801, 1802)
+    book = Workbook()
+    sheet = book.active
+    assert sheet is not None
+    sheet.append(["Отгрузка на 25.11"])
+    sheet.append(["№ заказа", "Дата доставки", "Покупатель", "Трек-номер", "Служба"])
+    sheet.append([1801, "25.11.2026", "Иванов", "RA123456789RU", "Почта России"])
+    sheet.append([1802, "25.11.2026", "Петров", "1234567890", "СДЭК"])
+    out = io.BytesIO()
+    book.save(out)
+    shown = await send_file(harness, out.getvalue(), "отгрузка.xlsx", XLSX)
+    assert "готово к отправке 2 из 2" in shown

@@ -9,10 +9,13 @@ from collections.abc import Callable
 from pathlib import Path
 
 import pytest
+from aiogram.exceptions import TelegramConflictError
 from cryptography.fernet import Fernet
 
-from bot.app import run, wait_for_telegram
+from bot.app import install_session_middlewares, run, take_over_webhook, wait_for_telegram
 from bot.config import ConfigError, load_settings
+from bot.telegram.health import Health, Metrics
+from storage.db import Database
 from tests.fakes.telegram import FakeTelegram, bot_for
 
 
@@ -81,3 +84,41 @@ async def test_a_stop_while_waiting_for_telegram_ends_the_wait(
     finally:
         await bot.session.close()
     assert caplog.messages == ["Telegram unreachable (Internal Server Error), retrying in 30 s"]
+
+
+async def test_polling_takes_a_webhook_over_saying_so_and_leaves_none_alone_silently(
+    telegram: FakeTelegram, caplog: pytest.LogCaptureFixture
+) -> None:
+    caplog.set_level(logging.WARNING, logger="bot")
+    bot = bot_for(telegram)
+    try:
+        await take_over_webhook(bot)
+        assert telegram.sent("deleteWebhook") == [] and caplog.records == [], "none set: nothing to say"
+        telegram.webhook_url = "https://bot.example/tg/hook"
+        await take_over_webhook(bot)
+    finally:
+        await bot.session.close()
+    assert len(telegram.sent("deleteWebhook")) == 1 and telegram.webhook_url == ""
+    [line] = [r.getMessage() for r in caplog.records]
+    assert "webhook set (https://bot.example/tg/hook); removed it to poll" in line and "stop one" in line
+
+
+async def test_another_copy_polling_with_the_token_is_said_plainly_and_fails_the_health_check(
+    telegram: FakeTelegram, db: Database, caplog: pytest.LogCaptureFixture
+) -> None:
+    caplog.set_level(logging.ERROR, logger="bot")
+    bot = bot_for(telegram)
+    conflicts = install_session_middlewares(bot)
+    health = Health(db, Metrics(), conflicts=conflicts)
+    assert (await health.report())[0], "healthy before"
+    telegram.fail("getUpdates", 409, "Conflict: terminated by other getUpdates request", times=3)
+    try:
+        for _ in range(3):  # aiogram's polling tries again and again
+            with pytest.raises(TelegramConflictError):
+                await bot.get_updates(timeout=0)
+    finally:
+        await bot.session.close()
+    ok, body = await health.report()
+    assert not ok and body["problems"] == ["another copy of the bot polls with this BOT_TOKEN"]
+    [line] = [r.getMessage() for r in caplog.records]  # once a minute, not at each refused poll
+    assert line.startswith("another copy of this bot polls Telegram with the same BOT_TOKEN")

@@ -354,3 +354,20 @@ async def test_with_no_orders_to_pick_a_typed_number_still_works(
     assert "нет" in asked and "номер заказа" in asked
     market.add_order(1001, 42)
     assert "Заказ №42" in texts(await harness.send(OWNER, "42"))
+
+
+async def test_a_code_written_in_groups_is_closed_up_and_the_card_says_so(
+    harness: Harness, market: FakeMarket
+) -> None:
+    market.add_order(1001, 42)
+    await harness.send(OWNER, "/track 42")
+    await harness.send(OWNER, "почта")
+    confirm = texts(await harness.send(OWNER, "RA 1234 5678 9ru"))  # as the label prints it
+    assert "Трек-номер: <code>RA123456789RU</code>" in confirm
+    assert "ℹ️ Вы прислали «RA 1234 5678 9ru»" in confirm
+    two = texts(await harness.send(OWNER, "/track 42"))
+    assert two
+    await harness.send(OWNER, "почта")
+    refused = texts(await harness.send(OWNER, "52311001 1234567890"))  # an order's number and a code
+    assert "В трек-номере не бывает пробелов" in refused and "Пришлите трек-номер" in refused
+    assert market.calls("setOrderDeliveryTrackCode") == []

@@ -27,7 +27,7 @@ def test_a_second_holder_is_refused_with_the_first_ones_pid_until_it_lets_go(tmp
         ):  # another open file, as a 2nd process has
             pass
         said = str(refused.value)
-        assert said.startswith(f"{database} is in use by another process (pid {os.getpid()} on ")
+        assert said.startswith(f"the bot already runs on {database} (pid {os.getpid()} on ")
         assert socket.gethostname() in said and " since 20" in said and "\n" not in said
     with exclusive(database):  # let go: the next one takes it
         pass

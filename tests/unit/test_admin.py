@@ -164,7 +164,8 @@ def test_commands_that_write_are_refused_while_the_bot_runs(
     with exclusive(database):  # what the running bot holds
         status, out, err = python_m_bot(database, *args, secret_key=NEW + b"," + OLD)
     assert (status, out) == (2, "")
-    assert err.startswith(f"{database} is in use by another process (pid ") and err.count("\n") == 1
+    assert err.startswith(f"the bot already runs on {database} (pid ") and err.count("\n") == 1
+    assert err.endswith(f": stop it, run {args[0]}, then start it again\n")
     assert asyncio.run(stored_key(database, SecretBox(OLD))) == OWNER_KEY, "still there, under the old key"
 
 

@@ -27,8 +27,17 @@ from tests.fakes.workbooks import row, workbook
         ("42\tCDEK-1\tСДЭК", [BulkRow(1, "42", "CDEK-1", "СДЭК")]),
         ("42, CDEK-1, СДЭК", [BulkRow(1, "42", "CDEK-1", "СДЭК")]),
         ("#42 X-1\n\n№43 X-2\n", [BulkRow(1, "#42", "X-1"), BulkRow(3, "№43", "X-2")]),
-        # a code with a space in it needs `;`, a tab or `,`; spaces split the code from the service
         ("42;AB 12;DPD", [BulkRow(1, "42", "AB 12", "DPD")]),
+        # spaces: the code's groups are the parts with a digit, the service the words after them
+        ("42 1234 5678 90 СДЭК", [BulkRow(1, "42", "1234 5678 90", "СДЭК")]),
+        ("42 RA 1234 5678 9RU Почта России", [BulkRow(1, "42", "RA 1234 5678 9RU", "Почта России")]),
+        ("42 1234567890 DPD", [BulkRow(1, "42", "1234567890", "DPD")]),
+        # what notes and chats put around the cells
+        (
+            "1. 42 — X-1\n2) 43: X-2\n• 44 - X-3",
+            [BulkRow(1, "42", "X-1"), BulkRow(2, "43", "X-2"), BulkRow(3, "44", "X-3")],
+        ),
+        ("Заказ;Трек;Служба\n42;X-1;DPD", [BulkRow(2, "42", "X-1", "DPD")]),
     ],
 )
 def test_a_pasted_list_is_read_line_by_line(text: str, rows: list[BulkRow]) -> None:
@@ -43,12 +52,25 @@ def test_what_is_not_a_list_is_left_to_the_rest_of_the_bot(text: str) -> None:
     assert rows_from_text(text) is None
 
 
+def test_a_list_with_an_odd_line_is_a_list_naming_that_line() -> None:
+    assert rows_from_text("42 X-1\nзавтра ещё\n43 X-2") == [
+        BulkRow(1, "42", "X-1"),
+        BulkRow(2, "завтра ещё", "", unreadable=True),
+        BulkRow(3, "43", "X-2"),
+    ]
+
+
+def test_a_title_row_above_the_header_and_a_date_column_are_no_columns_of_ours() -> None:
+    data = "Отгрузка на 25.11\nДата заказа;№ заказа;Дата доставки;Трек-номер;Служба\n1.11;42;25.11;RA1;DPD\n"
+    assert rows_from_csv(data.encode()) == [BulkRow(3, "42", "RA1", "DPD")]
+
+
 CODES = st.builds(  # what a track code looks like: Latin letters, digits and dashes, a digit in it
     lambda head, digit, tail: head + digit + tail,
     st.text("ABRUX-", max_size=8),
     st.sampled_from("0123456789"),
     st.text("0123456789ABZ-", max_size=8),
-)
+).filter(lambda code: not code.startswith("-"))  # that one reads as a dash after the number
 
 
 @settings(max_examples=50)

@@ -8,7 +8,13 @@ from bot.domain.operations import Failure, TrackCode
 from bot.domain.records import Batch, BatchSummary, Operation, OperationStatus
 from bot.services.bulk import BadLine, Preview, ReadyLine
 from bot.telegram.i18n import Catalogue
-from bot.telegram.views import MESSAGE_LIMIT, batch_lines_text, batch_report_texts, bulk_preview_texts
+from bot.telegram.views import (
+    MESSAGE_LIMIT,
+    batch_lines_text,
+    batch_report_texts,
+    bulk_preview_texts,
+    failure_text,
+)
 
 NOW = dt.datetime(2026, 12, 1, 12, 0, tzinfo=dt.UTC)
 t = Catalogue.default().texts("ru")
@@ -71,3 +77,15 @@ def test_lines_replacing_a_track_code_are_listed_bounded() -> None:
     assert joined.count("заменит <code>") == 20 and "…и ещё строк: 480" in joined
     assert f"строка 1 (<code>{10**18 + 1}</code>): заменит <code>{1:0>64}</code>" in joined
     assert len(texts) == 1 and len(texts[0]) <= MESSAGE_LIMIT
+
+
+def test_the_bots_own_reasons_are_told_in_the_users_language_not_as_the_markets() -> None:
+    removed = Failure(None, "CANCELLED", "cancelled: the courier was removed from the team")
+    line = failed_line(1).model_copy(update={"last_error": removed.to_json()})
+    summary = BatchSummary(batch=BATCH, done=0, failed=1, retrying=0, waiting=0)
+    [report] = batch_report_texts(t, summary, [line])
+    assert "курьера удалили из команды" in report and "the courier was removed" not in report
+    said = failure_text(t, Failure(None, "TIMEOUT", "Market did not answer in time (TimeoutError)"))
+    assert said.startswith("❌ Не отправлено: Маркет не ответил вовремя.") and "TimeoutError" not in said
+    english = failure_text(Catalogue.default().texts("en"), removed)
+    assert english.startswith("❌ Not sent: the courier was removed from the team")

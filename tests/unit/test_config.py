@@ -65,6 +65,7 @@ def test_env_file_is_read_and_process_environment_wins(
         ({"BOT_TOKEN": "123456:abc"}, "BOT_TOKEN is invalid: does not look like a token from @BotFather"),
         ({"BOT_TOKEN": TOKEN[:-12]}, "BOT_TOKEN is invalid: does not look like a token"),  # cut short
         ({"BOT_TOKEN": TOKEN + "é"}, "BOT_TOKEN is invalid: does not look like a token"),
+        ({"BOT_TOKEN": "bot" + TOKEN}, "BOT_TOKEN is invalid: starts with 'bot' (as in an API address)"),
         ({"BOT_TOKEN": TOKEN, "MARKET_API_URL": "not a url"}, "MARKET_API_URL is invalid"),
         ({"BOT_TOKEN": TOKEN, "TELEGRAM_API_URL": "ftp//x"}, "TELEGRAM_API_URL is invalid"),
         ({"BOT_TOKEN": TOKEN, "SECRET_KEY": "short"}, "SECRET_KEY is invalid"),
@@ -80,6 +81,14 @@ def test_bad_settings_name_the_setting(
         load_settings()
     assert message in str(caught.value)
     assert "\n" not in str(caught.value)
+
+
+@pytest.mark.parametrize("pasted", [f" {TOKEN} ", f'"{TOKEN}"', f"'{TOKEN} '"])
+def test_a_token_pasted_with_spaces_or_quotes_around_it_is_the_token(
+    monkeypatch: pytest.MonkeyPatch, pasted: str
+) -> None:
+    monkeypatch.setenv("BOT_TOKEN", pasted)
+    assert load_settings().bot_token.get_secret_value() == TOKEN
 
 
 def test_the_token_left_from_env_example_is_refused(tmp_path: Path) -> None:
