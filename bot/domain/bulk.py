@@ -139,8 +139,9 @@ def rows_from_table(table: Iterable[tuple[int, Sequence[str]]]) -> list[BulkRow]
             columns, filled = named, filled[at + 1 :]
             break
     else:
-        if filled and not _ORDER_CELL.fullmatch(filled[0][1][0]):
-            filled = filled[1:]  # a header naming nothing we know: the columns in order
+        first = filled[0][1] if filled else []
+        if first and not any(c.isdigit() for cell in first[:2] for c in cell):
+            filled = filled[1:]  # a header naming nothing we know (no digit: a typo'd line is no header)
     return [
         BulkRow(n, _at(cells, columns["order"]), _at(cells, columns["code"]), _at(cells, columns["service"]))
         for n, cells in filled

@@ -287,3 +287,9 @@ def test_a_csv_that_takes_too_long_is_given_up_by_its_reader() -> None:
     with pytest.raises(BulkFileError) as refused:
         rows_from_csv(b"42;T-1\n" * 10, deadline=time.monotonic() - 1)
     assert refused.value.key == "bulk-file-too-slow"
+
+
+def test_a_first_line_with_a_typo_in_its_number_is_a_line_not_a_header() -> None:
+    rows = rows_from_csv(b"1O1;RA123456789RU\n102;RA123456780RU\n")
+    assert rows == [BulkRow(1, "1O1", "RA123456789RU"), BulkRow(2, "102", "RA123456780RU")]
+    assert rows_from_csv(b"Number;Code\n102;RA1\n") == [BulkRow(2, "102", "RA1")]
