@@ -22,6 +22,7 @@ from storage.secrets import SecretBox
 
 logger = logging.getLogger("bot")
 USAGE = "usage: python -m bot [check-keys | rotate-keys | release-shop CAMPAIGN_ID]"
+CAMPAIGN_ID_MAX = 2**63 - 1  # what SQLite's integer holds
 
 
 @dataclass(frozen=True, slots=True)
@@ -38,8 +39,9 @@ class Command:
                 return cls("check-keys")
             case ["rotate-keys"]:
                 return cls("rotate-keys")
-            case ["release-shop", campaign] if campaign.isdigit():
-                return cls("release-shop", int(campaign))
+            case ["release-shop", campaign] if campaign.isascii() and campaign.isdigit():
+                if int(campaign) <= CAMPAIGN_ID_MAX:
+                    return cls("release-shop", int(campaign))
         raise ConfigError(USAGE)
 
     @property
@@ -49,6 +51,7 @@ class Command:
 
     def check_database(self, database_path: Path) -> None:
         """A command works on the bot's existing database: it never creates an empty one elsewhere."""
+        check_not_a_folder(database_path)
         if not database_path.is_file():
             raise ConfigError(f"no database at {database_path}: set DATABASE_PATH to the bot's database")
 
@@ -58,11 +61,16 @@ class Command:
         from bot import admin
 
         if self.name == "check-keys":
-            await admin.check_keys(database_path, box)
+            await admin.check_keys(database_path, box, migrate=False)  # the bot may run beside it
             return "every stored API key can be read with SECRET_KEY"
         if self.name == "rotate-keys":
             return await admin.rotate_keys(database_path, box)
         return await admin.release_shop(database_path, box, self.campaign_id)
+
+
+def check_not_a_folder(database_path: Path) -> None:
+    if database_path.is_dir():
+        raise ConfigError(f"DATABASE_PATH {database_path} is a folder: name the database file in it")
 
 
 def setup_logging(level: str, fmt: str = "text") -> None:
@@ -95,6 +103,7 @@ def main() -> int:
         command = Command.parse(sys.argv[1:]) if sys.argv[1:] else None
         if command is not None:
             command.check_database(settings.database_path)
+        check_not_a_folder(settings.database_path)
     except ConfigError as exc:
         return refuse(f"Configuration error: {exc}")
     mask_secrets(settings)

@@ -18,27 +18,38 @@ from contextlib import asynccontextmanager
 from pathlib import Path
 
 from bot.config import ConfigError
-from storage.db import Database
+from storage.db import Database, SchemaTooNew
 from storage.repositories import ShopsRepo
 from storage.secrets import SecretBox, SecretDecryptError
 
 
 @asynccontextmanager
-async def opened(database_path: Path) -> AsyncIterator[Database]:
-    """The database, with SQLite's refusals (not a database, locked for too long) as one line."""
+async def opened(database_path: Path, *, migrate: bool = True) -> AsyncIterator[Database]:
+    """The database, with SQLite's refusals (not a database, locked for too long), a folder where the
+    file should be and a schema from a newer version of the bot as one line."""
     try:
-        db = await Database.open(database_path)
+        db = await Database.open(database_path, migrate=migrate)
         try:
             yield db
         finally:
             await db.close()
     except sqlite3.DatabaseError as exc:
         raise ConfigError(f"database {database_path}: {exc}") from None
+    except IsADirectoryError:
+        raise ConfigError(
+            f"DATABASE_PATH {database_path} is a folder: name the database file in it"
+        ) from None
+    except SchemaTooNew as exc:
+        raise ConfigError(
+            f"database {database_path}: {exc}; it was written by a newer version of the bot: run that "
+            "version, or restore a backup made with this one"
+        ) from None
 
 
-async def check_keys(database_path: Path, box: SecretBox) -> None:
-    """Refuse to start with a SECRET_KEY that cannot read the stored keys (users would get errors)."""
-    async with opened(database_path) as db:
+async def check_keys(database_path: Path, box: SecretBox, *, migrate: bool = True) -> None:
+    """Refuse to start with a SECRET_KEY that cannot read the stored keys (users would get errors).
+    `migrate=False`: the operator's check beside a running bot, which must not change its schema."""
+    async with opened(database_path, migrate=migrate) as db:
         unreadable = await ShopsRepo(db, box).unreadable_keys()
     if unreadable:
         raise ConfigError(

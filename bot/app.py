@@ -7,10 +7,10 @@ import datetime as dt
 import gc
 import logging
 import signal
-from collections.abc import Iterator
+from collections.abc import Awaitable, Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, TypeVar
 
 from aiogram import Bot, Dispatcher
 from aiogram.client.default import DefaultBotProperties
@@ -62,6 +62,7 @@ from storage.secrets import SecretBox
 logger = logging.getLogger("bot")
 SHUTDOWN_GRACE = 5.0  # seconds; with polling's own stop this keeps SIGTERM-to-exit under 10 s
 DEFAULT_HTTP_PORT = 8080
+T = TypeVar("T")
 TELEGRAM_RETRY_CAP = 60.0  # seconds between start-up's attempts to reach Telegram, at most
 
 
@@ -233,13 +234,28 @@ async def run(settings: Settings, secret_key: bytes, stop: asyncio.Event | None 
 async def wait_for_telegram(
     bot: Bot, stop: asyncio.Event, *, first_delay: float = 1.0, max_delay: float = TELEGRAM_RETRY_CAP
 ) -> bool:
-    """The one place start-up waits for Telegram: getMe until it answers (True), or until `stop` is
-    set (False). Unreachable or failing (a network error, 5xx, a proxy's error page): one line per
-    attempt and a doubling wait up to `max_delay`. A refused token is no reason to wait: ConfigError."""
+    """The first thing start-up asks Telegram: getMe until it answers (True), or until `stop` is set
+    (False); see `at_start`."""
+    # getMe, kept: polling asks for it again at its start
+    return await at_start(bot.me, "getMe", stop, first_delay=first_delay, max_delay=max_delay) is not None
+
+
+async def at_start(
+    call: Callable[[], Awaitable[T]],
+    what: str,
+    stop: asyncio.Event,
+    *,
+    first_delay: float = 1.0,
+    max_delay: float = TELEGRAM_RETRY_CAP,
+) -> T | None:
+    """The one way start-up calls Telegram: until it answers (the result), or until `stop` is set
+    (None). Unreachable or failing (a network error, 5xx, a proxy's error page): one line per attempt
+    and a doubling wait up to `max_delay`, so a blip between two start-up calls ends no start. A
+    refused token, or a call Telegram refuses, is no reason to wait: ConfigError."""
     delay = first_delay
     while True:
         try:
-            await bot.me()  # getMe, kept: polling asks for it again at its start
+            return await call()
         except TelegramUnauthorizedError:
             raise ConfigError(
                 "Telegram refused BOT_TOKEN (401 Unauthorized): it was revoked or mistyped; "
@@ -253,17 +269,15 @@ async def wait_for_telegram(
             wait, reason = delay, "an answer that is not the Bot API's"
         except TelegramAPIError as exc:
             raise ConfigError(
-                f"Telegram refused getMe ({exc.message}): check BOT_TOKEN and TELEGRAM_API_URL"
+                f"Telegram refused {what} ({exc.message}): check BOT_TOKEN, TELEGRAM_API_URL and WEBHOOK_URL"
             ) from None
-        else:
-            return True
         logger.warning("Telegram unreachable (%s), retrying in %g s", reason, wait)
         delay = min(delay * 2, max_delay)
         try:
             await asyncio.wait_for(stop.wait(), wait)
         except TimeoutError:
             continue
-        return False
+        return None
 
 
 @contextmanager
@@ -330,7 +344,7 @@ async def serve(
             if settings.webhook_url is not None:
                 await serve_webhook(settings, bot, dp, health, stop, in_flight)
             else:
-                await poll(settings, bot, dp, health)
+                await poll(settings, bot, dp, health, stop)
         finally:
             # Handlers and retries already running get a few seconds to finish, side by side.
             await asyncio.gather(
@@ -364,7 +378,7 @@ def served(app: web.Application) -> list[str]:
     ]
 
 
-async def poll(settings: Settings, bot: Bot, dp: Dispatcher, health: Health) -> None:
+async def poll(settings: Settings, bot: Bot, dp: Dispatcher, health: Health, stop: asyncio.Event) -> None:
     """Long polling; a webhook left from webhook mode is removed first (Telegram refuses getUpdates
     while one is set). /healthz and /metrics only when HTTP_PORT is set."""
     runner = None
@@ -373,7 +387,10 @@ async def poll(settings: Settings, bot: Bot, dp: Dispatcher, health: Health) -> 
         add_routes(app, health)
         runner = await _http(app, settings, settings.http_port)
     try:
-        await take_over_webhook(bot)
+        with stopping_on_signals(stop):
+            taken = await at_start(lambda: take_over_webhook(bot), "deleteWebhook", stop)
+        if taken is None:
+            return  # stopped while Telegram did not answer
         logger.info("starting long polling")
         await dp.start_polling(bot, handle_signals=True, close_bot_session=False)
     finally:
@@ -381,10 +398,10 @@ async def poll(settings: Settings, bot: Bot, dp: Dispatcher, health: Health) -> 
             await runner.cleanup()
 
 
-async def take_over_webhook(bot: Bot) -> None:
+async def take_over_webhook(bot: Bot) -> bool:
     """Telegram refuses getUpdates while a webhook is set: remove it. Left by webhook mode, that is a
     switch of modes; served by another copy of the bot, that copy gets nothing from now on: either
-    way, not silently."""
+    way, not silently. True when done (there was one, or none)."""
     webhook = await bot.get_webhook_info()
     if webhook.url:
         logger.warning(
@@ -393,6 +410,7 @@ async def take_over_webhook(bot: Bot) -> None:
             webhook.url,
         )
         await bot.delete_webhook(drop_pending_updates=False)
+    return True
 
 
 async def serve_webhook(
@@ -419,13 +437,18 @@ async def serve_webhook(
     try:
         with stopping_on_signals(stop):
             await dp.emit_startup(bot=bot, **dp.workflow_data)
-            await bot.set_webhook(
-                str(settings.webhook_url),
-                secret_token=secret,
-                allowed_updates=dp.resolve_used_update_types(),
-                drop_pending_updates=False,
+            webhook_set = await at_start(
+                lambda: bot.set_webhook(
+                    str(settings.webhook_url),
+                    secret_token=secret,
+                    allowed_updates=dp.resolve_used_update_types(),
+                    drop_pending_updates=False,
+                ),
+                "setWebhook",
+                stop,
             )
-            logger.info("webhook set; waiting for updates")
+            if webhook_set is not None:
+                logger.info("webhook set; waiting for updates")
             await stop.wait()
             logger.info("stopping: no new updates are taken")
     finally:

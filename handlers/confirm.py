@@ -11,7 +11,7 @@ from aiogram import Router
 from aiogram.fsm.context import FSMContext
 from aiogram.types import CallbackQuery, InlineKeyboardMarkup, Message
 
-from bot.domain.errors import NotAllowedForCouriers
+from bot.domain.errors import NotAllowedForCouriers, Refused
 from bot.services.access import Access
 from bot.services.operations import Operations, Outcome
 from bot.telegram.access import requires
@@ -55,6 +55,11 @@ async def on_confirm(
         await state.clear()
         await quietly(query.answer(), "answer a refused press")
         await _show(card, t("date-buyer-only" if draft.flow == "date" else "team-not-owner"))
+        return
+    except Refused as refused:  # e.g. a code already on its way for this order
+        await state.clear()
+        await quietly(query.answer(), "answer a refused press")
+        await _show(card, t(refused.key, **refused.args_))
         return
     if forget_draft is None:  # an FSM storage outside the database: cleared right after
         await state.clear()

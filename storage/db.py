@@ -43,6 +43,10 @@ def load_migrations() -> list[Migration]:
     return found
 
 
+class SchemaTooNew(RuntimeError):
+    """The database was written by a newer version of the bot (a rollback): this one must not touch it."""
+
+
 class Executor(Protocol):
     """Where a repository runs its SQL: the database itself, or one transaction on it."""
 
@@ -66,7 +70,11 @@ class Database:
         self._lock = asyncio.Lock()
 
     @classmethod
-    async def open(cls, path: Path | str, *, target_version: int | None = None) -> Database:
+    async def open(
+        cls, path: Path | str, *, target_version: int | None = None, migrate: bool = True
+    ) -> Database:
+        """The database, migrated to this version's schema (`migrate=False`: as it is, for a reader
+        beside a running bot, which may be another version)."""
         if str(path) != ":memory:":
             Path(path).parent.mkdir(parents=True, exist_ok=True)
             # Only the bot's user may read it (SQLite gives its -wal and -shm files the same mode).
@@ -83,7 +91,8 @@ class Database:
             await conn.execute("PRAGMA synchronous = FULL")
             await conn.execute("PRAGMA foreign_keys = ON")
             db = cls(conn)
-            await db.migrate(target_version)
+            if migrate:
+                await db.migrate(target_version)
         except BaseException:
             await conn.close()
             raise
@@ -103,7 +112,7 @@ class Database:
         target = migrations[-1].version if target_version is None else target_version
         current = await self.version()
         if current > len(migrations):
-            raise RuntimeError(
+            raise SchemaTooNew(
                 f"database schema version {current} is newer than this bot knows ({len(migrations)})"
             )
         for migration in migrations:

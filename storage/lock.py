@@ -29,7 +29,10 @@ class DatabaseInUse(Exception):
 
 
 def lock_path(database_path: Path) -> Path:
-    return database_path.with_name(database_path.name + ".lock")
+    """Beside the database file itself: one file reached through a link (or another spelling of its
+    path) is locked by one lock file."""
+    real = Path(os.path.realpath(database_path))
+    return real.with_name(real.name + ".lock")
 
 
 @contextmanager

@@ -9,6 +9,15 @@ class DomainError(Exception):
     """A rule said no; nothing was changed."""
 
 
+class Refused(DomainError):
+    """A rule said no, in the user's words: `key` names the catalogue text, `args` fill it."""
+
+    def __init__(self, key: str, **args: object) -> None:
+        super().__init__(key)
+        self.key = key
+        self.args_ = args
+
+
 class NotAMember(DomainError):
     """The user does not (or no longer) belong to that shop."""
 

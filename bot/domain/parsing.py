@@ -58,6 +58,8 @@ _AS_TEXT = re.compile(r'="([^"]*)"')
 # long parts (`77003 1234567890`: an order's number and a code, or a word and a code) are no one code.
 _GROUP = re.compile(r"[A-Za-z0-9-]{1,5}")
 _UPU = re.compile(r"[A-Z]{2}[0-9]{9}[A-Z]{2}")  # the Universal Postal Union's form, `RA123456789RU`
+# A long number as a spreadsheet shows it (`8,00812E+13`): its last digits are gone.
+_SCIENTIFIC = re.compile(r"[0-9]+(?:[.,][0-9]+[eE][+-]?|[eE][+-])[0-9]+")
 
 
 def parse_track_code(text: str | None) -> str:
@@ -69,8 +71,10 @@ def parse_track_code(text: str | None) -> str:
     short groups are closed up (`RA 1234 5678 9RU`); Cyrillic letters that look like Latin ones are taken
     as Latin (`ВВ-000123` is `BB-000123`: the Market would keep the Cyrillic one, and no carrier finds
     it); the UPU form is upper-cased. What could mean two things is refused, saying why: other Cyrillic
-    letters (named), two long parts (`77003 1234567890`), a formula. Whoever shows the result says
-    when it differs from what was typed (`written_differently`)."""
+    letters (named) and any other that is not ASCII (Greek look-alikes, Arabic-Indic digits, blanks that
+    show as nothing), two long parts (`77003 1234567890`), a formula, a number a spreadsheet showed
+    as `8,00812E+13` (its last digits lost). Whoever shows the result says when it differs from what
+    was typed (`written_differently`)."""
     if text is None:
         raise InputError("track-not-text")
     code = unicodedata.normalize("NFKC", text.strip().lstrip("№#")).strip()
@@ -86,6 +90,8 @@ def parse_track_code(text: str | None) -> str:
         raise InputError("track-empty")
     if code.startswith(_FORMULA_STARTS):
         raise InputError("track-formula", char=code[0])
+    if _SCIENTIFIC.fullmatch(code):
+        raise InputError("track-scientific", shown=code)
     code = code.translate(_LOOK_ALIKES)
     parts = code.split()
     if len(parts) > 1:
@@ -96,6 +102,8 @@ def parse_track_code(text: str | None) -> str:
     cyrillic = sorted({c for c in code if c.isalpha() and unicodedata.name(c, "").startswith("CYRILLIC")})
     if cyrillic:
         raise InputError("track-cyrillic", letters=", ".join(cyrillic))
+    if not code.isascii():  # Greek look-alikes, other scripts' digits, blanks that show as nothing
+        raise InputError("track-not-latin")
     if len(code) > TRACK_CODE_MAX:
         raise InputError("track-too-long")
     return code.upper() if _UPU.fullmatch(code.upper()) else code

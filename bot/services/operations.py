@@ -15,7 +15,7 @@ from collections.abc import Awaitable, Callable, Iterable
 from dataclasses import dataclass, field
 
 from bot.domain.clock import utcnow
-from bot.domain.errors import NotAllowedForCouriers
+from bot.domain.errors import NotAllowedForCouriers, Refused
 from bot.domain.operations import AnyAction, DeliveryDate, Failure, StatusStep, TrackCode
 from bot.domain.records import BatchSummary, Operation, OperationStatus
 from bot.domain.retry import RetryPolicy
@@ -114,7 +114,7 @@ class Operations:
         is cleared there). Returns the new operation, or the outcome of the one this confirmation
         already recorded. Once this returns, the operation cannot be lost: the worker finishes it.
         Raises `NotAllowedForCouriers` for a date move the owner does not let couriers make, and for
-        a courier's cancellation."""
+        a courier's cancellation; `Refused` for a track code while one is on its way (`_make_way`)."""
         courier = not access.is_owner
         if (
             courier
@@ -129,6 +129,8 @@ class Operations:
             existing = await repos.operations.by_idempotency_key(self._key(access.user_id, nonce))
             if existing is not None:
                 return Outcome.recorded(existing)
+            if isinstance(action, TrackCode):
+                await self._make_way(tx, access.shop_id, order_id, action)
             await repos.users.ensure(access.user_id)
             operation = await repos.operations.create(
                 user_id=access.user_id,
@@ -141,6 +143,22 @@ class Operations:
             if also is not None:
                 await also(tx)
         return operation
+
+    async def _make_way(self, tx: Executor, shop_id: int, order_id: int, code: TrackCode) -> None:
+        """One track code on its way to an order at a time. The same one already on its way: refused,
+        nothing to do. Another one waiting for a retry (a list's line after a busy Market): the newer
+        one replaces it, the older is never sent over it (its user is told). Another one being sent
+        right now: refused until its answer is in."""
+        repo = Repos.on(tx, self._box).operations
+        for other in await repo.on_the_way(shop_id, [order_id], code.kind):
+            if not isinstance(other.action, TrackCode):
+                continue
+            if other.action.track_code == code.track_code:
+                raise Refused("track-already-on-its-way", id=order_id)
+            if other.status is OperationStatus.SENDING:
+                raise Refused("track-other-being-sent", id=order_id, code=other.action.track_code)
+            replaced = Failure(None, "SUPERSEDED", "replaced by a newer track code for the order")
+            await repo.finish(other.id, OperationStatus.FAILED, replaced.to_json(), self._clock())
 
     async def codes_on_the_way(
         self,

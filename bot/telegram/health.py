@@ -117,7 +117,7 @@ class WebhookRequests(SimpleRequestHandler):
             update = Update.model_validate(
                 await request.json(loads=bot.session.json_loads), context={"bot": bot}
             )
-        except ValueError:  # not UTF-8, not JSON, or not an Update (pydantic's ValidationError)
+        except (ValueError, RecursionError):  # not UTF-8, not JSON, not an Update, or nested past reason
             return web.Response(body="Bad Request", status=400)
         feeding = asyncio.create_task(self._feed(bot, update))
         self._feeding.add(feeding)

@@ -63,15 +63,21 @@ class Menus:
         ).hexdigest()
         meta = MetaRepo(self._db)
         if await meta.get("menus") != fingerprint:
-            for lang in LANGUAGES:
-                t = self._catalogue.texts(lang)
-                code = None if lang == "ru" else lang
-                await self._bot.set_my_commands(
-                    commands(t, None), scope=BotCommandScopeAllPrivateChats(), language_code=code
-                )
-                await self._bot.set_my_description(t.plain("bot-description"), language_code=code)
-                await self._bot.set_my_short_description(t.plain("bot-short-description"), language_code=code)
-            await meta.put("menus", fingerprint)
+            try:
+                for lang in LANGUAGES:
+                    t = self._catalogue.texts(lang)
+                    code = None if lang == "ru" else lang
+                    await self._bot.set_my_commands(
+                        commands(t, None), scope=BotCommandScopeAllPrivateChats(), language_code=code
+                    )
+                    await self._bot.set_my_description(t.plain("bot-description"), language_code=code)
+                    await self._bot.set_my_short_description(
+                        t.plain("bot-short-description"), language_code=code
+                    )
+            except TelegramAPIError as exc:  # a courtesy: no reason to fail a start; set at the next one
+                logger.warning("default menus not set now: %s", type(exc).__name__)
+            else:
+                await meta.put("menus", fingerprint)
         self._sync = asyncio.create_task(self._catch_up(), name="menus")
 
     def _defaults(self, lang: str) -> tuple[object, ...]:

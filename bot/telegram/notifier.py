@@ -47,6 +47,9 @@ class Notifier:
         self._users = users
         self._services = services
         self._soon: set[asyncio.Task[None]] = set()
+        # Parts of a long batch report already delivered: a report cut by Telegram (a flood wait, a 5xx)
+        # goes on from the next part when the worker tries again, never from its start.
+        self._report_parts: dict[int, int] = {}
 
     async def tell(self, user_id: int, key: str, **args: object) -> None:
         t = await self._texts(user_id)
@@ -110,17 +113,20 @@ class Notifier:
     async def batch_report(self, summary: BatchSummary, failed: list[Operation]) -> bool:
         batch = summary.batch
         t = await self._texts(batch.user_id)
-        first, *more = batch_report_texts(t, summary, failed)
+        parts = batch_report_texts(t, summary, failed)
+        done = self._report_parts.get(batch.id, 0)
         try:
-            if batch.message_id is None or not await self._edited(batch.user_id, batch.message_id, first):
-                await self._bot.send_message(batch.user_id, first)
-            for text in more:
-                await self._bot.send_message(batch.user_id, text)
+            for n, text in enumerate(parts[done:], start=done):
+                edited = n == 0 and batch.message_id is not None
+                if not (edited and await self._edited(batch.user_id, batch.message_id or 0, text)):
+                    await self._bot.send_message(batch.user_id, text)
+                self._report_parts[batch.id] = n + 1
         except (TelegramForbiddenError, TelegramBadRequest) as exc:
             logger.warning("report of batch %s cannot be delivered: %s", batch.id, type(exc).__name__)
-        except TelegramAPIError as exc:  # the worker tries again later
+        except TelegramAPIError as exc:  # the worker tries again later, from the part that failed
             logger.warning("report of batch %s not delivered yet: %s", batch.id, type(exc).__name__)
             return False
+        self._report_parts.pop(batch.id, None)
         return True
 
     async def alert(

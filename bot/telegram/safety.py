@@ -2,7 +2,8 @@
 
 Installed on the bot's session, so every call site is covered: an expired callback query ("query is
 too old"), an edit that changes nothing ("message is not modified") or a message already gone are
-logged and treated as done; a short flood wait from Telegram is waited out once.
+logged and treated as done; a short flood wait from Telegram is waited out once; an answer to a press
+longer than Telegram takes is shortened.
 
 `quietly` is the one way to make a call whose failure loses nothing but a courtesy (a notice, deleting
 the message with a key): it is logged and the caller goes on.
@@ -38,6 +39,7 @@ logger = logging.getLogger(__name__)
 T = TypeVar("T")
 
 MAX_FLOOD_WAIT = 5
+TOAST_LIMIT = 200  # characters of an answer to a button press
 FORGIVEN = (AnswerCallbackQuery, EditMessageText, EditMessageReplyMarkup, DeleteMessage)
 HARMLESS = (
     "query is too old",
@@ -54,6 +56,10 @@ class ForgivingRequests(BaseRequestMiddleware):
         bot: Bot,
         method: TelegramMethod[TelegramType],
     ) -> Response[TelegramType]:
+        if isinstance(method, AnswerCallbackQuery) and method.text and len(method.text) > TOAST_LIMIT:
+            # A toast or alert Telegram would refuse (it takes 200 characters): a long name in it
+            # must not cost the user the answer to their press.
+            method.text = method.text[: TOAST_LIMIT - 1] + "…"  # the request is built anew for each call
         try:
             return await make_request(bot, method)
         except TelegramRetryAfter as exc:

@@ -26,6 +26,7 @@ MESSAGE_LIMIT = 4096  # Telegram refuses longer messages
 MARKET_MESSAGE_SHOWN = 500  # characters of the Market's own error text in a reply
 HISTORY_MESSAGE_SHOWN = 120  # ... and in a /history line
 HISTORY_SHOWN = 20  # entries in /history: operations and bulk sends, newest first
+BAD_LINES_SHOWN = 40  # bad lines of a bulk preview listed one by one; the rest are counted
 REPLACES_SHOWN = 20  # lines of a bulk preview that replace an order's track code, listed one by one
 LIST_SHOWN = 10  # items of a list written into a text (orders, names, codes); the rest are counted
 LIST_CHARS = 600  # ... and at most about this many characters of them
@@ -150,6 +151,7 @@ def delivery_place(t: Texts, order: BusinessOrder) -> Safe | None:
 # The bot's own reasons an operation did not go, told in the user's words (the Market's are its own).
 OWN_FAILURES = {
     "CANCELLED": "failure-courier-removed",
+    "SUPERSEDED": "failure-superseded",
     "SHOP_GONE": "failure-shop-gone",
     "KEY_UNREADABLE": "failure-key-unreadable",
     "INTERNAL": "failure-internal",
@@ -331,15 +333,19 @@ def bad_line_text(t: Texts, bad: BadLine) -> str:
 
 
 def bulk_preview_texts(t: Texts, preview: Preview, shop: str) -> list[str]:
-    """Every bad line with its reason, the ready lines that replace an order's track code (the first
-    few, and how many more), then how many are ready (the last message carries the button)."""
+    """The bad lines with their reasons, the codes written differently from the list and the ready
+    lines that replace an order's track code (of each, the first few and how many more), then how many
+    are ready (the last message carries the button). At most two or three messages: a list that is all
+    wrong (a file with other columns) is told in one burst a phone can take, not fourteen."""
     if preview.too_many is not None:
         return [t("bulk-too-many", count=preview.too_many, limit=MAX_LINES)]
     total = len(preview.ready) + len(preview.bad)
     head = t("bulk-preview-head", ready=len(preview.ready), total=total, shop=shop)
     if preview.bad:
         head = Safe(head + "\n\n" + t("bulk-preview-bad", count=len(preview.bad)))
-    lines = [bad_line_text(t, b) for b in preview.bad]
+    lines = [bad_line_text(t, b) for b in preview.bad[:BAD_LINES_SHOWN]]
+    if len(preview.bad) > BAD_LINES_SHOWN:
+        lines.append(t("bulk-replaces-more", count=len(preview.bad) - BAD_LINES_SHOWN))
     rewritten = [line for line in preview.ready if line.written]
     if rewritten:
         lines.append("\n" + t("bulk-preview-written", count=len(rewritten)))

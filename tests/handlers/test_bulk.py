@@ -12,6 +12,7 @@ from typing import Any
 import pytest
 from openpyxl import Workbook
 
+from bot.domain.records import BatchSummary
 from handlers.bulk import BatchCD
 from storage.db import Database
 from tests.fakes.market import FakeMarket
@@ -468,3 +469,24 @@ async def test_a_workbook_with_a_title_row_and_a_date_column_finds_its_columns(
     book.save(out)
     shown = await send_file(harness, out.getvalue(), "отгрузка.xlsx", XLSX)
     assert "готово к отправке 2 из 2" in shown
+
+
+async def test_a_long_report_cut_by_telegram_goes_on_from_the_part_that_failed(
+    harness: Harness, db: Database
+) -> None:
+    """A report of many refused lines takes several messages; Telegram refusing one in the middle (a
+    flood wait, a 5xx) must not make the worker send the parts already delivered again."""
+    from tests.unit.test_bulk_views import BATCH, failed_line
+
+    batch = BATCH.model_copy(update={"user_id": OWNER, "message_id": 77})
+    summary = BatchSummary(batch=batch, done=0, failed=150, retrying=0, waiting=0)
+    failed = [failed_line(n) for n in range(150)]
+    harness.telegram.fail("sendMessage", 502, "Bad Gateway")  # the second part, after the edited first
+    notifier = harness.deps.notifier
+    assert await notifier.batch_report(summary, failed) is False
+    assert await notifier.batch_report(summary, failed) is True
+    edits = [c for c in harness.telegram.calls if c.method == "editMessageText"]
+    sends = [c.params["text"] for c in harness.telegram.calls if c.method == "sendMessage"]
+    assert len(edits) == 1, "the first part is not shown again"
+    assert len(sends) == len(set(sends)) + 1, "only the refused part is sent twice (refused, then taken)"
+    assert sends[0] == sends[1]

@@ -280,3 +280,12 @@ async def test_a_result_telegram_could_not_show_is_delivered_later(
             break
         await asyncio.sleep(0.02)
     assert row is not None and tuple(row) == ("done", 0)
+
+
+async def test_an_answer_to_a_press_longer_than_telegram_takes_is_shortened_not_lost(
+    harness: Harness,
+) -> None:
+    """«Уже ответил(а) <a 64-character name>: «…»» can pass Telegram's 200 characters for a toast."""
+    await harness.bot.answer_callback_query("1", text="Ж" * 214, show_alert=True)
+    [answer] = harness.telegram.sent("answerCallbackQuery")
+    assert len(answer["text"]) == 200 and answer["text"].endswith("…")

@@ -12,9 +12,11 @@ import pytest
 from aiogram.exceptions import TelegramConflictError
 from cryptography.fernet import Fernet
 
-from bot.app import install_session_middlewares, run, take_over_webhook, wait_for_telegram
+from bot.app import at_start, install_session_middlewares, run, take_over_webhook, wait_for_telegram
 from bot.config import ConfigError, load_settings
 from bot.telegram.health import Health, Metrics
+from bot.telegram.i18n import Catalogue
+from bot.telegram.menus import Menus
 from storage.db import Database
 from tests.fakes.telegram import FakeTelegram, bot_for
 
@@ -122,3 +124,44 @@ async def test_another_copy_polling_with_the_token_is_said_plainly_and_fails_the
     assert not ok and body["problems"] == ["another copy of the bot polls with this BOT_TOKEN"]
     [line] = [r.getMessage() for r in caplog.records]  # once a minute, not at each refused poll
     assert line.startswith("another copy of this bot polls Telegram with the same BOT_TOKEN")
+
+
+async def test_a_telegram_blip_after_get_me_is_waited_out_not_the_end_of_the_start(
+    telegram: FakeTelegram, caplog: pytest.LogCaptureFixture
+) -> None:
+    caplog.set_level(logging.WARNING, logger="bot")
+    telegram.webhook_url = "https://bot.example/tg/hook"
+    telegram.fail("deleteWebhook", 502, "Bad Gateway")
+    bot = bot_for(telegram)
+    try:
+        taken = await at_start(
+            lambda: take_over_webhook(bot), "deleteWebhook", asyncio.Event(), first_delay=0.01
+        )
+        refused = at_start(lambda: bot.set_webhook("ftp://x"), "setWebhook", asyncio.Event())
+        telegram.fail("setWebhook", 400, "Bad Request: bad webhook: HTTPS url must be provided for webhook")
+        with pytest.raises(ConfigError) as caught:
+            await refused
+    finally:
+        await bot.session.close()
+    assert taken is True and telegram.webhook_url == ""
+    assert "Telegram unreachable (Bad Gateway), retrying in 0.01 s" in [
+        r.getMessage() for r in caplog.records
+    ]
+    assert str(caught.value).startswith("Telegram refused setWebhook (Bad Request: bad webhook")
+
+
+async def test_menus_telegram_could_not_take_at_start_end_no_start_and_are_set_at_the_next(
+    telegram: FakeTelegram, db: Database
+) -> None:
+    telegram.fail("setMyCommands", 502, "Bad Gateway")
+    bot = bot_for(telegram)
+    menus = Menus(bot, Catalogue.default(), db)
+    try:
+        await menus.at_start()  # no exception: the start goes on
+        await menus.stop()
+        assert telegram.sent("setMyDescription") == []
+        await menus.at_start()  # the next start sets them
+        await menus.stop()
+    finally:
+        await bot.session.close()
+    assert len(telegram.sent("setMyDescription")) == 2

@@ -371,3 +371,28 @@ async def test_a_code_written_in_groups_is_closed_up_and_the_card_says_so(
     refused = texts(await harness.send(OWNER, "52311001 1234567890"))  # an order's number and a code
     assert "В трек-номере не бывает пробелов" in refused and "Пришлите трек-номер" in refused
     assert market.calls("setOrderDeliveryTrackCode") == []
+
+
+async def test_a_code_for_an_order_whose_list_line_waits_for_a_retry_replaces_it_never_races_it(
+    harness: Harness, market: FakeMarket, db: Database
+) -> None:
+    """A list's line waits for its retry (the Market was busy); the courier corrects that order with
+    /track: the new code goes, and the old one is never sent over it afterwards."""
+    market.add_order(1001, 1101, "PROCESSING")
+    market.fail("setOrderDeliveryTrackCode", times=1, status=503, retry_after="3")
+    preview = await harness.send(OWNER, "1101 RA111111111RU Почта России")
+    await harness.press_button(OWNER, preview, "Отправить все")
+    await harness.wait_shown("⏳")  # the line waits for its retry
+
+    await harness.send(OWNER, "/track 1101")
+    await harness.send(OWNER, "почта")
+    same = await harness.send(OWNER, "RA111111111RU")
+    assert "уже отправляется в Маркет" in texts(await harness.press_button(OWNER, same, "Отправить"))
+    await harness.send(OWNER, "/track 1101")
+    await harness.send(OWNER, "почта")
+    other = await harness.send(OWNER, "RA222222222RU")
+    assert "✅" in texts(await harness.press_button(OWNER, other, "Отправить"))
+    report = await harness.wait_shown("Пакет отправлен")
+    assert "0/1 ✅ · 1 ❌" in report and "более новый трек-номер" in report
+    posted = [c.body["trackCode"] for c in market.calls("setOrderDeliveryTrackCode")]
+    assert posted == ["RA111111111RU", "RA222222222RU"], "the list's old code is not sent over the new one"

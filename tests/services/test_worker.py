@@ -41,10 +41,12 @@ async def owner_access(db: Database, box: SecretBox) -> Access:
     return access
 
 
-async def queued(operations: Operations, access: Access, market: FakeMarket, nonce: str = "n") -> Outcome:
+async def queued(
+    operations: Operations, access: Access, market: FakeMarket, nonce: str = "n", order_id: int = 42
+) -> Outcome:
     """An operation the Market answered 503 to: pending, due again at once."""
     market.fail("setOrderDeliveryTrackCode", status=503)
-    outcome = await operations.confirm(access, 42, TRACK, nonce)
+    outcome = await operations.confirm(access, order_id, TRACK, nonce)
     assert outcome.pending
     return outcome
 
@@ -144,7 +146,7 @@ async def test_stop_returns_within_its_grace_and_starts_nothing_new(
     market.add_order(1001, 43)
     access = await owner_access(db, box)
     first = (await queued(operations, access, market, "a")).operation
-    await queued(operations, access, market, "b")
+    await queued(operations, access, market, "b", order_id=43)
     # Both due now, 42 first.
     await db.execute("UPDATE operations SET next_attempt_at = '2000-01-01T00:00:0' || id || '.000Z'")
     market.fail("getBusinessOrders", delay=3.0, order_id=42)  # the first retry hangs on the Market

@@ -60,3 +60,14 @@ def test_the_file_left_by_a_killed_holder_blocks_nothing(tmp_path: Path) -> None
     assert lock_path(database).read_text().startswith(f'{{"pid": {holder.pid}'), "its file is still there"
     with exclusive(database):
         assert f'"pid": {os.getpid()}' in lock_path(database).read_text(), "the new holder names itself"
+
+
+def test_one_database_reached_through_a_link_is_locked_once(tmp_path: Path) -> None:
+    real = tmp_path / "volume" / "bot.sqlite3"
+    real.parent.mkdir()
+    real.write_bytes(b"")
+    link = tmp_path / "app" / "bot.sqlite3"
+    link.parent.mkdir()
+    link.symlink_to(real)
+    with exclusive(real), pytest.raises(DatabaseInUse), exclusive(link):
+        pass

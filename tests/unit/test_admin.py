@@ -4,6 +4,8 @@ every refusal is one line and exit status 2 (`python -m bot`'s `main`, run in pr
 from __future__ import annotations
 
 import asyncio
+import contextlib
+import sqlite3
 import sys
 from dataclasses import dataclass
 from pathlib import Path
@@ -14,7 +16,7 @@ from cryptography.fernet import Fernet
 from bot import __main__ as entry
 from bot.admin import check_keys, release_shop, rotate_keys
 from bot.config import ConfigError
-from storage.db import Database
+from storage.db import Database, load_migrations
 from storage.lock import exclusive
 from storage.repositories import ShopsRepo
 from storage.secrets import SecretBox
@@ -173,3 +175,48 @@ def test_check_keys_only_reads_so_it_runs_beside_the_bot(python_m_bot: PythonMBo
     with exclusive(database):
         status, out, _ = python_m_bot(database, "check-keys", secret_key=OLD)
     assert (status, out) == (0, "every stored API key can be read with SECRET_KEY\n")
+
+
+@pytest.mark.parametrize("campaign", ["99999999999999999999999", "1001²"])
+def test_release_shop_with_a_mistyped_campaign_is_the_usage_line(
+    python_m_bot: PythonMBot, database: Path, campaign: str
+) -> None:
+    status, _, err = python_m_bot(database, "release-shop", campaign, secret_key=OLD)
+    assert (
+        status == 2 and err.startswith("Configuration error: usage: python -m bot") and err.count("\n") == 1
+    )
+
+
+@pytest.mark.parametrize("args", [[], ["check-keys"]])
+def test_a_folder_for_the_database_is_one_line(
+    python_m_bot: PythonMBot, tmp_path: Path, args: list[str]
+) -> None:
+    folder = tmp_path / "bot.sqlite3"
+    folder.mkdir()
+    status, _, err = python_m_bot(folder, *args)
+    assert (
+        status == 2
+        and err == f"Configuration error: DATABASE_PATH {folder} is a folder: name the database file in it\n"
+    )
+
+
+def test_a_database_from_a_newer_bot_is_one_line(python_m_bot: PythonMBot, database: Path) -> None:
+    """A rolled-back deploy: the newer version migrated the database, the older one starts on it."""
+    with contextlib.closing(sqlite3.connect(database)) as conn:
+        conn.execute("PRAGMA user_version = 999")
+    status, _, err = python_m_bot(database, secret_key=OLD)
+    assert status == 2 and err.count("\n") == 1
+    assert "newer than this bot knows" in err and "run that version, or restore a backup" in err
+
+
+async def test_check_keys_beside_the_running_bot_leaves_its_schema_alone(
+    python_m_bot: PythonMBot, tmp_path: Path
+) -> None:
+    """A natural check before a deploy: the new version's check-keys beside the old bot still running."""
+    path = tmp_path / "bot.sqlite3"
+    older = len(load_migrations()) - 1
+    await (await Database.open(path, target_version=older)).close()
+    with exclusive(path):  # the running bot
+        status, _, _ = await asyncio.to_thread(python_m_bot, path, "check-keys", secret_key=OLD)
+    with contextlib.closing(sqlite3.connect(path)) as conn:
+        assert (status, conn.execute("PRAGMA user_version").fetchone()[0]) == (0, older)

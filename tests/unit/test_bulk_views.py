@@ -39,13 +39,14 @@ def failed_line(n: int) -> Operation:
     )
 
 
-def test_a_preview_of_500_bad_lines_lists_each_and_ends_with_the_counts() -> None:
+def test_a_preview_of_500_bad_lines_names_the_first_and_counts_the_rest_in_few_messages() -> None:
     bad = [BadLine(n, "9" * 40, "bulk-not-found", {"id": "9" * 19}) for n in range(1, 500)]
     ready = [ReadyLine(500, 42, "RA123456789RU", 139, "Почта России")]
     texts = bulk_preview_texts(t, Preview(ready, bad), "shop.example")
-    assert len(texts) > 1 and all(len(x) <= MESSAGE_LIMIT for x in texts)
+    assert len(texts) <= 2 and all(len(x) <= MESSAGE_LIMIT for x in texts)
     joined = "\n".join(texts)
-    assert all(f"строка {n} " in joined for n in range(1, 500))
+    assert all(f"строка {n} " in joined for n in range(1, 41)) and "строка 41 " not in joined
+    assert "…и ещё строк: 459" in joined
     assert "уйдут 1" in texts[-1]
 
 

@@ -279,3 +279,28 @@ def test_match_services(text: str, ids: list[int]) -> None:
 def test_recent_services_first_then_by_name() -> None:
     ordered = order_services(SERVICES, [139, 999, 51])
     assert [s.id for s in ordered] == [139, 51, 106, 1003]
+
+
+@pytest.mark.parametrize("shown", ["8,00812E+13", "8.00812E+13", "1.23456789012345E+15", "80081234567890E+0"])
+def test_a_long_number_as_a_spreadsheet_shows_it_is_refused(shown: str) -> None:
+    with pytest.raises(InputError) as caught:
+        parse_track_code(shown)
+    assert caught.value.key == "track-scientific" and caught.value.values == {"shown": shown}
+    assert parse_track_code("12E45") == "12E45", "a code with an E in it is still a code"
+
+
+@pytest.mark.parametrize(
+    "typed",
+    [
+        "RA123456789RU\ufe0f",  # a variation selector, pasted after an emoji-styled character
+        "RA123\u034f456789RU",  # a combining grapheme joiner: zero width
+        "\u2800RA123456789RU",  # a braille blank: looks like a space, strip() keeps it
+        "RA123\u3164456789RU",  # a Hangul filler
+        "ΡΑ123456789ΡU",  # Greek Rho and Alpha, drawn like P and A
+        "RA١٢٣٤٥٦٧٨٩RU",  # Arabic-Indic digits
+    ],
+)
+def test_what_is_not_ascii_never_reaches_the_market_as_a_code(typed: str) -> None:
+    with pytest.raises(InputError) as caught:
+        parse_track_code(typed)
+    assert caught.value.key == "track-not-latin"

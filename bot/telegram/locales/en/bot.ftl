@@ -69,6 +69,8 @@ track-empty = The track code is empty.
 track-too-long = The track code is too long: 64 characters at most.
 track-unprintable = The track code contains invisible or control characters. Please type it again.
 track-cyrillic = Track codes are Latin letters and digits; this one has Cyrillic letters: { $letters }. Switch the keyboard to English and type it again.
+track-scientific = “{ $shown }” is how Excel shows a long number: its last digits are lost. Format the column as Text in Excel, paste the track codes again and send them again.
+track-not-latin = The track code has characters track codes never have (invisible ones, or another alphabet's). Type it in Latin letters and digits.
 track-spaces = A track code has no spaces, and this looks like two numbers, or a word and a number. Send one track code.
 track-formula = A track code cannot start with “{ $char }”: that is how spreadsheet formulas start. Send the track code itself.
 date-not-text = Please send the date as text or pick a button.
@@ -129,6 +131,8 @@ track-confirm =
     Delivery service: { $service }
     Track code: <code>{ $code }</code>
 track-written-as = ℹ️ You sent “{ $typed }”: written the way the Market expects it. Check it against the parcel.
+track-already-on-its-way = This track code for order #{ $id } is already on its way to the Market: nothing to do, the result comes in a message.
+track-other-being-sent = Another track code is being sent for order #{ $id } right now: <code>{ $code }</code>. Wait for its result (it comes in a message) and send the new one again if needed.
 track-replaces = ⚠️ The order has track code <code>{ $code }</code> now: the new one replaces it.
 service-from-order = from the order
 
@@ -160,6 +164,7 @@ result-already-done = ✅ Order #{ $id }: this was already sent to the Market; n
 result-failed-order = Order #{ $id }
 result-not-sent = ❌ Not sent: { $reason }.
 failure-courier-removed = the courier was removed from the team, their queue was cancelled
+failure-superseded = a newer track code was sent for the order and replaced this one
 failure-shop-gone = the shop was disconnected from the bot
 failure-key-unreadable = the shop's API key cannot be read (SECRET_KEY changed): the owner needs to connect the shop again: /settings
 failure-internal = a fault in the bot, it will be tried again
