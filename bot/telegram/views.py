@@ -343,22 +343,24 @@ def bulk_preview_texts(t: Texts, preview: Preview, shop: str) -> list[str]:
     head = t("bulk-preview-head", ready=len(preview.ready), total=total, shop=shop)
     if preview.bad:
         head = Safe(head + "\n\n" + t("bulk-preview-bad", count=len(preview.bad)))
-    lines = [bad_line_text(t, b) for b in preview.bad[:BAD_LINES_SHOWN]]
-    if len(preview.bad) > BAD_LINES_SHOWN:
-        lines.append(t("bulk-replaces-more", count=len(preview.bad) - BAD_LINES_SHOWN))
-    rewritten = [line for line in preview.ready if line.written]
-    if rewritten:
-        lines.append("\n" + t("bulk-preview-written", count=len(rewritten)))
-        lines += [_written_line(t, line) for line in rewritten[:REPLACES_SHOWN]]
-        if len(rewritten) > REPLACES_SHOWN:
-            lines.append(t("bulk-replaces-more", count=len(rewritten) - REPLACES_SHOWN))
-    replacing = [line for line in preview.ready if line.replaces]
-    if replacing:
-        lines.append("\n" + t("bulk-preview-replaces", count=len(replacing)))
-        lines += [_replaces_line(t, line) for line in replacing[:REPLACES_SHOWN]]
-        if len(replacing) > REPLACES_SHOWN:
-            lines.append(t("bulk-replaces-more", count=len(replacing) - REPLACES_SHOWN))
+    bad = [bad_line_text(t, b) for b in preview.bad[:BAD_LINES_SHOWN]]
+    lines = _first_of(t, bad, BAD_LINES_SHOWN, len(preview.bad))
+    for head_key, about, line_of in (
+        ("bulk-preview-written", [line for line in preview.ready if line.written], _written_line),
+        ("bulk-preview-replaces", [line for line in preview.ready if line.replaces], _replaces_line),
+    ):
+        if about:
+            lines.append("\n" + t(head_key, count=len(about)))
+            lines += _first_of(
+                t, [line_of(t, line) for line in about[:REPLACES_SHOWN]], REPLACES_SHOWN, len(about)
+            )
     return messages(head, lines, _preview_tail(t, preview))
+
+
+def _first_of(t: Texts, lines: list[str], shown: int, total: int | None = None) -> list[str]:
+    """The first `shown` lines of a section, and how many more there are."""
+    rest = (len(lines) if total is None else total) - shown
+    return lines[:shown] + ([t("bulk-replaces-more", count=rest)] if rest > 0 else [])
 
 
 def _preview_tail(t: Texts, preview: Preview) -> str:
