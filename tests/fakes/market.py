@@ -19,6 +19,7 @@ from typing import Any
 
 from aiohttp import web
 from openapi_core import OpenAPI
+from openapi_core.exceptions import OpenAPIError
 from openapi_core.testing import MockRequest, MockResponse
 
 from bot.domain.clock import moscow_today
@@ -344,9 +345,10 @@ class FakeMarket:
             data=raw,
             content_type=request.content_type if raw else "application/json",
         )
-        result = self.spec.unmarshal_request(openapi_request)
-        if result.errors:
-            detail = "; ".join(f"{e}: {getattr(e, '__cause__', '')}" for e in result.errors)
+        try:  # validated, not unmarshalled: the same check, without building objects (20× faster)
+            self.spec.validate_request(openapi_request)
+        except OpenAPIError as exc:
+            detail = f"{exc}: {getattr(exc, '__cause__', '')}"
             self.spec_errors.append(f"{request.method} {request.path}: {detail}")
             return self._json(400, error_body("BAD_REQUEST", f"Request is invalid: {detail}"))
         if api_key is None or api_key not in self.keys:
@@ -403,12 +405,15 @@ class FakeMarket:
         if not self.check_responses or response.status == 503 or response.body is None:
             return  # 503 (overloaded) happens in real life though the spec does not list it
         assert isinstance(response.body, bytes | bytearray)
-        result = self.spec.unmarshal_response(
-            openapi_request,
-            MockResponse(bytes(response.body), status_code=response.status, content_type="application/json"),
-        )
-        if result.errors:
-            self.spec_errors.append(f"response {response.status}: {result.errors}")
+        try:
+            self.spec.validate_response(
+                openapi_request,
+                MockResponse(
+                    bytes(response.body), status_code=response.status, content_type="application/json"
+                ),
+            )
+        except OpenAPIError as exc:
+            self.spec_errors.append(f"response {response.status}: {exc}: {getattr(exc, '__cause__', '')}")
 
     # --- access checks ---------------------------------------------------------------------
     def _campaign_or_error(self, request: web.Request) -> tuple[int, web.Response | None]:
