@@ -1,5 +1,7 @@
 from __future__ import annotations
 
+import asyncio
+import shutil
 from collections.abc import AsyncIterator
 from pathlib import Path
 
@@ -49,9 +51,25 @@ def box() -> SecretBox:
     return SecretBox(Fernet.generate_key())
 
 
+@pytest.fixture(scope="session")
+def migrated(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """A database with every migration applied, made once per test process: each test starts from a
+    copy (applying the migrations anew took ~30 ms a test)."""
+    path = tmp_path_factory.mktemp("template") / "bot.sqlite3"
+
+    async def migrate() -> None:
+        await (await Database.open(path)).close()  # closing checkpoints the WAL into the file
+
+    asyncio.run(migrate())
+    return path
+
+
 @pytest.fixture
-async def db(tmp_path: Path) -> AsyncIterator[Database]:
-    database = await Database.open(tmp_path / "bot.sqlite3")
+async def db(tmp_path: Path, migrated: Path) -> AsyncIterator[Database]:
+    path = tmp_path / "bot.sqlite3"
+    shutil.copyfile(migrated, path)
+    path.chmod(0o600)
+    database = await Database.open(path)
     yield database
     await database.close()
 
