@@ -27,6 +27,14 @@ pytestmark = pytest.mark.usefixtures("shop")
 OTHER_COURIER = 504
 
 
+@pytest.fixture(autouse=True)
+def no_digest_unless_asked(request: pytest.FixtureRequest, monkeypatch: pytest.MonkeyPatch) -> None:
+    """The morning digest is due from 09:00 to 21:00 Moscow time: a test not about it must not see
+    one come in because of the hour it runs at."""
+    if request.node.get_closest_marker("digest") is None:
+        monkeypatch.setattr(alerts_service, "digest_due", lambda now, last_day: None)
+
+
 def database_bytes(folder: Path) -> bytes:
     return b"".join(p.read_bytes() for p in folder.glob("bot.sqlite3*"))
 
@@ -157,6 +165,7 @@ async def test_a_request_past_the_page_cap_is_alerted_on_the_following_turns_and
     assert len(windows) == 1, "one window read page by page"
 
 
+@pytest.mark.digest
 async def test_a_digest_cut_short_by_its_page_cap_says_so_in_the_log(
     harness: Harness,
     market: FakeMarket,
@@ -273,6 +282,7 @@ async def test_alerts_switches_choose_who_is_told(
     assert alerts_to(telegram, OWNER, "Новый заказ") == []
 
 
+@pytest.mark.digest
 async def test_the_morning_digest_lists_today_and_overdue_once_with_move_buttons(
     harness: Harness, market: FakeMarket, telegram: FakeTelegram
 ) -> None:
