@@ -10,7 +10,7 @@ any order. CSV may use `;`, a tab or `,`, in UTF-8, UTF-16 with its BOM (Excel's
 Windows-1251, with any line ends. Of a workbook, the visible rows of the first sheet are read.
 
 Reading a file is bounded (its size, the rows and columns read, a deadline checked between rows) and
-blocking: `bot.services.tables` runs it in a worker thread.
+blocking: `bot.services.tables` runs it in a worker process of its own (`table_worker`).
 """
 
 from __future__ import annotations

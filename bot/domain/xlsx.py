@@ -10,7 +10,8 @@ inside its parser. An XLSX is a zip of XML parts; here they go through expat a c
   (`<row hidden="1">`) are skipped, and reading stops after `rows` rows with something in them;
 - then the shared strings are read only up to the last one those cells use, and only those are kept;
 - every text is cut at MAX_CELL characters, a DTD is refused, and the deadline is checked after
-  every chunk and every row, so the worker thread stops on its own.
+  every chunk and every row, so the worker process stops on its own (or is killed at its time bound
+  while expat is inside one huge tag).
 """
 
 from __future__ import annotations
@@ -33,7 +34,8 @@ MAX_SMALL_PART = 1024 * 1024  # the workbook and the relationships between parts
 MAX_CELL = 256  # characters kept of a cell; a track code is a few dozen
 CHUNK = 64 * 1024
 # Bytes without a `>`: expat reads a tag in one go, and a tag of a million attributes would take it
-# seconds without letting go of the GIL. Excel's longest cell (32,767 characters) is 128 KiB in UTF-8.
+# seconds. Excel's longest cell (32,767 characters) is 128 KiB in UTF-8. (A `>` inside an attribute's
+# value passes this; the worker's time bound holds then.)
 MAX_TAG = 192 * 1024
 
 _MAIN = "http://schemas.openxmlformats.org/spreadsheetml/2006/main "

@@ -1,10 +1,10 @@
 """Decodes one picture of a parcel label, in a process of its own (`BarcodeReader` starts it).
 
 A zxing pass on a big picture cannot be interrupted from Python, so a thread running it outlives any
-time bound; a process can be killed at the deadline instead. This module imports only Pillow and
-zxing-cpp (nothing of the bot), so the process starts in about 0.1 s. It reads the picture's bytes
-from stdin and writes one JSON object to stdout: `{"found": [[text, format], ...]}` or
-`{"refused": key}` with a catalogue key. Anything else (a crash) is the reader's to log.
+time bound; a process can be killed at the deadline instead (`bot.services.workers`). This module
+imports only Pillow, zxing-cpp and `worker_main`, so the process starts in about 0.1 s. It reads the
+picture's bytes from stdin and writes one JSON object to stdout: `{"found": [[text, format], ...]}`
+or `{"refused": key}` with a catalogue key.
 
 Phone photos are hard: the label at an angle or upside down, the barcode small in a big picture,
 a little blur. Passes, cheapest first, until one finds something: the whole picture (zxing tries it
@@ -15,16 +15,16 @@ by 45° both ways, then overlapping crops enlarged twice.
 from __future__ import annotations
 
 import io
-import json
-import resource
-import sys
 import warnings
 from collections.abc import Iterator
 
 import zxingcpp
 from PIL import Image, ImageFilter, ImageOps, UnidentifiedImageError
 
+from bot.services.worker_main import serve
+
 MAX_PIXELS = 50_000_000  # a bigger picture is no phone photo (and might be a decompression bomb)
+MEMORY = 384 * 1024 * 1024  # the worker's address space
 MAX_SIDE = 4000  # a phone photo's size; larger ones are scaled down to it
 CROP_SIDE = 2500  # a crop is enlarged to at most this
 MIN_SIDE_TURNED = 32  # a picture narrower than this is read whole only, never turned or cropped
@@ -110,19 +110,13 @@ def decode(data: bytes) -> list[tuple[str, str]]:
     return []
 
 
-def main() -> None:
-    """`python barcode_worker.py SECONDS`: the picture on stdin, the answer on stdout. SECONDS of CPU
-    time at most (the kernel ends the process if the reader that started it is gone)."""
-    cpu_seconds = int(sys.argv[1])
-    hard = resource.getrlimit(resource.RLIMIT_CPU)[1]
-    if hard == resource.RLIM_INFINITY or hard > cpu_seconds:
-        resource.setrlimit(resource.RLIMIT_CPU, (cpu_seconds, cpu_seconds + 1))
+def answer(data: bytes) -> dict[str, object]:
+    """The worker's answer: `{"found": [[text, format], ...]}` or `{"refused": key}`."""
     try:
-        answer: dict[str, object] = {"found": decode(sys.stdin.buffer.read())}
+        return {"found": decode(data)}
     except Refused as exc:
-        answer = {"refused": exc.key}
-    json.dump(answer, sys.stdout)
+        return {"refused": exc.key}
 
 
 if __name__ == "__main__":
-    main()
+    serve(answer, memory=MEMORY, too_large="scan-too-large")
