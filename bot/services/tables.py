@@ -33,7 +33,8 @@ class TableReader:
         self._workers = Workers("bot.services.table_worker", time_bound=time_bound, concurrency=concurrency)
 
     async def read(self, data: bytes, kind: TableKind) -> list[BulkRow]:
-        """The rows of the file. Raises `BulkFileError` (unreadable, too large unpacked, too slow)."""
+        """The rows of the file. Raises `BulkFileError` (unreadable, too large unpacked, too many rows,
+        too slow)."""
         started = time.monotonic()
         try:
             answer = await self._workers.answer(data, kind, str(self._time_bound))
@@ -43,7 +44,7 @@ class TableReader:
             raise BulkFileError("bulk-file-unreadable")
         if isinstance(answer.get("refused"), str):
             logger.info("%s file refused: %s (%d bytes)", kind, answer["refused"], len(data))
-            raise BulkFileError(answer["refused"])
+            raise BulkFileError(answer["refused"], **answer.get("values", {}))
         rows = [
             BulkRow(int(line), str(order), str(code), str(service), bool(unreadable))
             for line, order, code, service, unreadable in answer["rows"]

@@ -176,6 +176,15 @@ async def test_over_500_lines_is_refused_whole(harness: Harness, market: FakeMar
     assert await db.fetch_one("SELECT 1 FROM operations") is None
 
 
+async def test_a_file_of_2000_lines_is_refused_saying_2000(harness: Harness, market: FakeMarket) -> None:
+    """Reading keeps 550 rows and counts the rest: a courier told «550 строк» splits the file in two
+    halves of 1,000 lines and hears «550 строк» again."""
+    content = "".join(f"{100_000 + n};RA{n:09d}RU\n" for n in range(2000)).encode()
+    said = await send_file(harness, content, "codes.csv", "text/csv")
+    assert "В списке 2000 строк" in said and "не больше 500" in said
+    assert market.calls("getBusinessOrders") == []
+
+
 async def test_a_list_pasted_mid_conversation_is_taken_and_ends_it(
     harness: Harness, market: FakeMarket
 ) -> None:
@@ -399,6 +408,13 @@ async def test_a_table_file_is_read_in_a_process_of_its_own(
     orders(market, 401)
     shown = await send_file(harness, workbook([row(1, "401", "RA123456789RU")]), "codes.xlsx", XLSX)
     assert "готово к отправке 1 из 1" in shown
+
+
+async def test_a_workbook_named_csv_is_read_as_a_workbook(harness: Harness, market: FakeMarket) -> None:
+    """Saved or renamed as .csv, it used to be read as Windows-1251 text: lines of «@Ц#ъ>ЛКЎЉ…»."""
+    orders(market, 421, 422)
+    book = workbook([row(1, "421", "RA123456789RU"), row(2, "422", "RA123456780RU")])
+    assert "готово к отправке 2 из 2" in await send_file(harness, book, "codes.csv", "text/csv")
 
 
 async def test_excel_unicode_text_and_a_csv_with_old_mac_line_ends_get_the_usual_preview(
