@@ -123,14 +123,17 @@ async def test_a_decompression_bomb_is_too_large_and_never_decoded(monkeypatch: 
 async def test_a_webp_too_big_for_the_workers_memory_is_too_large_before_it_is_opened(
     monkeypatch: pytest.MonkeyPatch,
 ) -> None:
-    """16 MP: libwebp and Pillow hold 16 bytes a pixel of it. Pillow's decoder sets up its buffers
-    already at open (the worker's memory limit made that fail: «not a picture»)."""
+    """16 MP: libwebp and Pillow hold 16 bytes a pixel of it, and Pillow's decoder sets up its
+    buffers already at open (the worker's memory limit made that fail: «not a picture»)."""
     out = io.BytesIO()
-    Image.new("L", (4000, 4000), 255).save(out, "WEBP", lossless=True)
+    Image.new("L", (16, 16), 255).save(out, "WEBP", lossless=True)
+    webp = bytearray(out.getvalue())  # its header made to say 4000 × 4000 (14 bits each, less one)
+    size = int.from_bytes(webp[21:25], "little") & ~0x0FFF_FFFF | 3999 | 3999 << 14
+    webp[21:25] = size.to_bytes(4, "little")
     opened: list[object] = []
     monkeypatch.setattr(Image, "open", lambda *args, **kwargs: opened.append(args))
     with pytest.raises(barcode_worker.Refused) as refused:
-        barcode_worker.decode(out.getvalue())
+        barcode_worker.decode(bytes(webp))
     assert refused.value.key == "scan-too-large"
     assert opened == []
 
