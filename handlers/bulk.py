@@ -81,9 +81,12 @@ async def on_file(
         return
     try:
         data = await table_of(document, bot)
-        rows = await tables.read(data, kind)  # in a worker thread, within a time bound
-    except (FileRefused, BulkFileError) as exc:
+        rows = await tables.read(data, kind)  # in a worker process, within a time bound
+    except FileRefused as exc:
         await message.answer(t(exc.key))
+        return
+    except BulkFileError as exc:
+        await message.answer(t(exc.key, **exc.values))
         return
     if not rows:
         await message.answer(t("bulk-file-empty"))

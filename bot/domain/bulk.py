@@ -7,10 +7,12 @@ numbering or bullet before the number and a dash or colon after it (as notes and
 are no cells. Files have the same three columns; a header row is
 optional, and when it names the columns (заказ/order, трек/track, служба/service) they may stand in
 any order. CSV may use `;`, a tab or `,`, in UTF-8, UTF-16 with its BOM (Excel's «Unicode text») or
-Windows-1251, with any line ends. Of a workbook, the visible rows of the first sheet are read.
+Windows-1251, with any line ends; a text file with none of those is read line by line as a pasted
+list is. Of a workbook, the visible rows and columns of the sheet it opens on are read; a workbook is
+known by its content (a zip), whatever the file's name.
 
-Reading a file is bounded (its size, the rows and columns read, a deadline checked between rows) and
-blocking: `bot.services.tables` runs it in a worker thread.
+Reading a file is bounded (its size, the rows and columns kept, a deadline checked between rows) and
+blocking: `bot.services.tables` runs it in a worker process of its own (`table_worker`).
 """
 
 from __future__ import annotations
@@ -27,7 +29,7 @@ from dataclasses import dataclass
 from bot.domain import xlsx
 
 MAX_LINES = 500
-MAX_ROWS_READ = MAX_LINES + 50  # enough to say a file is too long (and to skip a few header lines)
+MAX_ROWS_READ = MAX_LINES + 50  # rows of a file kept (a few header lines among them); the rest counted
 MAX_COLUMNS = 10  # a header may name the columns anywhere among the first ten
 MAX_CSV_LINE = 64 * 1024  # characters; a line of three cells is a few dozen
 
@@ -43,14 +45,19 @@ HEADER_SEARCH = 5  # a header may sit under a few title rows («Отгрузка
 # number (`1.`, `2)`, `•`, `-`), and a dash or colon after it (`52311001 — RA123…`, `52311001: RA123…`).
 _MARKER = re.compile(r"\A\s*(?:[0-9]{1,3}[.)]\s+|[•·*▪‣◦–—-]\s*)(?=[#№]?\s*[0-9])")
 _AFTER_ORDER = re.compile(r"\A([#№]?\s*[0-9]+)\s*(?::|\s[–—-])\s*(?=\S)")
+ZIP = b"PK\x03\x04"  # how an XLSX (a zip) begins, whatever the file is called
+# What no text has: control characters other than tab, line ends and form feeds (and ^Z, which ends old
+# DOS files). A binary file read as Windows-1251 would be letters otherwise.
+_BINARY = re.compile("[\x00-\x08\x0e-\x19\x1b-\x1f\x7f]")
 
 
 class BulkFileError(ValueError):
-    """The file cannot be read as a table; `key` names the catalogue text that says why."""
+    """The file is not taken; `key` names the catalogue text that says why, `values` fill it."""
 
-    def __init__(self, key: str) -> None:
+    def __init__(self, key: str, **values: int) -> None:
         super().__init__(key)
         self.key = key
+        self.values = values
 
 
 @dataclass(frozen=True, slots=True)
@@ -100,15 +107,19 @@ def rows_from_text(text: str) -> list[BulkRow] | None:
     be rows than not: then the others come back `unreadable`, to be named in the preview (a list with
     one odd line is not lost to "I did not understand"); otherwise it is no list.
     """
-    lines = [(n, line) for n, line in enumerate(text.splitlines(), start=1) if line.strip()]
-    columns = _columns(_cells(lines[0][1])) if lines else None
-    if columns is not None:
-        lines = lines[1:]
-    rows = [_row(n, line, columns) or BulkRow(n, line.strip(), "", unreadable=True) for n, line in lines]
+    rows = _rows_of_lines([(n, line) for n, line in enumerate(text.splitlines(), start=1) if line.strip()])
     good = sum(not row.unreadable for row in rows)
     if good <= len(rows) - good:
         return None
     return rows
+
+
+def _rows_of_lines(lines: list[tuple[int, str]]) -> list[BulkRow]:
+    """Each line (not blank) as a row, or `unreadable`; a first line naming the columns is no row."""
+    columns = _columns(_cells(lines[0][1])) if lines else None
+    if columns is not None:
+        lines = lines[1:]
+    return [_row(n, line, columns) or BulkRow(n, line.strip(), "", unreadable=True) for n, line in lines]
 
 
 def _columns(header: Sequence[str]) -> dict[str, int] | None:
@@ -159,28 +170,71 @@ def decode_text(data: bytes) -> str:
         return data.decode("cp1251", errors="replace")
 
 
+def rows_from_file(data: bytes, kind: str, deadline: float = math.inf) -> list[BulkRow]:
+    """The rows of a table file: a workbook when it is one (a zip, even named `.csv`) or was sent as
+    one (`kind` "xlsx"), else text. Raises `BulkFileError`."""
+    if kind == "xlsx" or data.startswith(ZIP):
+        return rows_from_xlsx(data, deadline)
+    return rows_from_csv(data, deadline)
+
+
 def rows_from_csv(data: bytes, deadline: float = math.inf) -> list[BulkRow]:
-    """The rows of a CSV (or tab-separated text). Raises `BulkFileError` for one that cannot be read
-    (a broken encoding, a line over MAX_CSV_LINE, a field over the csv module's 128 KiB) or not by
-    the deadline."""
+    """The rows of a CSV (or tab-separated text, or a list a line as a message has it). Raises
+    `BulkFileError` for one that cannot be read (a broken encoding, binary, a line over MAX_CSV_LINE,
+    a field over the csv module's 128 KiB), has over MAX_LINES rows, or is not read by the deadline."""
     try:
         text = decode_text(data)
     except UnicodeDecodeError:
         raise BulkFileError("bulk-file-unreadable") from None
+    if _BINARY.search(text):
+        raise BulkFileError("bulk-file-unreadable")
     sample = text[:4096]
+    if not any(separator in sample for separator in (";", "\t", ",")):
+        return _list_of_lines(text, deadline)
     delimiter = max((";", "\t", ","), key=sample.count)  # the most frequent; on a tie, the first
     table: list[tuple[int, list[str]]] = []
+    more = 0
     try:
         for number, cells in enumerate(csv.reader(_lines(text), delimiter=delimiter), start=1):
             if any(c.strip() for c in cells):
-                table.append((number, cells[:MAX_COLUMNS]))
-                if len(table) >= MAX_ROWS_READ:
-                    break
-            if time.monotonic() > deadline:
-                raise BulkFileError("bulk-file-too-slow")
+                if len(table) < MAX_ROWS_READ:
+                    table.append((number, cells[:MAX_COLUMNS]))
+                else:
+                    more += 1
+            _in_time(deadline)
     except csv.Error:
         raise BulkFileError("bulk-file-unreadable") from None
-    return rows_from_table(table)
+    return _at_most_max_lines(rows_from_table(table), more)
+
+
+def _list_of_lines(text: str, deadline: float) -> list[BulkRow]:
+    """A text without separators, read as a pasted list is: each line a row or named as unreadable
+    (none readable: no rows)."""
+    lines: list[tuple[int, str]] = []
+    more = 0
+    for number, line in enumerate(_lines(text), start=1):
+        if line.strip():
+            if len(lines) < MAX_ROWS_READ:
+                lines.append((number, line.rstrip("\r\n")))
+            else:
+                more += 1
+        _in_time(deadline)
+    rows = _rows_of_lines(lines)
+    return _at_most_max_lines(rows, more) if any(not row.unreadable for row in rows) else []
+
+
+def _at_most_max_lines(rows: list[BulkRow], more: int) -> list[BulkRow]:
+    """The rows, or `BulkFileError` saying how many there are when over MAX_LINES (`more` were counted
+    past those kept)."""
+    count = len(rows) + more
+    if count > MAX_LINES:
+        raise BulkFileError("bulk-too-many", count=count, limit=MAX_LINES)
+    return rows
+
+
+def _in_time(deadline: float) -> None:
+    if time.monotonic() > deadline:
+        raise BulkFileError("bulk-file-too-slow")
 
 
 def _lines(text: str) -> Iterator[str]:
@@ -192,15 +246,16 @@ def _lines(text: str) -> Iterator[str]:
 
 
 def rows_from_xlsx(data: bytes, deadline: float = math.inf) -> list[BulkRow]:
-    """The visible rows of the first sheet (rows hidden by a filter or by hand are skipped); numbers
-    written as numbers come out as digits, not `1.2E+10`. Raises `BulkFileError` for a file that is no
-    workbook, is too large unpacked, or is not read by the deadline."""
+    """The visible rows and columns of the sheet the workbook opens on (rows hidden by a filter or by
+    hand, hidden columns and hidden sheets are skipped); numbers written as numbers come out as digits,
+    not `1.2E+10`. Raises `BulkFileError` for a file that is no workbook, is too large unpacked, has
+    over MAX_LINES rows, or is not read by the deadline."""
     try:
-        table = xlsx.visible_rows(data, columns=MAX_COLUMNS, rows=MAX_ROWS_READ, deadline=deadline)
+        table, more = xlsx.visible_rows(data, columns=MAX_COLUMNS, rows=MAX_ROWS_READ, deadline=deadline)
     except xlsx.TooLarge:
         raise BulkFileError("bulk-file-too-much") from None
     except xlsx.TooSlow:
         raise BulkFileError("bulk-file-too-slow") from None
     except xlsx.Unreadable:
         raise BulkFileError("bulk-file-unreadable") from None
-    return rows_from_table(table)
+    return _at_most_max_lines(rows_from_table(table), more)

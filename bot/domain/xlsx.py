@@ -1,4 +1,4 @@
-"""The visible rows of a workbook's first sheet, read as a stream within bounds of size and time.
+"""The visible rows and columns of a workbook's sheet, read as a stream within bounds of size and time.
 
 Not openpyxl: a file any courier can send must be read within bounds, and openpyxl (3.1, read-only
 mode included) loads the whole shared-strings table, builds every cell of a row (16,384 of them if the
@@ -6,11 +6,15 @@ file says so) before the first ten can be taken, and keeps the rows' attributes,
 inside its parser. An XLSX is a zip of XML parts; here they go through expat a chunk at a time:
 - before a part is unpacked, the sizes the zip's directory states are checked (unpacking never goes
   past them, and a part longer than stated fails its CRC), so a zip bomb stays packed;
-- of the sheet, the first `columns` cells of each row are kept, rows hidden by a filter or by hand
-  (`<row hidden="1">`) are skipped, and reading stops after `rows` rows with something in them;
+- the sheet read is the one Excel opens on (the active tab), or the first visible one if that one is
+  hidden: a hidden sheet is nobody's list;
+- of the sheet, the first `columns` visible cells of each row are kept (hidden columns are skipped as
+  if they were not there), rows hidden by a filter or by hand (`<row hidden="1">`) are skipped, `rows`
+  rows with something in them are kept and the rest only counted;
 - then the shared strings are read only up to the last one those cells use, and only those are kept;
 - every text is cut at MAX_CELL characters, a DTD is refused, and the deadline is checked after
-  every chunk and every row, so the worker thread stops on its own.
+  every chunk and every row, so the worker process stops on its own (or is killed at its time bound
+  while expat is inside one huge tag).
 """
 
 from __future__ import annotations
@@ -33,14 +37,21 @@ MAX_SMALL_PART = 1024 * 1024  # the workbook and the relationships between parts
 MAX_CELL = 256  # characters kept of a cell; a track code is a few dozen
 CHUNK = 64 * 1024
 # Bytes without a `>`: expat reads a tag in one go, and a tag of a million attributes would take it
-# seconds without letting go of the GIL. Excel's longest cell (32,767 characters) is 128 KiB in UTF-8.
+# seconds. Excel's longest cell (32,767 characters) is 128 KiB in UTF-8. (A `>` inside an attribute's
+# value passes this; the worker's time bound holds then.)
 MAX_TAG = 192 * 1024
+MAX_ROW = 1_048_576  # Excel's last row
+MAX_COLUMN = 26 + 26**2 + 26**3  # `ZZZ`, the most three letters name (Excel stops at `XFD`, 16,384)
+# Excel writes a number with 15 significant digits: of a whole one from 10^15 up, the last digits
+# are not what was typed (a 16-digit code becomes `1.23456789012345E+15`).
+EXACT_BELOW = 10**15
 
 _MAIN = "http://schemas.openxmlformats.org/spreadsheetml/2006/main "
 _ROW, _CELL, _VALUE, _TEXT, _PHONETIC = (_MAIN + n for n in ("row", "c", "v", "t", "rPh"))
 _SHARED = _MAIN + "si"
+_COLUMNS = _MAIN + "col"
 _RELATIONSHIP = "http://schemas.openxmlformats.org/package/2006/relationships Relationship"
-_SHEET = _MAIN + "sheet"
+_SHEET, _VIEW = _MAIN + "sheet", _MAIN + "workbookView"
 _RELATION_ID = "http://schemas.openxmlformats.org/officeDocument/2006/relationships id"
 
 
@@ -67,9 +78,10 @@ class _Enough(Exception):
 Table = list[tuple[int, list[str]]]
 
 
-def visible_rows(data: bytes, *, columns: int, rows: int, deadline: float) -> Table:
-    """(row number, its first `columns` cells as text) for each visible row with something in it, in
-    order, at most `rows` of them. Raises `TooLarge`, `TooSlow` or `Unreadable`."""
+def visible_rows(data: bytes, *, columns: int, rows: int, deadline: float) -> tuple[Table, int]:
+    """(row number, its first `columns` visible cells as text) for each visible row with something in
+    it, in order, at most `rows` of them; and how many more such rows there are. Raises `TooLarge`,
+    `TooSlow` or `Unreadable`."""
     try:
         with zipfile.ZipFile(io.BytesIO(data)) as book:
             infos = book.infolist()
@@ -83,7 +95,7 @@ def visible_rows(data: bytes, *, columns: int, rows: int, deadline: float) -> Ta
                 if strings_path is None:
                     raise Unreadable
                 _parse(book, strings_path, MAX_PART, deadline, strings.start, strings.end, strings.text)
-            return sheet.table(strings.found)
+            return sheet.table(strings.found), sheet.more
     except (
         zipfile.BadZipFile,
         expat.ExpatError,
@@ -97,23 +109,29 @@ def visible_rows(data: bytes, *, columns: int, rows: int, deadline: float) -> Ta
 
 
 def _parts(book: zipfile.ZipFile, deadline: float) -> tuple[str, str | None]:
-    """Where the first sheet and the shared strings are (as the package's relationships say)."""
+    """Where the sheet to read and the shared strings are (as the package's relationships say)."""
     package = _relationships(book, "_rels/.rels", deadline)
     workbook = next((t for kind, t in package.values() if kind.endswith("/officeDocument")), None)
     workbook = _resolved("", workbook or "xl/workbook.xml")
-    sheets: list[str] = []
+    sheets: list[tuple[str, bool]] = []  # each sheet's relationship, and whether it is shown
+    active: list[int] = []  # the tab the workbook opens on (its first view's)
 
-    def on_sheet(name: str, attrs: dict[str, str]) -> None:
-        if name == _SHEET and not sheets:
-            sheets.append(attrs.get(_RELATION_ID, ""))
+    def on_element(name: str, attrs: dict[str, str]) -> None:
+        if name == _SHEET:
+            sheets.append((attrs.get(_RELATION_ID, ""), attrs.get("state", "visible") == "visible"))
+        elif name == _VIEW and not active:
+            active.append(int(attrs.get("activeTab", "0")))
 
-    _parse(book, workbook, MAX_SMALL_PART, deadline, on_sheet)
+    _parse(book, workbook, MAX_SMALL_PART, deadline, on_element)
     folder, file = posixpath.split(workbook)
     related = _relationships(book, posixpath.join(folder, "_rels", file + ".rels"), deadline)
-    if not sheets or sheets[0] not in related:
+    tab = active[0] if active and 0 <= active[0] < len(sheets) and sheets[active[0]][1] else None
+    shown = tab if tab is not None else next((n for n, (_, visible) in enumerate(sheets) if visible), None)
+    if shown is None or sheets[shown][0] not in related:
         raise Unreadable
     strings = next((t for kind, t in related.values() if kind.endswith("/sharedStrings")), None)
-    return _resolved(folder, related[sheets[0]][1]), None if strings is None else _resolved(folder, strings)
+    sheet = _resolved(folder, related[sheets[shown][0]][1])
+    return sheet, None if strings is None else _resolved(folder, strings)
 
 
 def _relationships(book: zipfile.ZipFile, path: str, deadline: float) -> dict[str, tuple[str, str]]:
@@ -211,9 +229,13 @@ class _Sheet(_Text):
         super().__init__()
         self.columns, self.rows, self.deadline = columns, rows, deadline
         self.kept: list[tuple[int, list[str | int]]] = []
+        self.more = 0  # rows with something in them past the `rows` kept
+        self.hidden: list[tuple[int, int]] = []  # ranges of hidden columns (`<col>`, before the rows)
+        self.places: list[int] | None = None  # each column's place among the kept ones (from 1), or 0
         self.number = 0  # the row being read
         self.cells: list[str | int] | None = None  # its cells; None while in a hidden row
         self.column = 0  # the cell being read, from 1
+        self.place = 0  # its place among the kept columns, from 1
         self.kind = ""  # its type: n(umber), s(hared string), inlineStr, str, b(oolean), e(rror), d(ate)
         self.in_cell = self.phonetic = False
 
@@ -221,7 +243,9 @@ class _Sheet(_Text):
         if name == _CELL:
             ref = attrs.get("r")
             self.column = _column(ref) if ref else self.column + 1
-            self.in_cell = self.cells is not None and self.column <= self.columns
+            places = self.places if self.places is not None else self._places()
+            self.place = places[self.column] if self.column <= MAX_COLUMN else 0
+            self.in_cell = self.cells is not None and self.place > 0
             if self.in_cell:
                 self.kind = attrs.get("t", "n")
                 self.begin()
@@ -229,26 +253,51 @@ class _Sheet(_Text):
             if name == _ROW:
                 number = attrs.get("r")
                 self.number = int(number) if number else self.number + 1
+                if not 1 <= self.number <= MAX_ROW:
+                    raise Unreadable
                 self.column = 0
                 hidden = attrs.get("hidden") in ("1", "true")
                 self.cells = None if hidden else [""] * self.columns
+            elif name == _COLUMNS and attrs.get("hidden") in ("1", "true"):
+                self.hidden.append((int(attrs.get("min", "0")), int(attrs.get("max", "0"))))
         elif name == _VALUE or (name == _TEXT and not self.phonetic):
             self.reading = True  # `<v>` is the value; `<t>` are pieces of an inline string
         elif name == _PHONETIC:
             self.phonetic = True
 
+    def _places(self) -> list[int]:
+        """Where each column goes among the kept ones: hidden columns are skipped (0), and so are the
+        visible ones past the first `columns`."""
+        hidden = [0] * (MAX_COLUMN + 2)  # +1 where a hidden range starts, -1 past its end
+        for first, last in self.hidden:
+            first, last = max(first, 1), min(last, MAX_COLUMN)
+            if first <= last:
+                hidden[first] += 1
+                hidden[last + 1] -= 1
+        self.places = places = [0] * (MAX_COLUMN + 1)
+        depth = place = 0
+        for column in range(1, MAX_COLUMN + 1):
+            depth += hidden[column]
+            if depth == 0:
+                place += 1
+                if place > self.columns:
+                    break
+                places[column] = place
+        return places
+
     def end(self, name: str) -> None:
         if not self.in_cell:
             if name == _ROW:
                 if self.cells is not None and any(c != "" for c in self.cells):
-                    self.kept.append((self.number, self.cells))
-                    if len(self.kept) >= self.rows:
-                        raise _Enough
+                    if len(self.kept) < self.rows:
+                        self.kept.append((self.number, self.cells))
+                    else:
+                        self.more += 1
                 self.cells = None
                 _in_time(self.deadline)
         elif name == _CELL:
             if self.cells is not None:  # always: a cell is read only in a visible row
-                self.cells[self.column - 1] = _cell(self.kind, self.value())
+                self.cells[self.place - 1] = _cell(self.kind, self.value())
             self.in_cell = self.reading = False
         elif name in (_VALUE, _TEXT):
             self.reading = False
@@ -278,7 +327,9 @@ def _column(ref: str) -> int:
 
 def _cell(kind: str, text: str) -> str | int:
     """A cell's text; a shared string's number (looked up later); a whole number as digits, however it
-    was written (`12345678901`, `1.2345678901E10`), never `1.2E+10`."""
+    was written (`12345678901`, `1.2345678901E10`), never `1.2E+10` — but one of 16 digits or more
+    written as a float keeps its E notation (`1.23456789012345E+15`): its last digits are lost, and
+    made-up ones would send a code that is nobody's."""
     if kind == "s":
         return int(text)
     if kind == "b":
@@ -289,7 +340,9 @@ def _cell(kind: str, text: str) -> str | int:
         return str(int(text))
     except ValueError:
         number = float(text)
-    return str(int(number)) if number.is_integer() else str(number)
+    if not number.is_integer():
+        return str(number)
+    return str(int(number)) if abs(number) < EXACT_BELOW else f"{number:.15G}"
 
 
 class _SharedStrings(_Text):

@@ -1,10 +1,15 @@
 """Decodes one picture of a parcel label, in a process of its own (`BarcodeReader` starts it).
 
 A zxing pass on a big picture cannot be interrupted from Python, so a thread running it outlives any
-time bound; a process can be killed at the deadline instead. This module imports only Pillow and
-zxing-cpp (nothing of the bot), so the process starts in about 0.1 s. It reads the picture's bytes
-from stdin and writes one JSON object to stdout: `{"found": [[text, format], ...]}` or
-`{"refused": key}` with a catalogue key. Anything else (a crash) is the reader's to log.
+time bound; a process can be killed at the deadline instead (`bot.services.workers`). This module
+imports only Pillow, zxing-cpp and `worker_main`, so the process starts in about 0.1 s. It reads the
+picture's bytes from stdin and writes one JSON object to stdout: `{"found": [[text, format], ...]}`
+or `{"refused": key}` with a catalogue key.
+
+Memory: a picture is refused as too large before its pixels are decoded when they would take more
+than MAX_DECODED, and it is turned grey and small early, so that no honest picture needs more than
+~300 MiB (the zxing passes over a 4000 × 4000 picture of noise take the most); MEMORY, the worker's
+address space, is the kernel's bound over that.
 
 Phone photos are hard: the label at an angle or upside down, the barcode small in a big picture,
 a little blur. Passes, cheapest first, until one finds something: the whole picture (zxing tries it
@@ -15,22 +20,25 @@ by 45° both ways, then overlapping crops enlarged twice.
 from __future__ import annotations
 
 import io
-import json
-import resource
-import sys
+import math
 import warnings
 from collections.abc import Iterator
 
 import zxingcpp
 from PIL import Image, ImageFilter, ImageOps, UnidentifiedImageError
 
+from bot.services.worker_main import serve
+
 MAX_PIXELS = 50_000_000  # a bigger picture is no phone photo (and might be a decompression bomb)
+MAX_DECODED = 200 * 1024 * 1024  # bytes of decoded pixels: 50 MP of RGB or CMYK, 13 MP of WebP
+MEMORY = 384 * 1024 * 1024  # the worker's address space; the most a picture took is 270 MiB (noise)
 MAX_SIDE = 4000  # a phone photo's size; larger ones are scaled down to it
 CROP_SIDE = 2500  # a crop is enlarged to at most this
 MIN_SIDE_TURNED = 32  # a picture narrower than this is read whole only, never turned or cropped
 # What phones and messengers send. Other formats Pillow knows (EPS runs Ghostscript, old
 # scanner formats) are refused as not a picture rather than handed to a rarely used decoder.
 IMAGE_FORMATS = ("JPEG", "PNG", "WEBP", "GIF", "BMP", "TIFF")
+ROWS_PER_STRIP, TILE_LENGTH = 278, 323  # TIFF tags
 FORMATS = zxingcpp.barcode_formats_from_str("Code128,Code39,Code93,EAN13,ITF,QRCode,DataMatrix,PDF417")
 
 
@@ -76,7 +84,12 @@ def _passes(image: Image.Image) -> Iterator[tuple[Image.Image, zxingcpp.Binarize
 
 def _open(data: bytes) -> Image.Image:
     """The picture in grey, at most MAX_SIDE a side. Its size is checked from its header, before any
-    pixel is decoded: a small file may declare billions of pixels (a decompression bomb)."""
+    pixel is decoded: a small file may declare billions of pixels (a decompression bomb), or millions
+    in a mode that takes four bytes each and a decoder that copies them (a 290 KiB TIFF of 49 MP in
+    CMYK took 635 MiB)."""
+    webp = _webp_size(data)  # Pillow's WebP decoder takes 8 bytes a pixel already at open
+    if webp is not None and _decoded_bytes(webp, "RGBA", "WEBP") > MAX_DECODED:
+        raise Refused("scan-too-large")
     with warnings.catch_warnings():
         # Pillow warns above its own limit (89 MP) and refuses above twice that, both at open.
         warnings.simplefilter("error", Image.DecompressionBombWarning)
@@ -86,17 +99,68 @@ def _open(data: bytes) -> Image.Image:
             raise Refused("scan-too-large") from None
         except (UnidentifiedImageError, OSError, ValueError):
             raise Refused("scan-not-image") from None
-    with opened:
+    try:
         if opened.width * opened.height > MAX_PIXELS:
             raise Refused("scan-too-large")
         # A JPEG is decoded straight to grey, and at a half, a quarter... of its size if that is
         # still MAX_SIDE long: a 12 MP photo in a third of the time and memory. Others ignore this.
         factor = min(1.0, MAX_SIDE / max(opened.size))
         opened.draft("L", (max(1, round(opened.width * factor)), max(1, round(opened.height * factor))))
-        try:
-            return _scaled(ImageOps.exif_transpose(opened).convert("L"), MAX_SIDE)
-        except (OSError, ValueError, EOFError):  # truncated or broken pixel data
-            raise Refused("scan-not-image") from None
+        if _decoded_bytes(opened.size, opened.mode, opened.format) + _strip_bytes(opened) > MAX_DECODED:
+            raise Refused("scan-too-large")
+        grey = _grey(opened)
+    except (OSError, ValueError, EOFError):  # truncated or broken pixel data
+        raise Refused("scan-not-image") from None
+    finally:
+        opened.close()  # its pixels now, not when it is collected (`with` closes only the file)
+    # Turned as the phone was held (a TIFF's turn is Pillow's own, on decoding; the others' EXIF stays
+    # with the picture through reducing and greying).
+    return _scaled(ImageOps.exif_transpose(grey), MAX_SIDE)
+
+
+def _decoded_bytes(size: tuple[int, int], mode: str, kind: str | None) -> int:
+    """The memory a picture's pixels take decoded (in the size and mode a JPEG's draft leaves): Pillow
+    keeps a pixel in 1 byte (1, L, P), 2 (I;16) or 4 (the rest, RGB too); a WebP is decoded into
+    buffers of libwebp's and of Pillow's before the picture (16 bytes a pixel measured)."""
+    pixel = 1 if mode in ("1", "L", "P") else 2 if mode.startswith("I;16") else 4
+    if kind == "WEBP":
+        pixel *= 4
+    return size[0] * size[1] * pixel
+
+
+def _strip_bytes(image: Image.Image) -> int:
+    """What a TIFF's decoder holds besides the picture: one strip (or row of tiles) decoded, at most 4
+    bytes a pixel. A TIFF may be one strip: its pixels twice over."""
+    tags = getattr(image, "tag_v2", None)
+    if image.format != "TIFF" or tags is None:
+        return 0
+    rows = tags.get(TILE_LENGTH) or tags.get(ROWS_PER_STRIP) or image.height
+    return min(int(rows), image.height) * image.width * 4
+
+
+def _webp_size(data: bytes) -> tuple[int, int] | None:
+    """A WebP's width and height as its header states them (lossy, lossless or extended), else None."""
+    if data[:4] != b"RIFF" or data[8:12] != b"WEBP":
+        return None
+    chunk = data[12:16]
+    if chunk == b"VP8X":  # the canvas: 24 bits each, less one
+        return int.from_bytes(data[24:27], "little") + 1, int.from_bytes(data[27:30], "little") + 1
+    if chunk == b"VP8L":  # 14 bits each, less one, after a signature byte
+        bits = int.from_bytes(data[21:25], "little")
+        return (bits & 0x3FFF) + 1, (bits >> 14 & 0x3FFF) + 1
+    if chunk == b"VP8 ":  # 14 bits each (and 2 of scaling) after the frame tag and start code
+        return int.from_bytes(data[26:28], "little") & 0x3FFF, int.from_bytes(data[28:30], "little") & 0x3FFF
+    return None
+
+
+def _grey(image: Image.Image) -> Image.Image:
+    """The picture decoded, in grey. Modes without a way to grey of their own (CMYK, LAB, HSV) go
+    through RGB, a copy of 4 bytes a pixel: a big one is reduced first, in its own mode."""
+    if image.mode in ("CMYK", "LAB", "HSV") and max(image.size) > MAX_SIDE:
+        reduced = image.reduce(math.ceil(max(image.size) / MAX_SIDE))
+        image.close()  # its pixels go before the copies are made
+        image = reduced
+    return image.convert("L")
 
 
 def decode(data: bytes) -> list[tuple[str, str]]:
@@ -110,19 +174,13 @@ def decode(data: bytes) -> list[tuple[str, str]]:
     return []
 
 
-def main() -> None:
-    """`python barcode_worker.py SECONDS`: the picture on stdin, the answer on stdout. SECONDS of CPU
-    time at most (the kernel ends the process if the reader that started it is gone)."""
-    cpu_seconds = int(sys.argv[1])
-    hard = resource.getrlimit(resource.RLIMIT_CPU)[1]
-    if hard == resource.RLIM_INFINITY or hard > cpu_seconds:
-        resource.setrlimit(resource.RLIMIT_CPU, (cpu_seconds, cpu_seconds + 1))
+def answer(data: bytes) -> dict[str, object]:
+    """The worker's answer: `{"found": [[text, format], ...]}` or `{"refused": key}`."""
     try:
-        answer: dict[str, object] = {"found": decode(sys.stdin.buffer.read())}
+        return {"found": decode(data)}
     except Refused as exc:
-        answer = {"refused": exc.key}
-    json.dump(answer, sys.stdout)
+        return {"refused": exc.key}
 
 
 if __name__ == "__main__":
-    main()
+    serve(answer, memory=MEMORY, too_large="scan-too-large")

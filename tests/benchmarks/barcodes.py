@@ -6,15 +6,20 @@ sent as a file (3000 × 4000, the label small in it), a photo with no barcode (e
 (TIME_BOUND): 4000 × 4000 noise, the same size covered with QR finder patterns, and three noise
 pictures sent at once (two decode, the third waits for a slot). For those: the time to the answer,
 and the CPU time this process and its children spent in the 3 s after the last answer (decoding
-that went on after the user was answered).
+that went on after the user was answered). Last, the peak memory of a worker (run alone, under a
+small parent, without the time bound) for an ordinary photo and for the pictures that cost the most
+memory for their size.
 """
 
 from __future__ import annotations
 
 import asyncio
+import io
 import random
 import resource
 import statistics
+import subprocess
+import sys
 import time
 from collections.abc import Callable
 
@@ -22,7 +27,7 @@ from PIL import Image, ImageDraw
 
 from bot.domain.errors import FileRefused
 from bot.services.barcodes import TIME_BOUND, BarcodeReader
-from tests.fakes.labels import F, blank, jpeg, label, noise, photo, png, warped
+from tests.fakes.labels import F, blank, cmyk_tiff, jpeg, label, noise, photo, png, warped
 
 CASES: dict[str, Callable[[], bytes]] = {
     "Telegram photo, label upside down": lambda: jpeg(photo(label(("80081234567890", F.Code128)), angle=180)),
@@ -53,6 +58,38 @@ WORST: dict[str, Callable[[], list[bytes]]] = {
     "4000 × 4000 QR finder patterns": lambda: [finder_patterns(4000)],
     "3 × 4000 × 4000 noise at once": lambda: [noise(4000, 4000, seed=n) for n in range(3)],
 }
+
+
+def saved(mode: str, side: int, kind: str, **options: object) -> bytes:
+    out = io.BytesIO()
+    Image.new(mode, (side, side)).save(out, kind, **options)
+    return out.getvalue()
+
+
+MEMORY: dict[str, Callable[[], bytes]] = {
+    "12 MP phone photo": CASES["12 MP file, small warped label"],
+    "49 MP CMYK TIFF, deflated (the review's)": lambda: saved(
+        "CMYK", 7000, "TIFF", compression="tiff_adobe_deflate"
+    ),
+    "49 MP CMYK TIFF in one strip": lambda: cmyk_tiff(7000, 7000),
+    "49 MP RGBA PNG": lambda: saved("RGBA", 7000, "PNG"),
+    "49 MP WebP": lambda: saved("RGB", 7000, "WEBP", lossless=True),
+    "4000 × 4000 noise (the passes' worst)": lambda: noise(4000, 4000),
+}
+# The barcode worker run in a process whose only child it is: its answer, then its peak memory (KiB).
+PEAK = """import resource, subprocess, sys
+command = [sys.executable, "-m", "bot.services.barcode_worker", "60"]
+run = subprocess.run(command, input=sys.stdin.buffer.read(), capture_output=True, check=False)
+peak = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss
+print(run.stdout.decode() or f"exit {run.returncode}", peak)"""
+
+
+def worker_peak(data: bytes) -> str:
+    run = subprocess.run(  # noqa: S603 (this interpreter, a script written here)
+        [sys.executable, "-c", PEAK], input=data, capture_output=True, check=True
+    )
+    answer, peak = run.stdout.decode().rsplit(" ", 1)
+    return f"{int(peak) / 1024:.0f} MiB ({answer})"
 
 
 def cpu_seconds() -> float:
@@ -89,6 +126,9 @@ async def main() -> None:
         after = cpu_seconds() - before
         said_all = "; ".join(answers)
         print(f"barcodes: {name} (bound {TIME_BOUND:.0f} s): {said_all}; CPU in the 3 s after: {after:.2f} s")
+    for name, make in MEMORY.items():
+        data = make()
+        print(f"barcodes: {name} ({len(data) // 1024} KiB): the worker's peak memory {worker_peak(data)}")
 
 
 if __name__ == "__main__":

@@ -5,6 +5,7 @@ And hostile ones: pictures of extreme shapes, noise that is slow to search, a de
 from __future__ import annotations
 
 import io
+import itertools
 import random
 import struct
 import zlib
@@ -103,3 +104,36 @@ def png_bomb(width: int, height: int) -> bytes:
     data = b"".join(rows) + packer.flush()
     header = struct.pack(">IIBBBBB", width, height, 1, 0, 0, 0, 0)  # 1 bit per pixel, grey
     return b"\x89PNG\r\n\x1a\n" + chunk(b"IHDR", header) + chunk(b"IDAT", data) + chunk(b"IEND", b"")
+
+
+def cmyk_tiff(width: int, height: int, *, rows_per_strip: int | None = None) -> bytes:
+    """A blank CMYK TIFF (4 bytes a pixel once decoded, and turned grey only through RGB) in a small
+    file: each row is runs of 128 equal bytes (PackBits), so 48 MP take 3 MB and no time to make. In
+    one strip unless `rows_per_strip` says otherwise."""
+    full, rest = divmod(width * 4, 128)
+    row = b"\x81\x00" * full + (bytes([257 - rest, 0]) if rest > 1 else b"\x00\x00" * rest)
+    per_strip = min(rows_per_strip or height, height)
+    strips = [row * min(per_strip, height - top) for top in range(0, height, per_strip)]
+    offsets = list(itertools.accumulate((len(s) for s in strips[:-1]), initial=16))
+    lengths = [len(s) for s in strips]
+    data = b"".join(strips)
+    if len(strips) == 1:  # a single value is written in the directory itself
+        tables, offsets_at, lengths_at = b"", offsets[0], lengths[0]
+    else:
+        tables = struct.pack(f"<{2 * len(strips)}I", *offsets, *lengths)
+        offsets_at, lengths_at = 16 + len(data), 16 + len(data) + 4 * len(strips)
+    entries = [  # tag, type (3 short, 4 long), count, the value or where the values are
+        (256, 4, 1, width),
+        (257, 4, 1, height),
+        (258, 3, 4, 8),  # 8 bits each of the 4 samples, written at offset 8
+        (259, 3, 1, 32773),  # PackBits
+        (262, 3, 1, 5),  # separated: CMYK
+        (273, 4, len(strips), offsets_at),
+        (277, 3, 1, 4),
+        (278, 4, 1, per_strip),
+        (279, 4, len(strips), lengths_at),
+        (284, 3, 1, 1),
+    ]
+    directory = struct.pack("<H", len(entries)) + b"".join(struct.pack("<HHII", *e) for e in entries)
+    header = b"II*\x00" + struct.pack("<I", 16 + len(data) + len(tables)) + struct.pack("<4H", 8, 8, 8, 8)
+    return header + data + tables + directory + b"\0\0\0\0"

@@ -36,16 +36,19 @@ _WORKBOOK_RELS = f"""<?xml version="1.0" encoding="UTF-8"?>
 </Relationships>"""
 
 
-def workbook(rows: Iterable[bytes], strings: Iterable[bytes] = (), *, level: int = 9) -> bytes:
-    """An XLSX whose first sheet's `<sheetData>` holds `rows` (XML, streamed in) and whose shared
-    strings table holds `strings` (the XML between `<sst>` and `</sst>`)."""
+def workbook(
+    rows: Iterable[bytes], strings: Iterable[bytes] = (), *, level: int = 9, cols: bytes = b""
+) -> bytes:
+    """An XLSX whose first sheet's `<sheetData>` holds `rows` (XML, streamed in), after `cols` (the
+    columns' `<cols>`), and whose shared strings table holds `strings` (the XML between `<sst>` and
+    `</sst>`)."""
     out = io.BytesIO()
     with zipfile.ZipFile(out, "w", zipfile.ZIP_DEFLATED, compresslevel=level) as book:
         book.writestr("[Content_Types].xml", _CONTENT_TYPES)
         book.writestr("_rels/.rels", _PACKAGE_RELS)
         book.writestr("xl/workbook.xml", _WORKBOOK)
         book.writestr("xl/_rels/workbook.xml.rels", _WORKBOOK_RELS)
-        sheet_head = f'<worksheet xmlns="{MAIN}"><sheetData>'
+        sheet_head = f'<worksheet xmlns="{MAIN}">{cols.decode()}<sheetData>'
         _stream(book, "xl/worksheets/sheet1.xml", sheet_head, rows, "</sheetData></worksheet>")
         _stream(book, "xl/sharedStrings.xml", f'<sst xmlns="{MAIN}">', strings, "</sst>")
     return out.getvalue()

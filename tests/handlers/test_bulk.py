@@ -5,19 +5,18 @@ from __future__ import annotations
 import asyncio
 import io
 import re
-import threading
-import zipfile
-from typing import Any
+from typing import Any, NoReturn
 
 import pytest
 from openpyxl import Workbook
 
+from bot.domain import xlsx
 from bot.domain.records import BatchSummary
 from handlers.bulk import BatchCD
 from storage.db import Database
 from tests.fakes.market import FakeMarket
 from tests.fakes.telegram import document, find_button
-from tests.fakes.workbooks import workbook
+from tests.fakes.workbooks import row, workbook
 from tests.handlers.conftest import COURIER, OWNER, STRANGER, Harness, buttons_of, texts
 
 pytestmark = pytest.mark.usefixtures("shop")
@@ -176,6 +175,15 @@ async def test_over_500_lines_is_refused_whole(harness: Harness, market: FakeMar
     assert "501 строк" in texts(said) and "не больше 500" in texts(said)
     assert market.calls("getBusinessOrders") == []
     assert await db.fetch_one("SELECT 1 FROM operations") is None
+
+
+async def test_a_file_of_2000_lines_is_refused_saying_2000(harness: Harness, market: FakeMarket) -> None:
+    """Reading keeps 550 rows and counts the rest: a courier told «550 строк» splits the file in two
+    halves of 1,000 lines and hears «550 строк» again."""
+    content = "".join(f"{100_000 + n};RA{n:09d}RU\n" for n in range(2000)).encode()
+    said = await send_file(harness, content, "codes.csv", "text/csv")
+    assert "В списке 2000 строк" in said and "не больше 500" in said
+    assert market.calls("getBusinessOrders") == []
 
 
 async def test_a_list_pasted_mid_conversation_is_taken_and_ends_it(
@@ -363,22 +371,22 @@ async def test_a_line_that_replaces_an_orders_track_code_says_which(
 async def test_a_workbook_too_large_inside_is_refused_clearly_while_others_are_answered(
     harness: Harness, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    """The file is held inside its reader (as a slow file would be) until another user has been
-    answered: reading happens off the event loop. Then its sender is told why it is refused."""
-    entered, release = threading.Event(), threading.Event()
-    real_init = zipfile.ZipFile.__init__
+    """The file's reader is held (as a slow file would hold it) until another user has been answered:
+    reading happens off the event loop. Then its sender is told why it is refused."""
+    entered, release = asyncio.Event(), asyncio.Event()
+    real_start = asyncio.create_subprocess_exec
 
-    def held(self: zipfile.ZipFile, *args: Any, **kwargs: Any) -> None:
+    async def held(*args: Any, **kwargs: Any) -> asyncio.subprocess.Process:
         entered.set()
-        release.wait(2.0)  # on the event loop (as it used to be) this blocks everyone for 2 s
-        real_init(self, *args, **kwargs)
+        await release.wait()
+        return await real_start(*args, **kwargs)
 
     # 9 MiB of shared string packed into a few kilobytes
     bomb = workbook([b'<row r="1"><c t="s"><v>0</v></c></row>'], [b"<si><t>", b"A" * 9 * 2**20, b"</t></si>"])
-    monkeypatch.setattr(zipfile.ZipFile, "__init__", held)
+    monkeypatch.setattr(asyncio, "create_subprocess_exec", held)
     sending = asyncio.create_task(send_file(harness, bomb, "codes.xlsx", XLSX))
-    while not entered.is_set():
-        await asyncio.sleep(0.005)
+    async with asyncio.timeout(10):  # the reader starts no worker: it reads the file here
+        await entered.wait()
     other = await harness.send(STRANGER, "/start")
     release.set()
     refused = await sending
@@ -386,6 +394,28 @@ async def test_a_workbook_too_large_inside_is_refused_clearly_while_others_are_a
     answers = [c.params["chat_id"] for c in harness.telegram.calls if c.method == "sendMessage"]
     assert answers.index(STRANGER) < answers.index(OWNER)
     assert "слишком велик внутри" in refused and "8 МБ" in refused
+
+
+async def test_a_table_file_is_read_in_a_process_of_its_own(
+    harness: Harness, market: FakeMarket, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Neither on the event loop nor in a thread sharing its GIL: one call into expat may hold that
+    for seconds (a tag of 600,000 attributes held it 1.3 s). Read in this process, this would fail."""
+
+    def not_here(*args: object, **kwargs: object) -> NoReturn:
+        raise AssertionError("a table file was read in the bot's own process")
+
+    monkeypatch.setattr(xlsx, "visible_rows", not_here)
+    orders(market, 401)
+    shown = await send_file(harness, workbook([row(1, "401", "RA123456789RU")]), "codes.xlsx", XLSX)
+    assert "готово к отправке 1 из 1" in shown
+
+
+async def test_a_workbook_named_csv_is_read_as_a_workbook(harness: Harness, market: FakeMarket) -> None:
+    """Saved or renamed as .csv, it used to be read as Windows-1251 text: lines of «@Ц#ъ>ЛКЎЉ…»."""
+    orders(market, 421, 422)
+    book = workbook([row(1, "421", "RA123456789RU"), row(2, "422", "RA123456780RU")])
+    assert "готово к отправке 2 из 2" in await send_file(harness, book, "codes.csv", "text/csv")
 
 
 async def test_excel_unicode_text_and_a_csv_with_old_mac_line_ends_get_the_usual_preview(

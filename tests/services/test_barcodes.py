@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import asyncio
+import io
+import subprocess
 import sys
 import threading
 from collections.abc import Callable
@@ -16,7 +18,8 @@ from bot.domain.errors import FileRefused
 from bot.domain.track_codes import rank_track_codes
 from bot.services import barcode_worker
 from bot.services.barcodes import BarcodeReader
-from tests.fakes.labels import F, blank, jpeg, label, noise, photo, png_bomb, warped
+from bot.services.workers import ROOT
+from tests.fakes.labels import F, blank, cmyk_tiff, jpeg, label, noise, photo, png_bomb, warped
 
 POST = "80081234567890"
 
@@ -115,6 +118,50 @@ async def test_a_decompression_bomb_is_too_large_and_never_decoded(monkeypatch: 
         with pytest.raises(barcode_worker.Refused) as in_worker:
             barcode_worker.decode(bomb)
         assert in_worker.value.key == "scan-too-large"
+
+
+async def test_a_webp_too_big_for_the_workers_memory_is_too_large_before_it_is_opened(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """16 MP: libwebp and Pillow hold 16 bytes a pixel of it, and Pillow's decoder sets up its
+    buffers already at open (the worker's memory limit made that fail: «not a picture»)."""
+    out = io.BytesIO()
+    Image.new("L", (16, 16), 255).save(out, "WEBP", lossless=True)
+    webp = bytearray(out.getvalue())  # its header made to say 4000 × 4000 (14 bits each, less one)
+    size = int.from_bytes(webp[21:25], "little") & ~0x0FFF_FFFF | 3999 | 3999 << 14
+    webp[21:25] = size.to_bytes(4, "little")
+    opened: list[object] = []
+    monkeypatch.setattr(Image, "open", lambda *args, **kwargs: opened.append(args))
+    with pytest.raises(barcode_worker.Refused) as refused:
+        barcode_worker.decode(bytes(webp))
+    assert refused.value.key == "scan-too-large"
+    assert opened == []
+
+
+# The barcode worker run in a process whose only child it is: its answer, then its peak memory (MiB).
+PEAK = """import resource, subprocess, sys
+subprocess.run([sys.executable, "-m", "bot.services.barcode_worker", "9"], input=sys.stdin.buffer.read())
+print("", resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss // 1024)"""
+
+
+def worker_peak(picture: bytes) -> tuple[str, int]:
+    run = subprocess.run(  # noqa: S603 (this interpreter, a script written here)
+        [sys.executable, "-c", PEAK], input=picture, capture_output=True, check=True, cwd=ROOT
+    )
+    answer, peak = run.stdout.decode().rsplit(" ", 1)
+    return answer, int(peak)
+
+
+def test_a_small_file_of_many_pixels_is_read_within_the_memory_bound_or_said_too_large() -> None:
+    """48 MP of CMYK in a 3 MB TIFF: 4 bytes a pixel decoded, and grey only through RGB (635 MiB
+    measured). A strip at a time it is reduced before it goes grey; in one strip (its decoder holds
+    that too: the pixels twice) it is too large, said before decoding. Two such run at once."""
+    striped, one_strip = cmyk_tiff(4_000_000, 12, rows_per_strip=1), cmyk_tiff(7000, 7000)
+    assert max(len(striped), len(one_strip)) < 4 * 1024 * 1024
+    answer, peak = worker_peak(striped)
+    assert answer == '{"found": []}' and peak < 300
+    answer, peak = worker_peak(one_strip)
+    assert answer == '{"refused": "scan-too-large"}' and peak < 300
 
 
 def decoding_now() -> list[str]:

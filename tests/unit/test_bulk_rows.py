@@ -14,7 +14,14 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 from openpyxl import Workbook
 
-from bot.domain.bulk import BulkFileError, BulkRow, rows_from_csv, rows_from_text, rows_from_xlsx
+from bot.domain.bulk import (
+    BulkFileError,
+    BulkRow,
+    rows_from_csv,
+    rows_from_file,
+    rows_from_text,
+    rows_from_xlsx,
+)
 from tests.fakes.workbooks import row, workbook
 
 
@@ -293,3 +300,130 @@ def test_a_first_line_with_a_typo_in_its_number_is_a_line_not_a_header() -> None
     rows = rows_from_csv(b"1O1;RA123456789RU\n102;RA123456780RU\n")
     assert rows == [BulkRow(1, "1O1", "RA123456789RU"), BulkRow(2, "102", "RA123456780RU")]
     assert rows_from_csv(b"Number;Code\n102;RA1\n") == [BulkRow(2, "102", "RA1")]
+
+
+def test_a_text_file_without_separators_is_read_as_a_pasted_list() -> None:
+    text = (
+        "101 RA123456789RU Почта России\n102 RA123456780RU Почта России\r\nспасибо\n103 1234 5678 90 СДЭК\n"
+    )
+    assert (
+        rows_from_csv(text.encode())
+        == rows_from_text(text)
+        == [
+            BulkRow(1, "101", "RA123456789RU", "Почта России"),
+            BulkRow(2, "102", "RA123456780RU", "Почта России"),
+            BulkRow(3, "спасибо", "", unreadable=True),
+            BulkRow(4, "103", "1234 5678 90", "СДЭК"),
+        ]
+    )
+    assert rows_from_csv("привет\nкак дела\n".encode()) == []  # no line of it is a row: no list
+
+
+@pytest.mark.parametrize("kind", ["csv", "xlsx"])
+def test_a_file_of_too_many_rows_is_refused_with_how_many_it_has(kind: str) -> None:
+    """The rows past those kept are counted, not taken: a file of 2,000 is not said to have 550."""
+    if kind == "csv":
+        data = "Заказ;Трек\n".encode() + b"".join(b"%d;RA%09dRU\n" % (100_000 + n, n) for n in range(2000))
+    else:
+        data = workbook([row(1, "Заказ", "Трек"), *(row(n + 2, str(n), f"T-{n}") for n in range(2000))])
+    with pytest.raises(BulkFileError) as refused:
+        rows_from_file(data, kind)
+    assert (refused.value.key, refused.value.values) == ("bulk-too-many", {"count": 2000, "limit": 500})
+
+
+def test_a_workbook_is_read_as_one_whatever_its_name_and_binary_is_no_text() -> None:
+    book = workbook([row(1, "42", "RA123456789RU")])
+    assert rows_from_file(book, "csv") == [BulkRow(1, "42", "RA123456789RU")]
+    for garbage in (book[4:], b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1" + b"\0" * 600, bytes(range(256)) * 4):
+        with pytest.raises(BulkFileError) as refused:
+            rows_from_file(garbage, "csv")
+        assert refused.value.key == "bulk-file-unreadable"
+
+
+def _two_sheets(*, first_hidden: bool, active: int) -> bytes:
+    book = Workbook()
+    old = book.active
+    assert old is not None
+    old.title = "Выгрузка"
+    old.append(["Заказ", "Трек"])
+    old.append([101, "OLD-000001"])  # last week's codes, kept for reference
+    if first_hidden:
+        old.sheet_state = "hidden"
+    today = book.create_sheet("Сегодня")
+    today.append(["Заказ", "Трек"])
+    today.append([101, "RA123456789RU"])
+    book.active = active
+    out = io.BytesIO()
+    book.save(out)
+    return out.getvalue()
+
+
+@pytest.mark.parametrize(
+    ("first_hidden", "active", "code"),
+    [(True, 1, "RA123456789RU"), (False, 1, "RA123456789RU"), (False, 0, "OLD-000001")],
+    ids=["first-hidden", "second-active", "first-active"],
+)
+def test_the_sheet_read_is_the_one_the_workbook_opens_on_never_a_hidden_one(
+    first_hidden: bool, active: int, code: str
+) -> None:
+    assert rows_from_xlsx(_two_sheets(first_hidden=first_hidden, active=active)) == [BulkRow(2, "101", code)]
+
+
+def test_a_hidden_active_tab_gives_way_to_the_first_visible_sheet() -> None:
+    data = _two_sheets(first_hidden=True, active=1)
+    with zipfile.ZipFile(io.BytesIO(data)) as source:
+        parts = {info.filename: source.read(info) for info in source.infolist()}
+    parts["xl/workbook.xml"] = parts["xl/workbook.xml"].replace(b'activeTab="1"', b'activeTab="0"')
+    out = io.BytesIO()
+    with zipfile.ZipFile(out, "w") as copy:
+        for name, body in parts.items():
+            copy.writestr(name, body)
+    assert rows_from_xlsx(out.getvalue()) == [BulkRow(2, "101", "RA123456789RU")]
+
+
+def test_a_hidden_column_is_no_column() -> None:
+    """Last week's «Трек» column hidden, today's after it: the header names both, and the cells of a
+    hidden column are skipped as if it were not there (the columns after it move left)."""
+    book = Workbook()
+    sheet = book.active
+    assert sheet is not None
+    sheet.append(["Заказ", "Трек (старый)", "Трек", "Служба"])
+    sheet.append([101, "OLD-000001", "RA123456789RU"])
+    sheet.append([102, None, "RA123456780RU", "Почта России"])
+    sheet.column_dimensions["B"].hidden = True
+    out = io.BytesIO()
+    book.save(out)
+    assert rows_from_xlsx(out.getvalue()) == [
+        BulkRow(2, "101", "RA123456789RU"),
+        BulkRow(3, "102", "RA123456780RU", "Почта России"),
+    ]
+    cells = b'<c r="A1"><v>101</v></c><c r="B1"><v>1</v></c><c r="C1"><v>80081234567890</v></c>'
+    no_header = workbook(
+        [b'<row r="1">' + cells + b"</row>"],
+        cols=b'<cols><col min="2" max="2" hidden="1"/><col min="5" max="16384" hidden="true"/></cols>',
+    )
+    assert rows_from_xlsx(no_header) == [BulkRow(1, "101", "80081234567890")]
+
+
+def test_a_number_excel_rounded_to_15_digits_is_not_made_into_digits() -> None:
+    """A 16-digit code typed into a number cell is kept by Excel as `1.23456789012345E+15`: its last
+    digit is gone, and `1234567890123450` would be a code that is nobody's. The E notation stays (and
+    is refused as a track code); numbers of up to 15 digits come out as digits."""
+    data = workbook(
+        [
+            b'<row r="1"><c r="A1"><v>101</v></c><c r="B1"><v>1.23456789012345E+15</v></c></row>',
+            b'<row r="2"><c r="A2"><v>102</v></c><c r="B2"><v>9.99999999999999E+14</v></c></row>',
+        ]
+    )
+    assert rows_from_xlsx(data) == [
+        BulkRow(1, "101", "1.23456789012345E+15"),
+        BulkRow(2, "102", "999999999999999"),
+    ]
+
+
+@pytest.mark.parametrize("number", ["1" + "0" * 27, "1048577", "0"])
+def test_a_row_number_excel_cannot_have_is_unreadable(number: str) -> None:
+    data = workbook([f'<row r="{number}"><c r="A1"><v>101</v></c><c r="B1"><v>1</v></c></row>'.encode()])
+    with pytest.raises(BulkFileError) as refused:
+        rows_from_xlsx(data)
+    assert refused.value.key == "bulk-file-unreadable"
