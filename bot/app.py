@@ -60,7 +60,6 @@ from storage.fsm import SQLiteStorage
 from storage.secrets import SecretBox
 
 logger = logging.getLogger("bot")
-SHUTDOWN_GRACE = 5.0  # seconds; with polling's own stop this keeps SIGTERM-to-exit under 10 s
 DEFAULT_HTTP_PORT = 8080
 T = TypeVar("T")
 TELEGRAM_RETRY_CAP = 60.0  # seconds between start-up's attempts to reach Telegram, at most
@@ -347,13 +346,14 @@ async def serve(
                 await poll(settings, bot, dp, health, stop)
         finally:
             # Handlers and retries already running get a few seconds to finish, side by side.
+            grace = settings.shutdown_grace_seconds
             await asyncio.gather(
-                in_flight.drain(SHUTDOWN_GRACE),
-                worker.stop(SHUTDOWN_GRACE),
-                deps.bulk.stop(SHUTDOWN_GRACE),
-                deps.alerts.stop(SHUTDOWN_GRACE),
+                in_flight.drain(grace),
+                worker.stop(grace),
+                deps.bulk.stop(grace),
+                deps.alerts.stop(grace),
                 deps.menus.stop(),
-                deps.notifier.stop(SHUTDOWN_GRACE),
+                deps.notifier.stop(grace),
             )
     finally:
         await transport.aclose()
@@ -453,6 +453,6 @@ async def serve_webhook(
             logger.info("stopping: no new updates are taken")
     finally:
         await runner.shutdown()  # stops listening; handlers running go on (drained by `run`)
-        await in_flight.drain(SHUTDOWN_GRACE)
+        await in_flight.drain(settings.shutdown_grace_seconds)
         await runner.cleanup()
         await dp.emit_shutdown(bot=bot, **dp.workflow_data)

@@ -52,6 +52,9 @@ class Settings(BaseSettings):
     flood_limit: int = Field(default=10, ge=1)
     flood_period_seconds: float = Field(default=5.0, gt=0)
     orders_poll_seconds: float = Field(default=120.0, ge=10, le=3600)
+    # How long a stop lets running work finish; with the rest of the stop it stays within Docker's
+    # 10 s before SIGKILL.
+    shutdown_grace_seconds: float = Field(default=5.0, ge=0, le=8)
     webhook_url: AnyHttpUrl | None = None
     webhook_secret: SecretStr | None = None
     # This machine only: /metrics and /healthz are nobody else's business, and a reverse proxy on the

@@ -1,6 +1,7 @@
 from __future__ import annotations
 
 import asyncio
+import os
 import shutil
 from collections.abc import AsyncIterator
 from pathlib import Path
@@ -17,6 +18,13 @@ from storage.secrets import SecretBox
 from tests.fakes.market import FakeMarket
 
 OWNER_KEY = "ACMA:owner-key-0123456789abcdef0123456789abcdef:deadbeef"
+
+
+def pytest_xdist_auto_num_workers(config: pytest.Config) -> int:
+    """`-n auto`: one worker more than the cores. Much of a test is waiting (on the fake servers'
+    sockets, a bot process, a worker process), which another worker's test fills: on 2 cores, 3
+    workers take the suite from ~54 s to ~46 s."""
+    return (os.cpu_count() or 1) + 1
 
 
 @pytest.fixture

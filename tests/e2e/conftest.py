@@ -51,6 +51,7 @@ def bot_env(tmp_path: Path, **extra: str) -> dict[str, str]:
             "RETRY_BASE_SECONDS": "0.2",
             "RETRY_MAX_SECONDS": "1",
             "MARKET_TIMEOUT_SECONDS": "2",
+            "SHUTDOWN_GRACE_SECONDS": "1",  # what is cut short is what these tests look at
         }
     )
     env.update(extra)
