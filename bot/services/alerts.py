@@ -20,7 +20,6 @@ retries, read-back); when it lands, every message about that request says who an
 from __future__ import annotations
 
 import asyncio
-import contextlib
 import datetime as dt
 import logging
 from collections.abc import Callable
@@ -45,6 +44,7 @@ from bot.market import BadRequestError, MarketClient, MarketError
 from bot.market.client import BUSINESS_ORDERS
 from bot.market.models import BusinessOrder, OrderStatus
 from bot.services.access import Access
+from bot.services.background import Loop
 from bot.services.notices import Notices
 from bot.services.operations import Operations, Outcome
 from bot.services.orders import OrdersService
@@ -133,9 +133,7 @@ class AlertsService:
         self.poll_seconds = poll_seconds
         self.clock = clock
         self._polled_at: dict[int, float] = {}  # shop id → loop time of its last poll
-        self._stopping = asyncio.Event()
-        self._wake = asyncio.Event()
-        self._task: asyncio.Task[None] | None = None
+        self._poller = Loop("alerts", self.turn, every=lambda: min(TICK, self.poll_seconds))
         self.on_sent: Callable[[AlertKind], None] = lambda kind: None  # the metrics count them
         operations.on_final.append(self._answer_final)
 
@@ -145,36 +143,20 @@ class AlertsService:
 
     # --- the background loop ---------------------------------------------------------------
     async def start(self) -> None:
-        self._task = asyncio.create_task(self._loop(), name="alerts")
+        self._poller.start()
 
     async def stop(self, grace: float = 5.0) -> None:
         """Stop polling; a poll or message in flight gets `grace` seconds. What was recorded but not
         yet sent goes out after the next start."""
-        self._stopping.set()
-        self._wake.set()
-        if self._task is not None:
-            _, pending = await asyncio.wait([self._task], timeout=grace)
-            for task in pending:
-                task.cancel()
-            await asyncio.gather(*pending, return_exceptions=True)
+        await self._poller.stop(grace)
 
     def wake(self) -> None:
-        self._wake.set()
+        self._poller.wake()
 
     @property
     def alive(self) -> bool:
         """The poller's loop is running (for /healthz)."""
-        return self._task is not None and not self._task.done()
-
-    async def _loop(self) -> None:
-        while not self._stopping.is_set():
-            self._wake.clear()
-            try:
-                await self.turn()
-            except Exception:  # the poller must outlive any one failure; it is logged
-                logger.exception("alerts: a turn failed; trying again")
-            with contextlib.suppress(TimeoutError):
-                await asyncio.wait_for(self._wake.wait(), timeout=min(TICK, self.poll_seconds))
+        return self._poller.alive
 
     async def turn(self, *, poll_every: bool = False) -> None:
         """Everything due now: messages first (a restart owes them), then polls, reminders, digests,
@@ -211,7 +193,7 @@ class AlertsService:
         for api_key, shops in (await self._keys()).items():
             interval = self.interval(len(shops))
             for shop in shops:
-                if self._stopping.is_set():
+                if self._poller.stopping:
                     return polled
                 if not every and loop.time() - self._polled_at.get(shop.id, -float("inf")) < interval:
                     continue
@@ -379,7 +361,7 @@ class AlertsService:
             for shop in shops:
                 watch = await self._repos.alerts.watch(shop.id)
                 day = digest_due(now, watch.digest_day) if watch else None
-                if day is None or self._stopping.is_set():
+                if day is None or self._poller.stopping:
                     continue
                 try:
                     sent += await self._digest(shop, api_key, day)

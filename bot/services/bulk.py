@@ -17,7 +17,6 @@ from __future__ import annotations
 
 import asyncio
 import datetime as dt
-import functools
 import logging
 import time
 from collections.abc import Awaitable, Callable, Sequence
@@ -37,6 +36,7 @@ from bot.domain.parsing import (
 from bot.domain.records import Batch, BatchSummary, DeliveryServiceRef, Operation, OperationStatus
 from bot.market.models import BusinessOrder, OrderStatus
 from bot.services.access import Access
+from bot.services.background import Tasks
 from bot.services.notices import Notices
 from bot.services.operations import Operations
 from bot.services.orders import OrdersService
@@ -112,7 +112,7 @@ class BulkSends:
         self._lanes = lanes
         self._progress_every = progress_every
         self._clock = clock
-        self._running: dict[int, asyncio.Task[None]] = {}
+        self._runners = Tasks()
         self._reporting = asyncio.Lock()
         self._maybe_unreported = True  # until the database says otherwise (after a restart too)
 
@@ -223,29 +223,18 @@ class BulkSends:
         return await self._repos.batches.by_idempotency_key(f"{user_id}:{nonce}")
 
     def start(self, batch: Batch, message_id: int | None) -> asyncio.Task[None]:
-        """Send the batch in the background; its progress is shown on `message_id`."""
-        task = self._running.get(batch.id)
+        """Send the batch in the background; its progress is shown on `message_id`. A fault that stops
+        the runner is logged (what it did not reach goes to the retry worker)."""
+        name = f"batch-{batch.id}"
+        task = self._runners.named(name)
         if task is None:
-            task = asyncio.create_task(self._run(batch, message_id), name=f"batch-{batch.id}")
-            self._running[batch.id] = task
-            task.add_done_callback(functools.partial(self._finished, batch.id))
+            task = self._runners.spawn(self._run(batch, message_id), name=name)
         return task
-
-    def _finished(self, batch_id: int, task: asyncio.Task[None]) -> None:
-        self._running.pop(batch_id, None)
-        if not task.cancelled() and (exc := task.exception()) is not None:
-            logger.error("batch %s: the runner stopped on a fault", batch_id, exc_info=exc)
 
     async def stop(self, grace: float) -> None:
         """Let running batches go on for `grace` seconds, then stop them: what they did not reach
         waits in the outbox and is sent after the restart (the worker finds it)."""
-        running = list(self._running.values())
-        if not running:
-            return
-        _, late = await asyncio.wait(running, timeout=grace)
-        for task in late:
-            task.cancel()
-        await asyncio.gather(*late, return_exceptions=True)
+        await self._runners.stop(grace)
 
     async def _run(self, batch: Batch, message_id: int | None) -> None:
         try:

@@ -29,6 +29,7 @@ from prometheus_client import (
     generate_latest,
 )
 
+from bot.services.background import Tasks
 from bot.telegram.safety import TokenConflicts
 from storage.db import Database
 from storage.repositories import OperationsRepo
@@ -103,7 +104,7 @@ class WebhookRequests(SimpleRequestHandler):
 
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
-        self._feeding: set[asyncio.Task[None]] = set()  # updates being handled, kept from the GC
+        self._feeding = Tasks()  # updates being handled: kept from the GC, a fault logged
 
     def verify_secret(self, telegram_secret_token: str, bot: Bot) -> bool:
         # The secret itself is ASCII (the settings check it), so a header that is not never matches.
@@ -119,19 +120,14 @@ class WebhookRequests(SimpleRequestHandler):
             )
         except (ValueError, RecursionError):  # not UTF-8, not JSON, not an Update, or nested past reason
             return web.Response(body="Bad Request", status=400)
-        feeding = asyncio.create_task(self._feed(bot, update))
-        self._feeding.add(feeding)
-        feeding.add_done_callback(self._feeding.discard)
+        self._feeding.spawn(self._feed(bot, update), name=f"update-{update.update_id}")
         return web.json_response({}, dumps=bot.session.json_dumps)
 
     __call__ = handle
 
     async def _feed(self, bot: Bot, update: Update) -> None:
-        try:
-            result = await self.dispatcher.feed_update(bot, update, **self.data)
-        except Exception:  # what no error handler took: logged here, as polling does, not left to GC
-            logger.exception("update %s failed outside its handler", update.update_id)
-            return
+        """Handle the update (what no error handler took is logged by `Tasks`, as polling does)."""
+        result = await self.dispatcher.feed_update(bot, update, **self.data)
         if isinstance(result, TelegramMethod):
             await self.dispatcher.silent_call_request(bot=bot, result=result)
 

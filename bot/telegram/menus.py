@@ -19,6 +19,7 @@ from aiogram import Bot
 from aiogram.exceptions import TelegramAPIError
 from aiogram.types import BotCommand, BotCommandScopeAllPrivateChats, BotCommandScopeChat
 
+from bot.services.background import Tasks
 from bot.telegram.i18n import LANGUAGES, Catalogue, Texts
 from storage.db import Database
 from storage.repositories import MetaRepo, UsersRepo
@@ -53,7 +54,7 @@ class Menus:
         self._bot = bot
         self._catalogue = catalogue
         self._db = db
-        self._sync: asyncio.Task[None] | None = None
+        self._catching_up = Tasks()
 
     async def at_start(self) -> None:
         """The default menu and the descriptions (unless unchanged), then each out-of-date chat menu
@@ -78,7 +79,7 @@ class Menus:
                 logger.warning("default menus not set now: %s", type(exc).__name__)
             else:
                 await meta.put("menus", fingerprint)
-        self._sync = asyncio.create_task(self._catch_up(), name="menus")
+        self._catching_up.spawn(self._catch_up(), name="menus")
 
     def _defaults(self, lang: str) -> tuple[object, ...]:
         t = self._catalogue.texts(lang)
@@ -90,13 +91,12 @@ class Menus:
         )
 
     async def _catch_up(self) -> None:
-        try:
-            for user_id, menu, role, lang in await UsersRepo(self._db).menus():
-                if menu != self._menu_of(role, lang):
-                    await self._set(user_id, role, lang)
-                    await asyncio.sleep(SYNC_PAUSE)
-        except Exception:  # a menu is a convenience; a failure is logged, the next start tries again
-            logger.exception("menus: could not bring the chat menus up to date")
+        """Each chat menu that is out of date. A menu is a convenience: a fault is logged (by `Tasks`)
+        and the next start tries again."""
+        for user_id, menu, role, lang in await UsersRepo(self._db).menus():
+            if menu != self._menu_of(role, lang):
+                await self._set(user_id, role, lang)
+                await asyncio.sleep(SYNC_PAUSE)
 
     @staticmethod
     def _menu_of(role: str | None, lang: str) -> str | None:
@@ -122,6 +122,5 @@ class Menus:
         await UsersRepo(self._db).set_menu(user_id, self._menu_of(role, lang))
 
     async def stop(self) -> None:
-        if self._sync is not None and not self._sync.done():
-            self._sync.cancel()
-            await asyncio.gather(self._sync, return_exceptions=True)
+        """A catch-up still running stops now (the next start goes on with it)."""
+        await self._catching_up.stop(0)

@@ -13,6 +13,7 @@ from typing import Any
 from aiogram import BaseMiddleware, Bot
 from aiogram.types import CallbackQuery, TelegramObject, Update, User
 
+from bot.services.background import finish_within
 from bot.services.users import UsersService
 from bot.telegram.i18n import Texts, language_of
 from bot.telegram.safety import quietly
@@ -212,12 +213,6 @@ class InFlightUpdates(BaseMiddleware):
         A cancelled confirmation leaves its operation recorded (pending or sending); the retry worker
         re-checks it with the Market on the next start, so it is neither lost nor sent twice.
         """
-        running = [t for t in self._tasks if not t.done()]
-        if not running:
-            return
-        _, late = await asyncio.wait(running, timeout=grace)
-        for task in late:
-            task.cancel()
+        late = await finish_within(self._tasks, grace)
         if late:
             logger.warning("cancelled %d update handler(s) still running at shutdown", len(late))
-            await asyncio.gather(*late, return_exceptions=True)

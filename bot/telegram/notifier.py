@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import asyncio
 import datetime as dt
 import logging
 from collections.abc import Iterable, Sequence
@@ -12,6 +11,7 @@ from aiogram.exceptions import TelegramAPIError, TelegramBadRequest, TelegramFor
 
 from bot.domain.alerts import Alert
 from bot.domain.records import BatchSummary, Operation, Shop
+from bot.services.background import Tasks
 from bot.services.delivery_services import DeliveryServices
 from bot.services.notices import Notice, OrderNumbers
 from bot.services.operations import Outcome
@@ -46,7 +46,7 @@ class Notifier:
         self._catalogue = catalogue
         self._users = users
         self._services = services
-        self._soon: set[asyncio.Task[None]] = set()
+        self._soon = Tasks()
         # Parts of a long batch report already delivered: a report cut by Telegram (a flood wait, a 5xx)
         # goes on from the next part when the worker tries again, never from its start.
         self._report_parts: dict[int, int] = {}
@@ -57,28 +57,18 @@ class Notifier:
         await self._send(user_id, fit(t(key, **values)))
 
     def tell_soon(self, notices: Sequence[Notice]) -> None:
-        if not notices:
-            return
-        task = asyncio.create_task(self._tell_all(list(notices)), name="notices")
-        self._soon.add(task)
-        task.add_done_callback(self._soon.discard)
+        """Send these after the reply, in the background. A notice is a courtesy (what it is about is
+        recorded): a fault drops the rest of them, logged."""
+        if notices:
+            self._soon.spawn(self._tell_all(list(notices)), name="notices")
 
     async def _tell_all(self, notices: list[Notice]) -> None:
-        try:
-            for notice in notices:
-                await self.tell(notice.user_id, notice.key, **notice.args)
-        except Exception:  # a notice is a courtesy: what it is about is recorded; the rest are dropped
-            logger.exception("notices: %d could not all be sent", len(notices))
+        for notice in notices:
+            await self.tell(notice.user_id, notice.key, **notice.args)
 
     async def stop(self, grace: float) -> None:
         """Let notices still being sent go on for `grace` seconds, then drop them."""
-        running = list(self._soon)
-        if not running:
-            return
-        _, late = await asyncio.wait(running, timeout=grace)
-        for task in late:
-            task.cancel()
-        await asyncio.gather(*late, return_exceptions=True)
+        await self._soon.stop(grace)
 
     async def result_later(self, outcome: Outcome) -> bool:
         op = outcome.operation
