@@ -16,10 +16,10 @@ from aiogram.fsm.state import State
 from aiogram.types import CallbackQuery, InlineKeyboardMarkup, Message
 
 from bot.domain.errors import FileRefused, OrderNotFound, OrderUnavailable
+from bot.domain.market_data import BusinessOrder, OrderStatus
 from bot.domain.parsing import InputError, parse_order_id
 from bot.domain.track_codes import order_numbers
 from bot.market import MarketError
-from bot.market.models import BusinessOrder, OrderStatus
 from bot.services.access import Access
 from bot.services.barcodes import BarcodeReader
 from bot.services.orders import OrdersService

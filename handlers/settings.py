@@ -10,10 +10,10 @@ from aiogram.fsm.state import State, StatesGroup
 from aiogram.types import CallbackQuery, Message
 
 from bot.domain.errors import CampaignTaken, KeyCannotProcessOrders, KeyExpired, NoCampaigns
+from bot.domain.market_data import Campaign
 from bot.domain.operations import Failure
 from bot.domain.parsing import InputError, parse_api_key
 from bot.market import ForbiddenError, MarketError, UnauthorizedError
-from bot.market.models import Campaign
 from bot.services.shops import ShopsService
 from bot.telegram.access import requires
 from bot.telegram.filters import plain_text

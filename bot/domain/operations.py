@@ -16,9 +16,9 @@ from typing import Annotated, Any, Literal
 from pydantic import BaseModel, ConfigDict, Field, TypeAdapter
 from pydantic.alias_generators import to_camel
 
+from bot.domain.market_data import BusinessOrder, DeliveryDateReason, OrderStatus
 from bot.market import MarketClient, MarketError
 from bot.market.errors import MarketApiError, MarketTimeoutError
-from bot.market.models import BusinessOrder, DeliveryDateReason, OrderStatus
 
 
 class _Kind(BaseModel):

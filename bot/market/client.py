@@ -9,22 +9,19 @@ from __future__ import annotations
 import datetime as dt
 from typing import Any
 
+from bot.domain.market_data import BuyerInfo, Campaign, DeliveryDateReason, OrderStatus
 from bot.market.models import (
     AcceptOrderCancellationRequest,
     BusinessOrdersPage,
     BusinessOrdersRequest,
     BusinessOrdersResponse,
-    BuyerInfo,
     BuyerInfoResponse,
-    Campaign,
     CampaignResponse,
     CampaignsResponse,
-    DeliveryDateReason,
     DeliveryDates,
     DeliveryService,
     DeliveryServicesResponse,
     OrderDatesFilter,
-    OrderStatus,
     SetDeliveryDateRequest,
     SetTrackCodeRequest,
     StatusChange,

@@ -39,11 +39,11 @@ from bot.domain.alerts import (
     is_on,
 )
 from bot.domain.clock import utcnow
+from bot.domain.market_data import BusinessOrder, OrderStatus
 from bot.domain.operations import CancellationAnswer
 from bot.domain.records import Operation, Role, Shop
 from bot.market import BadRequestError, MarketClient, MarketError
 from bot.market.client import BUSINESS_ORDERS
-from bot.market.models import BusinessOrder, OrderStatus
 from bot.services.access import Access
 from bot.services.notices import Notices
 from bot.services.operations import Operations, Outcome

@@ -16,11 +16,11 @@ from dataclasses import dataclass, field
 
 from bot.domain.clock import utcnow
 from bot.domain.errors import NotAllowedForCouriers, Refused
+from bot.domain.market_data import OrderStatus
 from bot.domain.operations import AnyAction, DeliveryDate, Failure, StatusStep, TrackCode
 from bot.domain.records import BatchSummary, Operation, OperationStatus
 from bot.domain.retry import RetryPolicy
 from bot.market import MarketClient, MarketError
-from bot.market.models import OrderStatus
 from bot.services.access import Access
 from bot.services.notices import Notices
 from bot.services.orders import OrdersService

@@ -8,11 +8,11 @@ from collections.abc import Sequence
 
 from bot.domain.clock import moscow_today
 from bot.domain.errors import OrderNotFound, OrderUnavailable
+from bot.domain.market_data import BusinessOrder, BuyerInfo, OrderStatus
 from bot.domain.operations import Failure
 from bot.domain.parsing import order_services
 from bot.domain.records import DeliveryServiceRef, Shop
 from bot.market import BadRequestError, MarketClient, MarketError, NotFoundError
-from bot.market.models import BusinessOrder, BuyerInfo, OrderStatus
 from bot.services.access import Access
 from bot.services.delivery_services import DeliveryServices
 from storage.db import Database

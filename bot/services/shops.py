@@ -5,9 +5,9 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from bot.domain.errors import CampaignTaken, KeyCannotProcessOrders, KeyExpired, NoCampaigns, NotAMember
+from bot.domain.market_data import Campaign
 from bot.domain.records import CourierDates, Role, Shop, ShopMembership
 from bot.market import MarketClient, MarketError
-from bot.market.models import Campaign
 from bot.services.notices import Notice, Notices, OrderNumbers
 from bot.services.pending_keys import PendingKeys
 from storage.db import Database

@@ -12,6 +12,7 @@ import httpx
 import pytest
 from aiohttp import web
 
+from bot.domain.market_data import DeliveryDateReason
 from bot.market import (
     MarketApiError,
     MarketClient,
@@ -20,7 +21,6 @@ from bot.market import (
     MarketTransport,
     MarketTransportError,
 )
-from bot.market.models import DeliveryDateReason
 from tests.conftest import OWNER_KEY
 from tests.fakes.market import FakeMarket
 from tests.fakes.serve import serve
