@@ -42,8 +42,8 @@ from bot.domain.clock import utcnow
 from bot.domain.market_data import BusinessOrder, OrderStatus
 from bot.domain.operations import CancellationAnswer
 from bot.domain.records import Operation, Role, Shop
-from bot.market import BadRequestError, MarketClient, MarketError
-from bot.market.client import BUSINESS_ORDERS
+from bot.market.client import BUSINESS_ORDERS, MarketClient
+from bot.market.errors import BadRequestError, MarketError
 from bot.services.access import Access
 from bot.services.notices import Notices
 from bot.services.operations import Operations, Outcome

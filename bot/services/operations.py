@@ -20,7 +20,9 @@ from bot.domain.market_data import OrderStatus
 from bot.domain.operations import AnyAction, DeliveryDate, Failure, StatusStep, TrackCode
 from bot.domain.records import BatchSummary, Operation, OperationStatus
 from bot.domain.retry import RetryPolicy
-from bot.market import MarketClient, MarketError
+from bot.market.client import MarketClient
+from bot.market.errors import MarketError
+from bot.market.writer import send
 from bot.services.access import Access
 from bot.services.notices import Notices
 from bot.services.orders import OrdersService
@@ -277,9 +279,9 @@ class Operations:
                 if order is not None and operation.action.applied(order):
                     logger.info("operation %s had already landed; not sending again", operation.id)
                     return None
-            await operation.action.send(self._market, api_key, shop.campaign_id, operation.order_id)
+            await send(self._market, api_key, shop.campaign_id, operation.order_id, operation.action)
         except MarketError as exc:
-            return Failure.of(exc)
+            return exc.failure
         except Exception:  # a bug or an answer the bot cannot read: logged, retried
             logger.exception("operation %s: unexpected failure", operation.id)
             return Failure(None, "INTERNAL", "unexpected error in the bot", retryable=True)

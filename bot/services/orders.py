@@ -12,7 +12,8 @@ from bot.domain.market_data import BusinessOrder, BuyerInfo, OrderStatus
 from bot.domain.operations import Failure
 from bot.domain.parsing import order_services
 from bot.domain.records import DeliveryServiceRef, Shop
-from bot.market import BadRequestError, MarketClient, MarketError, NotFoundError
+from bot.market.client import MarketClient
+from bot.market.errors import BadRequestError, MarketError, NotFoundError
 from bot.services.access import Access
 from bot.services.delivery_services import DeliveryServices
 from storage.db import Database
@@ -52,7 +53,7 @@ class OrdersService:
             raise OrderNotFound(order_id) from None
         except MarketError as exc:
             ask_again = isinstance(exc, BadRequestError) or exc.retryable
-            raise OrderUnavailable(Failure.of(exc), ask_again=ask_again) from None
+            raise OrderUnavailable(exc.failure, ask_again=ask_again) from None
         if order is None:
             raise OrderNotFound(order_id)
         return order

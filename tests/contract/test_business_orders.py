@@ -8,7 +8,8 @@ import datetime as dt
 import pytest
 
 from bot.domain.market_data import OrderStatus
-from bot.market import BadRequestError, MarketClient
+from bot.market.client import MarketClient
+from bot.market.errors import BadRequestError
 from tests.conftest import OWNER_KEY
 from tests.fakes.market import FakeMarket
 

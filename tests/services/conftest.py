@@ -12,7 +12,7 @@ import pytest
 from bot.domain.alerts import Alert
 from bot.domain.records import BatchSummary, Operation, Shop
 from bot.domain.retry import RetryPolicy
-from bot.market import MarketClient
+from bot.market.client import MarketClient
 from bot.services.delivery_services import DeliveryServices
 from bot.services.operations import Operations, Outcome
 from bot.services.orders import OrdersService

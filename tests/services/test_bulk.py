@@ -8,7 +8,7 @@ import sqlite3
 from bot.domain.bulk import BulkRow
 from bot.domain.records import Batch, Operation
 from bot.domain.retry import RetryPolicy
-from bot.market import MarketClient
+from bot.market.client import MarketClient
 from bot.services.access import Access, AccessService
 from bot.services.bulk import BulkSends
 from bot.services.delivery_services import DeliveryServices
