@@ -41,12 +41,13 @@ from bot.domain.alerts import (
 from bot.domain.clock import utcnow
 from bot.domain.market_data import BusinessOrder, OrderStatus
 from bot.domain.operations import CancellationAnswer
+from bot.domain.outcomes import Outcome
 from bot.domain.records import Operation, Role, Shop
 from bot.market.client import BUSINESS_ORDERS, MarketClient
 from bot.market.errors import BadRequestError, MarketError
 from bot.services.access import Access
 from bot.services.notices import Notices
-from bot.services.operations import Operations, Outcome
+from bot.services.operations import Operations
 from bot.services.orders import OrdersService
 from storage.db import Database, Executor
 from storage.repositories import AlertsRepo, Repos

@@ -18,6 +18,7 @@ from bot.domain.clock import utcnow
 from bot.domain.errors import NotAllowedForCouriers, Refused
 from bot.domain.market_data import OrderStatus
 from bot.domain.operations import AnyAction, DeliveryDate, Failure, StatusStep, TrackCode
+from bot.domain.outcomes import Outcome
 from bot.domain.records import BatchSummary, Operation, OperationStatus
 from bot.domain.retry import RetryPolicy
 from bot.market.client import MarketClient
@@ -31,26 +32,6 @@ from storage.repositories import Repos
 from storage.secrets import SecretBox, SecretDecryptError
 
 logger = logging.getLogger(__name__)
-
-
-@dataclass(frozen=True, slots=True)
-class Outcome:
-    operation: Operation
-    duplicate: bool = False  # this confirmation was handled before: nothing was sent now
-    failure: Failure | None = None
-
-    @property
-    def ok(self) -> bool:
-        return self.operation.status is OperationStatus.DONE
-
-    @property
-    def pending(self) -> bool:
-        return self.operation.pending
-
-    @classmethod
-    def recorded(cls, operation: Operation) -> Outcome:
-        """An operation handled before, as its row says now."""
-        return cls(operation, duplicate=True, failure=Failure.from_json(operation.last_error))
 
 
 @dataclass(frozen=True, slots=True)

@@ -13,11 +13,12 @@ import pytest
 from cryptography.fernet import Fernet
 
 from bot.domain.operations import TrackCode
+from bot.domain.outcomes import Outcome
 from bot.domain.records import OperationStatus
 from bot.domain.retry import RetryPolicy
 from bot.market.client import MarketClient
 from bot.services.access import Access, AccessService
-from bot.services.operations import Operations, Outcome
+from bot.services.operations import Operations
 from bot.services.worker import RetryWorker
 from storage.db import Database
 from storage.secrets import SecretBox
