@@ -32,9 +32,14 @@ class Paging(MarketModel):
     next_page_token: str | None = None
 
 
-class BusinessOrdersPage(MarketModel):
-    orders: list[BusinessOrder]
-    next_page_token: str | None = None
+class PagedResponse(MarketModel):
+    """A page of a listing (a `bot.market.paging.Page`): the token of the next page is in `paging`."""
+
+    paging: Paging | None = None
+
+    @property
+    def next_page_token(self) -> str | None:
+        return self.paging.next_page_token if self.paging else None
 
 
 class TokenInfo(MarketModel):
@@ -53,9 +58,12 @@ class TokenResult(MarketModel):
 # Response envelopes: each body is parsed into one of these once, in the client.
 
 
-class CampaignsResponse(MarketModel):
+class CampaignsResponse(PagedResponse):
     campaigns: list[Campaign] = Field(default_factory=list)
-    paging: Paging | None = None
+
+    @property
+    def items(self) -> list[Campaign]:
+        return self.campaigns
 
 
 class CampaignResponse(MarketModel):
@@ -70,9 +78,12 @@ class DeliveryServicesResponse(MarketModel):
     result: DeliveryServicesResult | None = None
 
 
-class BusinessOrdersResponse(MarketModel):
+class BusinessOrdersResponse(PagedResponse):
     orders: list[BusinessOrder] = Field(default_factory=list)
-    paging: Paging | None = None
+
+    @property
+    def items(self) -> list[BusinessOrder]:
+        return self.orders
 
 
 class OrderDatesFilter(MarketModel):
