@@ -30,7 +30,8 @@ from aiohttp import web
 
 from bot.config import ConfigError, Settings
 from bot.domain.retry import RetryPolicy
-from bot.market import MarketClient, MarketTransport
+from bot.market.client import MarketClient
+from bot.market.transport import MarketTransport
 from bot.services.access import AccessService
 from bot.services.alerts import AlertsService
 from bot.services.barcodes import BarcodeReader

@@ -16,9 +16,10 @@ from aiogram.fsm.context import FSMContext
 from aiogram.types import CallbackQuery, InlineKeyboardMarkup, Message
 
 from bot.domain.alerts import Switch
+from bot.domain.outcomes import Outcome
 from bot.services.access import Access
 from bot.services.alerts import AlertsService, AlreadyAnswered
-from bot.services.operations import Operations, Outcome
+from bot.services.operations import Operations
 from bot.services.orders import OrdersService
 from bot.telegram.access import requires
 from bot.telegram.alert_views import AnswerCD, MoveCD, answer_name

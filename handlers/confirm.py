@@ -12,8 +12,9 @@ from aiogram.fsm.context import FSMContext
 from aiogram.types import CallbackQuery, InlineKeyboardMarkup, Message
 
 from bot.domain.errors import NotAllowedForCouriers, Refused
+from bot.domain.outcomes import Outcome
 from bot.services.access import Access
-from bot.services.operations import Operations, Outcome
+from bot.services.operations import Operations
 from bot.telegram.access import requires
 from bot.telegram.draft import cleared_with, load_draft
 from bot.telegram.i18n import Texts

@@ -12,8 +12,8 @@ from aiogram.fsm.state import State, StatesGroup
 from aiogram.types import CallbackQuery, InlineKeyboardMarkup, Message
 
 from bot.domain.clock import moscow_today
+from bot.domain.market_data import DATE_ALLOWED_STATUSES, DeliveryDateReason
 from bot.domain.parsing import InputError, parse_date
-from bot.market.models import DATE_ALLOWED_STATUSES, DeliveryDateReason
 from bot.services.access import Access
 from bot.services.orders import OrdersService
 from bot.telegram.access import requires

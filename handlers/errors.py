@@ -7,8 +7,7 @@ import logging
 from aiogram import Bot, Router
 from aiogram.types import ErrorEvent
 
-from bot.domain.operations import Failure
-from bot.market import MarketError
+from bot.domain.errors import MarketFailure
 from bot.telegram.i18n import Catalogue
 from bot.telegram.safety import quietly
 from bot.telegram.views import failure_text
@@ -26,9 +25,9 @@ async def on_error(event: ErrorEvent, bot: Bot, catalogue: Catalogue) -> bool:
     elif update.callback_query is not None:
         user, chat_id = update.callback_query.from_user, update.callback_query.from_user.id
     t = catalogue.texts(user.language_code if user else None)
-    if isinstance(exc, MarketError):
+    if isinstance(exc, MarketFailure):
         logger.warning("Market error in update %s: %s", update.update_id, type(exc).__name__)
-        text = failure_text(t, Failure.of(exc))
+        text = failure_text(t, exc.failure)
     else:
         logger.error(
             "unhandled %s in update %s (%s)",

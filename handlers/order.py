@@ -19,8 +19,8 @@ from aiogram.types import CallbackQuery, InlineKeyboardMarkup, Message
 
 from bot.domain.clock import moscow_today
 from bot.domain.errors import OrderUnavailable
+from bot.domain.market_data import BusinessOrder, OrderStatus
 from bot.domain.status_steps import delivered_days, next_step, real_date
-from bot.market.models import BusinessOrder, OrderStatus
 from bot.services.access import Access
 from bot.services.orders import OrdersService
 from bot.telegram.access import requires

@@ -15,11 +15,10 @@ from aiogram.fsm.context import FSMContext
 from aiogram.fsm.state import State
 from aiogram.types import CallbackQuery, InlineKeyboardMarkup, Message
 
-from bot.domain.errors import FileRefused, OrderNotFound, OrderUnavailable
+from bot.domain.errors import FileRefused, MarketFailure, OrderNotFound, OrderUnavailable
+from bot.domain.market_data import BusinessOrder, OrderStatus
 from bot.domain.parsing import InputError, parse_order_id
 from bot.domain.track_codes import order_numbers
-from bot.market import MarketError
-from bot.market.models import BusinessOrder, OrderStatus
 from bot.services.access import Access
 from bot.services.barcodes import BarcodeReader
 from bot.services.orders import OrdersService
@@ -87,7 +86,7 @@ async def begin(
         return command_args
     try:
         found = await orders.pickable(access, flow.statuses)
-    except (MarketError, OrderUnavailable):
+    except (MarketFailure, OrderUnavailable):
         found = []  # the list is a convenience: a typed number still works
     picks = [pick_of(order) for order in found]
     await save_draft(state, draft.model_copy(update={"picks": picks}))

@@ -9,11 +9,16 @@ from aiogram.fsm.context import FSMContext
 from aiogram.fsm.state import State, StatesGroup
 from aiogram.types import CallbackQuery, Message
 
-from bot.domain.errors import CampaignTaken, KeyCannotProcessOrders, KeyExpired, NoCampaigns
-from bot.domain.operations import Failure
+from bot.domain.errors import (
+    CampaignTaken,
+    KeyCannotProcessOrders,
+    KeyExpired,
+    KeyNotChecked,
+    KeyRefused,
+    NoCampaigns,
+)
+from bot.domain.market_data import Campaign
 from bot.domain.parsing import InputError, parse_api_key
-from bot.market import ForbiddenError, MarketError, UnauthorizedError
-from bot.market.models import Campaign
 from bot.services.shops import ShopsService
 from bot.telegram.access import requires
 from bot.telegram.filters import plain_text
@@ -55,12 +60,12 @@ async def on_api_key(message: Message, bot: Bot, state: FSMContext, t: Texts, sh
     except KeyCannotProcessOrders:
         await message.answer(t("settings-scope-missing") + "\n" + t("settings-ask-key-again"))
         return
-    except MarketError as exc:
-        if exc.retryable:  # no answer, or a busy Market: the key was not judged
-            await message.answer(t("settings-market-unreachable"))
-            return
-        hint = t("settings-key-hint") if isinstance(exc, UnauthorizedError | ForbiddenError) else ""
-        parts = (t("settings-key-refused"), failure_text(t, Failure.of(exc)), hint)
+    except KeyNotChecked:
+        await message.answer(t("settings-market-unreachable"))
+        return
+    except KeyRefused as exc:
+        hint = t("settings-key-hint") if exc.wrong_key else ""
+        parts = (t("settings-key-refused"), failure_text(t, exc.failure), hint)
         await message.answer("\n".join(p for p in parts if p))
         return
     await state.set_state(SettingsSG.campaign)

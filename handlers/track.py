@@ -17,6 +17,7 @@ from aiogram.fsm.state import State, StatesGroup
 from aiogram.types import CallbackQuery, InlineKeyboardMarkup, Message
 
 from bot.domain.errors import FileRefused
+from bot.domain.market_data import TRACK_ALLOWED_STATUSES
 from bot.domain.parsing import (
     TRACK_CODE_MAX,
     InputError,
@@ -26,7 +27,6 @@ from bot.domain.parsing import (
 )
 from bot.domain.records import DeliveryServiceRef
 from bot.domain.track_codes import rank_track_codes
-from bot.market.models import TRACK_ALLOWED_STATUSES
 from bot.services.access import Access
 from bot.services.barcodes import BarcodeReader
 from bot.services.orders import OrdersService

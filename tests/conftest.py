@@ -10,7 +10,8 @@ import pytest
 from cryptography.fernet import Fernet
 
 from bot.domain.records import Role
-from bot.market import MarketClient, MarketTransport
+from bot.market.client import MarketClient
+from bot.market.transport import MarketTransport
 from bot.services.shops import connect_shop
 from storage.db import Database
 from storage.repositories import Repos

@@ -14,8 +14,8 @@ from enum import StrEnum
 from pydantic import BaseModel, ConfigDict
 
 from bot.domain.clock import MSK
+from bot.domain.market_data import OrderStatus
 from bot.domain.records import Role
-from bot.market.models import OrderStatus
 
 CANCEL_WINDOW = dt.timedelta(hours=48)
 REMIND_LEFT = dt.timedelta(hours=6)

@@ -2,7 +2,19 @@
 
 from __future__ import annotations
 
+from abc import ABC, abstractmethod
+
 from bot.domain.operations import Failure
+
+
+class MarketFailure(Exception, ABC):
+    """A call to the Market failed. The Market client raises its own kinds of it (`bot.market.errors`);
+    code outside the services catches this one, and tells the user `failure`."""
+
+    @property
+    @abstractmethod
+    def failure(self) -> Failure:
+        """Why, as the user is told (and as an operation records it)."""
 
 
 class DomainError(Exception):
@@ -24,6 +36,20 @@ class NotAMember(DomainError):
 
 class KeyExpired(DomainError):
     """The API key waiting for a campaign choice is gone (15 minutes passed, or the bot restarted)."""
+
+
+class KeyNotChecked(DomainError):
+    """The Market did not answer, or was too busy to: the key was neither accepted nor refused."""
+
+
+class KeyRefused(DomainError):
+    """The Market refused the key: `failure` says how; `wrong_key` when the key itself is wrong, revoked
+    or lacks access (the user is told how to make a new one)."""
+
+    def __init__(self, failure: Failure, *, wrong_key: bool) -> None:
+        super().__init__(failure.message)
+        self.failure = failure
+        self.wrong_key = wrong_key
 
 
 class KeyCannotProcessOrders(DomainError):

@@ -1,9 +1,9 @@
-"""Operation kinds: what a confirmed change sets on an order, how it is sent, how to see it landed.
+"""Operation kinds: what a confirmed change sets on an order, and how to see it landed.
 
 Each kind is a pydantic model with a `kind` tag; `Action` is their discriminated union. A kind knows
-its Market payload (stored as the operation's JSON), how to send itself with the Market client, and
-how to tell from an order read back whether it is already applied (which makes resending safe).
-Adding a kind means a model here, its view in `bot.telegram.views` and its catalogue texts.
+its Market payload (stored as the operation's JSON) and how to tell from an order read back whether it
+is already applied (which makes resending safe); `bot.market.writer` sends it. Adding a kind means a
+model here, its call in the writer, its view in `bot.telegram.views` and its catalogue texts.
 """
 
 from __future__ import annotations
@@ -16,9 +16,7 @@ from typing import Annotated, Any, Literal
 from pydantic import BaseModel, ConfigDict, Field, TypeAdapter
 from pydantic.alias_generators import to_camel
 
-from bot.market import MarketClient, MarketError
-from bot.market.errors import MarketApiError, MarketTimeoutError
-from bot.market.models import BusinessOrder, DeliveryDateReason, OrderStatus
+from bot.domain.market_data import BusinessOrder, DeliveryDateReason, OrderStatus
 
 
 class _Kind(BaseModel):
@@ -36,15 +34,6 @@ class TrackCode(_Kind):
     track_code: str
     delivery_service_id: int
 
-    async def send(self, market: MarketClient, api_key: str, campaign_id: int, order_id: int) -> None:
-        await market.set_track_code(
-            api_key,
-            campaign_id,
-            order_id,
-            track_code=self.track_code,
-            delivery_service_id=self.delivery_service_id,
-        )
-
     def applied(self, order: BusinessOrder) -> bool:
         tracks = order.delivery.tracks if order.delivery else None
         return any(
@@ -59,11 +48,6 @@ class DeliveryDate(_Kind):
     kind: Literal["date"] = "date"
     to_date: dt.date
     reason: DeliveryDateReason
-
-    async def send(self, market: MarketClient, api_key: str, campaign_id: int, order_id: int) -> None:
-        await market.set_delivery_date(
-            api_key, campaign_id, order_id, to_date=self.to_date, reason=self.reason
-        )
 
     def applied(self, order: BusinessOrder) -> bool:
         dates = order.delivery.dates if order.delivery else None
@@ -80,16 +64,6 @@ class StatusStep(_Kind):
     kind: Literal["status"] = "status"
     status: OrderStatus
     real_delivery_date: dt.date | None = None
-
-    async def send(self, market: MarketClient, api_key: str, campaign_id: int, order_id: int) -> None:
-        await market.update_order_status(
-            api_key,
-            campaign_id,
-            order_id,
-            status=self.status,
-            substatus="SHOP_FAILED" if self.status is OrderStatus.CANCELLED else None,
-            real_delivery_date=self.real_delivery_date,
-        )
 
     def applied(self, order: BusinessOrder) -> bool:
         """The order is at this step or past it (a later step can only follow this one)."""
@@ -109,11 +83,6 @@ class CancellationAnswer(_Kind):
     @classmethod
     def of(cls, accepted: bool, reason: str | None) -> CancellationAnswer:
         return cls.model_validate({"accepted": accepted, "reason": reason})
-
-    async def send(self, market: MarketClient, api_key: str, campaign_id: int, order_id: int) -> None:
-        await market.accept_order_cancellation(
-            api_key, campaign_id, order_id, accepted=self.accepted, reason=self.reason
-        )
 
     def applied(self, order: BusinessOrder) -> bool:
         """Accepted: the order is cancelled. Refused: it is not, and no request waits any more."""
@@ -156,11 +125,3 @@ class Failure:
             return cls(status=data.get("status"), code=str(data["code"]), message=str(data["message"]))
         except (ValueError, KeyError, TypeError):
             return cls(status=None, code="ERROR", message=raw)
-
-    @classmethod
-    def of(cls, exc: MarketError) -> Failure:
-        if isinstance(exc, MarketApiError):
-            return cls(exc.status, exc.code, exc.message, exc.retryable, exc.retry_after)
-        if isinstance(exc, MarketTimeoutError):
-            return cls(None, "TIMEOUT", str(exc), retryable=True)
-        return cls(None, "NETWORK", str(exc), retryable=True)

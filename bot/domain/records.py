@@ -7,8 +7,8 @@ from enum import StrEnum
 
 from pydantic import BaseModel, ConfigDict
 
+from bot.domain.market_data import DeliveryDateReason
 from bot.domain.operations import Action
-from bot.market.models import DeliveryDateReason
 
 
 class Role(StrEnum):

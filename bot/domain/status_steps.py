@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import datetime as dt
 
-from bot.market.models import BusinessOrder, OrderStatus
+from bot.domain.market_data import BusinessOrder, OrderStatus
 
 DELIVERED_DAYS_BACK = 3  # «Доставлен»: today or one of the 3 days before, as buttons
 

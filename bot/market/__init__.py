@@ -1,33 +1,5 @@
-"""Yandex Market partner API client (the endpoints this bot uses)."""
+"""Yandex Market partner API client (the endpoints this bot uses).
 
-from bot.market.client import MarketClient
-from bot.market.errors import (
-    BadRequestError,
-    ForbiddenError,
-    MarketApiError,
-    MarketConnectionError,
-    MarketError,
-    MarketTimeoutError,
-    MarketTransportError,
-    NotFoundError,
-    RateLimitError,
-    ServerError,
-    UnauthorizedError,
-)
-from bot.market.transport import MarketTransport
-
-__all__ = [
-    "BadRequestError",
-    "ForbiddenError",
-    "MarketApiError",
-    "MarketClient",
-    "MarketConnectionError",
-    "MarketError",
-    "MarketTimeoutError",
-    "MarketTransport",
-    "MarketTransportError",
-    "NotFoundError",
-    "RateLimitError",
-    "ServerError",
-    "UnauthorizedError",
-]
+Import from the modules: `client` (MarketClient), `transport` (MarketTransport), `errors`, `models`,
+`writer`. Nothing is imported here, so that reading the models or errors does not load httpx.
+"""

@@ -7,24 +7,21 @@ what lets it keep the per-key limits process-wide.
 from __future__ import annotations
 
 import datetime as dt
-from typing import Any
+from collections.abc import AsyncIterator, Awaitable
+from typing import Any, Literal, TypedDict, Unpack
 
+from bot.domain.market_data import BusinessOrder, BuyerInfo, Campaign, DeliveryDateReason, OrderStatus
 from bot.market.models import (
     AcceptOrderCancellationRequest,
-    BusinessOrdersPage,
     BusinessOrdersRequest,
     BusinessOrdersResponse,
-    BuyerInfo,
     BuyerInfoResponse,
-    Campaign,
     CampaignResponse,
     CampaignsResponse,
-    DeliveryDateReason,
     DeliveryDates,
     DeliveryService,
     DeliveryServicesResponse,
     OrderDatesFilter,
-    OrderStatus,
     SetDeliveryDateRequest,
     SetTrackCodeRequest,
     StatusChange,
@@ -34,7 +31,8 @@ from bot.market.models import (
     TokenInfoResponse,
     UpdateOrderStatusRequest,
 )
-from bot.market.transport import MarketTransport
+from bot.market.paging import Pages
+from bot.market.transport import HourlyBudget, MarketTransport
 
 CAMPAIGNS = "/v2/campaigns"
 CAMPAIGN = "/v2/campaigns/{campaignId}"
@@ -51,30 +49,56 @@ TOKEN_INFO = "/v2/auth/token"  # noqa: S105 - a path, not a password
 CAMPAIGNS_PAGE_SIZE = 100  # the spec's maximum for `limit`
 MAX_CAMPAIGN_PAGES = 50
 
+# The endpoints whose hourly budget a caller reads, by the spec's name for them.
+Budgeted = Literal["getBusinessOrders"]
+_BUDGETED: dict[Budgeted, tuple[str, str]] = {"getBusinessOrders": ("POST", BUSINESS_ORDERS)}
+
+
+class OrderQuery(TypedDict, total=False):
+    """Which orders getBusinessOrders lists. Without dates the Market searches orders created in the
+    last 30 days; a window [created_from, created_to) spans at most 30 days. `updated_from` and
+    `updated_to` keep only orders last changed in that window (the alerts poller: a fixed window keeps
+    its pages still while it reads them)."""
+
+    order_ids: list[int] | None
+    campaign_ids: list[int] | None
+    statuses: list[OrderStatus] | None
+    created_from: dt.date | None
+    created_to: dt.date | None
+    updated_from: dt.datetime | None
+    updated_to: dt.datetime | None
+    waiting_for_cancellation: bool | None
+
 
 def _dump(model: Any) -> Any:
     return model.model_dump(mode="json", by_alias=True, exclude_none=True)
+
+
+def _page_params(limit: int, page_token: str | None) -> dict[str, str | int]:
+    params: dict[str, str | int] = {"limit": limit}
+    if page_token:
+        params["pageToken"] = page_token
+    return params
 
 
 class MarketClient:
     def __init__(self, transport: MarketTransport) -> None:
         self.transport = transport
 
+    def hourly_budget(self, api_key: str, endpoint: Budgeted) -> HourlyBudget | None:
+        """What the Market last said of the key's hourly budget for the endpoint (None until it said)."""
+        method, path = _BUDGETED[endpoint]
+        return self.transport.budget(api_key, method, path)
+
     async def get_campaigns(self, api_key: str) -> list[Campaign]:
-        """Every shop the key reaches (all pages)."""
-        campaigns: list[Campaign] = []
-        page_token: str | None = None
-        for _ in range(MAX_CAMPAIGN_PAGES):
-            params: dict[str, str | int] = {"limit": CAMPAIGNS_PAGE_SIZE}
-            if page_token:
-                params["pageToken"] = page_token
+        """Every shop the key reaches (all pages, at most MAX_CAMPAIGN_PAGES)."""
+
+        async def page(token: str | None) -> CampaignsResponse:
+            params = _page_params(CAMPAIGNS_PAGE_SIZE, token)
             body = await self.transport.request("GET", CAMPAIGNS, api_key=api_key, params=params)
-            page = CampaignsResponse.model_validate(body)
-            campaigns.extend(page.campaigns)
-            page_token = page.paging.next_page_token if page.paging else None
-            if not page_token:
-                break
-        return campaigns
+            return CampaignsResponse.model_validate(body)
+
+        return [c async for c in Pages(page, max_pages=MAX_CAMPAIGN_PAGES).items()]
 
     async def get_campaign(self, api_key: str, campaign_id: int) -> Campaign:
         body = await self.transport.request(
@@ -82,26 +106,42 @@ class MarketClient:
         )
         return CampaignResponse.model_validate(body).campaign
 
+    def business_orders(
+        self, api_key: str, business_id: int, **query: Unpack[OrderQuery]
+    ) -> AsyncIterator[BusinessOrder]:
+        """Every order of the business that `query` finds, page after page as they are used:
+        `async for order in client.business_orders(...)`."""
+        return self.business_order_pages(api_key, business_id, **query).items()
+
+    def business_order_pages(
+        self,
+        api_key: str,
+        business_id: int,
+        *,
+        page_token: str | None = None,
+        max_pages: int | None = None,
+        **query: Unpack[OrderQuery],
+    ) -> Pages[BusinessOrder]:
+        """The pages of the business's orders that `query` finds, from the page `page_token` names, at
+        most `max_pages` of them; after reading, `next_token` says where to go on (None: all read)."""
+
+        def page(token: str | None) -> Awaitable[BusinessOrdersResponse]:
+            return self.get_business_orders(api_key, business_id, page_token=token, **query)
+
+        return Pages(page, token=page_token, max_pages=max_pages)
+
     async def get_business_orders(
         self,
         api_key: str,
         business_id: int,
         *,
-        order_ids: list[int] | None = None,
-        campaign_ids: list[int] | None = None,
-        statuses: list[OrderStatus] | None = None,
-        created_from: dt.date | None = None,
-        created_to: dt.date | None = None,
-        updated_from: dt.datetime | None = None,
-        updated_to: dt.datetime | None = None,
-        waiting_for_cancellation: bool | None = None,
         page_token: str | None = None,
         limit: int = BUSINESS_ORDERS_PAGE_SIZE,
-    ) -> BusinessOrdersPage:
-        """One page of a business's orders (getBusinessOrders). Without dates the Market searches
-        orders created in the last 30 days; a window [created_from, created_to) spans at most 30 days.
-        `updated_from` and `updated_to` keep only orders last changed in that window (the alerts
-        poller: a fixed window keeps its pages still while it reads them)."""
+        **query: Unpack[OrderQuery],
+    ) -> BusinessOrdersResponse:
+        """One page of a business's orders (getBusinessOrders); see `OrderQuery` for what it lists."""
+        created_from, created_to = query.get("created_from"), query.get("created_to")
+        updated_from, updated_to = query.get("updated_from"), query.get("updated_to")
         dates = (
             OrderDatesFilter(
                 creation_date_from=created_from,
@@ -113,28 +153,22 @@ class MarketClient:
             else None
         )
         request = BusinessOrdersRequest(
-            order_ids=order_ids,
-            campaign_ids=campaign_ids,
-            statuses=statuses,
+            order_ids=query.get("order_ids"),
+            campaign_ids=query.get("campaign_ids"),
+            statuses=query.get("statuses"),
             dates=dates,
-            waiting_for_cancellation_approve=waiting_for_cancellation,
+            waiting_for_cancellation_approve=query.get("waiting_for_cancellation"),
         )
-        params: dict[str, str | int] = {"limit": limit}
-        if page_token:
-            params["pageToken"] = page_token
         body = await self.transport.request(
             "POST",
             BUSINESS_ORDERS,
             api_key=api_key,
             path_params={"businessId": business_id},
-            params=params,
+            params=_page_params(limit, page_token),
             json=_dump(request),
             retry=True,  # a read, though it is a POST
         )
-        page = BusinessOrdersResponse.model_validate(body)
-        return BusinessOrdersPage(
-            orders=page.orders, next_page_token=page.paging.next_page_token if page.paging else None
-        )
+        return BusinessOrdersResponse.model_validate(body)
 
     async def set_track_code(
         self,

@@ -1,4 +1,6 @@
 """Errors of the Market client: one class per kind of failure, so callers test the class, not a number.
+Each is a domain `MarketFailure` and says its `failure` (what the user is told): code outside the
+services catches that, not these.
 
 MarketError
 ├── MarketApiError            the Market answered with an error status
@@ -17,6 +19,9 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+from bot.domain.errors import MarketFailure
+from bot.domain.operations import Failure
+
 
 @dataclass(frozen=True, slots=True)
 class ApiErrorItem:
@@ -24,11 +29,15 @@ class ApiErrorItem:
     message: str
 
 
-class MarketError(Exception):
+class MarketError(MarketFailure):
     """Base of everything the Market client raises."""
 
     retryable: bool = False
     retry_after: float | None = None
+
+    @property
+    def failure(self) -> Failure:
+        return Failure(None, "NETWORK", str(self), retryable=True)
 
 
 class MarketApiError(MarketError):
@@ -59,6 +68,10 @@ class MarketApiError(MarketError):
     @property
     def message(self) -> str:
         return self.errors[0].message
+
+    @property
+    def failure(self) -> Failure:
+        return Failure(self.status, self.code, self.message, self.retryable, self.retry_after)
 
     @staticmethod
     def for_status(
@@ -114,6 +127,10 @@ class MarketTransportError(MarketError):
 
 class MarketTimeoutError(MarketTransportError):
     """No answer within the time allowed for the whole call."""
+
+    @property
+    def failure(self) -> Failure:
+        return Failure(None, "TIMEOUT", str(self), retryable=True)
 
 
 class MarketConnectionError(MarketTransportError):

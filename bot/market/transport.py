@@ -47,7 +47,7 @@ Params = Mapping[str, str | int | list[str] | list[int]]
 
 
 @dataclass(slots=True)
-class _Budget:
+class HourlyBudget:
     """What the Market last said about one method's hourly budget for one key."""
 
     limit: int | None
@@ -153,7 +153,7 @@ class MarketTransport:
         self._sleep = sleep
         self._slots: dict[str, asyncio.Semaphore] = {}
         self._users: dict[str, int] = {}  # requests holding or waiting for each key's slots
-        self._budgets: dict[tuple[str, str], _Budget] = {}
+        self._budgets: dict[tuple[str, str], HourlyBudget] = {}
         # Told of every call's end: "METHOD /path/{template}" and the status (or "timeout",
         # "network-error"); the metrics count them. Never given a key or a path with ids in it.
         self.on_call: Callable[[str, int | str], None] = lambda operation, status: None
@@ -212,7 +212,7 @@ class MarketTransport:
             if not self._users[key_id]:
                 del self._users[key_id], self._slots[key_id]
 
-    def budget(self, api_key: str, method: str, path_template: str) -> _Budget | None:
+    def budget(self, api_key: str, method: str, path_template: str) -> HourlyBudget | None:
         """The last known hourly budget of one method for one key (None until the Market said)."""
         return self._budgets.get((_key_id(api_key), f"{method} {path_template}"))
 
@@ -244,7 +244,7 @@ class MarketTransport:
             now = dt.datetime.now(dt.UTC)
             for known in [k for k, b in self._budgets.items() if b.until is None or b.until <= now]:
                 del self._budgets[known]
-        self._budgets[(key_id, resource)] = _Budget(
+        self._budgets[(key_id, resource)] = HourlyBudget(
             limit=_int_header(headers, "X-RateLimit-Resource-Limit"),
             remaining=remaining,
             until=_parse_http_date(headers.get("X-RateLimit-Resource-Until")),

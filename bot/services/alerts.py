@@ -38,15 +38,16 @@ from bot.domain.alerts import (
     is_on,
 )
 from bot.domain.clock import utcnow
+from bot.domain.market_data import BusinessOrder, OrderStatus
 from bot.domain.operations import CancellationAnswer
+from bot.domain.outcomes import Outcome
 from bot.domain.records import Operation, Role, Shop
-from bot.market import BadRequestError, MarketClient, MarketError
-from bot.market.client import BUSINESS_ORDERS
-from bot.market.models import BusinessOrder, OrderStatus
+from bot.market.client import MarketClient
+from bot.market.errors import BadRequestError, MarketError
 from bot.services.access import Access
 from bot.services.background import Loop
 from bot.services.notices import Notices
-from bot.services.operations import Operations, Outcome
+from bot.services.operations import Operations
 from bot.services.orders import OrdersService
 from storage.db import Database, Executor
 from storage.repositories import AlertsRepo, Repos
@@ -197,7 +198,7 @@ class AlertsService:
                     return polled
                 if not every and loop.time() - self._polled_at.get(shop.id, -float("inf")) < interval:
                     continue
-                budget = self._market.transport.budget(api_key, "POST", BUSINESS_ORDERS)
+                budget = self._market.hourly_budget(api_key, "getBusinessOrders")
                 if budget is not None and budget.remaining < RESERVE:
                     continue  # the rest of this hour's budget is the users'
                 self._polled_at[shop.id] = loop.time()
@@ -286,24 +287,18 @@ class AlertsService:
         token of the next page (None: all read) and how many pages were read."""
         updated_from, updated_to = window or (None, None)
         business_id = await self._orders.business_id(api_key, shop)
-        found: list[BusinessOrder] = []
-        pages = 0
-        while pages < max_pages:
-            pages += 1
-            page = await self._market.get_business_orders(
-                api_key,
-                business_id,
-                campaign_ids=[shop.campaign_id],
-                statuses=statuses,
-                updated_from=updated_from,
-                updated_to=updated_to,
-                page_token=token,
-            )
-            found.extend(page.orders)
-            token = page.next_page_token
-            if not token:
-                break
-        return found, token, pages
+        pages = self._market.business_order_pages(
+            api_key,
+            business_id,
+            campaign_ids=[shop.campaign_id],
+            statuses=statuses,
+            updated_from=updated_from,
+            updated_to=updated_to,
+            page_token=token,
+            max_pages=max_pages,
+        )
+        found = [order async for page in pages for order in page.items]
+        return found, pages.next_token, pages.read
 
     async def _record_request(self, tx: Executor, shop: Shop, order: BusinessOrder, now: dt.datetime) -> None:
         requested = min(order.update_date or now, now)

@@ -25,6 +25,7 @@ from dataclasses import dataclass, field
 from bot.domain.bulk import MAX_LINES, BulkRow
 from bot.domain.clock import utcnow
 from bot.domain.errors import NotAMember
+from bot.domain.market_data import BusinessOrder, OrderStatus
 from bot.domain.operations import TrackCode
 from bot.domain.parsing import (
     InputError,
@@ -34,7 +35,6 @@ from bot.domain.parsing import (
     written_differently,
 )
 from bot.domain.records import Batch, BatchSummary, DeliveryServiceRef, Operation, OperationStatus
-from bot.market.models import BusinessOrder, OrderStatus
 from bot.services.access import Access
 from bot.services.background import Tasks
 from bot.services.notices import Notices

@@ -10,7 +10,8 @@ from collections.abc import Callable
 
 from bot.domain.clock import utcnow
 from bot.domain.records import DeliveryServiceRef
-from bot.market import MarketClient, MarketError
+from bot.market.client import MarketClient
+from bot.market.errors import MarketError
 from storage.db import Database, timestamp
 from storage.repositories import DeliveryServicesRepo, MetaRepo
 

@@ -2,16 +2,14 @@
 
 from __future__ import annotations
 
+import datetime as dt
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING, Protocol
+from typing import Protocol
 
-if TYPE_CHECKING:
-    import datetime as dt
-
-    from bot.domain.alerts import Alert
-    from bot.domain.records import BatchSummary, Operation, Shop
-    from bot.services.operations import Outcome
+from bot.domain.alerts import Alert
+from bot.domain.outcomes import Outcome
+from bot.domain.records import BatchSummary, Operation, Shop
 
 
 class OrderNumbers(tuple[int, ...]):

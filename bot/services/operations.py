@@ -16,11 +16,14 @@ from dataclasses import dataclass, field
 
 from bot.domain.clock import utcnow
 from bot.domain.errors import NotAllowedForCouriers, Refused
+from bot.domain.market_data import OrderStatus
 from bot.domain.operations import AnyAction, DeliveryDate, Failure, StatusStep, TrackCode
+from bot.domain.outcomes import Outcome
 from bot.domain.records import BatchSummary, Operation, OperationStatus
 from bot.domain.retry import RetryPolicy
-from bot.market import MarketClient, MarketError
-from bot.market.models import OrderStatus
+from bot.market.client import MarketClient
+from bot.market.errors import MarketError
+from bot.market.writer import send
 from bot.services.access import Access
 from bot.services.notices import Notices
 from bot.services.orders import OrdersService
@@ -29,26 +32,6 @@ from storage.repositories import Repos
 from storage.secrets import SecretBox, SecretDecryptError
 
 logger = logging.getLogger(__name__)
-
-
-@dataclass(frozen=True, slots=True)
-class Outcome:
-    operation: Operation
-    duplicate: bool = False  # this confirmation was handled before: nothing was sent now
-    failure: Failure | None = None
-
-    @property
-    def ok(self) -> bool:
-        return self.operation.status is OperationStatus.DONE
-
-    @property
-    def pending(self) -> bool:
-        return self.operation.pending
-
-    @classmethod
-    def recorded(cls, operation: Operation) -> Outcome:
-        """An operation handled before, as its row says now."""
-        return cls(operation, duplicate=True, failure=Failure.from_json(operation.last_error))
 
 
 @dataclass(frozen=True, slots=True)
@@ -277,9 +260,9 @@ class Operations:
                 if order is not None and operation.action.applied(order):
                     logger.info("operation %s had already landed; not sending again", operation.id)
                     return None
-            await operation.action.send(self._market, api_key, shop.campaign_id, operation.order_id)
+            await send(self._market, api_key, shop.campaign_id, operation.order_id, operation.action)
         except MarketError as exc:
-            return Failure.of(exc)
+            return exc.failure
         except Exception:  # a bug or an answer the bot cannot read: logged, retried
             logger.exception("operation %s: unexpected failure", operation.id)
             return Failure(None, "INTERNAL", "unexpected error in the bot", retryable=True)

@@ -8,11 +8,12 @@ from collections.abc import Sequence
 
 from bot.domain.clock import moscow_today
 from bot.domain.errors import OrderNotFound, OrderUnavailable
+from bot.domain.market_data import BusinessOrder, BuyerInfo, OrderStatus
 from bot.domain.operations import Failure
 from bot.domain.parsing import order_services
 from bot.domain.records import DeliveryServiceRef, Shop
-from bot.market import BadRequestError, MarketClient, MarketError, NotFoundError
-from bot.market.models import BusinessOrder, BuyerInfo, OrderStatus
+from bot.market.client import MarketClient
+from bot.market.errors import BadRequestError, MarketError, NotFoundError
 from bot.services.access import Access
 from bot.services.delivery_services import DeliveryServices
 from storage.db import Database
@@ -52,7 +53,7 @@ class OrdersService:
             raise OrderNotFound(order_id) from None
         except MarketError as exc:
             ask_again = isinstance(exc, BadRequestError) or exc.retryable
-            raise OrderUnavailable(Failure.of(exc), ask_again=ask_again) from None
+            raise OrderUnavailable(exc.failure, ask_again=ask_again) from None
         if order is None:
             raise OrderNotFound(order_id)
         return order
@@ -84,25 +85,18 @@ class OrdersService:
         at most PICK_LIMIT of them: what a courier picks from instead of typing a number."""
         business_id = await self.business_id(access.api_key, access.shop)
         found: list[BusinessOrder] = []
-        token: str | None = None
-        while len(found) < PICK_LIMIT:
-            page = await self._market.get_business_orders(
-                access.api_key,
-                business_id,
-                campaign_ids=[access.campaign_id],
-                statuses=list(statuses),
-                page_token=token,
-            )
-            found += page.orders
-            token = page.next_page_token
-            if token is None:
+        async for order in self._market.business_orders(
+            access.api_key, business_id, campaign_ids=[access.campaign_id], statuses=list(statuses)
+        ):
+            found.append(order)
+            if len(found) == PICK_LIMIT:
                 break
 
         def nearest(order: BusinessOrder) -> tuple[dt.date, int]:
             dates = order.delivery.dates if order.delivery else None
             return (dates.from_date if dates else dt.date.max, order.order_id)
 
-        listed = sorted(found[:PICK_LIMIT], key=nearest)
+        listed = sorted(found, key=nearest)
         self._remember(access, listed)
         return listed
 
@@ -141,21 +135,16 @@ class OrdersService:
             missing = [i for i in dict.fromkeys(order_ids) if i not in found]
             if not missing:
                 break
-            token: str | None = None
-            while True:
-                page = await self._market.get_business_orders(
-                    api_key,
-                    business_id,
-                    order_ids=missing,
-                    campaign_ids=[shop.campaign_id],
-                    created_from=start,
-                    created_to=end,
-                    page_token=token,
-                )
-                found |= {o.order_id: o for o in page.orders if o.order_id in missing}
-                token = page.next_page_token
-                if token is None:
-                    break
+            async for order in self._market.business_orders(
+                api_key,
+                business_id,
+                order_ids=missing,
+                campaign_ids=[shop.campaign_id],
+                created_from=start,
+                created_to=end,
+            ):
+                if order.order_id in missing:
+                    found[order.order_id] = order
         return found
 
     async def business_id(self, api_key: str, shop: Shop) -> int:

@@ -10,7 +10,7 @@ import time
 from collections.abc import Callable
 from dataclasses import dataclass
 
-from bot.market.models import Campaign
+from bot.domain.market_data import Campaign
 
 TTL_SECONDS = 15 * 60
 

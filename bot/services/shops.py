@@ -4,10 +4,19 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from bot.domain.errors import CampaignTaken, KeyCannotProcessOrders, KeyExpired, NoCampaigns, NotAMember
+from bot.domain.errors import (
+    CampaignTaken,
+    KeyCannotProcessOrders,
+    KeyExpired,
+    KeyNotChecked,
+    KeyRefused,
+    NoCampaigns,
+    NotAMember,
+)
+from bot.domain.market_data import Campaign
 from bot.domain.records import CourierDates, Role, Shop, ShopMembership
-from bot.market import MarketClient, MarketError
-from bot.market.models import Campaign
+from bot.market.client import MarketClient
+from bot.market.errors import ForbiddenError, MarketError, UnauthorizedError
 from bot.services.notices import Notice, Notices, OrderNumbers
 from bot.services.pending_keys import PendingKeys
 from storage.db import Database
@@ -85,10 +94,17 @@ class ShopsService:
     async def offer_key(self, user_id: int, api_key: str) -> KeyOffer:
         """Check a key with the Market and keep it (in memory only) until the owner picks a campaign.
 
-        Raises the Market's error for a key it refuses, `NoCampaigns` for a key that reaches none,
-        `KeyCannotProcessOrders` for a key whose scopes allow no order processing (read-only, say).
+        Raises `KeyRefused` for a key the Market refuses, `KeyNotChecked` when it could not say (no
+        answer, or busy), `NoCampaigns` for a key that reaches none, `KeyCannotProcessOrders` for a key
+        whose scopes allow no order processing (read-only, say).
         """
-        campaigns = await self._market.get_campaigns(api_key)
+        try:
+            campaigns = await self._market.get_campaigns(api_key)
+        except MarketError as exc:
+            if exc.retryable:  # no answer, or a busy Market: the key was not judged
+                raise KeyNotChecked from exc
+            wrong_key = isinstance(exc, UnauthorizedError | ForbiddenError)
+            raise KeyRefused(exc.failure, wrong_key=wrong_key) from exc
         if not campaigns:
             raise NoCampaigns
         if not await self._can_process_orders(api_key):

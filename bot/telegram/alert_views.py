@@ -10,8 +10,8 @@ from aiogram.types import InlineKeyboardMarkup
 
 from bot.domain.alerts import Alert, AlertKind, Answer, DigestLine, time_left
 from bot.domain.clock import MSK
+from bot.domain.market_data import OrderStatus
 from bot.domain.records import Shop
-from bot.market.models import OrderStatus
 from bot.telegram.i18n import Safe, Texts
 from bot.telegram.keyboards import buttons
 from bot.telegram.views import fit, human_date, status_text

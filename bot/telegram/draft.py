@@ -14,8 +14,8 @@ from typing import Literal
 from aiogram.fsm.context import FSMContext
 from pydantic import BaseModel, ValidationError
 
+from bot.domain.market_data import DeliveryDateReason, OrderStatus
 from bot.domain.operations import AnyAction, DeliveryDate, StatusStep, TrackCode
-from bot.market.models import DeliveryDateReason, OrderStatus
 from bot.services.bulk import ReadyLine
 from storage.db import Executor
 from storage.fsm import SQLiteStorage

@@ -10,11 +10,11 @@ from aiogram import Bot
 from aiogram.exceptions import TelegramAPIError, TelegramBadRequest, TelegramForbiddenError
 
 from bot.domain.alerts import Alert
+from bot.domain.outcomes import Outcome
 from bot.domain.records import BatchSummary, Operation, Shop
 from bot.services.background import Tasks
 from bot.services.delivery_services import DeliveryServices
 from bot.services.notices import Notice, OrderNumbers
-from bot.services.operations import Outcome
 from bot.services.users import UsersService
 from bot.telegram.alert_views import alert_keyboard, alert_text
 from bot.telegram.i18n import Catalogue, Texts

@@ -13,12 +13,13 @@ from functools import singledispatch
 
 from bot.domain.bulk import MAX_LINES
 from bot.domain.clock import MSK
+from bot.domain.market_data import BusinessOrder, BuyerInfo, OrderStatus
 from bot.domain.operations import CancellationAnswer, DeliveryDate, Failure, StatusStep, TrackCode
+from bot.domain.outcomes import Outcome
 from bot.domain.records import Batch, BatchSummary, Operation, OperationStatus
 from bot.domain.status_steps import GROUPS, day_group
-from bot.market.models import BusinessOrder, BuyerInfo, OrderStatus
 from bot.services.bulk import BadLine, Preview, ReadyLine
-from bot.services.operations import HistoryPage, Outcome
+from bot.services.operations import HistoryPage
 from bot.telegram.i18n import Safe, Texts
 
 MAX_ITEMS_SHOWN = 5

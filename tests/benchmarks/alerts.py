@@ -29,7 +29,8 @@ from aiohttp import web
 from cryptography.fernet import Fernet
 
 from bot.app import build_deps, install_session_middlewares
-from bot.market import MarketClient, MarketTransport
+from bot.market.client import MarketClient
+from bot.market.transport import MarketTransport
 from bot.services.access import AccessService
 from storage.db import Database
 from storage.secrets import SecretBox

@@ -26,7 +26,8 @@ from aiogram.types import Update
 from cryptography.fernet import Fernet
 
 from bot.app import build_deps, build_worker, create_dispatcher, install_session_middlewares
-from bot.market import MarketClient, MarketTransport
+from bot.market.client import MarketClient
+from bot.market.transport import MarketTransport
 from bot.telegram.middlewares import FloodControl
 from storage.db import Database
 from storage.fsm import SQLiteStorage

@@ -32,7 +32,8 @@ from cryptography.fernet import Fernet
 from openpyxl import Workbook
 
 from bot.app import build_deps, create_dispatcher, install_session_middlewares
-from bot.market import MarketClient, MarketTransport
+from bot.market.client import MarketClient
+from bot.market.transport import MarketTransport
 from bot.telegram.middlewares import FloodControl
 from storage.db import Database
 from storage.fsm import SQLiteStorage

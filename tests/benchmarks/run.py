@@ -23,7 +23,8 @@ from aiogram.types import Update
 from cryptography.fernet import Fernet
 
 from bot.app import build_deps, create_dispatcher, install_session_middlewares
-from bot.market import MarketClient, MarketTransport
+from bot.market.client import MarketClient
+from bot.market.transport import MarketTransport
 from bot.telegram.middlewares import FloodControl
 from storage.db import Database
 from storage.fsm import SQLiteStorage

@@ -7,8 +7,9 @@ import datetime as dt
 
 import pytest
 
-from bot.market import BadRequestError, MarketClient
-from bot.market.models import OrderStatus
+from bot.domain.market_data import OrderStatus
+from bot.market.client import MarketClient
+from bot.market.errors import BadRequestError
 from tests.conftest import OWNER_KEY
 from tests.fakes.market import FakeMarket
 
@@ -74,6 +75,42 @@ async def test_pages_follow_the_token(market: FakeMarket, client: MarketClient) 
             break
     assert seen == [1000 + n for n in range(120)]
     assert [c.query.get("limit") for c in market.calls("getBusinessOrders")] == [["50"]] * 3
+
+
+async def test_the_paginator_stops_at_its_cap_and_goes_on_from_the_token_it_gives(
+    market: FakeMarket, client: MarketClient
+) -> None:
+    market.check_responses = False  # 120 orders: three pages of 50; the request checks still run
+    for n in range(120):
+        market.add_order(1001, 1000 + n, created=market.today)
+    first = client.business_order_pages(OWNER_KEY, BUSINESS, statuses=[OrderStatus.PROCESSING], max_pages=2)
+    seen = [o.order_id async for page in first for o in page.items]
+    assert (len(seen), first.read) == (100, 2) and first.next_token is not None, "cut at the cap"
+    rest = client.business_order_pages(
+        OWNER_KEY, BUSINESS, statuses=[OrderStatus.PROCESSING], page_token=first.next_token, max_pages=2
+    )
+    seen += [o.order_id async for page in rest for o in page.items]
+    assert (rest.read, rest.next_token) == (1, None), "the last page names no next one"
+    assert seen == [1000 + n for n in range(120)], "every order once, in order"
+    calls = market.calls("getBusinessOrders")
+    assert [c.query.get("pageToken") for c in calls] == [None, ["50"], ["100"]]
+    assert all(c.body == {"statuses": ["PROCESSING"]} for c in calls), "the same query on every page"
+
+
+async def test_orders_one_by_one_read_every_page_and_no_page_before_it_is_needed(
+    market: FakeMarket, client: MarketClient
+) -> None:
+    market.check_responses = False
+    for n in range(120):
+        market.add_order(1001, 1000 + n, created=market.today)
+    every = [o.order_id async for o in client.business_orders(OWNER_KEY, BUSINESS, campaign_ids=[1001])]
+    assert every == [1000 + n for n in range(120)]
+    assert len(market.calls("getBusinessOrders")) == 3
+    market.received.clear()
+    async for order in client.business_orders(OWNER_KEY, BUSINESS, campaign_ids=[1001]):
+        if order.order_id == 1050:  # the first order of the second page
+            break
+    assert len(market.calls("getBusinessOrders")) == 2, "the third page is never asked for"
 
 
 async def test_an_update_window_and_a_page_token_it_never_gave(

@@ -8,7 +8,8 @@ import time
 
 import pytest
 
-from bot.market import MarketApiError, MarketClient
+from bot.market.client import MarketClient
+from bot.market.errors import MarketApiError
 from bot.services.delivery_services import DeliveryServices
 from storage.db import Database
 from tests.conftest import OWNER_KEY

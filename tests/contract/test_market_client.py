@@ -12,15 +12,10 @@ import httpx
 import pytest
 from aiohttp import web
 
-from bot.market import (
-    MarketApiError,
-    MarketClient,
-    MarketConnectionError,
-    MarketTimeoutError,
-    MarketTransport,
-    MarketTransportError,
-)
-from bot.market.models import DeliveryDateReason
+from bot.domain.market_data import DeliveryDateReason
+from bot.market.client import MarketClient
+from bot.market.errors import MarketApiError, MarketConnectionError, MarketTimeoutError, MarketTransportError
+from bot.market.transport import MarketTransport
 from tests.conftest import OWNER_KEY
 from tests.fakes.market import FakeMarket
 from tests.fakes.serve import serve

@@ -14,7 +14,7 @@ from aiogram.types import Update
 
 from bot.app import Deps, build_deps, build_worker, create_dispatcher, install_session_middlewares
 from bot.domain.retry import RetryPolicy
-from bot.market import MarketClient
+from bot.market.client import MarketClient
 from bot.services.worker import RetryWorker
 from bot.telegram.middlewares import FloodControl
 from storage.db import Database

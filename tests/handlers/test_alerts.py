@@ -15,7 +15,7 @@ from bot.app import build_deps
 from bot.domain.alerts import Switch
 from bot.domain.clock import MSK, moscow_today, utcnow
 from bot.domain.records import Role
-from bot.market import MarketClient
+from bot.market.client import MarketClient
 from bot.services import alerts as alerts_service
 from bot.telegram.alert_views import AnswerCD
 from tests.conftest import add_courier

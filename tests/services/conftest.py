@@ -10,11 +10,12 @@ from typing import TYPE_CHECKING
 import pytest
 
 from bot.domain.alerts import Alert
+from bot.domain.outcomes import Outcome
 from bot.domain.records import BatchSummary, Operation, Shop
 from bot.domain.retry import RetryPolicy
-from bot.market import MarketClient
+from bot.market.client import MarketClient
 from bot.services.delivery_services import DeliveryServices
-from bot.services.operations import Operations, Outcome
+from bot.services.operations import Operations
 from bot.services.orders import OrdersService
 from storage.db import Database
 from storage.secrets import SecretBox

@@ -6,13 +6,14 @@ import asyncio
 import sqlite3
 
 from bot.domain.bulk import BulkRow
+from bot.domain.outcomes import Outcome
 from bot.domain.records import Batch, Operation
 from bot.domain.retry import RetryPolicy
-from bot.market import MarketClient
+from bot.market.client import MarketClient
 from bot.services.access import Access, AccessService
 from bot.services.bulk import BulkSends
 from bot.services.delivery_services import DeliveryServices
-from bot.services.operations import Operations, Outcome
+from bot.services.operations import Operations
 from bot.services.orders import OrdersService
 from bot.services.worker import RetryWorker
 from storage.db import Database

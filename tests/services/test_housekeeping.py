@@ -10,7 +10,8 @@ from bot.domain.alerts import AlertKind, Facts, Switch
 from bot.domain.clock import utcnow
 from bot.domain.operations import TrackCode
 from bot.domain.records import OperationStatus
-from bot.market import MarketClient, MarketTransport
+from bot.market.client import MarketClient
+from bot.market.transport import MarketTransport
 from bot.services.housekeeping import Housekeeping
 from bot.services.users import UsersService
 from storage.db import Database, timestamp

@@ -7,10 +7,10 @@ import datetime as dt
 import pytest
 
 from bot.domain.errors import NotAllowedForCouriers
+from bot.domain.market_data import DeliveryDateReason
 from bot.domain.operations import DeliveryDate, TrackCode
 from bot.domain.records import OperationStatus
-from bot.market import MarketClient
-from bot.market.models import DeliveryDateReason
+from bot.market.client import MarketClient
 from bot.services.access import Access, AccessService
 from bot.services.operations import Operations
 from storage.db import Database

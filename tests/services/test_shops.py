@@ -6,10 +6,17 @@ import datetime as dt
 
 import pytest
 
-from bot.domain.errors import CampaignTaken, KeyCannotProcessOrders, KeyExpired, NoCampaigns, NotAMember
+from bot.domain.errors import (
+    CampaignTaken,
+    KeyCannotProcessOrders,
+    KeyExpired,
+    KeyRefused,
+    NoCampaigns,
+    NotAMember,
+)
 from bot.domain.operations import TrackCode
 from bot.domain.records import Role
-from bot.market import MarketClient, UnauthorizedError
+from bot.market.client import MarketClient
 from bot.services.access import AccessService
 from bot.services.pending_keys import PendingKeys
 from bot.services.shops import ShopsService, connect_shop
@@ -62,8 +69,9 @@ async def test_a_key_is_offered_ranked_then_connected_from_memory(
 async def test_refused_and_empty_keys_save_nothing(
     shops: ShopsService, market: FakeMarket, db: Database
 ) -> None:
-    with pytest.raises(UnauthorizedError):
+    with pytest.raises(KeyRefused) as refused:
         await shops.offer_key(OWNER, "ACMA:wrong")
+    assert refused.value.failure.status == 401 and refused.value.wrong_key, "the Market's 401"
     market.add_key("lonely", set())
     with pytest.raises(NoCampaigns):
         await shops.offer_key(OWNER, "lonely")

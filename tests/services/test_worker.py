@@ -13,11 +13,12 @@ import pytest
 from cryptography.fernet import Fernet
 
 from bot.domain.operations import TrackCode
+from bot.domain.outcomes import Outcome
 from bot.domain.records import OperationStatus
 from bot.domain.retry import RetryPolicy
-from bot.market import MarketClient
+from bot.market.client import MarketClient
 from bot.services.access import Access, AccessService
-from bot.services.operations import Operations, Outcome
+from bot.services.operations import Operations
 from bot.services.worker import RetryWorker
 from storage.db import Database
 from storage.secrets import SecretBox
@@ -99,7 +100,7 @@ async def test_a_bug_while_sending_is_logged_and_retried_not_stuck(
     async def broken(*_: Any, **__: Any) -> None:
         raise RuntimeError("a bug")
 
-    monkeypatch.setattr(TrackCode, "send", broken)
+    monkeypatch.setattr(MarketClient, "set_track_code", broken)  # a bug on the way to the Market
     outcome = await operations.confirm(access, 42, TRACK, "n")
     assert outcome.pending and outcome.failure is not None and outcome.failure.code == "INTERNAL"
     assert await status_of(db, outcome.operation.id) == "pending"

@@ -8,9 +8,9 @@ from pathlib import Path
 import pytest
 from cryptography.fernet import Fernet
 
+from bot.domain.market_data import DeliveryDateReason
 from bot.domain.operations import DeliveryDate, TrackCode
 from bot.domain.records import DeliveryServiceRef, OperationStatus, Role
-from bot.market.models import DeliveryDateReason
 from bot.services.shops import connect_shop
 from storage.db import Database
 from storage.repositories import (

@@ -14,9 +14,9 @@ from fluent.syntax import FluentParser, ast, visitor
 from bot.domain.alerts import Answer, Switch
 from bot.domain.bulk import MAX_LINES
 from bot.domain.invites import deep_link
+from bot.domain.market_data import BusinessOrder, OrderStatus
 from bot.domain.operations import AnyAction, Failure, TrackCode
 from bot.domain.records import Operation, OperationStatus, Role
-from bot.market.models import BusinessOrder, OrderStatus
 from bot.services.bulk import BadLine, Preview, ReadyLine
 from bot.telegram import alert_views
 from bot.telegram.i18n import LANGUAGES, Catalogue, Safe, Texts, language_of

@@ -12,7 +12,9 @@ import pytest
 
 from bot.__main__ import mask_secrets
 from bot.config import load_settings
-from bot.market import MarketClient, MarketTransport, UnauthorizedError
+from bot.market.client import MarketClient
+from bot.market.errors import UnauthorizedError
+from bot.market.transport import MarketTransport
 from bot.redaction import REDACTOR, JsonFormatter, RedactingFilter, Redactor
 from tests.conftest import OWNER_KEY
 from tests.fakes.market import FakeMarket

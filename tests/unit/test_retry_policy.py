@@ -4,10 +4,10 @@ from __future__ import annotations
 
 import datetime as dt
 
+from bot.domain.market_data import BusinessOrder, DeliveryDateReason
 from bot.domain.operations import DeliveryDate, Failure, TrackCode
 from bot.domain.records import Operation, OperationStatus
 from bot.domain.retry import RetryPolicy
-from bot.market.models import BusinessOrder, DeliveryDateReason
 from tests.fakes.market import business_order, make_order
 
 NOW = dt.datetime(2026, 11, 23, 12, 0, tzinfo=dt.UTC)

@@ -6,9 +6,9 @@ import datetime as dt
 
 import pytest
 
+from bot.domain.market_data import BusinessOrder, OrderStatus
 from bot.domain.operations import StatusStep
 from bot.domain.status_steps import delivered_days, next_step, real_date
-from bot.market.models import BusinessOrder, OrderStatus
 
 S = OrderStatus
 
