@@ -48,6 +48,7 @@ from bot.services.users import UsersService
 from bot.services.worker import RetryWorker
 from bot.telegram.access import AccessMiddleware
 from bot.telegram.filters import private_chat
+from bot.telegram.flows import Flows
 from bot.telegram.health import Health, Metrics, UpdateMetrics, WebhookRequests, add_routes
 from bot.telegram.i18n import Catalogue, I18nMiddleware
 from bot.telegram.menus import Menus
@@ -162,6 +163,7 @@ def create_dispatcher(
     in_flight: InFlightUpdates | None = None,
     metrics: Metrics | None = None,
 ) -> Dispatcher:
+    flows = Flows()  # the conversations, by name: handler modules add theirs while the router is built
     dp = Dispatcher(
         storage=storage,
         # One user's updates run one at a time (no races on their conversation); users run in parallel.
@@ -170,6 +172,7 @@ def create_dispatcher(
         disable_fsm=True,
         **deps.for_handlers(),
         menus=deps.menus,
+        flows=flows,
     )
     # The bot works in private chats only: a group never sees a courier's order or a shop's key.
     dp.message.filter(private_chat)
@@ -189,7 +192,7 @@ def create_dispatcher(
     access = AccessMiddleware(deps.access)
     dp.message.middleware(access)
     dp.callback_query.middleware(access)
-    dp.include_router(build_router())
+    dp.include_router(build_router(flows))
     dp.startup.register(set_menus)
     return dp
 

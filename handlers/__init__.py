@@ -3,12 +3,16 @@
 Each module registers its handlers on one router, built fresh on request (so every dispatcher, one
 per test, gets its own). One router, not one per module: aiogram wraps the middlewares again at every
 router an update passes, which was the biggest cost of an update after the filters' thread hops.
+
+Each conversation's module also adds its flow to `flows` (`bot.telegram.flows`), where the others find
+it by name: this is the only module of the package that imports the others.
 """
 
 from __future__ import annotations
 
 from aiogram import Router
 
+from bot.telegram.flows import Flows
 from handlers import (
     alerts,
     bulk,
@@ -26,7 +30,9 @@ from handlers import (
 )
 
 
-def build_router() -> Router:
+def build_router(flows: Flows | None = None) -> Router:
+    """The bot's router; its flows go to `flows` (the dispatcher hands that registry to handlers)."""
+    flows = Flows() if flows is None else flows
     router = Router(name="bot")
     for module in (
         errors,
@@ -43,5 +49,5 @@ def build_router() -> Router:
         history,
         fallback,
     ):
-        module.register(router)
+        module.register(router, flows)
     return router

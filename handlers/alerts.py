@@ -23,12 +23,11 @@ from bot.services.operations import Operations
 from bot.services.orders import OrdersService
 from bot.telegram.access import requires
 from bot.telegram.alert_views import AnswerCD, MoveCD, answer_name
+from bot.telegram.flows import Flows
 from bot.telegram.i18n import Texts
 from bot.telegram.keyboards import buttons
 from bot.telegram.safety import quietly
 from bot.telegram.views import outcome_text
-from handlers import delivery_date
-from handlers.order_steps import start_at_order_step
 
 
 class SwitchCD(CallbackData, prefix="as"):
@@ -74,10 +73,10 @@ async def on_move(
     t: Texts,
     access: Access,
     orders: OrdersService,
+    flows: Flows,
 ) -> None:
     await query.answer()
-    await start_at_order_step(state, delivery_date.FLOW, access.shop_id)
-    await delivery_date.on_order_id(card, state, t, access, orders, text=str(callback_data.order_id))
+    await flows.enter_at_order("date", card, state, t, access, orders, callback_data.order_id)
 
 
 def switches_view(t: Texts, switches: dict[Switch, bool]) -> tuple[str, InlineKeyboardMarkup]:
@@ -113,7 +112,7 @@ async def on_switch(
     await quietly(card.edit_text(text, reply_markup=keyboard), "show the switches")
 
 
-def register(router: Router) -> None:
+def register(router: Router, flows: Flows) -> None:
     """This module's handlers, added to the bot's one router in order."""
     button = requires("button", refusal="no-right")
     router.callback_query.register(on_answer, AnswerCD.filter(), flags=button)

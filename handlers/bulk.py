@@ -25,9 +25,11 @@ from bot.services.bulk import BulkSends, Recorded
 from bot.services.orders import OrdersService
 from bot.services.tables import TableReader
 from bot.telegram.access import requires
+from bot.telegram.callbacks import BatchCD
 from bot.telegram.draft import BulkDraft, cleared_with, load_bulk, save_bulk
 from bot.telegram.files import table_kind, table_of
 from bot.telegram.filters import has_text, table_file, unreadable_table
+from bot.telegram.flows import Flows
 from bot.telegram.i18n import Texts
 from bot.telegram.keyboards import buttons
 from bot.telegram.safety import quietly
@@ -44,15 +46,6 @@ class BulkCD(CallbackData, prefix="bk"):
     action: str  # "send" | "cancel"
     shop_id: int
     nonce: str
-
-
-class BatchCD(CallbackData, prefix="bh"):
-    """A batch's lines: opened from /history (a new message), or another page of them (edited)."""
-
-    id: int
-    shop_id: int
-    page: int = 0
-    edit: bool = False
 
 
 async def _several_lines(message: Message) -> dict[str, list[BulkRow]] | bool:
@@ -221,7 +214,7 @@ async def on_batch_lines(
         await card.answer(text, reply_markup=keyboard)
 
 
-def register(router: Router) -> None:
+def register(router: Router, flows: Flows) -> None:
     """This module's handlers, added to the bot's one router in order."""
     active = requires()
     router.message.register(on_list, has_text, _several_lines, flags=active)

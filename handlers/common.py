@@ -7,6 +7,7 @@ from aiogram.filters import Command, CommandStart
 from aiogram.fsm.context import FSMContext
 from aiogram.types import Message
 
+from bot.telegram.flows import Flows
 from bot.telegram.i18n import Texts
 
 
@@ -25,7 +26,7 @@ async def on_cancel(message: Message, state: FSMContext, t: Texts) -> None:
     await message.answer(t("cancelled") if had_state else t("nothing-to-cancel"))
 
 
-def register(router: Router) -> None:
+def register(router: Router, flows: Flows) -> None:
     """This module's handlers, added to the bot's one router in order."""
     router.message.register(on_start, CommandStart())
     router.message.register(on_help, Command("help"))

@@ -12,16 +12,19 @@ from aiogram.fsm.context import FSMContext
 from aiogram.types import CallbackQuery, InlineKeyboardMarkup, Message
 
 from bot.domain.errors import NotAllowedForCouriers, Refused
+from bot.domain.market_data import OrderStatus
 from bot.domain.outcomes import Outcome
 from bot.services.access import Access
 from bot.services.operations import Operations
 from bot.telegram.access import requires
-from bot.telegram.draft import cleared_with, load_draft
+from bot.telegram.alert_views import OpenCD
+from bot.telegram.draft import DateDraft, Draft, TrackDraft, cleared_with, load_draft
+from bot.telegram.flows import Flows
 from bot.telegram.i18n import Texts
+from bot.telegram.keyboards import buttons
+from bot.telegram.order_steps import ConfirmCD
 from bot.telegram.safety import quietly
 from bot.telegram.views import outcome_text
-from handlers.order import next_action
-from handlers.order_steps import ConfirmCD
 
 
 async def on_confirm(
@@ -55,7 +58,7 @@ async def on_confirm(
     except NotAllowedForCouriers:  # the owner changed the rule, or the owner's role, meanwhile
         await state.clear()
         await quietly(query.answer(), "answer a refused press")
-        await _show(card, t("date-buyer-only" if draft.flow == "date" else "team-not-owner"))
+        await _show(card, t("date-buyer-only" if isinstance(draft, DateDraft) else "team-not-owner"))
         return
     except Refused as refused:  # e.g. a code already on its way for this order
         await state.clear()
@@ -74,6 +77,16 @@ async def on_confirm(
         await operations.told(outcome.operation.id)
 
 
+def next_action(t: Texts, draft: Draft, shop_id: int) -> InlineKeyboardMarkup | None:
+    """Under a track code's or a date's ✅: the order's card, named after its next step when known."""
+    if not isinstance(draft, TrackDraft | DateDraft) or draft.order_id is None:
+        return None
+    label = t.plain("button-open-card")
+    if draft.order_status == OrderStatus.PROCESSING.value:
+        label = t.plain("button-next", step=t.plain(f"button-step-{OrderStatus.DELIVERY.value}"))
+    return buttons([(label, OpenCD(order_id=draft.order_id, shop_id=shop_id))])
+
+
 async def _show(card: Message, text: str, keyboard: InlineKeyboardMarkup | None = None) -> bool:
     """Replace the confirmation card with the result (a new message if it cannot be edited)."""
     if await quietly(card.edit_text(text, reply_markup=keyboard), "show a result on the card") is not None:
@@ -81,7 +94,7 @@ async def _show(card: Message, text: str, keyboard: InlineKeyboardMarkup | None 
     return await quietly(card.answer(text, reply_markup=keyboard), "send a result") is not None
 
 
-def register(router: Router) -> None:
+def register(router: Router, flows: Flows) -> None:
     """This module's handlers, added to the bot's one router in order."""
     router.callback_query.register(
         on_confirm, ConfirmCD.filter(), flags=requires("button", refusal="no-right")

@@ -17,19 +17,20 @@ from bot.domain.parsing import InputError, parse_date
 from bot.services.access import Access
 from bot.services.orders import OrdersService
 from bot.telegram.access import requires
-from bot.telegram.draft import save_draft
+from bot.telegram.draft import DateDraft, current_draft, save_draft
 from bot.telegram.filters import plain_text
+from bot.telegram.flows import Flow, Flows
 from bot.telegram.i18n import Texts
 from bot.telegram.keyboards import buttons
-from bot.telegram.views import human_date, weekday
-from handlers.order_steps import (
+from bot.telegram.order_steps import (
     OrderFlow,
     add_order_picker,
     ask_to_confirm,
     begin,
-    current_draft,
+    start_at_order_step,
     take_order,
 )
+from bot.telegram.views import human_date, weekday
 
 QUICK_DAYS = 8
 TEXT = plain_text
@@ -44,7 +45,7 @@ class DateSG(StatesGroup):
 
 
 FLOW = OrderFlow(
-    name="date",
+    draft=DateDraft,
     order_state=DateSG.order_id,
     ask_key="date-ask-order",
     again_key="date-ask-order-again",
@@ -133,7 +134,7 @@ async def on_reason(
         why = "date-buyer-only" if access.may_move_dates else "date-couriers-off"  # turned off meanwhile
         await query.answer(t.plain(why, shop=access.shop.title), show_alert=True)
         return
-    draft = (await current_draft(state)).model_copy(update={"reason": reason})
+    draft = (await current_draft(state, DateDraft)).with_reason(reason)
     if draft.to_date is None:
         await query.answer(t("stale-button"), show_alert=True)
         return
@@ -149,7 +150,7 @@ async def on_reason(
 
 
 async def _ask_reason(message: Message, state: FSMContext, t: Texts, access: Access, day: dt.date) -> None:
-    await save_draft(state, (await current_draft(state)).model_copy(update={"to_date": day}))
+    await save_draft(state, (await current_draft(state, DateDraft)).with_date(day))
     await state.set_state(DateSG.reason)
     allowed = [
         (t(f"reason-{name}"), ReasonCD(reason=name))
@@ -165,8 +166,23 @@ def day_keyboard(t: Texts, today: dt.date) -> InlineKeyboardMarkup:
     return buttons([(f"{weekday(t, d)} {d:%d.%m}", DayCD(ordinal=d.toordinal())) for d in days], per_row=4)
 
 
-def register(router: Router) -> None:
-    """This module's handlers, added to the bot's one router in order."""
+async def enter_at_order(
+    message: Message, state: FSMContext, t: Texts, access: Access, orders: OrdersService, order_id: int
+) -> None:
+    """/date for this order, its order step answered (from the order card or the morning digest)."""
+    await start_at_order_step(state, FLOW, access.shop_id)
+    await on_order_id(message, state, t, access, orders, text=str(order_id))
+
+
+def register(router: Router, flows: Flows) -> None:
+    """This module's handlers, added to the bot's one router in order, and its flow to the registry."""
+    prompts = {
+        DateSG.order_id: "date-ask-order-again",
+        DateSG.date: "date-ask-date-again",
+        DateSG.reason: "date-ask-reason-again",
+        DateSG.confirm: "confirm-use-buttons",
+    }
+    flows.add(Flow("date", DateSG, prompts, enter_at_order))
     step = requires("conversation")
     router.message.register(start, Command("date"), flags=requires())
     router.message.register(on_order_id, StateFilter(DateSG.order_id), TEXT, flags=step)

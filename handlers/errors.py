@@ -8,6 +8,7 @@ from aiogram import Bot, Router
 from aiogram.types import ErrorEvent
 
 from bot.domain.errors import MarketFailure
+from bot.telegram.flows import Flows
 from bot.telegram.i18n import Catalogue
 from bot.telegram.safety import quietly
 from bot.telegram.views import failure_text
@@ -42,6 +43,6 @@ async def on_error(event: ErrorEvent, bot: Bot, catalogue: Catalogue) -> bool:
     return True
 
 
-def register(router: Router) -> None:
+def register(router: Router, flows: Flows) -> None:
     """This module's handlers, added to the bot's one router in order."""
     router.error.register(on_error)

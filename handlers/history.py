@@ -10,10 +10,11 @@ from bot.services.access import Access
 from bot.services.operations import Operations
 from bot.services.orders import OrdersService
 from bot.telegram.access import requires
+from bot.telegram.callbacks import BatchCD
+from bot.telegram.flows import Flows
 from bot.telegram.i18n import Texts
 from bot.telegram.keyboards import buttons
 from bot.telegram.views import batch_button, history_text
-from handlers.bulk import BatchCD
 
 BATCH_BUTTONS = 5  # the newest bulk sends open from /history
 
@@ -31,6 +32,6 @@ async def show_history(
     )
 
 
-def register(router: Router) -> None:
+def register(router: Router, flows: Flows) -> None:
     """This module's handlers, added to the bot's one router in order."""
     router.message.register(show_history, Command("history"), flags=requires())

@@ -10,7 +10,9 @@ the same confirmation card and outbox as a track code (→ handlers.confirm). «
 
 from __future__ import annotations
 
-from aiogram import Router
+from collections.abc import Awaitable, Callable
+
+from aiogram import F, Router
 from aiogram.filters import Command, CommandObject, StateFilter
 from aiogram.filters.callback_data import CallbackData
 from aiogram.fsm.context import FSMContext
@@ -25,23 +27,22 @@ from bot.services.access import Access
 from bot.services.orders import OrdersService
 from bot.telegram.access import requires
 from bot.telegram.alert_views import OpenCD
-from bot.telegram.draft import Draft, save_draft
+from bot.telegram.draft import StatusDraft, current_draft, load_draft, save_draft
 from bot.telegram.filters import plain_text
+from bot.telegram.flows import Flow, Flows
 from bot.telegram.i18n import Texts
 from bot.telegram.keyboards import buttons
-from bot.telegram.views import buyer_text, failure_text, human_date, orders_overview, status_text
-from handlers import delivery_date, track
-from handlers.order_steps import (
+from bot.telegram.order_steps import (
     OrderFlow,
     add_order_picker,
     ask_to_confirm,
     begin,
-    current_draft,
     pick_of,
     picks_page,
     start_at_order_step,
     take_order,
 )
+from bot.telegram.views import buyer_text, failure_text, human_date, orders_overview, status_text
 
 TEXT = plain_text
 CANCELLABLE = (OrderStatus.PROCESSING, OrderStatus.DELIVERY)  # the shop cancels with SHOP_FAILED
@@ -55,7 +56,7 @@ class OrderSG(StatesGroup):
 
 
 FLOW = OrderFlow(
-    name="status",
+    draft=StatusDraft,
     order_state=OrderSG.order_id,
     ask_key="order-ask",
     again_key="order-ask-again",
@@ -67,7 +68,8 @@ FLOW = OrderFlow(
 
 
 class CardCD(CallbackData, prefix="oc"):
-    """An action under the card of `order_id`: "step" (its next status), "track" or "date"."""
+    """An action under the card of `order_id` (one of ACTIONS): "step" (its next status), "phone",
+    "cancel", or the name of a flow to start for the order ("track", "date")."""
 
     action: str
     order_id: int
@@ -103,7 +105,7 @@ async def on_order_id(
         return
     draft, card, order = taken
     step = next_step(order)
-    await save_draft(state, draft.model_copy(update={"step": step}))
+    await save_draft(state, draft.with_step(step))
     await state.set_state(OrderSG.card)
     keyboard = card_keyboard(t, order, step, access)
     if keyboard is None:
@@ -124,19 +126,9 @@ async def show_orders(
         return
     picks = [pick_of(order) for order in found]
     await state.set_state(OrderSG.order_id)
-    await save_draft(state, Draft(flow="status", shop_id=access.shop_id, picks=picks))
+    await save_draft(state, StatusDraft(shop_id=access.shop_id).listing(picks))
     text = orders_overview(t, access.shop.title, [p.day for p in picks], moscow_today())
     await message.answer(text, reply_markup=picks_page(t, picks, 0) if picks else None)
-
-
-def next_action(t: Texts, draft: Draft, shop_id: int) -> InlineKeyboardMarkup | None:
-    """Under a track code's or a date's ✅: the order's card, named after its next step when known."""
-    if draft.flow == "status" or draft.order_id is None:
-        return None
-    label = t.plain("button-open-card")
-    if draft.order_status == OrderStatus.PROCESSING.value:
-        label = t.plain("button-next", step=t.plain(f"button-step-{OrderStatus.DELIVERY.value}"))
-    return buttons([(label, OpenCD(order_id=draft.order_id, shop_id=shop_id))])
 
 
 async def on_open(
@@ -149,8 +141,15 @@ async def on_open(
     orders: OrdersService,
 ) -> None:
     await query.answer()
+    await enter_at_order(card, state, t, access, orders, callback_data.order_id)
+
+
+async def enter_at_order(
+    message: Message, state: FSMContext, t: Texts, access: Access, orders: OrdersService, order_id: int
+) -> None:
+    """The card of this order, as if its number had been typed after /order."""
     await start_at_order_step(state, FLOW, access.shop_id)
-    await on_order_id(card, state, t, access, orders, text=str(callback_data.order_id))
+    await on_order_id(message, state, t, access, orders, text=str(order_id))
 
 
 def card_keyboard(
@@ -171,7 +170,31 @@ def card_keyboard(
     return buttons(shown) if shown else None
 
 
-async def on_card_button(
+async def on_this_card(
+    query: CallbackQuery, callback_data: CardCD, state: FSMContext
+) -> dict[str, StatusDraft] | bool:
+    """A button of the card on screen (the conversation's order): its draft goes to the handler as
+    `draft`. A button of an older card is stale (the fallback says so)."""
+    draft = await load_draft(state)
+    if isinstance(draft, StatusDraft) and draft.order_id == callback_data.order_id:
+        return {"draft": draft}
+    return False
+
+
+async def on_step(
+    query: CallbackQuery, card: Message, state: FSMContext, t: Texts, draft: StatusDraft
+) -> None:
+    """The order's next status: confirmed at once, or a delivery asked the day it was made first."""
+    await query.answer()
+    if draft.step is not OrderStatus.DELIVERED:
+        await _confirm_step(card, state, t, draft)
+        return
+    await state.set_state(OrderSG.day)
+    days = [(_day_label(t, n), DeliveredCD(back=n)) for n, _ in enumerate(delivered_days(moscow_today()))]
+    await card.answer(t("delivered-ask-day", id=draft.order_id), reply_markup=buttons(days, per_row=2))
+
+
+async def on_flow(
     query: CallbackQuery,
     callback_data: CardCD,
     card: Message,
@@ -179,33 +202,43 @@ async def on_card_button(
     t: Texts,
     access: Access,
     orders: OrdersService,
+    flows: Flows,
 ) -> None:
-    draft = await current_draft(state)
-    if draft.order_id != callback_data.order_id:
-        await query.answer(t("stale-button"), show_alert=True)
-        return
+    """«Трек-номер», «Перенести дату»: that flow, for this order, its order step already answered."""
     await query.answer()
-    if callback_data.action == "track":
-        await start_at_order_step(state, track.FLOW, draft.shop_id)
-        await track.on_order_id(card, state, t, access, orders, text=str(draft.order_id))
-    elif callback_data.action == "date":
-        await start_at_order_step(state, delivery_date.FLOW, draft.shop_id)
-        await delivery_date.on_order_id(card, state, t, access, orders, text=str(draft.order_id))
-    elif callback_data.action == "phone":
-        # Shown to the shop's team only; read from the Market each time, never logged or kept.
-        await card.answer(buyer_text(t, await orders.buyer(access, callback_data.order_id)))
-    elif callback_data.action == "cancel":
-        if not access.is_owner:  # a forged button: the card never offers it to a courier
-            await card.answer(t("team-not-owner"))
-            return
-        draft = draft.model_copy(update={"step": OrderStatus.CANCELLED})
-        await _confirm_step(card, state, t, draft)
-    elif draft.step is OrderStatus.DELIVERED:
-        await state.set_state(OrderSG.day)
-        days = [(_day_label(t, n), DeliveredCD(back=n)) for n, _ in enumerate(delivered_days(moscow_today()))]
-        await card.answer(t("delivered-ask-day", id=draft.order_id), reply_markup=buttons(days, per_row=2))
-    elif draft.step is not None:
-        await _confirm_step(card, state, t, draft)
+    await flows.enter_at_order(callback_data.action, card, state, t, access, orders, callback_data.order_id)
+
+
+async def on_phone(
+    query: CallbackQuery,
+    callback_data: CardCD,
+    card: Message,
+    t: Texts,
+    access: Access,
+    orders: OrdersService,
+) -> None:
+    """Shown to the shop's team only; read from the Market each time, never logged or kept."""
+    await query.answer()
+    await card.answer(buyer_text(t, await orders.buyer(access, callback_data.order_id)))
+
+
+async def on_cancel(
+    query: CallbackQuery, card: Message, state: FSMContext, t: Texts, access: Access, draft: StatusDraft
+) -> None:
+    await query.answer()
+    if not access.is_owner:  # a forged button: the card never offers it to a courier
+        await card.answer(t("team-not-owner"))
+        return
+    await _confirm_step(card, state, t, draft.with_step(OrderStatus.CANCELLED))
+
+
+ACTIONS: dict[str, Callable[..., Awaitable[None]]] = {
+    "step": on_step,
+    "track": on_flow,
+    "date": on_flow,
+    "phone": on_phone,
+    "cancel": on_cancel,
+}
 
 
 def _day_label(t: Texts, back: int) -> str:
@@ -223,13 +256,11 @@ async def on_delivered_day(
         await query.answer(t("stale-button"), show_alert=True)
         return
     await query.answer()
-    draft = (await current_draft(state)).model_copy(
-        update={"real_date": real_date(days[callback_data.back], today)}
-    )
+    draft = (await current_draft(state, StatusDraft)).delivered_on(real_date(days[callback_data.back], today))
     await _confirm_step(card, state, t, draft)
 
 
-async def _confirm_step(message: Message, state: FSMContext, t: Texts, draft: Draft) -> None:
+async def _confirm_step(message: Message, state: FSMContext, t: Texts, draft: StatusDraft) -> None:
     if draft.step is None:  # the card offered no step
         return
     text: str = t("status-confirm", id=draft.order_id, status=status_text(t, draft.step))
@@ -241,14 +272,23 @@ async def _confirm_step(message: Message, state: FSMContext, t: Texts, draft: Dr
     await ask_to_confirm(message, state, t, draft, text)
 
 
-def register(router: Router) -> None:
-    """This module's handlers, added to the bot's one router in order."""
+def register(router: Router, flows: Flows) -> None:
+    """This module's handlers, added to the bot's one router in order, and its flow to the registry."""
+    prompts = {
+        OrderSG.order_id: "order-ask-again",
+        OrderSG.card: "confirm-use-buttons",
+        OrderSG.day: "confirm-use-buttons",
+        OrderSG.confirm: "confirm-use-buttons",
+    }
+    flows.add(Flow("status", OrderSG, prompts, enter_at_order))
     step = requires("conversation", refusal="no-shop")
     router.message.register(start, Command("order"), flags=requires())
     router.message.register(show_orders, Command("orders"), flags=requires())
     router.message.register(on_order_id, StateFilter(OrderSG.order_id), TEXT, flags=step)
     add_order_picker(router, FLOW, on_order_id, step)
-    router.callback_query.register(on_card_button, StateFilter(OrderSG.card), CardCD.filter(), flags=step)
+    for action, handler in ACTIONS.items():
+        on_card = (StateFilter(OrderSG.card), CardCD.filter(F.action == action), on_this_card)
+        router.callback_query.register(handler, *on_card, flags=step)
     router.callback_query.register(on_open, OpenCD.filter(), flags=requires("button", refusal="no-right"))
     router.callback_query.register(
         on_delivered_day, StateFilter(OrderSG.day), DeliveredCD.filter(), flags=step

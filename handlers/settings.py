@@ -20,13 +20,13 @@ from bot.domain.errors import (
 from bot.domain.market_data import Campaign
 from bot.domain.parsing import InputError, parse_api_key
 from bot.services.shops import ShopsService
-from bot.telegram.access import requires
+from bot.telegram.access import requires, user_id_of
 from bot.telegram.filters import plain_text
+from bot.telegram.flows import Flow, Flows
 from bot.telegram.i18n import Texts
 from bot.telegram.keyboards import buttons
 from bot.telegram.safety import quietly
 from bot.telegram.views import failure_text
-from handlers.order_steps import user_id_of
 
 TEXT = plain_text
 
@@ -103,8 +103,10 @@ def _campaign_label(t: Texts, campaign: Campaign) -> str:
     return label if campaign.is_available else f"{label} · {t('campaign-inactive')}"
 
 
-def register(router: Router) -> None:
-    """This module's handlers, added to the bot's one router in order."""
+def register(router: Router, flows: Flows) -> None:
+    """This module's handlers, added to the bot's one router in order, and its flow to the registry."""
+    prompts = {SettingsSG.api_key: "settings-ask-key-again", SettingsSG.campaign: "settings-choose-campaign"}
+    flows.add(Flow("settings", SettingsSG, prompts))
     # No shop yet is fine (that is what /settings is for); a courier of the active shop is refused.
     owner_or_nobody = requires(owner=True, optional=True, owner_refusal="settings-courier")
     router.message.register(start, Command("settings"), flags=owner_or_nobody)

@@ -10,10 +10,11 @@ from aiogram.types import CallbackQuery, Message
 
 from bot.domain.errors import NotAMember
 from bot.services.shops import ShopsService
+from bot.telegram.access import user_id_of
 from bot.telegram.draft import load_draft
+from bot.telegram.flows import Flows
 from bot.telegram.i18n import Texts
 from bot.telegram.keyboards import buttons
-from handlers.order_steps import user_id_of
 
 
 class ShopCD(CallbackData, prefix="sh"):
@@ -56,7 +57,7 @@ async def on_shop(
     await query.message.edit_text(text, reply_markup=None)
 
 
-def register(router: Router) -> None:
+def register(router: Router, flows: Flows) -> None:
     """This module's handlers, added to the bot's one router in order."""
     router.message.register(list_shops, Command("shop"))
     router.callback_query.register(on_shop, ShopCD.filter())

@@ -20,12 +20,11 @@ from bot.domain.records import Invite, Member, Role, Shop
 from bot.services.access import Access
 from bot.services.shops import ShopsService
 from bot.services.team import JoinResult, TeamService
-from bot.telegram.access import requires
+from bot.telegram.access import requires, user_id_of
+from bot.telegram.flows import Flows
 from bot.telegram.i18n import Texts
 from bot.telegram.keyboards import buttons
 from bot.telegram.views import MESSAGE_LIMIT, fit, orders_listed
-from handlers.order_steps import user_id_of
-from handlers.settings import SettingsSG
 
 MAX_COURIER_BUTTONS = 40  # two buttons each: Telegram takes at most 100 in one keyboard
 JOIN_REFUSALS = {
@@ -122,10 +121,12 @@ async def on_courier_dates(
     await _refresh(card, t, await shops.next_courier_dates(access.shop), team)
 
 
-async def on_rekey(query: CallbackQuery, card: Message, state: FSMContext, t: Texts, access: Access) -> None:
+async def on_rekey(
+    query: CallbackQuery, card: Message, state: FSMContext, t: Texts, access: Access, flows: Flows
+) -> None:
     await query.answer()
     await state.clear()
-    await state.set_state(SettingsSG.api_key)
+    await state.set_state(flows["settings"].first)  # /settings' key step
     text = t("team-rekey", shop=access.shop.title) + "\n\n" + t("settings-ask-key")
     await card.answer(text, disable_web_page_preview=True)
 
@@ -266,7 +267,7 @@ ACTIONS: dict[str, Callable[..., Awaitable[None]]] = {
 }
 
 
-def register(router: Router) -> None:
+def register(router: Router, flows: Flows) -> None:
     """This module's handlers, added to the bot's one router in order."""
     router.message.register(join_by_invite, CommandStart(deep_link=True))
     router.message.register(

@@ -31,20 +31,21 @@ from bot.services.access import Access
 from bot.services.barcodes import BarcodeReader
 from bot.services.orders import OrdersService
 from bot.telegram.access import requires
-from bot.telegram.draft import Draft, save_draft
+from bot.telegram.draft import TrackDraft, current_draft, save_draft
 from bot.telegram.files import picture_of
 from bot.telegram.filters import picture, plain_text
+from bot.telegram.flows import Flow, Flows
 from bot.telegram.i18n import Texts
 from bot.telegram.keyboards import buttons, paged
-from bot.telegram.views import clip
-from handlers.order_steps import (
+from bot.telegram.order_steps import (
     OrderFlow,
     add_order_picker,
     ask_to_confirm,
     begin,
-    current_draft,
+    start_at_order_step,
     take_order,
 )
+from bot.telegram.views import clip
 
 PAGE_SIZE = 6
 MAX_MATCHES = 8
@@ -60,7 +61,7 @@ class TrackSG(StatesGroup):
 
 
 FLOW = OrderFlow(
-    name="track",
+    draft=TrackDraft,
     order_state=TrackSG.order_id,
     ask_key="track-ask-order",
     again_key="track-ask-order-again",
@@ -125,7 +126,7 @@ async def on_service_page(
     access: Access,
     orders: OrdersService,
 ) -> None:
-    first = (await current_draft(state)).order_service_id
+    first = (await current_draft(state, TrackDraft)).order_service_id
     services = await orders.services(access, first)
     await card.edit_reply_markup(reply_markup=service_page(t, services, callback_data.page, first))
     await query.answer()
@@ -173,13 +174,13 @@ async def on_track_code(message: Message, state: FSMContext, t: Texts) -> None:
     except InputError as exc:
         await message.answer(t(exc.key, **exc.values) + "\n" + t("track-ask-code-again"))
         return
-    await _confirm_code(message, state, t, await current_draft(state), code, typed=message.text)
+    await _confirm_code(message, state, t, await current_draft(state, TrackDraft), code, typed=message.text)
 
 
 async def on_track_picture(
     message: Message, bot: Bot, state: FSMContext, t: Texts, barcodes: BarcodeReader
 ) -> None:
-    draft = await current_draft(state)
+    draft = await current_draft(state, TrackDraft)
     try:
         scanned = await barcodes.read(await picture_of(message, bot))
     except FileRefused as exc:
@@ -191,7 +192,7 @@ async def on_track_picture(
     elif len(codes) == 1:
         await _confirm_code(message, state, t, draft, codes[0], scanned=True)
     else:
-        await save_draft(state, draft.model_copy(update={"scanned": codes}))
+        await save_draft(state, draft.offering(codes))
         shown = [(code, ScannedCD(index=n)) for n, code in enumerate(codes)]
         await message.answer(t("scan-several", count=len(codes)), reply_markup=buttons(shown))
 
@@ -199,7 +200,7 @@ async def on_track_picture(
 async def on_scanned_button(
     query: CallbackQuery, callback_data: ScannedCD, card: Message, state: FSMContext, t: Texts
 ) -> None:
-    draft = await current_draft(state)
+    draft = await current_draft(state, TrackDraft)
     if not 0 <= callback_data.index < len(draft.scanned):
         await query.answer(t("stale-button"), show_alert=True)
         return
@@ -211,13 +212,13 @@ async def _confirm_code(
     message: Message,
     state: FSMContext,
     t: Texts,
-    draft: Draft,
+    draft: TrackDraft,
     code: str,
     *,
     scanned: bool = False,
     typed: str | None = None,
 ) -> None:
-    draft = draft.model_copy(update={"track_code": code, "scanned": []})
+    draft = draft.with_code(code)
     await state.set_state(TrackSG.confirm)
     text: str = t("track-confirm", id=draft.order_id, service=draft.service_name, code=code)
     if scanned:
@@ -230,8 +231,7 @@ async def _confirm_code(
 
 
 async def _ask_track_code(message: Message, state: FSMContext, t: Texts, service: DeliveryServiceRef) -> None:
-    draft = await current_draft(state)
-    await save_draft(state, draft.model_copy(update={"service_id": service.id, "service_name": service.name}))
+    await save_draft(state, (await current_draft(state, TrackDraft)).with_service(service))
     await state.set_state(TrackSG.track_code)
     await message.answer(t("track-ask-code", service=service.name))
 
@@ -247,8 +247,23 @@ def service_page(
     return paged(items, page, PAGE_SIZE, lambda n: ServicePageCD(page=n), more, per_row=2)
 
 
-def register(router: Router) -> None:
-    """This module's handlers, added to the bot's one router in order."""
+async def enter_at_order(
+    message: Message, state: FSMContext, t: Texts, access: Access, orders: OrdersService, order_id: int
+) -> None:
+    """/track for this order, its order step answered (from the order card)."""
+    await start_at_order_step(state, FLOW, access.shop_id)
+    await on_order_id(message, state, t, access, orders, text=str(order_id))
+
+
+def register(router: Router, flows: Flows) -> None:
+    """This module's handlers, added to the bot's one router in order, and its flow to the registry."""
+    prompts = {
+        TrackSG.order_id: "track-ask-order-again",
+        TrackSG.service: "track-ask-service",
+        TrackSG.track_code: "track-ask-code-again",
+        TrackSG.confirm: "confirm-use-buttons",
+    }
+    flows.add(Flow("track", TrackSG, prompts, enter_at_order))
     step = requires("conversation", refusal="no-shop")
     router.message.register(start, Command("track"), flags=requires())
     router.message.register(on_order_id, StateFilter(TrackSG.order_id), TEXT, flags=step)

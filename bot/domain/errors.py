@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from abc import ABC, abstractmethod
 
+from bot.domain.market_data import BusinessOrder
 from bot.domain.operations import Failure
 
 
@@ -80,6 +81,23 @@ class OrderNotFound(DomainError):
     def __init__(self, order_id: int) -> None:
         super().__init__(f"order {order_id} not found")
         self.order_id = order_id
+
+
+class OrderNotAllowed(DomainError):
+    """The order's status does not allow what the conversation is for; `order` is shown with the refusal."""
+
+    def __init__(self, order: BusinessOrder) -> None:
+        super().__init__(f"order {order.order_id} is {order.status}")
+        self.order = order
+
+
+class NotOneListed(DomainError):
+    """The end of an order number typed with a list shown matches no listed order, or several (`matches`)."""
+
+    def __init__(self, tail: str, matches: list[int]) -> None:
+        super().__init__(tail)
+        self.tail = tail
+        self.matches = matches
 
 
 class OrderUnavailable(DomainError):

@@ -139,6 +139,17 @@ class BusinessOrder(MarketModel):
     def can_move_date(self) -> bool:
         return self.status in DATE_ALLOWED_STATUSES
 
+    @property
+    def delivery_service_id(self) -> int | None:
+        """The delivery service the order names (offered first when a track code is sent)."""
+        return self.delivery.delivery_service_id if self.delivery else None
+
+    @property
+    def track_code(self) -> str | None:
+        """The track code the order has now (a new one replaces it)."""
+        tracks = (self.delivery.tracks if self.delivery else None) or []
+        return next((t.track_code for t in tracks if t.track_code), None)
+
 
 class BuyerInfo(MarketModel):
     """The buyer's name and substitute phone (getOrderBuyerInfo): personal data, shown to the shop's

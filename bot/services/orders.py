@@ -1,16 +1,18 @@
-"""Reading orders for a conversation: the order card's data and the delivery services to pick from."""
+"""Reading orders for a conversation: the order a step names, the order card's data and the delivery
+services to pick from."""
 
 from __future__ import annotations
 
 import datetime as dt
+import re
 import time
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 
 from bot.domain.clock import moscow_today
-from bot.domain.errors import OrderNotFound, OrderUnavailable
+from bot.domain.errors import NotOneListed, OrderNotAllowed, OrderNotFound, OrderUnavailable
 from bot.domain.market_data import BusinessOrder, BuyerInfo, OrderStatus
 from bot.domain.operations import Failure
-from bot.domain.parsing import order_services
+from bot.domain.parsing import order_services, parse_order_id
 from bot.domain.records import DeliveryServiceRef, Shop
 from bot.market.client import MarketClient
 from bot.market.errors import BadRequestError, MarketError, NotFoundError
@@ -25,6 +27,7 @@ WINDOW_DAYS = 30  # the most one getBusinessOrders window may span
 PICK_LIMIT = 100  # orders offered to pick from (two pages of the Market's)
 LISTED_FOR = 600.0  # seconds a listed order is taken as read
 IDS_PER_CALL = 50  # getBusinessOrders takes at most 50 order ids
+TAIL = re.compile(r"[0-9]{3,6}")  # typed at the order step with a list shown: the end of a number
 
 
 class OrdersService:
@@ -56,6 +59,31 @@ class OrdersService:
             raise OrderUnavailable(exc.failure, ask_again=ask_again) from None
         if order is None:
             raise OrderNotFound(order_id)
+        return order
+
+    async def take(
+        self,
+        access: Access,
+        typed: str | None,
+        allowed: Callable[[BusinessOrder], bool],
+        listed: Sequence[int] = (),
+    ) -> BusinessOrder:
+        """A conversation's order-number step: what the user typed (or pressed) → the order of the
+        conversation's shop, when its status allows what the conversation is for (`allowed`).
+
+        With orders `listed` to pick from, 3 to 6 digits are the end of one of their numbers. Raises
+        `NotOneListed`, `InputError` (not one order number), `OrderNotFound`, `OrderUnavailable`
+        (see `find`) or `OrderNotAllowed`.
+        """
+        if listed and typed and TAIL.fullmatch(typed.strip()):
+            tail = typed.strip()
+            matches = [order_id for order_id in listed if str(order_id).endswith(tail)]
+            if len(matches) != 1:
+                raise NotOneListed(tail, matches)
+            typed = str(matches[0])
+        order = await self.find(access, parse_order_id(typed))
+        if not allowed(order):
+            raise OrderNotAllowed(order)
         return order
 
     async def first_of_shop(self, access: Access, numbers: list[int], tries: int = 3) -> int | None:

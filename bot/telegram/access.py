@@ -96,6 +96,11 @@ class AccessMiddleware(BaseMiddleware):
         return await self._service.active_shop_id(user_id)
 
 
+def user_id_of(message: Message) -> int:
+    """Who sent `message` (in a private chat, the chat itself when Telegram names no sender)."""
+    return message.from_user.id if message.from_user else message.chat.id
+
+
 async def _refuse(
     event: TelegramObject, data: dict[str, Any], key: str, *, clear: bool = False, **args: Any
 ) -> None:
@@ -110,4 +115,4 @@ async def _refuse(
         await event.answer(text)
 
 
-__all__ = ["Access", "AccessMiddleware", "Requires", "requires"]
+__all__ = ["Access", "AccessMiddleware", "Requires", "requires", "user_id_of"]

@@ -8,14 +8,15 @@ from __future__ import annotations
 
 import datetime as dt
 import functools
-from collections.abc import Awaitable, Callable
-from typing import Literal
+from collections.abc import Awaitable, Callable, Sequence
+from typing import Annotated, Literal, Self, TypeAlias, TypeVar
 
 from aiogram.fsm.context import FSMContext
-from pydantic import BaseModel, ValidationError
+from pydantic import BaseModel, ConfigDict, Field, TypeAdapter, ValidationError
 
-from bot.domain.market_data import DeliveryDateReason, OrderStatus
+from bot.domain.market_data import BusinessOrder, DeliveryDateReason, OrderStatus
 from bot.domain.operations import AnyAction, DeliveryDate, StatusStep, TrackCode
+from bot.domain.records import DeliveryServiceRef
 from bot.services.bulk import ReadyLine
 from storage.db import Executor
 from storage.fsm import SQLiteStorage
@@ -31,36 +32,127 @@ class Pick(BaseModel):
     item: str = ""
 
 
-class Draft(BaseModel):
-    flow: Literal["track", "date", "status"]
+class OrderDraft(BaseModel):
+    """What every conversation about one order holds. Each flow's draft adds its own answers; a step
+    changes a draft only through its typed transitions, each returning a new, validated draft."""
+
+    model_config = ConfigDict(frozen=True)
+
     shop_id: int  # every step acts on this shop, whatever /shop says meanwhile
     order_id: int | None = None
-    service_id: int | None = None
-    service_name: str | None = None
-    order_service_id: int | None = None  # the service the order names, offered first
-    replaces: str | None = None  # the track code the order has now
-    track_code: str | None = None
-    to_date: dt.date | None = None
-    reason: DeliveryDateReason | None = None
-    nonce: str | None = None  # the confirmation card on screen
-    picks: list[Pick] = []  # the orders offered at the order step, read once per conversation
-    scanned: list[str] = []  # track codes read off a photo, offered as buttons
-    step: OrderStatus | None = None  # the status step the order card offers
     order_status: str | None = None  # the order's status when its card was shown
-    real_date: dt.date | None = None  # a delivery reported for a day before today
+    nonce: str | None = None  # the confirmation card on screen
+    picks: tuple[Pick, ...] = ()  # the orders offered at the order step, read once per conversation
+
+    def listing(self, picks: Sequence[Pick]) -> Self:
+        """The orders offered to pick from at the order step."""
+        return self._with(picks=tuple(picks))
+
+    def at_order(self, order: BusinessOrder) -> Self:
+        """The order the user named (its card is on screen): what the next steps need of it."""
+        return self._with(order_id=order.order_id, order_status=str(order.status))
+
+    def confirming(self, nonce: str) -> Self:
+        """The confirmation card shown under `nonce` (a press with another nonce is stale)."""
+        return self._with(nonce=nonce)
 
     def action(self) -> AnyAction:
-        """What confirming this draft sets on the order."""
-        if self.flow == "track" and self.track_code is not None and self.service_id is not None:
-            return TrackCode(track_code=self.track_code, delivery_service_id=self.service_id)
-        if self.flow == "date" and self.to_date is not None and self.reason is not None:
-            return DeliveryDate(to_date=self.to_date, reason=self.reason)
-        if self.flow == "status" and self.step is not None:
-            return StatusStep(status=self.step, real_delivery_date=self.real_date)
-        raise ValueError(f"the {self.flow} draft is not complete")
+        """What confirming this draft sets on the order; ValueError while an answer is missing."""
+        raise ValueError(f"{type(self).__name__} sets nothing")
+
+    def service_names(self) -> dict[int, str]:
+        """Names of delivery services the result's text may mention."""
+        return {}
+
+    def _with(self, **changes: object) -> Self:
+        """A copy with `changes`, validated as a stored draft is: a wrong name or value fails here."""
+        unknown = changes.keys() - type(self).model_fields.keys()
+        if unknown:
+            raise TypeError(f"{type(self).__name__} has no {sorted(unknown)}")
+        return self.model_validate({**dict(self), **changes})
+
+
+class TrackDraft(OrderDraft):
+    """/track: order → delivery service → track code → confirmation."""
+
+    flow: Literal["track"] = "track"
+    order_service_id: int | None = None  # the service the order names, offered first
+    replaces: str | None = None  # the track code the order has now
+    service_id: int | None = None
+    service_name: str | None = None
+    scanned: tuple[str, ...] = ()  # track codes read off a photo, offered as buttons
+    track_code: str | None = None
+
+    def at_order(self, order: BusinessOrder) -> Self:
+        return (
+            super()
+            .at_order(order)
+            ._with(order_service_id=order.delivery_service_id, replaces=order.track_code)
+        )
+
+    def with_service(self, service: DeliveryServiceRef) -> Self:
+        return self._with(service_id=service.id, service_name=service.name)
+
+    def offering(self, codes: Sequence[str]) -> Self:
+        """Several codes read off a photo, each a button."""
+        return self._with(scanned=tuple(codes))
+
+    def with_code(self, code: str) -> Self:
+        return self._with(track_code=code, scanned=())
+
+    def action(self) -> TrackCode:
+        if self.track_code is None or self.service_id is None:
+            raise ValueError("the track draft has no code or no service yet")
+        return TrackCode(track_code=self.track_code, delivery_service_id=self.service_id)
 
     def service_names(self) -> dict[int, str]:
         return {self.service_id: self.service_name} if self.service_id and self.service_name else {}
+
+
+class DateDraft(OrderDraft):
+    """/date: order → new delivery day → reason → confirmation."""
+
+    flow: Literal["date"] = "date"
+    to_date: dt.date | None = None
+    reason: DeliveryDateReason | None = None
+
+    def with_date(self, day: dt.date) -> Self:
+        return self._with(to_date=day)
+
+    def with_reason(self, reason: DeliveryDateReason) -> Self:
+        return self._with(reason=reason)
+
+    def action(self) -> DeliveryDate:
+        if self.to_date is None or self.reason is None:
+            raise ValueError("the date draft has no day or no reason yet")
+        return DeliveryDate(to_date=self.to_date, reason=self.reason)
+
+
+class StatusDraft(OrderDraft):
+    """/order: the order card → a status step (→ the day it was delivered) → confirmation."""
+
+    flow: Literal["status"] = "status"
+    step: OrderStatus | None = None  # the status step the order card offers (or a cancellation)
+    real_date: dt.date | None = None  # a delivery reported for a day before today
+
+    def with_step(self, step: OrderStatus | None) -> Self:
+        return self._with(step=step)
+
+    def delivered_on(self, real_date: dt.date | None) -> Self:
+        """The day a delivery is reported for (None: today)."""
+        return self._with(real_date=real_date)
+
+    def action(self) -> StatusStep:
+        if self.step is None:
+            raise ValueError("the status draft has no step yet")
+        return StatusStep(status=self.step, real_delivery_date=self.real_date)
+
+
+# One conversation's draft, told apart by `flow`. A draft a previous version stored loads when its
+# flow's fields still read the same (extra fields are ignored); otherwise `draft_of` drops it.
+Draft: TypeAlias = Annotated[TrackDraft | DateDraft | StatusDraft, Field(discriminator="flow")]
+_DRAFT: TypeAdapter[Draft] = TypeAdapter(Draft)
+D = TypeVar("D", bound=OrderDraft)
 
 
 class BulkDraft(BaseModel):
@@ -92,7 +184,7 @@ def draft_of(data: dict[str, object]) -> Draft | None:
     if raw is None:
         return None
     try:
-        return Draft.model_validate(raw)
+        return _DRAFT.validate_python(raw)
     except ValidationError:
         return None  # written by an older version: the conversation starts over
 
@@ -110,5 +202,14 @@ async def load_draft(state: FSMContext) -> Draft | None:
     return draft_of(await state.get_data())
 
 
-async def save_draft(state: FSMContext, draft: Draft) -> None:
+async def save_draft(state: FSMContext, draft: OrderDraft) -> None:
     await state.set_data({KEY: draft.model_dump(mode="json")})
+
+
+async def current_draft(state: FSMContext, kind: type[D]) -> D:
+    """The draft of a conversation step, of the flow the step belongs to (the access check has
+    already found a draft; one of another flow here is a bug)."""
+    draft = await load_draft(state)
+    if isinstance(draft, kind):
+        return draft
+    raise LookupError(f"a conversation step ran without its {kind.__name__}")

@@ -12,7 +12,7 @@ from openpyxl import Workbook
 
 from bot.domain import xlsx
 from bot.domain.records import BatchSummary
-from handlers.bulk import BatchCD
+from bot.telegram.callbacks import BatchCD
 from storage.db import Database
 from tests.fakes.market import FakeMarket
 from tests.fakes.telegram import document, find_button

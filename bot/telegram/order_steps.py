@@ -1,12 +1,16 @@
-"""The steps /track and /date share: starting for the active shop, the order number, the confirmation card."""
+"""The steps the conversations about one order share (/track, /date, /order): starting for the active
+shop, the order-number step, the confirmation card.
+
+Several handler modules use them, and no handler module imports another: so they live here, next to
+the drafts they fill, not in handlers/.
+"""
 
 from __future__ import annotations
 
-import re
 import secrets
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass
-from typing import Any, Literal
+from typing import Any, Generic
 
 from aiogram import Bot, Router
 from aiogram.filters import StateFilter
@@ -15,14 +19,21 @@ from aiogram.fsm.context import FSMContext
 from aiogram.fsm.state import State
 from aiogram.types import CallbackQuery, InlineKeyboardMarkup, Message
 
-from bot.domain.errors import FileRefused, MarketFailure, OrderNotFound, OrderUnavailable
+from bot.domain.errors import (
+    FileRefused,
+    MarketFailure,
+    NotOneListed,
+    OrderNotAllowed,
+    OrderNotFound,
+    OrderUnavailable,
+)
 from bot.domain.market_data import BusinessOrder, OrderStatus
-from bot.domain.parsing import InputError, parse_order_id
+from bot.domain.parsing import InputError
 from bot.domain.track_codes import order_numbers
 from bot.services.access import Access
 from bot.services.barcodes import BarcodeReader
 from bot.services.orders import OrdersService
-from bot.telegram.draft import Draft, Pick, load_draft, save_draft
+from bot.telegram.draft import D, OrderDraft, Pick, current_draft, load_draft, save_draft
 from bot.telegram.files import picture_of
 from bot.telegram.filters import picture
 from bot.telegram.i18n import Texts
@@ -31,7 +42,6 @@ from bot.telegram.views import clip, failure_text, order_card, status_text
 
 PICKS_PER_PAGE = 8
 OrderStep = Callable[..., Awaitable[None]]  # a flow's order-number step
-TAIL = re.compile(r"[0-9]{3,6}")  # typed at the order step with a list shown: the end of a number
 
 
 class OrderCD(CallbackData, prefix="od"):
@@ -51,10 +61,10 @@ class ConfirmCD(CallbackData, prefix="cf"):
 
 
 @dataclass(frozen=True, slots=True)
-class OrderFlow:
-    """What differs between the conversations that start from an order (track, date)."""
+class OrderFlow(Generic[D]):
+    """What differs between the conversations that start from an order (track, date, status)."""
 
-    name: Literal["track", "date", "status"]  # the draft's `flow`
+    draft: type[D]  # the flow's draft
     order_state: State
     ask_key: str
     again_key: str
@@ -71,7 +81,7 @@ async def begin(
     t: Texts,
     access: Access,
     orders: OrdersService,
-    flow: OrderFlow,
+    flow: OrderFlow[Any],
 ) -> str | None:
     """Start a conversation pinned to the user's active shop.
 
@@ -79,7 +89,7 @@ async def begin(
     user has been offered the shop's orders to pick from (or asked for the number).
     """
     await state.clear()
-    draft = Draft(flow=flow.name, shop_id=access.shop_id)
+    draft = flow.draft(shop_id=access.shop_id)
     await state.set_state(flow.order_state)
     if command_args:
         await save_draft(state, draft)
@@ -89,7 +99,7 @@ async def begin(
     except (MarketFailure, OrderUnavailable):
         found = []  # the list is a convenience: a typed number still works
     picks = [pick_of(order) for order in found]
-    await save_draft(state, draft.model_copy(update={"picks": picks}))
+    await save_draft(state, draft.listing(picks))
     ask = t(flow.ask_key, shop=access.shop.title)
     if not picks:
         await message.answer(ask + "\n" + t("orders-none"))
@@ -104,7 +114,7 @@ def pick_of(order: BusinessOrder) -> Pick:
     return Pick(id=order.order_id, day=dates.from_date if dates else None, item=item)
 
 
-def picks_page(t: Texts, picks: list[Pick], page: int) -> InlineKeyboardMarkup:
+def picks_page(t: Texts, picks: Sequence[Pick], page: int) -> InlineKeyboardMarkup:
     """Orders as buttons, `…45678 · 25.11 · Чайник электрический…`, 8 a page."""
     items = [(_label(p), OrderCD(id=p.id)) for p in picks]
     more = (t("button-back"), t("button-more"))
@@ -120,7 +130,9 @@ def _label(pick: Pick) -> str:
     return " · ".join(parts)
 
 
-def add_order_picker(router: Router, flow: OrderFlow, on_order_id: OrderStep, flags: dict[str, Any]) -> None:
+def add_order_picker(
+    router: Router, flow: OrderFlow[Any], on_order_id: OrderStep, flags: dict[str, Any]
+) -> None:
     """The order list's buttons at `flow`'s order step: a tap is the number typed; «Ещё ▶» pages
     through the list kept in the draft, without asking the Market again. A photo of the parcel label
     picks the order whose number is one of its barcodes."""
@@ -140,7 +152,7 @@ def add_order_picker(router: Router, flow: OrderFlow, on_order_id: OrderStep, fl
     async def on_order_page(
         query: CallbackQuery, callback_data: OrderPageCD, card: Message, state: FSMContext, t: Texts
     ) -> None:
-        picks = (await current_draft(state)).picks
+        picks = (await current_draft(state, OrderDraft)).picks
         await card.edit_reply_markup(reply_markup=picks_page(t, picks, callback_data.page))
         await query.answer()
 
@@ -173,26 +185,12 @@ def add_order_picker(router: Router, flow: OrderFlow, on_order_id: OrderStep, fl
     )
 
 
-async def start_at_order_step(state: FSMContext, flow: OrderFlow, shop_id: int) -> None:
+async def start_at_order_step(state: FSMContext, flow: OrderFlow[Any], shop_id: int) -> None:
     """A new conversation of `flow` pinned to `shop_id`, at its order step (the number comes from a
     button: the order card's, or one under a result)."""
     await state.clear()
-    await save_draft(state, Draft(flow=flow.name, shop_id=shop_id))
+    await save_draft(state, flow.draft(shop_id=shop_id))
     await state.set_state(flow.order_state)
-
-
-async def picked_by_tail(message: Message, text: str, t: Texts, draft: Draft) -> int | None:
-    """3 to 6 digits typed at the order step: the end of a listed order's number. Returns that order,
-    or None when the user has been shown the matches (or told there are none)."""
-    tail = text.strip()
-    matches = [p for p in draft.picks if str(p.id).endswith(tail)]
-    if len(matches) == 1:
-        return matches[0].id
-    if matches:
-        await message.answer(t("orders-tail-several", tail=tail), reply_markup=picks_page(t, matches, 0))
-    else:
-        await message.answer(t("orders-tail-none", tail=tail), reply_markup=picks_page(t, draft.picks, 0))
-    return None
 
 
 async def take_order(
@@ -202,63 +200,67 @@ async def take_order(
     t: Texts,
     access: Access,
     orders: OrdersService,
-    flow: OrderFlow,
-) -> tuple[Draft, str, BusinessOrder] | None:
-    """The order-number step: parse, fetch from the conversation's shop, check the status.
+    flow: OrderFlow[D],
+) -> tuple[D, str, BusinessOrder] | None:
+    """The order-number step: the orders service takes the order (`OrdersService.take`); this says
+    why not, or keeps the order in the draft.
 
     `text` is the number (from a button or a command), or None for what the user just wrote. Returns
     the updated draft, the order's card and the order, or None when the user has been told why not
     (asked again, or the conversation ended).
     """
     text = message.text if text is None else text
-    current = await load_draft(state)
-    if current is not None and current.picks and text and TAIL.fullmatch(text.strip()):
-        picked = await picked_by_tail(message, text, t, current)
-        if picked is None:
-            return None
-        text = str(picked)
+    loaded = await load_draft(state)
+    draft = loaded if isinstance(loaded, flow.draft) else flow.draft(shop_id=access.shop_id)
     try:
-        order_id = parse_order_id(text)
+        order = await orders.take(access, text, flow.allowed, [p.id for p in draft.picks])
+    except NotOneListed as exc:
+        await _not_one_listed(message, t, draft.picks, exc)
+        return None
     except InputError as exc:
         await message.answer(t(exc.key, **exc.values) + "\n" + t(flow.again_key))
         return None
-    try:
-        order = await orders.find(access, order_id)
-    except OrderNotFound:
-        await message.answer(t("order-not-found", id=order_id))
+    except OrderNotFound as exc:
+        await message.answer(t("order-not-found", id=exc.order_id))
         return None
     except OrderUnavailable as exc:
         if not exc.ask_again:
             await state.clear()
         await message.answer(failure_text(t, exc.failure))
         return None
-    names = await orders.service_names(access) if flow.services_on_card else None
-    card = order_card(t, order, names)
-    if not flow.allowed(order):
+    except OrderNotAllowed as exc:
+        card = await _card(t, access, orders, flow, exc.order)
         await state.clear()
-        await message.answer(card + "\n\n" + t(flow.refused_key, status=status_text(t, order.status)))
+        await message.answer(card + "\n\n" + t(flow.refused_key, status=status_text(t, exc.order.status)))
         return None
-    draft = await load_draft(state) or Draft(flow=flow.name, shop_id=access.shop_id)
-    delivery = order.delivery
-    tracks = [t.track_code for t in (delivery.tracks if delivery else None) or [] if t.track_code]
-    draft = draft.model_copy(
-        update={
-            "order_id": order_id,
-            "order_service_id": delivery.delivery_service_id if delivery else None,
-            "replaces": tracks[0] if tracks else None,
-            "order_status": str(order.status),
-        }
-    )
+    card = await _card(t, access, orders, flow, order)
+    draft = draft.at_order(order)
     await save_draft(state, draft)
     return draft, card, order
 
 
+async def _card(
+    t: Texts, access: Access, orders: OrdersService, flow: OrderFlow[Any], order: BusinessOrder
+) -> str:
+    names = await orders.service_names(access) if flow.services_on_card else None
+    return order_card(t, order, names)
+
+
+async def _not_one_listed(message: Message, t: Texts, picks: Sequence[Pick], exc: NotOneListed) -> None:
+    """The end of a number matched several listed orders (they are shown) or none (all are)."""
+    if exc.matches:
+        shown = [p for p in picks if p.id in exc.matches]
+        await message.answer(t("orders-tail-several", tail=exc.tail), reply_markup=picks_page(t, shown, 0))
+    else:
+        await message.answer(t("orders-tail-none", tail=exc.tail), reply_markup=picks_page(t, picks, 0))
+
+
 async def ask_to_confirm(
-    message: Message, state: FSMContext, t: Texts, draft: Draft, text: str, *, edit: bool = False
+    message: Message, state: FSMContext, t: Texts, draft: OrderDraft, text: str, *, edit: bool = False
 ) -> None:
     """Show the confirmation card for the finished draft, under a fresh nonce."""
     nonce = secrets.token_hex(6)
-    await save_draft(state, draft.model_copy(update={"nonce": nonce}))
+    await save_draft(state, draft.confirming(nonce))
     keyboard = buttons(
         [
             (t("button-send"), ConfirmCD(action="send", shop_id=draft.shop_id, nonce=nonce)),
@@ -270,15 +272,3 @@ async def ask_to_confirm(
         await message.edit_text(text, reply_markup=keyboard)
     else:
         await message.answer(text, reply_markup=keyboard)
-
-
-async def current_draft(state: FSMContext) -> Draft:
-    """The draft of a conversation step (the access check has already found it)."""
-    draft = await load_draft(state)
-    if draft is None:
-        raise LookupError("a conversation step ran without its draft")
-    return draft
-
-
-def user_id_of(message: Message) -> int:
-    return message.from_user.id if message.from_user else message.chat.id

@@ -1,0 +1,16 @@
+"""Callback data that one handler module draws and another handles. It lives here, with neither,
+because no handler module imports another (alert buttons, which the notifier draws too, are in
+`alert_views`; the confirmation card's, drawn by the shared order steps, in `order_steps`)."""
+
+from __future__ import annotations
+
+from aiogram.filters.callback_data import CallbackData
+
+
+class BatchCD(CallbackData, prefix="bh"):
+    """A batch's lines: opened from /history (a new message), or another page of them (edited)."""
+
+    id: int
+    shop_id: int
+    page: int = 0
+    edit: bool = False
