@@ -1,26 +1,23 @@
-"""Alerts: the poller finds a cancellation request or a new order, the team is told once (also across
-a restart), the answer reaches the Market once, everyone's message then says who answered; the morning
-digest; /alerts."""
+"""Alerts as the user sees them: a cancellation request's message and its buttons, the answer reaching
+the Market once, everyone's message then saying who answered; a new order's card; the morning digest
+and its buttons; /alerts. The rules behind them (who is told, when, how often; the poller's sweeps and
+budget) are tested on the services: tests/services/test_alert_*.py."""
 
 from __future__ import annotations
 
 import datetime as dt
-import logging
-from email.utils import format_datetime
 from pathlib import Path
 
 import pytest
 
-from bot.app import build_deps
 from bot.domain.alerts import Switch
 from bot.domain.clock import MSK, moscow_today, utcnow
 from bot.domain.records import Role
-from bot.market.client import MarketClient
 from bot.services.alerts import poller as alerts_poller
 from bot.telegram.alert_views import AnswerCD
 from tests.conftest import add_courier
 from tests.fakes.market import FakeMarket
-from tests.fakes.telegram import FakeTelegram, bot_for, keyboard
+from tests.fakes.telegram import FakeTelegram, keyboard
 from tests.handlers.conftest import COURIER, OWNER, STRANGER, Harness, buttons_of, texts
 
 pytestmark = pytest.mark.usefixtures("shop")
@@ -105,86 +102,6 @@ async def test_a_cancellation_request_is_alerted_once_and_answered_once(
     ), "the delivery address («Тверская») is never stored"
 
 
-async def test_a_restart_between_the_poll_and_the_alert_neither_loses_nor_repeats_it(
-    harness: Harness, market: FakeMarket, telegram: FakeTelegram, client: MarketClient
-) -> None:
-    market.add_order(1001, 43, "PICKUP")
-    await harness.deps.alert_poller.turn(poll_every=True)
-    market.request_cancel(1001, 43)
-    await harness.deps.alert_poller.poll_due(every=True)  # the poll recorded it; then the bot stops
-    assert alerts_to(telegram, OWNER, "№43") == []
-
-    restarted_bot = bot_for(telegram)
-    try:
-        restarted = build_deps(restarted_bot, harness.db, client, harness.box).alert_poller
-        await restarted.turn(poll_every=True)  # after a restart it goes out once, though the poll runs again
-        await restarted.turn(poll_every=True)
-    finally:
-        await restarted_bot.session.close()
-    assert len(alerts_to(telegram, OWNER, "просит отменить заказ №43")) == 1
-    assert len(market.calls("getBusinessOrders")) >= 3
-
-
-async def test_a_request_past_the_page_cap_is_alerted_on_the_following_turns_and_the_cursor_waits(
-    harness: Harness,
-    market: FakeMarket,
-    telegram: FakeTelegram,
-    monkeypatch: pytest.MonkeyPatch,
-    caplog: pytest.LogCaptureFixture,
-) -> None:
-    monkeypatch.setattr(alerts_poller, "MAX_PAGES", 1)  # a busy shop in miniature: one page a poll
-    caplog.set_level(logging.INFO, logger=alerts_poller.__name__)
-    market.check_responses = False  # 120 orders a call; the request checks still run
-    earlier = utcnow().replace(microsecond=0) - dt.timedelta(hours=3)
-    for n in range(120):  # three pages, the request on the last one
-        market.add_order(1001, 1000 + n, "DELIVERY")
-        market.touch(1001, 1000 + n, earlier)
-    requested = earlier + dt.timedelta(hours=2)
-    market.request_cancel(1001, 1119, at=requested)
-    alerts = harness.deps.alert_poller
-
-    async def cursor() -> dt.datetime:
-        row = await harness.db.fetch_one("SELECT polled_until FROM order_watch")
-        assert row is not None
-        return dt.datetime.fromisoformat(row["polled_until"])
-
-    await alerts.turn()
-    assert await cursor() < requested, "the cursor does not pass the orders the cap left unread"
-    assert "shop 1: page cap hit, going on next turn from page 2" in caplog.text
-    await harness.db.execute("UPDATE order_watch SET sweep_token = 'gone'")  # a token the Market forgot
-    await alerts.turn()  # due again at once (not after the interval): the window is read from its start
-    await alerts.turn()
-    assert alerts_to(telegram, OWNER, "№1119") == [] and await cursor() < requested
-    await alerts.turn()  # the third page
-    await alerts.turn(poll_every=True)
-    assert len(alerts_to(telegram, OWNER, "просит отменить заказ №1119")) == 1
-    assert await cursor() > requested
-    polls = [c for c in market.calls("getBusinessOrders") if "updateDateFrom" in c.body.get("dates", {})]
-    assert [c.query.get("pageToken") for c in polls] == [None, ["gone"], None, ["50"], ["100"], None]
-    windows = {(c.body["dates"]["updateDateFrom"], c.body["dates"]["updateDateTo"]) for c in polls[:-1]}
-    assert len(windows) == 1, "one window read page by page"
-
-
-@pytest.mark.digest
-async def test_a_digest_cut_short_by_its_page_cap_says_so_in_the_log(
-    harness: Harness,
-    market: FakeMarket,
-    telegram: FakeTelegram,
-    monkeypatch: pytest.MonkeyPatch,
-    caplog: pytest.LogCaptureFixture,
-) -> None:
-    monkeypatch.setattr(alerts_poller, "DIGEST_MAX_PAGES", 1)
-    market.check_responses = False
-    today = moscow_today()
-    for n in range(51):
-        market.add_order(1001, 2000 + n, "DELIVERY", delivery_from=today)
-    alerts = harness.deps.alert_poller
-    alerts.clock = lambda: dt.datetime.combine(today, dt.time(9, 1), MSK)
-    await alerts.turn(poll_every=True)
-    assert "Сегодня (50)" in str(alerts_to(telegram, OWNER, "доставки на")[0]["text"])
-    assert "the digest of" in caplog.text and "only the first 50 orders" in caplog.text
-
-
 async def test_an_accepted_cancellation_cancels_the_order_and_a_failure_frees_the_request(
     harness: Harness, market: FakeMarket, telegram: FakeTelegram
 ) -> None:
@@ -228,6 +145,7 @@ async def test_a_reminder_comes_when_six_hours_are_left(
     alerts = harness.deps.alert_poller
     await alerts.turn(poll_every=True)
     assert len(alerts_to(telegram, OWNER, "№46")) == 1
+    # 5 h 30 min left, for the poller and for the message it sends
     alerts.clock = harness.deps.alert_outbox.clock = lambda: utcnow() + dt.timedelta(hours=12, minutes=30)
     await alerts.turn(poll_every=True)
     await alerts.turn(poll_every=True)
@@ -275,11 +193,6 @@ async def test_alerts_switches_choose_who_is_told(
         Switch.NEW_ORDER: False,
         Switch.DIGEST: True,
     }
-    await harness.deps.alert_poller.turn(poll_every=True)
-    market.add_new_order(1001, 52)
-    await harness.deps.alert_poller.turn(poll_every=True)
-    assert len(alerts_to(telegram, COURIER, "Новый заказ №52")) == 1
-    assert alerts_to(telegram, OWNER, "Новый заказ") == []
 
 
 @pytest.mark.digest
@@ -291,9 +204,6 @@ async def test_the_morning_digest_lists_today_and_overdue_once_with_move_buttons
     market.add_order(1001, 61, "DELIVERY", delivery_from=today - dt.timedelta(days=2))
     market.add_order(1001, 62, "DELIVERY", delivery_from=today + dt.timedelta(days=1))
     alerts = harness.deps.alert_poller
-    alerts.clock = lambda: dt.datetime.combine(today, dt.time(8, 59), MSK)
-    await alerts.turn(poll_every=True)
-    assert alerts_to(telegram, OWNER, "доставки на") == [], "not before 09:00"
     alerts.clock = lambda: dt.datetime.combine(today, dt.time(9, 1), MSK)
     await alerts.turn(poll_every=True)
     await alerts.turn(poll_every=True)
@@ -340,19 +250,3 @@ async def test_an_alert_telegram_could_not_take_is_sent_on_the_next_turn_once(
         "SELECT sent, message_id FROM alert_deliveries WHERE user_id = ?", (OWNER,)
     )
     assert row is not None and row["sent"] == 1 and row["message_id"] is not None
-
-
-async def test_polls_stop_while_little_of_the_hourly_budget_is_left(
-    harness: Harness, market: FakeMarket
-) -> None:
-    reset = utcnow() + dt.timedelta(minutes=30)
-    market.rate_headers["getBusinessOrders"] = {
-        "X-RateLimit-Resource-Limit": "10000",
-        "X-RateLimit-Resource-Remaining": "900",
-        "X-RateLimit-Resource-Until": format_datetime(reset, usegmt=True),
-    }
-    alerts = harness.deps.alert_poller
-    await alerts.turn(poll_every=True)
-    await alerts.turn(poll_every=True)
-    assert len(market.calls("getBusinessOrders")) == 1, "the last 1,000 calls of the hour are the users'"
-    assert alerts.interval(1) == 120 and alerts.interval(200) == 120 and alerts.interval(400) == 240
