@@ -33,7 +33,10 @@ from bot.domain.retry import RetryPolicy
 from bot.market.client import MarketClient
 from bot.market.transport import MarketTransport
 from bot.services.access import AccessService
-from bot.services.alerts import AlertsService
+from bot.services.alerts.answers import CancellationAnswers
+from bot.services.alerts.outbox import AlertOutbox
+from bot.services.alerts.poller import AlertPoller
+from bot.services.alerts.switches import AlertSwitches
 from bot.services.barcodes import BarcodeReader
 from bot.services.bulk import BulkSends
 from bot.services.delivery_services import DeliveryServices
@@ -79,8 +82,11 @@ class Deps:
     barcodes: BarcodeReader
     tables: TableReader
     bulk: BulkSends
-    alerts: AlertsService
+    alert_answers: CancellationAnswers
+    alert_switches: AlertSwitches
     # Used by the wiring only, not handed to handlers:
+    alert_poller: AlertPoller
+    alert_outbox: AlertOutbox
     menus: Menus
     notifier: Notifier
     access: AccessService
@@ -97,7 +103,8 @@ class Deps:
             "barcodes": self.barcodes,
             "tables": self.tables,
             "bulk": self.bulk,
-            "alerts": self.alerts,
+            "alert_answers": self.alert_answers,
+            "alert_switches": self.alert_switches,
         }
 
 
@@ -118,6 +125,7 @@ def build_deps(
     menus = Menus(bot, catalogue, db)
     notifier = Notifier(bot, catalogue, users, delivery_services, menus)
     operations = Operations(db, box, market, notifier, orders, policy)
+    alert_outbox = AlertOutbox(db, box, notifier)
     return Deps(
         catalogue=catalogue,
         shops=ShopsService(db, box, market, notifier, PendingKeys()),
@@ -127,7 +135,10 @@ def build_deps(
         barcodes=BarcodeReader(),
         tables=TableReader(),
         bulk=BulkSends(db, box, operations, orders, notifier),
-        alerts=AlertsService(db, box, market, orders, notifier, operations, poll_seconds=orders_poll_seconds),
+        alert_answers=CancellationAnswers(db, box, operations, alert_outbox),
+        alert_switches=AlertSwitches(db),
+        alert_poller=AlertPoller(db, box, market, orders, alert_outbox, poll_seconds=orders_poll_seconds),
+        alert_outbox=alert_outbox,
         menus=menus,
         notifier=notifier,
         access=AccessService(db, box),
@@ -325,7 +336,7 @@ async def serve(
         metrics = Metrics()
         transport.on_call = metrics.market_call
         deps.operations.on_retry = metrics.retries.inc
-        deps.alerts.on_sent = metrics.alert_sent
+        deps.alert_outbox.on_sent = metrics.alert_sent
         flood = FloodControl(settings.flood_limit, settings.flood_period_seconds)
         in_flight = InFlightUpdates()
         dp = create_dispatcher(
@@ -335,11 +346,11 @@ async def serve(
         health = Health(
             db,
             metrics,
-            {"retry_worker": lambda: worker.alive, "alerts_poller": lambda: deps.alerts.alive},
+            {"retry_worker": lambda: worker.alive, "alerts_poller": lambda: deps.alert_poller.alive},
             conflicts,
         )
         await worker.start()
-        await deps.alerts.start()
+        await deps.alert_poller.start()
         # What start-up built stays for the process's life: kept out of the garbage collector's
         # scans, so each collection looks only at what updates create (`run` unfreezes it at the end).
         gc.freeze()
@@ -355,7 +366,7 @@ async def serve(
                 in_flight.drain(grace),
                 worker.stop(grace),
                 deps.bulk.stop(grace),
-                deps.alerts.stop(grace),
+                deps.alert_poller.stop(grace),
                 deps.menus.stop(),
                 deps.notifier.stop(grace),
             )

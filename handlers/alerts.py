@@ -4,7 +4,7 @@
 An answer is one press (the three buttons say what each does) and an ordinary operation: recorded
 before it is sent, once per request (whoever presses first), retried like any other; every alert
 message about that request then says who answered. The alerts themselves come from
-bot.services.alerts.
+bot.services.alerts (the poller and its outbox).
 """
 
 from __future__ import annotations
@@ -16,9 +16,11 @@ from aiogram.fsm.context import FSMContext
 from aiogram.types import CallbackQuery, InlineKeyboardMarkup, Message
 
 from bot.domain.alerts import Switch
+from bot.domain.errors import AnswerTaken, Refused
 from bot.domain.outcomes import Outcome
 from bot.services.access import Access
-from bot.services.alerts import AlertsService, AlreadyAnswered
+from bot.services.alerts.answers import CancellationAnswers
+from bot.services.alerts.switches import AlertSwitches
 from bot.services.operations import Operations
 from bot.services.orders import OrdersService
 from bot.telegram.access import requires
@@ -40,20 +42,21 @@ async def on_answer(
     card: Message,
     t: Texts,
     access: Access,
-    alerts: AlertsService,
+    alert_answers: CancellationAnswers,
     operations: Operations,
 ) -> None:
-    claimed = await alerts.claim(access, callback_data.alert_id, callback_data.answer, query.id)
-    if claimed is None:
-        await quietly(query.answer(t("stale-button"), show_alert=True), "answer a stale press")
-        return
-    if isinstance(claimed, AlreadyAnswered):
+    try:
+        claimed = await alert_answers.claim(access, callback_data.alert_id, callback_data.answer, query.id)
+    except AnswerTaken as taken:
         text = (
-            t.plain("alert-taken", name=claimed.who, answer=answer_name(t, claimed.answer))
-            if claimed.who
+            t.plain("alert-taken", name=taken.who, answer=answer_name(t, taken.answer))
+            if taken.who
             else t.plain("alert-taken-elsewhere")
         )
         await quietly(query.answer(text, show_alert=True), "answer a press on an answered request")
+        return
+    except Refused as refused:  # not this shop's request (stale or forged)
+        await quietly(query.answer(t(refused.key, **refused.args_), show_alert=True), "answer a stale press")
         return
     if isinstance(claimed, Outcome):  # a second tap, or a tap redelivered after a restart
         await quietly(query.answer(t("already-handled")), "answer a repeated press")
@@ -93,8 +96,8 @@ def switches_view(t: Texts, switches: dict[Switch, bool]) -> tuple[str, InlineKe
     return "\n\n".join(lines), keyboard
 
 
-async def show_switches(message: Message, t: Texts, access: Access, alerts: AlertsService) -> None:
-    text, keyboard = switches_view(t, await alerts.switches(access.user_id, access.role))
+async def show_switches(message: Message, t: Texts, access: Access, alert_switches: AlertSwitches) -> None:
+    text, keyboard = switches_view(t, await alert_switches.switches(access.user_id, access.role))
     await message.answer(text, reply_markup=keyboard)
 
 
@@ -104,9 +107,9 @@ async def on_switch(
     card: Message,
     t: Texts,
     access: Access,
-    alerts: AlertsService,
+    alert_switches: AlertSwitches,
 ) -> None:
-    switches = await alerts.toggle(access.user_id, access.role, callback_data.switch)
+    switches = await alert_switches.toggle(access.user_id, access.role, callback_data.switch)
     await quietly(query.answer(), "answer a switch press")
     text, keyboard = switches_view(t, switches)
     await quietly(card.edit_text(text, reply_markup=keyboard), "show the switches")

@@ -57,6 +57,9 @@ class AlertKind(StrEnum):
         return Switch.NEW_ORDER if self is AlertKind.NEW_ORDER else Switch.DIGEST
 
 
+CANCEL_KINDS = (AlertKind.CANCEL, AlertKind.REMINDER)  # the alerts about a cancellation request
+
+
 class Answer(StrEnum):
     """The three answers to a cancellation request, as acceptOrderCancellation takes them."""
 
@@ -67,6 +70,11 @@ class Answer(StrEnum):
     @property
     def accepted(self) -> bool:
         return self is Answer.ACCEPT
+
+
+# How a request was settled when not by an answer from the bot (kept as its answer):
+SETTLED_BY_MARKET = "cancelled"  # the order was cancelled (the buyer got their way, or time ran out)
+SETTLED_ELSEWHERE = "elsewhere"  # answered in the Market's cabinet
 
 
 class DigestLine(BaseModel):

@@ -31,6 +31,16 @@ class Refused(DomainError):
         self.args_ = args
 
 
+class AnswerTaken(Refused):
+    """Someone answered (or is answering) this cancellation request: `who` (None: in the Market's
+    cabinet, or the Market itself) and their `answer` (an `Answer` value, or how it was settled)."""
+
+    def __init__(self, who: str | None, answer: str) -> None:
+        super().__init__("alert-taken" if who else "alert-taken-elsewhere", name=who, answer=answer)
+        self.who = who
+        self.answer = answer
+
+
 class NotAMember(DomainError):
     """The user does not (or no longer) belong to that shop."""
 

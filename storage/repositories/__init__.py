@@ -9,6 +9,8 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from storage.db import Executor
+from storage.repositories.alert_deliveries import AlertDeliveriesRepo
+from storage.repositories.alert_switches import AlertSwitchesRepo
 from storage.repositories.alerts import AlertsRepo
 from storage.repositories.batches import BatchesRepo
 from storage.repositories.conversations import ConversationsRepo
@@ -17,6 +19,7 @@ from storage.repositories.invites import InvitesRepo
 from storage.repositories.memberships import MembershipsRepo
 from storage.repositories.meta import MetaRepo
 from storage.repositories.operations import OperationsRepo
+from storage.repositories.order_watch import OrderWatchRepo
 from storage.repositories.preferences import PreferencesRepo
 from storage.repositories.recent_services import RecentServicesRepo
 from storage.repositories.shops import ShopsRepo
@@ -24,6 +27,8 @@ from storage.repositories.users import UsersRepo
 from storage.secrets import SecretBox
 
 __all__ = [
+    "AlertDeliveriesRepo",
+    "AlertSwitchesRepo",
     "AlertsRepo",
     "BatchesRepo",
     "ConversationsRepo",
@@ -32,6 +37,7 @@ __all__ = [
     "MembershipsRepo",
     "MetaRepo",
     "OperationsRepo",
+    "OrderWatchRepo",
     "PreferencesRepo",
     "RecentServicesRepo",
     "Repos",
@@ -54,7 +60,10 @@ class Repos:
     delivery_services: DeliveryServicesRepo
     meta: MetaRepo
     batches: BatchesRepo
+    order_watch: OrderWatchRepo
     alerts: AlertsRepo
+    alert_deliveries: AlertDeliveriesRepo
+    alert_switches: AlertSwitchesRepo
 
     @classmethod
     def on(cls, ex: Executor, box: SecretBox) -> Repos:
@@ -69,5 +78,8 @@ class Repos:
             delivery_services=DeliveryServicesRepo(ex),
             meta=MetaRepo(ex),
             batches=BatchesRepo(ex),
+            order_watch=OrderWatchRepo(ex),
             alerts=AlertsRepo(ex),
+            alert_deliveries=AlertDeliveriesRepo(ex),
+            alert_switches=AlertSwitchesRepo(ex),
         )

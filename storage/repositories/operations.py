@@ -164,6 +164,16 @@ class OperationsRepo:
         )
         return [operation_of(r) for r in rows]
 
+    async def last_courier(self, shop_id: int, order_id: int) -> int | None:
+        """The courier of this shop who last acted on the order (sent its track code, a status...)."""
+        row = await self._ex.fetch_one(
+            "SELECT o.user_id FROM operations o JOIN memberships m ON m.user_id = o.user_id "
+            "AND m.shop_id = o.shop_id WHERE o.shop_id = ? AND o.order_id = ? AND m.role = 'courier' "
+            "ORDER BY o.id DESC LIMIT 1",
+            (shop_id, order_id),
+        )
+        return int(row["user_id"]) if row else None
+
     async def due(self, now: dt.datetime, limit: int = 50) -> list[Operation]:
         rows = await self._ex.fetch_all(
             f"SELECT {COLUMNS} FROM operations WHERE status = 'pending' "

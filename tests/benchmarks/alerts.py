@@ -144,18 +144,18 @@ async def main() -> None:
                 baseline.append(await user_read())
                 await asyncio.sleep(0.2)
 
-            await deps.alerts.start()
+            await deps.alert_poller.start()
             began = time.perf_counter()
             during: list[float] = []
             while time.perf_counter() - began < DURATION:
                 during.append(await user_read())
                 await asyncio.sleep(1.0)
-            await deps.alerts.stop()
+            await deps.alert_poller.stop()
             conn.send("stop")
             polls, in_flight, rejected = conn.recv()
             found = rounds(polls)
             alerts = [c for c in telegram.calls if "просит отменить" in str(c.params.get("text", ""))]
-            interval = deps.alerts.interval(SHOPS)
+            interval = deps.alert_poller.interval(SHOPS)
             print(
                 f"alerts: {SHOPS} shops on one key, fake Market answering in {LATENCY * 1000:.0f} ms, "
                 f"{DURATION:.0f} s"

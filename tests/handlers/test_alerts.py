@@ -1,26 +1,23 @@
-"""Alerts: the poller finds a cancellation request or a new order, the team is told once (also across
-a restart), the answer reaches the Market once, everyone's message then says who answered; the morning
-digest; /alerts."""
+"""Alerts as the user sees them: a cancellation request's message and its buttons, the answer reaching
+the Market once, everyone's message then saying who answered; a new order's card; the morning digest
+and its buttons; /alerts. The rules behind them (who is told, when, how often; the poller's sweeps and
+budget) are tested on the services: tests/services/test_alert_*.py."""
 
 from __future__ import annotations
 
 import datetime as dt
-import logging
-from email.utils import format_datetime
 from pathlib import Path
 
 import pytest
 
-from bot.app import build_deps
 from bot.domain.alerts import Switch
 from bot.domain.clock import MSK, moscow_today, utcnow
 from bot.domain.records import Role
-from bot.market.client import MarketClient
-from bot.services import alerts as alerts_service
+from bot.services.alerts import poller as alerts_poller
 from bot.telegram.alert_views import AnswerCD
 from tests.conftest import add_courier
 from tests.fakes.market import FakeMarket
-from tests.fakes.telegram import FakeTelegram, bot_for, keyboard
+from tests.fakes.telegram import FakeTelegram, keyboard
 from tests.handlers.conftest import COURIER, OWNER, STRANGER, Harness, buttons_of, texts
 
 pytestmark = pytest.mark.usefixtures("shop")
@@ -32,7 +29,7 @@ def no_digest_unless_asked(request: pytest.FixtureRequest, monkeypatch: pytest.M
     """The morning digest is due from 09:00 to 21:00 Moscow time: a test not about it must not see
     one come in because of the hour it runs at."""
     if request.node.get_closest_marker("digest") is None:
-        monkeypatch.setattr(alerts_service, "digest_due", lambda now, last_day: None)
+        monkeypatch.setattr(alerts_poller, "digest_due", lambda now, last_day: None)
 
 
 def database_bytes(folder: Path) -> bytes:
@@ -59,7 +56,7 @@ async def test_a_cancellation_request_is_alerted_once_and_answered_once(
     await add_courier(harness.db, harness.box, 1, OTHER_COURIER)
     market.add_order(1001, 42, "DELIVERY", delivery_from=moscow_today())
     await courier_sent_track(harness, market, 42, COURIER)
-    alerts = harness.deps.alerts
+    alerts = harness.deps.alert_poller
     requested = utcnow().replace(microsecond=0) - dt.timedelta(hours=2)
     market.request_cancel(1001, 42, at=requested)
     await alerts.turn(poll_every=True)
@@ -105,92 +102,12 @@ async def test_a_cancellation_request_is_alerted_once_and_answered_once(
     ), "the delivery address («Тверская») is never stored"
 
 
-async def test_a_restart_between_the_poll_and_the_alert_neither_loses_nor_repeats_it(
-    harness: Harness, market: FakeMarket, telegram: FakeTelegram, client: MarketClient
-) -> None:
-    market.add_order(1001, 43, "PICKUP")
-    await harness.deps.alerts.turn(poll_every=True)
-    market.request_cancel(1001, 43)
-    await harness.deps.alerts.poll_due(every=True)  # the poll recorded it; then the bot stops
-    assert alerts_to(telegram, OWNER, "№43") == []
-
-    restarted_bot = bot_for(telegram)
-    try:
-        restarted = build_deps(restarted_bot, harness.db, client, harness.box).alerts
-        await restarted.turn(poll_every=True)  # after a restart it goes out once, though the poll runs again
-        await restarted.turn(poll_every=True)
-    finally:
-        await restarted_bot.session.close()
-    assert len(alerts_to(telegram, OWNER, "просит отменить заказ №43")) == 1
-    assert len(market.calls("getBusinessOrders")) >= 3
-
-
-async def test_a_request_past_the_page_cap_is_alerted_on_the_following_turns_and_the_cursor_waits(
-    harness: Harness,
-    market: FakeMarket,
-    telegram: FakeTelegram,
-    monkeypatch: pytest.MonkeyPatch,
-    caplog: pytest.LogCaptureFixture,
-) -> None:
-    monkeypatch.setattr(alerts_service, "MAX_PAGES", 1)  # a busy shop in miniature: one page a poll
-    caplog.set_level(logging.INFO, logger=alerts_service.__name__)
-    market.check_responses = False  # 120 orders a call; the request checks still run
-    earlier = utcnow().replace(microsecond=0) - dt.timedelta(hours=3)
-    for n in range(120):  # three pages, the request on the last one
-        market.add_order(1001, 1000 + n, "DELIVERY")
-        market.touch(1001, 1000 + n, earlier)
-    requested = earlier + dt.timedelta(hours=2)
-    market.request_cancel(1001, 1119, at=requested)
-    alerts = harness.deps.alerts
-
-    async def cursor() -> dt.datetime:
-        row = await harness.db.fetch_one("SELECT polled_until FROM order_watch")
-        assert row is not None
-        return dt.datetime.fromisoformat(row["polled_until"])
-
-    await alerts.turn()
-    assert await cursor() < requested, "the cursor does not pass the orders the cap left unread"
-    assert "shop 1: page cap hit, going on next turn from page 2" in caplog.text
-    await harness.db.execute("UPDATE order_watch SET sweep_token = 'gone'")  # a token the Market forgot
-    await alerts.turn()  # due again at once (not after the interval): the window is read from its start
-    await alerts.turn()
-    assert alerts_to(telegram, OWNER, "№1119") == [] and await cursor() < requested
-    await alerts.turn()  # the third page
-    await alerts.turn(poll_every=True)
-    assert len(alerts_to(telegram, OWNER, "просит отменить заказ №1119")) == 1
-    assert await cursor() > requested
-    polls = [c for c in market.calls("getBusinessOrders") if "updateDateFrom" in c.body.get("dates", {})]
-    assert [c.query.get("pageToken") for c in polls] == [None, ["gone"], None, ["50"], ["100"], None]
-    windows = {(c.body["dates"]["updateDateFrom"], c.body["dates"]["updateDateTo"]) for c in polls[:-1]}
-    assert len(windows) == 1, "one window read page by page"
-
-
-@pytest.mark.digest
-async def test_a_digest_cut_short_by_its_page_cap_says_so_in_the_log(
-    harness: Harness,
-    market: FakeMarket,
-    telegram: FakeTelegram,
-    monkeypatch: pytest.MonkeyPatch,
-    caplog: pytest.LogCaptureFixture,
-) -> None:
-    monkeypatch.setattr(alerts_service, "DIGEST_MAX_PAGES", 1)
-    market.check_responses = False
-    today = moscow_today()
-    for n in range(51):
-        market.add_order(1001, 2000 + n, "DELIVERY", delivery_from=today)
-    alerts = harness.deps.alerts
-    alerts.clock = lambda: dt.datetime.combine(today, dt.time(9, 1), MSK)
-    await alerts.turn(poll_every=True)
-    assert "Сегодня (50)" in str(alerts_to(telegram, OWNER, "доставки на")[0]["text"])
-    assert "the digest of" in caplog.text and "only the first 50 orders" in caplog.text
-
-
 async def test_an_accepted_cancellation_cancels_the_order_and_a_failure_frees_the_request(
     harness: Harness, market: FakeMarket, telegram: FakeTelegram
 ) -> None:
     market.add_order(1001, 44, "DELIVERY")
     market.request_cancel(1001, 44)
-    await harness.deps.alerts.turn(
+    await harness.deps.alert_poller.turn(
         poll_every=True
     )  # a request made before the bot watched the shop is found too
     [alert] = alerts_to(telegram, OWNER, "№44")
@@ -208,11 +125,11 @@ async def test_a_request_answered_in_the_cabinet_updates_the_alert(
 ) -> None:
     market.add_order(1001, 45, "DELIVERY")
     market.request_cancel(1001, 45)
-    await harness.deps.alerts.turn(poll_every=True)
+    await harness.deps.alert_poller.turn(poll_every=True)
     [alert] = alerts_to(telegram, OWNER, "№45")
     market.orders[(1001, 45)]["cancelRequested"] = False  # answered in the Market's cabinet
     market.touch(1001, 45)
-    await harness.deps.alerts.turn(poll_every=True)
+    await harness.deps.alert_poller.turn(poll_every=True)
     [edit] = [p for p in telegram.sent("editMessageText") if "кабинете" in str(p["text"])]
     assert "№45" in str(edit["text"]) and not keyboard(edit)
     late = await harness.press(OWNER, dict(keyboard(alert))["✅ Уже доставлен"])
@@ -225,10 +142,11 @@ async def test_a_reminder_comes_when_six_hours_are_left(
 ) -> None:
     market.add_order(1001, 46, "DELIVERY")
     market.request_cancel(1001, 46, at=utcnow().replace(microsecond=0) - dt.timedelta(hours=30))
-    alerts = harness.deps.alerts
+    alerts = harness.deps.alert_poller
     await alerts.turn(poll_every=True)
     assert len(alerts_to(telegram, OWNER, "№46")) == 1
-    alerts.clock = lambda: utcnow() + dt.timedelta(hours=12, minutes=30)  # 5 h 30 min left
+    # 5 h 30 min left, for the poller and for the message it sends
+    alerts.clock = harness.deps.alert_outbox.clock = lambda: utcnow() + dt.timedelta(hours=12, minutes=30)
     await alerts.turn(poll_every=True)
     await alerts.turn(poll_every=True)
     [reminder] = alerts_to(telegram, OWNER, "⏰")
@@ -247,10 +165,10 @@ async def test_a_new_order_is_alerted_to_the_owner_only_and_opens_its_card(
 ) -> None:
     await add_courier(harness.db, harness.box, 1, COURIER)
     market.add_order(1001, 50, "PROCESSING")  # there before the bot watched the shop: not new
-    await harness.deps.alerts.turn(poll_every=True)
+    await harness.deps.alert_poller.turn(poll_every=True)
     market.add_new_order(1001, 51, items=[("Чайник", 2)])
-    await harness.deps.alerts.turn(poll_every=True)
-    await harness.deps.alerts.turn(poll_every=True)
+    await harness.deps.alert_poller.turn(poll_every=True)
+    await harness.deps.alert_poller.turn(poll_every=True)
     [alert] = alerts_to(telegram, OWNER, "Новый заказ")
     assert "№51" in str(alert["text"]) and "Товаров: 2" in str(alert["text"])
     assert alerts_to(telegram, COURIER, "Новый заказ") == [], "couriers have it off by default"
@@ -270,16 +188,11 @@ async def test_alerts_switches_choose_who_is_told(
     assert buttons_of(switched)[1] == "🔔 Новые заказы"
     owner = await harness.send(OWNER, "/alerts")
     await harness.press_button(OWNER, owner, "Новые заказы")
-    assert await harness.deps.alerts.switches(OWNER, Role.OWNER) == {
+    assert await harness.deps.alert_switches.switches(OWNER, Role.OWNER) == {
         Switch.CANCEL: True,
         Switch.NEW_ORDER: False,
         Switch.DIGEST: True,
     }
-    await harness.deps.alerts.turn(poll_every=True)
-    market.add_new_order(1001, 52)
-    await harness.deps.alerts.turn(poll_every=True)
-    assert len(alerts_to(telegram, COURIER, "Новый заказ №52")) == 1
-    assert alerts_to(telegram, OWNER, "Новый заказ") == []
 
 
 @pytest.mark.digest
@@ -290,10 +203,7 @@ async def test_the_morning_digest_lists_today_and_overdue_once_with_move_buttons
     market.add_order(1001, 60, "PROCESSING", delivery_from=today)
     market.add_order(1001, 61, "DELIVERY", delivery_from=today - dt.timedelta(days=2))
     market.add_order(1001, 62, "DELIVERY", delivery_from=today + dt.timedelta(days=1))
-    alerts = harness.deps.alerts
-    alerts.clock = lambda: dt.datetime.combine(today, dt.time(8, 59), MSK)
-    await alerts.turn(poll_every=True)
-    assert alerts_to(telegram, OWNER, "доставки на") == [], "not before 09:00"
+    alerts = harness.deps.alert_poller
     alerts.clock = lambda: dt.datetime.combine(today, dt.time(9, 1), MSK)
     await alerts.turn(poll_every=True)
     await alerts.turn(poll_every=True)
@@ -312,7 +222,7 @@ async def test_answer_buttons_are_checked_on_the_server(
 ) -> None:
     market.add_order(1001, 47, "DELIVERY")
     market.request_cancel(1001, 47)
-    await harness.deps.alerts.turn(poll_every=True)
+    await harness.deps.alert_poller.turn(poll_every=True)
     [alert] = alerts_to(telegram, OWNER, "№47")
     data = dict(keyboard(alert))["⛔ Отменить заказ"]
     stranger = await harness.press(STRANGER, data)
@@ -330,7 +240,7 @@ async def test_an_alert_telegram_could_not_take_is_sent_on_the_next_turn_once(
     market.add_order(1001, 48, "DELIVERY")
     market.request_cancel(1001, 48)
     telegram.fail("sendMessage", 502, "Bad Gateway")
-    alerts = harness.deps.alerts
+    alerts = harness.deps.alert_poller
     await alerts.turn(poll_every=True)  # recorded; Telegram failed the message
     await alerts.turn(poll_every=True)
     await alerts.turn(poll_every=True)
@@ -340,19 +250,3 @@ async def test_an_alert_telegram_could_not_take_is_sent_on_the_next_turn_once(
         "SELECT sent, message_id FROM alert_deliveries WHERE user_id = ?", (OWNER,)
     )
     assert row is not None and row["sent"] == 1 and row["message_id"] is not None
-
-
-async def test_polls_stop_while_little_of_the_hourly_budget_is_left(
-    harness: Harness, market: FakeMarket
-) -> None:
-    reset = utcnow() + dt.timedelta(minutes=30)
-    market.rate_headers["getBusinessOrders"] = {
-        "X-RateLimit-Resource-Limit": "10000",
-        "X-RateLimit-Resource-Remaining": "900",
-        "X-RateLimit-Resource-Until": format_datetime(reset, usegmt=True),
-    }
-    alerts = harness.deps.alerts
-    await alerts.turn(poll_every=True)
-    await alerts.turn(poll_every=True)
-    assert len(market.calls("getBusinessOrders")) == 1, "the last 1,000 calls of the hour are the users'"
-    assert alerts.interval(1) == 120 and alerts.interval(200) == 120 and alerts.interval(400) == 240

@@ -147,9 +147,9 @@ async def test_the_digest_button_refuses_a_courier_at_once_when_couriers_may_not
     assert "не переносят" in texts(await harness.press_button(OWNER, any_reason, "Курьеры и даты"))
     today = moscow_today()
     market.add_order(1001, 77, "DELIVERY", delivery_from=today)
-    alerts = harness.deps.alerts
-    alerts.clock = lambda: dt.datetime.combine(today, dt.time(9, 1), MSK)
-    await alerts.turn(poll_every=True)
+    poller = harness.deps.alert_poller
+    poller.clock = lambda: dt.datetime.combine(today, dt.time(9, 1), MSK)
+    await poller.turn(poll_every=True)
     [digest] = [p for p in telegram.sent("sendMessage", COURIER) if "Сегодня (1)" in str(p["text"])]
     [(label, move)] = keyboard(digest)
     assert label.startswith("📅"), "the digest offers to move the date"

@@ -9,15 +9,22 @@ from typing import TYPE_CHECKING
 
 import pytest
 
-from bot.domain.alerts import Alert
+from bot.domain.alerts import Alert, AlertKind
+from bot.domain.clock import utcnow
+from bot.domain.operations import TrackCode
 from bot.domain.outcomes import Outcome
 from bot.domain.records import BatchSummary, Operation, Shop
 from bot.domain.retry import RetryPolicy
 from bot.market.client import MarketClient
+from bot.services.alerts.answers import CancellationAnswers
+from bot.services.alerts.outbox import AlertOutbox
+from bot.services.alerts.poller import AlertPoller
+from bot.services.alerts.switches import AlertSwitches
 from bot.services.delivery_services import DeliveryServices
 from bot.services.operations import Operations
 from bot.services.orders import OrdersService
 from storage.db import Database
+from storage.repositories import OperationsRepo
 from storage.secrets import SecretBox
 
 if TYPE_CHECKING:
@@ -76,6 +83,10 @@ class RecordedNotices:
     def keys_for(self, user_id: int) -> list[str]:
         return [key for who, key, _ in self.told if who == user_id]
 
+    def alerted(self, kind: AlertKind) -> list[tuple[int, int]]:
+        """(user, order) of each alert of this kind sent."""
+        return [(user, alert.order_id) for user, alert in self.alerts if alert.kind is kind]
+
 
 @pytest.fixture
 def notices() -> RecordedNotices:
@@ -92,3 +103,75 @@ def operations_with(
     """The operations service as the bot builds it (its read-backs go through the orders service)."""
     orders = OrdersService(db, box, client, DeliveryServices(client, db))
     return Operations(db, box, client, notices, orders, policy)
+
+
+@dataclass
+class Clock:
+    """The time the services see, moved by the test."""
+
+    now: dt.datetime
+
+    def __call__(self) -> dt.datetime:
+        return self.now
+
+    def advance(self, **delta: float) -> None:
+        self.now += dt.timedelta(**delta)
+
+
+@pytest.fixture
+def clock() -> Clock:
+    """A minute ahead of the real time: what the fake Market changes during a test (stamped with the
+    real time) is inside the windows the poller reads."""
+    return Clock(utcnow().replace(microsecond=0) + dt.timedelta(minutes=1))
+
+
+@dataclass
+class Alerting:
+    """The alert services as the bot wires them, on one clock."""
+
+    poller: AlertPoller
+    outbox: AlertOutbox
+    answers: CancellationAnswers
+    switches: AlertSwitches
+    operations: Operations
+
+    async def look(self) -> None:
+        """A poller's turn without the morning digest (due or not by the hour the test runs at): poll
+        every shop, remind, send."""
+        await self.poller.poll_due(every=True)
+        await self.poller.remind()
+        await self.outbox.deliver()
+
+
+def alerting_with(
+    db: Database, box: SecretBox, client: MarketClient, notices: RecordedNotices, clock: Clock
+) -> Alerting:
+    orders = OrdersService(db, box, client, DeliveryServices(client, db))
+    operations = Operations(db, box, client, notices, orders, clock=clock)
+    outbox = AlertOutbox(db, box, notices, clock=clock)
+    return Alerting(
+        poller=AlertPoller(db, box, client, orders, outbox, clock=clock),
+        outbox=outbox,
+        answers=CancellationAnswers(db, box, operations, outbox, clock=clock),
+        switches=AlertSwitches(db),
+        operations=operations,
+    )
+
+
+@pytest.fixture
+def alerting(
+    db: Database, box: SecretBox, client: MarketClient, notices: RecordedNotices, clock: Clock
+) -> Alerting:
+    return alerting_with(db, box, client, notices, clock)
+
+
+async def acted_on(db: Database, clock: Clock, shop_id: int, order_id: int, *couriers: int) -> None:
+    """Each courier, in turn, sends the order a track code (the last of them is its courier)."""
+    for courier in couriers:
+        await OperationsRepo(db).create(
+            user_id=courier,
+            shop_id=shop_id,
+            order_id=order_id,
+            action=TrackCode(track_code="CD-1", delivery_service_id=51),
+            now=clock(),
+        )

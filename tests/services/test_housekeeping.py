@@ -12,10 +12,18 @@ from bot.domain.operations import TrackCode
 from bot.domain.records import OperationStatus
 from bot.market.client import MarketClient
 from bot.market.transport import MarketTransport
+from bot.services.alerts.poller import record
 from bot.services.housekeeping import Housekeeping
 from bot.services.users import UsersService
 from storage.db import Database, timestamp
-from storage.repositories import AlertsRepo, InvitesRepo, OperationsRepo, PreferencesRepo, UsersRepo
+from storage.repositories import (
+    AlertsRepo,
+    AlertSwitchesRepo,
+    InvitesRepo,
+    OperationsRepo,
+    PreferencesRepo,
+    UsersRepo,
+)
 from storage.secrets import SecretBox
 from tests.conftest import add_courier, seed_shop
 from tests.fakes.market import FakeMarket
@@ -79,7 +87,7 @@ async def test_a_stranger_who_only_sent_start_is_forgotten_30_days_after_last_se
         user_id=former_courier, shop_id=shop_id, order_id=1, action=TRACK, now=now
     )
     await db.execute("DELETE FROM memberships WHERE user_id = ?", (former_courier,))  # removed from the team
-    await AlertsRepo(db).set_switch(stranger, Switch.DIGEST, True)
+    await AlertSwitchesRepo(db).set_switch(stranger, Switch.DIGEST, True)
     await PreferencesRepo(db).set_active_shop(stranger, None)
     await UsersRepo(db).set_menu(stranger, "courier:ru")
     await db.execute(
@@ -123,13 +131,11 @@ async def test_old_alerts_go_but_an_open_cancellation_request_stays(db: Database
     shop_id = await seed_shop(db, box, OWNER)
     alerts = AlertsRepo(db)
     async with db.transaction() as tx:
-        repo = AlertsRepo(tx)
-        open_request = await repo.record(shop_id, 1, AlertKind.CANCEL, Facts(), [OWNER])
-        answered = await repo.record(shop_id, 2, AlertKind.CANCEL, Facts(), [OWNER])
-        await repo.record(shop_id, 3, AlertKind.NEW_ORDER, Facts(), [OWNER])
-        await repo.record(shop_id, 4, AlertKind.NEW_ORDER, Facts(), [OWNER])
-    assert open_request is not None and answered is not None
-    await alerts.answered(answered, utcnow(), answer="elsewhere")
+        for order_id, kind in enumerate([AlertKind.CANCEL] * 2 + [AlertKind.NEW_ORDER] * 2, start=1):
+            assert await record(tx, shop_id, order_id, kind, Facts(), [OWNER])
+    answered = await alerts.cancel_request(shop_id, 2)
+    assert answered is not None
+    await alerts.answered(answered.id, utcnow(), answer="elsewhere")
     old = timestamp(utcnow() - dt.timedelta(days=31))
     await db.execute("UPDATE alerts SET created_at = ? WHERE order_id != 4", (old,))
 

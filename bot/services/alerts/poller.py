@@ -1,5 +1,6 @@
-"""Alerts from a background poll of each shop's orders: a buyer's cancellation request (with its
-answer), a new order, the morning digest.
+"""The order poller: one background loop that polls each shop's orders, records what it finds (a
+cancellation request, a new order) with its recipients, reminds of requests with 6 hours left, ends
+those long past their 48 hours, and records each shop's morning digest; the outbox sends them.
 
 Each shop is polled every `poll_seconds` with one getBusinessOrders call (orders of its campaign in
 the watched statuses changed since the last poll; further pages only after a burst). A poll reads a
@@ -12,9 +13,7 @@ that method (the interval stretches when many shops share one key), and none is 
 Market says less than RESERVE of that budget is left: the rest is the users'.
 
 What a poll finds is recorded with its recipients in the same transaction that moves the shop's
-cursor; the messages go out after. A restart between the two sends them then; nothing is found twice
-(one event per order and kind). An answer to a cancellation request is an ordinary operation (outbox,
-retries, read-back); when it lands, every message about that request says who answered.
+cursor; the messages go out after (`AlertOutbox`).
 """
 
 from __future__ import annotations
@@ -22,36 +21,32 @@ from __future__ import annotations
 import asyncio
 import datetime as dt
 import logging
-from collections.abc import Callable
-from dataclasses import dataclass, replace
+from collections.abc import Callable, Iterable
+from dataclasses import replace
 
 from bot.domain.alerts import (
     CANCEL_STATUSES,
     REMIND_LEFT,
-    Alert,
+    SETTLED_BY_MARKET,
+    SETTLED_ELSEWHERE,
     AlertKind,
-    Answer,
     DigestLine,
     Facts,
     Switch,
     digest_due,
-    is_on,
 )
 from bot.domain.clock import utcnow
 from bot.domain.market_data import BusinessOrder, OrderStatus
-from bot.domain.operations import CancellationAnswer
-from bot.domain.outcomes import Outcome
-from bot.domain.records import Operation, Role, Shop
+from bot.domain.records import Shop
 from bot.market.client import MarketClient
 from bot.market.errors import BadRequestError, MarketError
-from bot.services.access import Access
+from bot.services.alerts.outbox import AlertOutbox
+from bot.services.alerts.switches import recipients, request_recipients
 from bot.services.background import Loop
-from bot.services.notices import Notices
-from bot.services.operations import Operations
 from bot.services.orders import OrdersService
 from storage.db import Database, Executor
-from storage.repositories import AlertsRepo, Repos
-from storage.repositories.alerts import Sweep
+from storage.repositories import AlertDeliveriesRepo, AlertsRepo, OrderWatchRepo, Repos
+from storage.repositories.order_watch import Sweep
 from storage.secrets import SecretBox, SecretDecryptError
 
 logger = logging.getLogger(__name__)
@@ -72,21 +67,6 @@ POLL_SHARE_PER_HOUR = 6_000  # of getBusinessOrders' 10,000 an hour per key
 RESERVE = 1_000  # no poll while the Market says fewer calls than this are left this hour
 TICK = 10.0  # seconds between looks at what is due (polls, reminders, digests, messages)
 EXPIRED_AFTER = dt.timedelta(hours=1)  # an unanswered request this long past its 48 hours is over
-SETTLED_BY_MARKET = "cancelled"  # the order was cancelled (the buyer got their way, or time ran out)
-SETTLED_ELSEWHERE = "elsewhere"  # answered in the Market's cabinet
-CANCEL_KINDS = (AlertKind.CANCEL, AlertKind.REMINDER)
-
-
-@dataclass(frozen=True, slots=True)
-class AlreadyAnswered:
-    """Someone answered (or is answering) this request: who, and what."""
-
-    answer: str
-    who: str | None
-
-
-class _Taken(Exception):
-    pass
 
 
 def _second_after(moment: dt.datetime) -> dt.datetime:
@@ -112,15 +92,32 @@ def facts_of(order: BusinessOrder, **more: object) -> Facts:
     )
 
 
-class AlertsService:
+async def record(
+    tx: Executor,
+    shop_id: int,
+    order_id: int,
+    kind: AlertKind,
+    facts: Facts,
+    to: Iterable[int],
+    *,
+    event: str = "",
+) -> bool:
+    """A new event and the users it goes to; False when this event was recorded before."""
+    alert_id = await AlertsRepo(tx).record(shop_id, order_id, kind, facts, event=event)
+    if alert_id is None:
+        return False
+    await AlertDeliveriesRepo(tx).add(alert_id, to)
+    return True
+
+
+class AlertPoller:
     def __init__(
         self,
         db: Database,
         box: SecretBox,
         market: MarketClient,
         orders: OrdersService,
-        notices: Notices,
-        operations: Operations,
+        outbox: AlertOutbox,
         *,
         poll_seconds: float = 120.0,
         clock: Callable[[], dt.datetime] = utcnow,
@@ -129,14 +126,11 @@ class AlertsService:
         self._box = box
         self._market = market
         self._orders = orders
-        self._notices = notices
-        self._operations = operations
+        self._outbox = outbox
         self.poll_seconds = poll_seconds
         self.clock = clock
         self._polled_at: dict[int, float] = {}  # shop id → loop time of its last poll
-        self._poller = Loop("alerts", self.turn, every=lambda: min(TICK, self.poll_seconds))
-        self.on_sent: Callable[[AlertKind], None] = lambda kind: None  # the metrics count them
-        operations.on_final.append(self._answer_final)
+        self._loop = Loop("alerts", self.turn, every=lambda: min(TICK, self.poll_seconds))
 
     @property
     def _repos(self) -> Repos:
@@ -144,29 +138,29 @@ class AlertsService:
 
     # --- the background loop ---------------------------------------------------------------
     async def start(self) -> None:
-        self._poller.start()
+        self._loop.start()
 
     async def stop(self, grace: float = 5.0) -> None:
         """Stop polling; a poll or message in flight gets `grace` seconds. What was recorded but not
         yet sent goes out after the next start."""
-        await self._poller.stop(grace)
+        await self._loop.stop(grace)
 
     def wake(self) -> None:
-        self._poller.wake()
+        self._loop.wake()
 
     @property
     def alive(self) -> bool:
         """The poller's loop is running (for /healthz)."""
-        return self._poller.alive
+        return self._loop.alive
 
     async def turn(self, *, poll_every: bool = False) -> None:
         """Everything due now: messages first (a restart owes them), then polls, reminders, digests,
         and the messages those recorded. `poll_every`: poll each shop now, whatever its interval."""
-        await self.deliver()
+        await self._outbox.deliver()
         await self.poll_due(every=poll_every)
         await self.remind()
         await self.digests()
-        await self.deliver()
+        await self._outbox.deliver()
 
     # --- polling ---------------------------------------------------------------------------
     async def _keys(self) -> dict[str, list[Shop]]:
@@ -194,7 +188,7 @@ class AlertsService:
         for api_key, shops in (await self._keys()).items():
             interval = self.interval(len(shops))
             for shop in shops:
-                if self._poller.stopping:
+                if self._loop.stopping:
                     return polled
                 if not every and loop.time() - self._polled_at.get(shop.id, -float("inf")) < interval:
                     continue
@@ -214,7 +208,7 @@ class AlertsService:
         """One look at what changed in the shop since its last poll; records what is new. Returns False
         when the page cap stopped it inside its window (the next poll goes on from there)."""
         now = self.clock()
-        watch = await self._repos.alerts.watch(shop.id)
+        watch = await self._repos.order_watch.watch(shop.id)
         watched_from = watch.watched_from if watch else now
         sweep = (
             watch.sweep
@@ -238,13 +232,14 @@ class AlertsService:
                         settled.append(request.id)
                 created = order.creation_date
                 if order.status == OrderStatus.PROCESSING and created is not None and created >= watched_from:
-                    await self._record(tx, shop, order.order_id, AlertKind.NEW_ORDER, facts_of(order))
+                    to = await recipients(tx, shop.id, Switch.NEW_ORDER)
+                    await record(tx, shop.id, order.order_id, AlertKind.NEW_ORDER, facts_of(order), to)
             if sweep.token:
-                await repos.alerts.paused(shop.id, sweep, watched_from=watched_from)
+                await repos.order_watch.paused(shop.id, sweep, watched_from=watched_from)
             else:
-                await repos.alerts.polled(shop.id, sweep.end, watched_from=watched_from)
+                await repos.order_watch.polled(shop.id, sweep.end, watched_from=watched_from)
         for alert_id in settled:
-            await self._show_settled(alert_id)
+            await self._outbox.show_settled(alert_id)
         if sweep.token:
             logger.info(
                 "alerts: shop %s: page cap hit, going on next turn from page %d (orders changed %s to %s)",
@@ -303,26 +298,8 @@ class AlertsService:
     async def _record_request(self, tx: Executor, shop: Shop, order: BusinessOrder, now: dt.datetime) -> None:
         requested = min(order.update_date or now, now)
         facts = facts_of(order, requested_at=requested)
-        alerts = AlertsRepo(tx)
-        team = await alerts.team_switches(shop.id, Switch.CANCEL)
-        on = {user for user, role, chosen in team if is_on(Switch.CANCEL, role, chosen)}
-        owners = [user for user, role, _ in team if role is Role.OWNER and user in on]
-        courier = await alerts.last_courier(shop.id, order.order_id)
-        couriers = [courier] if courier in on else []
-        await alerts.record(shop.id, order.order_id, AlertKind.CANCEL, facts, [*owners, *couriers])
-
-    async def _record(self, tx: Executor, shop: Shop, order_id: int, kind: AlertKind, facts: Facts) -> None:
-        alerts = AlertsRepo(tx)
-        recipients = await self._recipients(alerts, shop, kind.switch)
-        await alerts.record(shop.id, order_id, kind, facts, recipients)
-
-    @staticmethod
-    async def _recipients(alerts: AlertsRepo, shop: Shop, switch: Switch) -> list[int]:
-        return [
-            user
-            for user, role, chosen in await alerts.team_switches(shop.id, switch)
-            if is_on(switch, role, chosen)
-        ]
+        to = await request_recipients(tx, shop.id, order.order_id)
+        await record(tx, shop.id, order.order_id, AlertKind.CANCEL, facts, to)
 
     # --- reminders and digests -------------------------------------------------------------
     async def remind(self) -> int:
@@ -336,14 +313,13 @@ class AlertsService:
                 continue
             if now > deadline + EXPIRED_AFTER:
                 if await self._repos.alerts.answered(request.id, now, answer=SETTLED_BY_MARKET):
-                    await self._show_settled(request.id)
+                    await self._outbox.show_settled(request.id)
                 continue
             if deadline - now <= REMIND_LEFT and deadline - request.created_at > REMIND_LEFT:
                 async with self._db.transaction() as tx:
-                    alerts = AlertsRepo(tx)
-                    recipients = await alerts.recipients(request.id)
-                    if await alerts.record(
-                        request.shop_id, request.order_id, AlertKind.REMINDER, request.facts, recipients
+                    to = await AlertDeliveriesRepo(tx).recipients(request.id)
+                    if await record(
+                        tx, request.shop_id, request.order_id, AlertKind.REMINDER, request.facts, to
                     ):
                         reminded += 1
         return reminded
@@ -354,9 +330,9 @@ class AlertsService:
         sent = 0
         for api_key, shops in (await self._keys()).items():
             for shop in shops:
-                watch = await self._repos.alerts.watch(shop.id)
+                watch = await self._repos.order_watch.watch(shop.id)
                 day = digest_due(now, watch.digest_day) if watch else None
-                if day is None or self._poller.stopping:
+                if day is None or self._loop.stopping:
                     continue
                 try:
                     sent += await self._digest(shop, api_key, day)
@@ -365,9 +341,9 @@ class AlertsService:
         return sent
 
     async def _digest(self, shop: Shop, api_key: str, day: dt.date) -> int:
-        recipients = await self._recipients(self._repos.alerts, shop, Switch.DIGEST)
+        to = await recipients(self._db, shop.id, Switch.DIGEST)
         lines: list[DigestLine] = []
-        if recipients:
+        if to:
             found, more, _ = await self._read(shop, api_key, DIGEST_STATUSES, DIGEST_MAX_PAGES)
             if more:
                 logger.warning(
@@ -384,123 +360,8 @@ class AlertsService:
         lines.sort(key=lambda line: (line.day, line.order_id))
         facts = Facts(overdue=[x for x in lines if x.day < day], today=[x for x in lines if x.day == day])
         async with self._db.transaction() as tx:
-            alerts = AlertsRepo(tx)
-            recorded = lines and await alerts.record(
-                shop.id, 0, AlertKind.DIGEST, facts, recipients, event=day.isoformat()
+            recorded = lines and await record(
+                tx, shop.id, 0, AlertKind.DIGEST, facts, to, event=day.isoformat()
             )
-            await alerts.digest_recorded(shop.id, day)
+            await OrderWatchRepo(tx).digest_recorded(shop.id, day)
         return 1 if recorded else 0
-
-    # --- messages --------------------------------------------------------------------------
-    async def deliver(self) -> int:
-        """Send what was recorded and not yet sent. Stops at the first message Telegram could not take
-        now (tried again on the next turn)."""
-        delivered = 0
-        repos = self._repos
-        for due in await repos.alerts.due():
-            alert = due.alert
-            shop = await repos.shops.get(alert.shop_id)
-            member = await repos.memberships.of_user_in(due.user_id, alert.shop_id) if shop else None
-            settled = alert.kind in CANCEL_KINDS and await self._settled(alert)
-            if shop is None or member is None or settled:
-                await repos.alerts.sent(alert.id, due.user_id, None)  # no longer theirs, or no longer needed
-                continue
-            done, message_id = await self._notices.alert(due.user_id, alert, shop, self.clock())
-            if not done:
-                break
-            await repos.alerts.sent(alert.id, due.user_id, message_id)
-            if message_id is not None:
-                self.on_sent(alert.kind)
-            delivered += 1
-        return delivered
-
-    async def _settled(self, alert: Alert) -> bool:
-        request = (
-            alert
-            if alert.kind is AlertKind.CANCEL
-            else await self._repos.alerts.cancel_request(alert.shop_id, alert.order_id)
-        )
-        return request is None or request.answered
-
-    async def _show_settled(self, request_id: int) -> None:
-        """Every message about this request now says who answered it, without its buttons."""
-        repos = self._repos
-        request = await repos.alerts.get(request_id)
-        shop = await repos.shops.get(request.shop_id) if request else None
-        if request is None or shop is None:
-            return
-        who = (
-            (await repos.users.names([request.answered_by])).get(request.answered_by)
-            if request.answered_by
-            else None
-        )
-        for shown in await repos.alerts.shown_for_order(request.shop_id, request.order_id):
-            await self._notices.alert_settled(
-                shown.user_id, shown.message_id, shown.alert, request, shop, who
-            )
-
-    # --- answers ---------------------------------------------------------------------------
-    async def claim(
-        self, access: Access, alert_id: int, answer: Answer, nonce: str
-    ) -> Operation | Outcome | AlreadyAnswered | None:
-        """Record the answer to the cancellation request an alert (or its reminder) is about, as an
-        operation for `first_attempt`. Returns the outcome when this press was handled before; None
-        when the alert is not this shop's request; AlreadyAnswered when someone answered it, or is
-        answering it now (one answer per request)."""
-        repos = self._repos
-        alert = await repos.alerts.get(alert_id)
-        if alert is None or alert.shop_id != access.shop_id or alert.kind not in CANCEL_KINDS:
-            return None
-        request = (
-            alert
-            if alert.kind is AlertKind.CANCEL
-            else await repos.alerts.cancel_request(alert.shop_id, alert.order_id)
-        )
-        if request is None:
-            return None
-        before = await self._operations.confirmed_before(access.user_id, nonce)
-        if before is not None:
-            return before
-        if request.answer is not None:
-            return await self._taken(request.id)
-        action = CancellationAnswer.of(answer.accepted, None if answer.accepted else answer.value)
-
-        async def claim(tx: Executor) -> None:
-            if not await AlertsRepo(tx).claim_answer(request.id, access.user_id, answer.value):
-                raise _Taken
-
-        try:
-            return await self._operations.record(access, request.order_id, action, nonce, also=claim)
-        except _Taken:
-            return await self._taken(request.id)
-
-    async def _taken(self, request_id: int) -> AlreadyAnswered:
-        request = await self._repos.alerts.get(request_id)
-        by = request.answered_by if request else None
-        who = (await self._repos.users.names([by])).get(by) if by is not None else None
-        return AlreadyAnswered(answer=(request.answer if request else None) or SETTLED_ELSEWHERE, who=who)
-
-    async def _answer_final(self, outcome: Outcome) -> None:
-        """An answer ended: taken by the Market (everyone's message says so), or refused (free again)."""
-        op = outcome.operation
-        if not isinstance(op.action, CancellationAnswer) or outcome.pending:
-            return
-        request = await self._repos.alerts.cancel_request(op.shop_id, op.order_id)
-        if request is None:
-            return
-        if outcome.ok:
-            if await self._repos.alerts.answered(request.id, self.clock()):
-                await self._show_settled(request.id)
-        else:
-            await self._repos.alerts.release_answer(request.id)
-
-    # --- switches --------------------------------------------------------------------------
-    async def switches(self, user_id: int, role: Role) -> dict[Switch, bool]:
-        chosen = await self._repos.alerts.switches(user_id)
-        return {switch: is_on(switch, role, chosen.get(switch)) for switch in Switch}
-
-    async def toggle(self, user_id: int, role: Role, switch: Switch) -> dict[Switch, bool]:
-        current = await self.switches(user_id, role)
-        await self._repos.users.ensure(user_id)
-        await self._repos.alerts.set_switch(user_id, switch, not current[switch])
-        return await self.switches(user_id, role)

@@ -1,0 +1,42 @@
+"""Who gets which alert: each user's switches in /alerts (their choice, else their role's default), and
+the recipients of an event the poller records."""
+
+from __future__ import annotations
+
+from bot.domain.alerts import Switch, is_on
+from bot.domain.records import Role
+from storage.db import Database, Executor
+from storage.repositories import AlertSwitchesRepo, OperationsRepo, UsersRepo
+
+
+async def recipients(ex: Executor, shop_id: int, switch: Switch) -> list[int]:
+    """The shop's members who have `switch` on, owners first."""
+    team = await AlertSwitchesRepo(ex).team_switches(shop_id, switch)
+    return [user for user, role, chosen in team if is_on(switch, role, chosen)]
+
+
+async def request_recipients(ex: Executor, shop_id: int, order_id: int) -> list[int]:
+    """Who is told of a cancellation request: the owners, and the courier who last acted on the order
+    (not every courier of the shop), each only with their switch on."""
+    team = await AlertSwitchesRepo(ex).team_switches(shop_id, Switch.CANCEL)
+    on = {user for user, role, chosen in team if is_on(Switch.CANCEL, role, chosen)}
+    owners = [user for user, role, _ in team if role is Role.OWNER and user in on]
+    courier = await OperationsRepo(ex).last_courier(shop_id, order_id)
+    return [*owners, *([courier] if courier in on else [])]
+
+
+class AlertSwitches:
+    """/alerts: a user's switches, and turning one over."""
+
+    def __init__(self, db: Database) -> None:
+        self._db = db
+
+    async def switches(self, user_id: int, role: Role) -> dict[Switch, bool]:
+        chosen = await AlertSwitchesRepo(self._db).switches(user_id)
+        return {switch: is_on(switch, role, chosen.get(switch)) for switch in Switch}
+
+    async def toggle(self, user_id: int, role: Role, switch: Switch) -> dict[Switch, bool]:
+        current = await self.switches(user_id, role)
+        await UsersRepo(self._db).ensure(user_id)
+        await AlertSwitchesRepo(self._db).set_switch(user_id, switch, not current[switch])
+        return await self.switches(user_id, role)
