@@ -20,7 +20,7 @@ from bot.services import alerts as alerts_service
 from bot.telegram.alert_views import AnswerCD
 from tests.conftest import add_courier
 from tests.fakes.market import FakeMarket
-from tests.fakes.telegram import FakeTelegram, bot_for, keyboard
+from tests.fakes.telegram import FakeTelegram, bot_for, close, keyboard
 from tests.handlers.conftest import COURIER, OWNER, STRANGER, Harness, buttons_of, texts
 
 pytestmark = pytest.mark.usefixtures("shop")
@@ -120,7 +120,7 @@ async def test_a_restart_between_the_poll_and_the_alert_neither_loses_nor_repeat
         await restarted.turn(poll_every=True)  # after a restart it goes out once, though the poll runs again
         await restarted.turn(poll_every=True)
     finally:
-        await restarted_bot.session.close()
+        await close(restarted_bot)
     assert len(alerts_to(telegram, OWNER, "просит отменить заказ №43")) == 1
     assert len(market.calls("getBusinessOrders")) >= 3
 
