@@ -147,6 +147,13 @@ def build_deps(
     )
 
 
+def build_bot(token: str, api_url: str | None = None) -> Bot:
+    """The bot's Bot API client: the JSON session (see bot.telegram.session), Telegram's server or
+    the one at `api_url` (TELEGRAM_API_URL), replies in HTML."""
+    session = JsonSession(api=TelegramAPIServer.from_base(api_url)) if api_url else JsonSession()
+    return Bot(token, session=session, default=DefaultBotProperties(parse_mode=ParseMode.HTML))
+
+
 def install_session_middlewares(bot: Bot) -> TokenConflicts:
     """The bot's session middlewares; returns the watch for another copy polling with this token."""
     conflicts = TokenConflicts()
@@ -219,16 +226,8 @@ async def run(settings: Settings, secret_key: bytes, stop: asyncio.Event | None 
     is opened or started before Telegram answers (`wait_for_telegram`); ConfigError when it refuses
     the token."""
     stop = stop or asyncio.Event()
-    session = (
-        JsonSession(api=TelegramAPIServer.from_base(str(settings.telegram_api_url)))
-        if settings.telegram_api_url
-        else JsonSession()
-    )
-    bot = Bot(
-        settings.bot_token.get_secret_value(),
-        session=session,
-        default=DefaultBotProperties(parse_mode=ParseMode.HTML),
-    )
+    api_url = str(settings.telegram_api_url) if settings.telegram_api_url else None
+    bot = build_bot(settings.bot_token.get_secret_value(), api_url)
     conflicts = install_session_middlewares(bot)
     try:
         with stopping_on_signals(stop):

@@ -45,6 +45,9 @@ class ApiKey:
     name: str = "bot key"
 
 
+READING_POSTS = frozenset({"getBusinessOrders", "getAuthTokenInfo"})  # a search, the key's own info
+
+
 @dataclass
 class Received:
     """One request as the Market saw it."""
@@ -260,6 +263,11 @@ class FakeMarket:
 
     def calls(self, route: str | None = None) -> list[Received]:
         return [r for r in self.received if route is None or r.route == route]
+
+    def writes(self) -> list[Received]:
+        """The requests that may have changed something: any but a GET or a POST that only reads
+        (an endpoint added later, or a path the fake does not know, counts)."""
+        return [r for r in self.received if r.method != "GET" and r.route not in READING_POSTS]
 
     # --- server ----------------------------------------------------------------------------
     async def start(self) -> str:

@@ -22,7 +22,16 @@ from storage.fsm import SQLiteStorage
 from storage.secrets import SecretBox
 from tests.conftest import seed_shop
 from tests.fakes.market import FakeMarket
-from tests.fakes.telegram import Call, FakeTelegram, bot_for, callback_query, find_button, keyboard, message
+from tests.fakes.telegram import (
+    Call,
+    FakeTelegram,
+    bot_for,
+    callback_query,
+    close,
+    find_button,
+    keyboard,
+    message,
+)
 
 OWNER = 501
 COURIER = 502
@@ -146,7 +155,7 @@ async def harness(
     await worker.start()
     yield Harness(dp, bot, telegram, db, box, worker, deps)
     await worker.stop()
-    await bot.session.close()
+    await close(bot)
 
 
 @pytest.fixture

@@ -1,11 +1,13 @@
 """Hostile input: random texts, captions, stickers, edited and forwarded messages, forged callback data.
 
 Whatever arrives, no handler fails, every button press is answered, and nothing is written to the
-Market (every request that does reach the fake Market is still checked against the official spec).
+Market: no request but a read (every request that does reach the fake Market is still checked against
+the official spec).
 """
 
 from __future__ import annotations
 
+import datetime as dt
 import logging
 import time
 from typing import Any
@@ -14,6 +16,9 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
+from bot.domain.market_data import DeliveryDateReason, OrderStatus
+from bot.market.client import MarketClient
+from tests.conftest import OWNER_KEY
 from tests.fakes.market import FakeMarket
 from tests.fakes.telegram import message, user
 from tests.handlers.conftest import OWNER, STRANGER, Harness
@@ -99,5 +104,26 @@ async def test_hostile_updates_never_break_a_handler_or_write_to_the_market(
                     await harness.feed({"update_id": 10**6 + len(caplog.records), "edited_message": msg})
     errors = [r for r in caplog.records if r.levelno >= logging.ERROR]
     assert errors == [], [r.getMessage() for r in errors]
-    writes = [c for c in market.received if c.route in ("setOrderDeliveryTrackCode", "setOrderDeliveryDate")]
-    assert writes == []
+    assert market.writes() == []
+
+
+async def test_every_write_the_bot_can_make_counts_as_one(market: FakeMarket, client: MarketClient) -> None:
+    """What the fuzz test's `market.writes()` sees: each write route, and none of the reads."""
+    market.add_order(1001, 42, "DELIVERY")
+    market.request_cancel(1001, 42)
+    await client.get_campaigns(OWNER_KEY)
+    await client.get_business_orders(OWNER_KEY, 777, order_ids=[42])
+    await client.get_token_info(OWNER_KEY)
+    assert market.writes() == []
+    await client.set_track_code(OWNER_KEY, 1001, 42, track_code="CDEK-1", delivery_service_id=51)
+    await client.set_delivery_date(
+        OWNER_KEY, 1001, 42, to_date=market.today + dt.timedelta(days=1), reason=DeliveryDateReason.USER_MOVED
+    )
+    await client.accept_order_cancellation(OWNER_KEY, 1001, 42, accepted=False, reason="ORDER_DELIVERED")
+    await client.update_order_status(OWNER_KEY, 1001, 42, status=OrderStatus.DELIVERED)
+    assert [w.route for w in market.writes()] == [
+        "setOrderDeliveryTrackCode",
+        "setOrderDeliveryDate",
+        "acceptOrderCancellation",
+        "updateOrderStatus",
+    ]

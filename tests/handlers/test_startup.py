@@ -18,7 +18,7 @@ from bot.telegram.health import Health, Metrics
 from bot.telegram.i18n import Catalogue
 from bot.telegram.menus import Menus
 from storage.db import Database
-from tests.fakes.telegram import FakeTelegram, bot_for
+from tests.fakes.telegram import FakeTelegram, bot_for, close
 
 
 async def until(condition: Callable[[], object], timeout: float = 5.0) -> None:
@@ -60,7 +60,7 @@ async def test_an_unreachable_then_failing_telegram_is_waited_for_one_line_each_
         await telegram.start(port=port)  # back, answering 502 three times, then getMe
         assert await asyncio.wait_for(waiting, timeout=5) is True
     finally:
-        await bot.session.close()
+        await close(bot)
 
     lines = [r.getMessage() for r in caplog.records]
     assert all(r.exc_info is None for r in caplog.records), "no traceback"
@@ -84,7 +84,7 @@ async def test_a_stop_while_waiting_for_telegram_ends_the_wait(
         stop.set()  # SIGTERM does this
         assert await asyncio.wait_for(waiting, timeout=5) is False
     finally:
-        await bot.session.close()
+        await close(bot)
     assert caplog.messages == ["Telegram unreachable (Internal Server Error), retrying in 30 s"]
 
 
@@ -99,7 +99,7 @@ async def test_polling_takes_a_webhook_over_saying_so_and_leaves_none_alone_sile
         telegram.webhook_url = "https://bot.example/tg/hook"
         await take_over_webhook(bot)
     finally:
-        await bot.session.close()
+        await close(bot)
     assert len(telegram.sent("deleteWebhook")) == 1 and telegram.webhook_url == ""
     [line] = [r.getMessage() for r in caplog.records]
     assert "webhook set (https://bot.example/tg/hook); removed it to poll" in line and "stop one" in line
@@ -119,7 +119,7 @@ async def test_another_copy_polling_with_the_token_is_said_plainly_and_fails_the
             with pytest.raises(TelegramConflictError):
                 await bot.get_updates(timeout=0)
     finally:
-        await bot.session.close()
+        await close(bot)
     ok, body = await health.report()
     assert not ok and body["problems"] == ["another copy of the bot polls with this BOT_TOKEN"]
     [line] = [r.getMessage() for r in caplog.records]  # once a minute, not at each refused poll
@@ -142,7 +142,7 @@ async def test_a_telegram_blip_after_get_me_is_waited_out_not_the_end_of_the_sta
         with pytest.raises(ConfigError) as caught:
             await refused
     finally:
-        await bot.session.close()
+        await close(bot)
     assert taken is True and telegram.webhook_url == ""
     assert "Telegram unreachable (Bad Gateway), retrying in 0.01 s" in [
         r.getMessage() for r in caplog.records
@@ -163,5 +163,5 @@ async def test_menus_telegram_could_not_take_at_start_end_no_start_and_are_set_a
         await menus.at_start()  # the next start sets them
         await menus.stop()
     finally:
-        await bot.session.close()
+        await close(bot)
     assert len(telegram.sent("setMyDescription")) == 2
