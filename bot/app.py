@@ -47,7 +47,8 @@ from bot.services.pending_keys import PendingKeys
 from bot.services.shops import ShopsService
 from bot.services.tables import TableReader
 from bot.services.team import TeamService
-from bot.services.users import UsersService
+from bot.services.users import MenuRecords, UsersService
+from bot.services.vitals import Vitals
 from bot.services.worker import RetryWorker
 from bot.telegram.access import AccessMiddleware
 from bot.telegram.filters import private_chat
@@ -122,7 +123,7 @@ def build_deps(
     delivery_services = DeliveryServices(market, db)
     users = UsersService(db)
     orders = OrdersService(db, box, market, delivery_services)
-    menus = Menus(bot, catalogue, db)
+    menus = Menus(bot, catalogue, MenuRecords(db))
     notifier = Notifier(bot, catalogue, users, delivery_services, menus)
     operations = Operations(db, box, market, notifier, orders, policy)
     alert_outbox = AlertOutbox(db, box, notifier)
@@ -343,7 +344,7 @@ async def serve(
         )
         worker = build_worker(deps)
         health = Health(
-            db,
+            Vitals(db),
             metrics,
             {"retry_worker": lambda: worker.alive, "alerts_poller": lambda: deps.alert_poller.alive},
             conflicts,

@@ -19,7 +19,7 @@ import asyncio
 import datetime as dt
 import logging
 import time
-from collections.abc import Awaitable, Callable, Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 
 from bot.domain.bulk import MAX_LINES, BulkRow
@@ -37,10 +37,11 @@ from bot.domain.parsing import (
 from bot.domain.records import Batch, BatchSummary, DeliveryServiceRef, Operation, OperationStatus
 from bot.services.access import Access
 from bot.services.background import Tasks
+from bot.services.conversations import InTransaction
 from bot.services.notices import Notices
 from bot.services.operations import Operations
 from bot.services.orders import OrdersService
-from storage.db import Database, Executor
+from storage.db import Database
 from storage.repositories import Repos
 from storage.secrets import SecretBox
 
@@ -172,7 +173,7 @@ class BulkSends:
         nonce: str,
         *,
         checked_at: dt.datetime | None = None,
-        also: Callable[[Executor], Awaitable[None]] | None = None,
+        also: InTransaction | None = None,
     ) -> Recorded:
         """Record the batch and its lines in one transaction (`also` runs in it: the preview is
         dropped there). A line is left out whose order has a track code on its way to the Market by

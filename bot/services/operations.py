@@ -25,6 +25,7 @@ from bot.market.client import MarketClient
 from bot.market.errors import MarketError
 from bot.market.writer import send
 from bot.services.access import Access
+from bot.services.conversations import InTransaction
 from bot.services.notices import Notices
 from bot.services.orders import OrdersService
 from storage.db import Database, Executor
@@ -91,7 +92,7 @@ class Operations:
         action: AnyAction,
         nonce: str,
         *,
-        also: Callable[[Executor], Awaitable[None]] | None = None,
+        also: InTransaction | None = None,
     ) -> Operation | Outcome:
         """Record a confirmed operation, due at once; `also` runs in the same transaction (the draft
         is cleared there). Returns the new operation, or the outcome of the one this confirmation

@@ -8,7 +8,7 @@ from collections.abc import Callable, Iterable
 
 from bot.domain.clock import utcnow
 from storage.db import Database
-from storage.repositories import UsersRepo
+from storage.repositories import MetaRepo, UsersRepo
 
 KNOWN = 10_000  # users whose language and name are remembered in memory too (most recently seen)
 
@@ -40,3 +40,32 @@ class UsersService:
 
     async def names(self, user_ids: Iterable[int]) -> dict[int, str]:
         return await self._users.names(user_ids)
+
+
+class MenuRecords:
+    """What each chat's command menu was last set to, and the default menus' fingerprint: a start sets
+    only what is out of date (bot/telegram/menus.py sets them)."""
+
+    DEFAULTS = "menus"  # the meta key of the default menus' fingerprint
+
+    def __init__(self, db: Database) -> None:
+        self._db = db
+
+    async def defaults(self) -> str | None:
+        return await MetaRepo(self._db).get(self.DEFAULTS)
+
+    async def set_defaults(self, fingerprint: str) -> None:
+        await MetaRepo(self._db).put(self.DEFAULTS, fingerprint)
+
+    async def chats(self) -> list[tuple[int, str | None, str | None, str]]:
+        """Every user: (id, the menu last set in their chat, their role now, their language)."""
+        return await UsersRepo(self._db).menus()
+
+    async def role_and_language(self, user_id: int) -> tuple[str | None, str]:
+        """The user's role now ("owner", "courier" or None) and language."""
+        users = UsersRepo(self._db)
+        user = await users.get(user_id)
+        return await users.role(user_id), user.language if user else "ru"
+
+    async def set(self, user_id: int, menu: str | None) -> None:
+        await UsersRepo(self._db).set_menu(user_id, menu)

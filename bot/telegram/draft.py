@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import datetime as dt
 import functools
-from collections.abc import Awaitable, Callable, Sequence
+from collections.abc import Sequence
 from typing import Annotated, Literal, Self, TypeAlias, TypeVar
 
 from aiogram.fsm.context import FSMContext
@@ -18,8 +18,7 @@ from bot.domain.market_data import BusinessOrder, DeliveryDateReason, OrderStatu
 from bot.domain.operations import AnyAction, DeliveryDate, StatusStep, TrackCode
 from bot.domain.records import DeliveryServiceRef
 from bot.services.bulk import ReadyLine
-from storage.db import Executor
-from storage.fsm import SQLiteStorage
+from bot.services.conversations import ClearsInTransaction, InTransaction
 
 KEY = "draft"
 
@@ -189,11 +188,11 @@ def draft_of(data: dict[str, object]) -> Draft | None:
         return None  # written by an older version: the conversation starts over
 
 
-def cleared_with(state: FSMContext) -> Callable[[Executor], Awaitable[None]] | None:
+def cleared_with(state: FSMContext) -> InTransaction | None:
     """Ends the conversation inside a caller's transaction (with the SQLite FSM storage), so that
     recording an operation and dropping its draft happen together or not at all."""
     storage = state.storage
-    if isinstance(storage, SQLiteStorage):
+    if isinstance(storage, ClearsInTransaction):
         return functools.partial(storage.clear_in, key=state.key)
     return None
 

@@ -7,9 +7,7 @@ with their status, alert kinds, operation statuses.
 
 from __future__ import annotations
 
-import asyncio
 import logging
-import sqlite3
 import time
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
@@ -30,16 +28,10 @@ from prometheus_client import (
 )
 
 from bot.services.background import Tasks
+from bot.services.vitals import DatabaseDown, Vitals
 from bot.telegram.safety import TokenConflicts
-from storage.db import Database
-from storage.repositories import OperationsRepo
 
 logger = logging.getLogger(__name__)
-
-DB_CHECK_SECONDS = 2.0
-# A closed connection raises ValueError; a broken file sqlite3.Error; a stuck one times out.
-DATABASE_DOWN = (sqlite3.Error, ValueError, TimeoutError, OSError)
-OPERATION_STATES = {"pending": "pending", "sending": "pending", "done": "sent", "failed": "failed"}
 
 
 class Metrics:
@@ -82,13 +74,8 @@ class Metrics:
     def alert_sent(self, kind: str) -> None:
         self.alerts_sent.labels(kind=str(kind)).inc()
 
-    async def render(self, db: Database) -> bytes:
-        counts = {state: 0 for state in ("pending", "sent", "failed")}
-        for status, n in (await OperationsRepo(db).counts()).items():
-            counts[OPERATION_STATES.get(status, status)] = (
-                counts.get(OPERATION_STATES.get(status, status), 0) + n
-            )
-        for state, n in counts.items():
+    async def render(self, vitals: Vitals) -> bytes:
+        for state, n in (await vitals.operation_counts()).items():
             self.operations.labels(status=state).set(n)
         return generate_latest(self.registry)
 
@@ -162,7 +149,7 @@ class UpdateMetrics(BaseMiddleware):
 class Health:
     """What /healthz checks: the database answers, the background loops run."""
 
-    db: Database
+    vitals: Vitals
     metrics: Metrics
     loops: dict[str, Callable[[], bool]] = field(default_factory=dict)  # name → is it alive?
     conflicts: TokenConflicts | None = None  # another copy polling with this token
@@ -170,10 +157,10 @@ class Health:
     async def report(self) -> tuple[bool, dict[str, Any]]:
         problems = []
         try:
-            await asyncio.wait_for(self.db.fetch_one("SELECT 1"), DB_CHECK_SECONDS)
+            await self.vitals.check_database()
             database = "ok"
-        except DATABASE_DOWN as exc:
-            database = f"unreachable ({type(exc).__name__})"
+        except DatabaseDown as exc:
+            database = f"unreachable ({exc})"
             problems.append("database unreachable")
         loops = {name: "alive" if alive() else "stopped" for name, alive in self.loops.items()}
         problems += [f"{name} stopped" for name, state in loops.items() if state != "alive"]
@@ -198,8 +185,8 @@ def add_routes(app: web.Application, health: Health) -> None:
 
     async def metrics(_: web.Request) -> web.Response:
         try:
-            payload = await health.metrics.render(health.db)
-        except DATABASE_DOWN:  # the counters are still worth having
+            payload = await health.metrics.render(health.vitals)
+        except DatabaseDown:  # the counters are still worth having
             payload = generate_latest(health.metrics.registry)
         return web.Response(body=payload, headers={"Content-Type": CONTENT_TYPE_LATEST})
 

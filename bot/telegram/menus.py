@@ -20,9 +20,8 @@ from aiogram.exceptions import TelegramAPIError
 from aiogram.types import BotCommand, BotCommandScopeAllPrivateChats, BotCommandScopeChat
 
 from bot.services.background import Tasks
+from bot.services.users import MenuRecords
 from bot.telegram.i18n import LANGUAGES, Catalogue, Texts
-from storage.db import Database
-from storage.repositories import MetaRepo, UsersRepo
 
 logger = logging.getLogger(__name__)
 
@@ -50,10 +49,10 @@ def commands(t: Texts, role: str | None) -> list[BotCommand]:
 
 
 class Menus:
-    def __init__(self, bot: Bot, catalogue: Catalogue, db: Database) -> None:
+    def __init__(self, bot: Bot, catalogue: Catalogue, records: MenuRecords) -> None:
         self._bot = bot
         self._catalogue = catalogue
-        self._db = db
+        self._records = records
         self._catching_up = Tasks()
 
     async def at_start(self) -> None:
@@ -62,8 +61,7 @@ class Menus:
         fingerprint = hashlib.sha256(
             repr([(lang, self._defaults(lang)) for lang in LANGUAGES]).encode()
         ).hexdigest()
-        meta = MetaRepo(self._db)
-        if await meta.get("menus") != fingerprint:
+        if await self._records.defaults() != fingerprint:
             try:
                 for lang in LANGUAGES:
                     t = self._catalogue.texts(lang)
@@ -78,7 +76,7 @@ class Menus:
             except TelegramAPIError as exc:  # a courtesy: no reason to fail a start; set at the next one
                 logger.warning("default menus not set now: %s", type(exc).__name__)
             else:
-                await meta.put("menus", fingerprint)
+                await self._records.set_defaults(fingerprint)
         self._catching_up.spawn(self._catch_up(), name="menus")
 
     def _defaults(self, lang: str) -> tuple[object, ...]:
@@ -93,7 +91,7 @@ class Menus:
     async def _catch_up(self) -> None:
         """Each chat menu that is out of date. A menu is a convenience: a fault is logged (by `Tasks`)
         and the next start tries again."""
-        for user_id, menu, role, lang in await UsersRepo(self._db).menus():
+        for user_id, menu, role, lang in await self._records.chats():
             if menu != self._menu_of(role, lang):
                 await self._set(user_id, role, lang)
                 await asyncio.sleep(SYNC_PAUSE)
@@ -104,10 +102,8 @@ class Menus:
 
     async def follow(self, user_ids: Iterable[int]) -> None:
         """These users' roles may have changed: their chat menus follow."""
-        users = UsersRepo(self._db)
         for user_id in dict.fromkeys(user_ids):
-            user = await users.get(user_id)
-            await self._set(user_id, await users.role(user_id), user.language if user else "ru")
+            await self._set(user_id, *await self._records.role_and_language(user_id))
 
     async def _set(self, user_id: int, role: str | None, lang: str) -> None:
         scope = BotCommandScopeChat(chat_id=user_id)
@@ -119,7 +115,7 @@ class Menus:
         except TelegramAPIError as exc:  # a chat that blocked the bot, a network fault: tried next start
             logger.warning("menu of one chat not set: %s", type(exc).__name__)
             return
-        await UsersRepo(self._db).set_menu(user_id, self._menu_of(role, lang))
+        await self._records.set(user_id, self._menu_of(role, lang))
 
     async def stop(self) -> None:
         """A catch-up still running stops now (the next start goes on with it)."""

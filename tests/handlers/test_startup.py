@@ -14,6 +14,8 @@ from cryptography.fernet import Fernet
 
 from bot.app import at_start, install_session_middlewares, run, take_over_webhook, wait_for_telegram
 from bot.config import ConfigError, load_settings
+from bot.services.users import MenuRecords
+from bot.services.vitals import Vitals
 from bot.telegram.health import Health, Metrics
 from bot.telegram.i18n import Catalogue
 from bot.telegram.menus import Menus
@@ -111,7 +113,7 @@ async def test_another_copy_polling_with_the_token_is_said_plainly_and_fails_the
     caplog.set_level(logging.ERROR, logger="bot")
     bot = bot_for(telegram)
     conflicts = install_session_middlewares(bot)
-    health = Health(db, Metrics(), conflicts=conflicts)
+    health = Health(Vitals(db), Metrics(), conflicts=conflicts)
     assert (await health.report())[0], "healthy before"
     telegram.fail("getUpdates", 409, "Conflict: terminated by other getUpdates request", times=3)
     try:
@@ -155,7 +157,7 @@ async def test_menus_telegram_could_not_take_at_start_end_no_start_and_are_set_a
 ) -> None:
     telegram.fail("setMyCommands", 502, "Bad Gateway")
     bot = bot_for(telegram)
-    menus = Menus(bot, Catalogue.default(), db)
+    menus = Menus(bot, Catalogue.default(), MenuRecords(db))
     try:
         await menus.at_start()  # no exception: the start goes on
         await menus.stop()

@@ -17,6 +17,7 @@ from prometheus_client.parser import text_string_to_metric_families
 
 from bot.app import run
 from bot.config import ConfigError, load_settings
+from bot.services.vitals import Vitals
 from bot.telegram.health import Health, Metrics, add_routes
 from storage.db import Database
 from tests.fakes.market import FakeMarket
@@ -109,7 +110,7 @@ async def test_webhook_refuses_a_wrong_secret_answers_a_valid_update_and_reports
 
 async def test_healthz_says_503_and_why_when_the_database_is_unreachable(tmp_path: Path) -> None:
     db = await Database.open(tmp_path / "bot.sqlite3")
-    app_health = Health(db, Metrics(), {"retry_worker": lambda: True, "alerts_poller": lambda: False})
+    app_health = Health(Vitals(db), Metrics(), {"retry_worker": lambda: True, "alerts_poller": lambda: False})
     app = web.Application()
     add_routes(app, app_health)
     runner, url = await serve(app)
