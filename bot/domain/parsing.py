@@ -119,18 +119,30 @@ _DMY = re.compile(r"(\d{1,2})[./](\d{1,2})[./](\d{4})")
 _DM = re.compile(r"(\d{1,2})[./](\d{1,2})")
 
 
+# Words for a day near today, in the languages the bot speaks: days from today.
+DAY_WORDS = {"сегодня": 0, "завтра": 1, "послезавтра": 2, "today": 0, "tomorrow": 1}
+RECENT_MONTHS = 2  # a DD.MM that fell this long ago at most is the past, not next year's
+
+
 def parse_date(text: str | None, today: dt.date) -> dt.date:
-    """YYYY-MM-DD, DD.MM.YYYY or DD.MM (the next such date that is not past); never before today."""
+    """YYYY-MM-DD, DD.MM.YYYY, DD.MM or a word (сегодня, завтра, послезавтра); never before today.
+
+    DD.MM is the nearest such day: one that fell in the last two months is the past (on 2 December
+    «01.12» is yesterday, not next year's), any other the coming one (on 30 December «05.01» is next
+    January)."""
     if text is None:
         raise InputError("date-not-text")
     value = text.strip()
+    word = value.lower().rstrip(".!")
+    if word in DAY_WORDS:
+        return today + dt.timedelta(days=DAY_WORDS[word])
     try:
         if m := _ISO.fullmatch(value):
             day = dt.date(int(m.group(1)), int(m.group(2)), int(m.group(3)))
         elif m := _DMY.fullmatch(value):
             day = dt.date(int(m.group(3)), int(m.group(2)), int(m.group(1)))
         elif m := _DM.fullmatch(value):
-            day = _next_day_month(int(m.group(1)), int(m.group(2)), today)
+            day = _nearest_day_month(int(m.group(1)), int(m.group(2)), today)
         else:
             raise InputError("date-format")
     except ValueError as exc:
@@ -142,16 +154,33 @@ def parse_date(text: str | None, today: dt.date) -> dt.date:
     return day
 
 
-def _next_day_month(day: int, month: int, today: dt.date) -> dt.date:
+def _nearest_day_month(day: int, month: int, today: dt.date) -> dt.date:
+    """The last time this day and month fell, if that was within RECENT_MONTHS (the past: refused
+    by the caller), otherwise the next time they fall (today included)."""
     dt.date(2000, month, day)  # a leap year: raises ValueError if no year has this date
-    for year in range(today.year, today.year + 9):
-        try:
-            candidate = dt.date(year, month, day)
-        except ValueError:
-            continue  # 29.02 in a year that is not leap
-        if candidate >= today:
-            return candidate
-    raise ValueError("no such date")
+    years = range(today.year - 8, today.year + 9)
+    days = [d for d in (_date_or_none(year, month, day) for year in years) if d is not None]
+    coming = min(d for d in days if d >= today)
+    last = max((d for d in days if d < today), default=None)
+    if last is not None and last >= _months_before(today, RECENT_MONTHS):
+        return last
+    return coming
+
+
+def _date_or_none(year: int, month: int, day: int) -> dt.date | None:
+    try:
+        return dt.date(year, month, day)
+    except ValueError:  # 29.02 in a year that is not leap
+        return None
+
+
+def _months_before(today: dt.date, months: int) -> dt.date:
+    """The same day `months` calendar months earlier (the month's last day if it is shorter)."""
+    year, month = divmod(today.year * 12 + today.month - 1 - months, 12)
+    for day in range(today.day, 27, -1):
+        if (found := _date_or_none(year, month + 1, day)) is not None:
+            return found
+    return dt.date(year, month + 1, min(today.day, 28))
 
 
 def parse_api_key(text: str | None) -> str:

@@ -54,7 +54,7 @@ async def test_typed_dates_in_each_format(harness: Harness, market: FakeMarket, 
     ("typed", "says"),
     [
         ("31.02.2027", "нет в календаре"),
-        ("завтра", "Не понял дату"),
+        ("вчера", "Не понял дату"),
         ("2020-01-01", "уже прошла"),
         ("", "Не понял"),
     ],
@@ -68,13 +68,21 @@ async def test_bad_dates_are_asked_again(harness: Harness, market: FakeMarket, t
     assert market.calls("setOrderDeliveryDate") == []
 
 
-async def test_yesterday_typed_as_day_month_means_next_year(harness: Harness, market: FakeMarket) -> None:
+async def test_yesterday_typed_as_day_month_is_refused_as_past(harness: Harness, market: FakeMarket) -> None:
+    """On 2 December «01.12» is yesterday, not next year's 1 December."""
     market.add_order(1001, 77)
     yesterday = moscow_today() - dt.timedelta(days=1)
     await harness.send(OWNER, "/date 77")
-    reasons = await harness.send(OWNER, f"{yesterday:%d.%m}")
-    expected = yesterday.replace(year=yesterday.year + 1)
-    assert f"{expected:%d.%m.%Y}" in texts(reasons)
+    reply = await harness.send(OWNER, f"{yesterday:%d.%m}")
+    assert "уже прошла" in texts(reply) and "Пришлите новую дату" in texts(reply)
+    assert market.calls("setOrderDeliveryDate") == []
+
+
+async def test_a_day_in_words_is_taken(harness: Harness, market: FakeMarket) -> None:
+    market.add_order(1001, 77)
+    await harness.send(OWNER, "/date 77")
+    reasons = await harness.send(OWNER, "Завтра")
+    assert f"{moscow_today() + dt.timedelta(days=1):%d.%m.%Y}" in texts(reasons)
 
 
 @pytest.mark.parametrize("status", ["PICKUP", "DELIVERED", "CANCELLED"])

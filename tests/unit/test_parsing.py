@@ -24,6 +24,7 @@ from bot.domain.parsing import (
 from bot.domain.records import DeliveryServiceRef
 
 TODAY = dt.date(2026, 11, 23)
+TWO_MONTHS_AGO = dt.date(2026, 9, 23)
 
 
 @pytest.mark.parametrize(
@@ -192,9 +193,13 @@ def test_non_ascii_digits_at_the_service_step_match_or_not_but_never_fail(typed:
         ("05/12/2026", dt.date(2026, 12, 5)),
         ("05.12", dt.date(2026, 12, 5)),
         ("23.11", TODAY),
-        ("22.11", dt.date(2027, 11, 22)),
+        ("22.09", dt.date(2027, 9, 22)),  # over two months ago: the coming one
         ("01.01", dt.date(2027, 1, 1)),
         ("29.02", dt.date(2028, 2, 29)),
+        ("сегодня", TODAY),
+        ("Завтра", dt.date(2026, 11, 24)),
+        ("послезавтра.", dt.date(2026, 11, 25)),
+        ("tomorrow", dt.date(2026, 11, 24)),
         (" 2026-11-23 ", TODAY),
     ],
 )
@@ -206,7 +211,9 @@ def test_dates_accepted(text: str, value: dt.date) -> None:
     ("text", "key"),
     [
         (None, "date-not-text"),
-        ("tomorrow", "date-format"),
+        ("вчера", "date-format"),
+        ("22.11", "date-past"),  # yesterday, not next year's 22 November
+        ("24.09", "date-past"),  # within the last two months
         ("2026-13-01", "date-impossible"),
         ("31.04", "date-impossible"),
         ("30.02.2027", "date-impossible"),
@@ -227,13 +234,36 @@ def test_dates_refused(text: str | None, key: str) -> None:
 )
 def test_date_is_never_in_the_past(day: dt.date, fmt: str) -> None:
     text = day.strftime(fmt)
-    if fmt != "%d.%m" and day < TODAY:
+    if fmt == "%d.%m":  # refused when it fell in the last two months (since 23 September), else coming
+        past = (day.month, day.day) != (2, 29) and TWO_MONTHS_AGO <= day.replace(year=2026) < TODAY
+    else:
+        past = day < TODAY
+    if past:
         with pytest.raises(InputError, match="date-past"):
             parse_date(text, TODAY)
         return
     parsed = parse_date(text, TODAY)
     assert parsed >= TODAY
     assert (parsed.day, parsed.month) == (day.day, day.month)
+
+
+@pytest.mark.parametrize(
+    ("today", "text", "value"),
+    [
+        (dt.date(2026, 12, 2), "01.12", None),  # yesterday
+        (dt.date(2026, 12, 30), "05.01", dt.date(2027, 1, 5)),
+        (dt.date(2027, 1, 5), "30.12", None),  # six days ago, last year
+        (dt.date(2026, 12, 31), "31.10", None),  # two months ago to the day
+        (dt.date(2026, 12, 31), "30.10", dt.date(2027, 10, 30)),
+        (dt.date(2026, 4, 30), "29.02", dt.date(2028, 2, 29)),  # 2024's is long past
+    ],
+)
+def test_a_day_and_month_is_the_nearest_such_day(today: dt.date, text: str, value: dt.date | None) -> None:
+    if value is None:
+        with pytest.raises(InputError, match="date-past"):
+            parse_date(text, today)
+    else:
+        assert parse_date(text, today) == value
 
 
 def test_moscow_today_changes_at_21_utc() -> None:
