@@ -204,7 +204,7 @@ async def test_history_shows_a_batch_as_one_entry_that_opens_to_its_lines(
     await harness.press_button(OWNER, preview, "Отправить все")
     await harness.wait_shown("Пакет отправлен")
     history = await harness.send(OWNER, "/history")
-    assert "📦 пакет: 2 трек-номеров · 2 ✅ · 0 ❌" in texts(history)
+    assert "📦 пакет: 2 трек-номера · 2 ✅ · 0 ❌" in texts(history)
     assert "D-1" not in texts(history), "its lines are not listed one by one"
     opened = await harness.press_button(OWNER, history, "📦")
     assert "№601" in texts(opened) and "D-1" in texts(opened) and "№602" in texts(opened)
@@ -330,7 +330,7 @@ async def test_two_previews_of_one_list_confirmed_one_after_the_other_send_each_
     await waiting_for_retry(db, 2)
 
     pressed = texts(await harness.press_button(COURIER, by_courier, "Отправить все"))
-    assert "Отправляю пакет: 1 трек-номеров" in pressed
+    assert "Отправляю пакет: 1 трек-номер…" in pressed
     assert "Не отправлены строки (2)" in pressed and "№1201, №1202." in pressed
     await harness.wait_shown("Пакет отправлен</b>: 1/1")
     posted = sorted(c.path.split("/")[5] for c in market.calls("setOrderDeliveryTrackCode"))

@@ -174,7 +174,7 @@ async def test_another_key_of_the_business_cannot_take_the_shop_over(
     refused = texts(await harness.press_button(STRANGER, shops, "dbs-shop.example"))
     assert "⛔" in refused and "другой пользователь" in refused
     told = " ".join(p["text"] for p in harness.telegram.sent("sendMessage", chat_id=OWNER))
-    assert "пытался подключить" in told and "Tester" in told
+    assert "Попытка подключить" in told and "Tester" in told
     row = await db.fetch_one("SELECT owner_id FROM shops")
     assert row is not None and row["owner_id"] == OWNER
     market.add_order(1001, 42)

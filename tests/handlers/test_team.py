@@ -51,7 +51,7 @@ async def test_courier_joins_owner_is_told_and_track_uses_the_owners_key(
     joined = await join(harness)
     assert "✅" in texts(joined) and "dbs-shop.example" in texts(joined)
     owner_notes = [p["text"] for p in harness.telegram.sent("sendMessage", chat_id=OWNER)]
-    assert any("присоединился" in n for n in owner_notes)
+    assert any("новый курьер" in n for n in owner_notes)
 
     market.add_order(1001, 42)
     await harness.send(COURIER, "/track 42")
@@ -243,7 +243,7 @@ async def test_the_owner_hands_the_shop_over_to_a_courier(
     done = texts(await harness.press_button(OWNER, ask, "Да, передать"))
     assert "передан" in done
     told = " ".join(p["text"] for p in harness.telegram.sent("sendMessage", chat_id=COURIER))
-    assert "теперь вы владелец" in told
+    assert "Теперь вы владелец" in told
     row = await db.fetch_one("SELECT owner_id FROM shops")
     assert row is not None and row["owner_id"] == COURIER
     assert "Команда магазина" in texts(await harness.send(COURIER, "/team"))

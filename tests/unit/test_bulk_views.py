@@ -47,7 +47,7 @@ def test_a_preview_of_500_bad_lines_names_the_first_and_counts_the_rest_in_few_m
     joined = "\n".join(texts)
     assert all(f"строка {n} " in joined for n in range(1, 41)) and "строка 41 " not in joined
     assert "…и ещё строк: 459" in joined
-    assert "уйдут 1" in texts[-1]
+    assert "уйдёт 1" in texts[-1]
 
 
 def test_a_report_of_500_failures_lists_each_with_the_markets_message() -> None:

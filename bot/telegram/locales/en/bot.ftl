@@ -86,7 +86,10 @@ order-card-title = <b>Order #{ $id }</b>
 order-card-status = Status: { $status }
 order-card-delivery = Delivery: { $date }
 order-card-item = • { $name } × { $count }
-order-card-more-items = • and { $count } more item(s)
+order-card-more-items = • and { $count } more { $count ->
+        [one] item
+       *[other] items
+    }
 order-card-track = Track: <code>{ $code }</code> ({ $service })
 order-not-found = ❌ Order #{ $id } was not found in this shop. Check the number and send it again.
 
@@ -219,9 +222,11 @@ history-more = … and { $count } more that did not fit in one message.
 result-queued = ⏳ The Market is busy or did not answer. Order #{ $id }: the operation is saved; I will keep retrying and report the result. You can put the phone away.
 flood-slow-down = 🐢 Messages arrive faster than I can answer: I will answer each in order and lose none.
 flood-skipped =
-    🐢 No person sends that many messages in a row, so I skipped these { $count }. Send them again if you need them:
+    🐢 No person sends that many messages in a row, so I skipped { $count ->
+        [one] this message
+       *[other] these { $count } messages
+    }. Send them again if you need them:
     { $list }
-
 ## Team
 
 command-team = The shop's team (owner)
@@ -282,7 +287,10 @@ history-head-team = <b>Your team's recent operations</b> — { $shop }
 history-who = { " · " }{ $name }
 owner-notice = 🔔 { $name } in { $shop }: { $line }
 scan-read = 📷 From the photo: <code>{ $code }</code>
-scan-several = The photo has { $count } codes that look like a track code. Which one?
+scan-several = The photo has { $count } { $count ->
+        [one] code that looks
+       *[other] codes that look
+    } like a track code. Which one?
 scan-no-track = The photo has barcodes, but none looks like this service's track code. Send a sharper photo or type the track code.
 scan-nothing = No barcode found on the photo. Take it closer, straight on and in good light — or type the track code.
 scan-no-order = The photo shows no order number of this shop.
@@ -301,7 +309,10 @@ bulk-fix-bad = Lines with problems can be fixed and sent as another list.
 bulk-nothing-ready = Nothing to send: fix the lines and send the list again.
 bulk-all-already = ✅ Everything in this list is in the Market already: nothing to do.
 bulk-all-being-sent = ⏳ This list is being sent already: nothing to do, the result comes in its own message.
-bulk-too-many = The list has { $count } lines, and one batch takes at most { $limit }. Split it and send the parts one after another — nothing was sent.
+bulk-too-many = The list has { $count } { $count ->
+        [one] line
+       *[other] lines
+    }, and one batch takes at most { $limit }. Split it and send the parts one after another — nothing was sent.
 bulk-unreadable = could not read the line: it needs an order number, a track code and (optionally) a service
 bulk-repeated = this order is already in line { $line }
 bulk-not-found = order #{ $id } was not found in this shop
@@ -318,8 +329,14 @@ bulk-preview-replaces = Will replace the track code the order has now ({ $count 
 bulk-replaces = replaces <code>{ $code }</code>
 bulk-replaces-more = …and { $count } more lines
 bulk-left-out = ⚠️ Lines not sent ({ $count }): while the list waited for confirmation, a track code was sent or is being sent for these orders (from another list or /track), so they are not sent twice — { $orders }.
-bulk-started = 📦 Sending the batch: { $size } track codes…
-bulk-progress = 📦 Batch: { $size } track codes
+bulk-started = 📦 Sending the batch: { $size } { $size ->
+        [one] track code
+       *[other] track codes
+    }…
+bulk-progress = 📦 Batch: { $size } { $size ->
+        [one] track code
+       *[other] track codes
+    }
     { $done }/{ $size } ✅ · { $failed } ❌ · { $retrying } ⏳
 bulk-report = 📦 <b>Batch sent</b>: { $done }/{ $size } ✅ · { $failed } ❌
 bulk-report-failed = Not sent:
@@ -334,7 +351,10 @@ bulk-file-too-much = The file is too big inside: an XLSX is a compressed archive
 bulk-file-too-slow = The file could not be read within 5 seconds — there is too much in it for a batch of up to 500 lines. Keep only the order number, track code and delivery service in the table.
 bulk-file-other-kind = I read CSV and XLSX tables. Save the file as an Excel workbook (.xlsx) or CSV and send it again.
 bulk-file-empty = The file has no line with an order number and a track code.
-history-batch = { $when } · 📦 batch: { $size } track codes · { $done } ✅ · { $failed } ❌ · { $waiting } ⏳
+history-batch = { $when } · 📦 batch: { $size } { $size ->
+        [one] track code
+       *[other] track codes
+    } · { $done } ✅ · { $failed } ❌ · { $waiting } ⏳
 bulk-owner-notice = 🔔 { $name } sent a batch in { $shop }: { $done }/{ $size } ✅ · { $failed } ❌. Details: /history.
 command-order = Order card: status and actions
 order-ask = Shop: <b>{ $shop }</b>. Send the order number.
