@@ -97,6 +97,7 @@ class Deps:
     def for_handlers(self) -> dict[str, Any]:
         return {
             "catalogue": self.catalogue,
+            "users": self.users,
             "shops": self.shops,
             "team": self.team,
             "orders": self.orders,

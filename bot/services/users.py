@@ -41,6 +41,10 @@ class UsersService:
     async def names(self, user_ids: Iterable[int]) -> dict[int, str]:
         return await self._users.names(user_ids)
 
+    async def role(self, user_id: int) -> str | None:
+        """The user's role: "owner" if they own a shop, "courier" if they only work in some, else None."""
+        return await self._users.role(user_id)
+
 
 class MenuRecords:
     """What each chat's command menu was last set to, and the default menus' fingerprint: a start sets

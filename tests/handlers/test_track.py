@@ -31,6 +31,7 @@ async def test_whole_track_flow_sends_one_valid_request(
 
     asked_code = await harness.press_button(OWNER, card, "СДЭК")
     assert "СДЭК" in texts(asked_code) and "трек-номер" in texts(asked_code)
+    assert "фото этикетки" in texts(asked_code), "a photo of the label works too"
 
     confirm = await harness.send(OWNER, "  CDEK-123456  ")
     assert "CDEK-123456" in texts(confirm)

@@ -60,7 +60,8 @@ async def test_errors_cancel_and_english(harness: Harness, market: FakeMarket) -
 async def test_invite_join_track_reuse_and_removal(harness: Harness, market: FakeMarket) -> None:
     market.add_order(1001, 42)
     await harness.send(OWNER, "/settings")
-    await harness.press_button(OWNER, await harness.send(OWNER, OWNER_KEY), "dbs-shop.example")
+    connected = await harness.press_button(OWNER, await harness.send(OWNER, OWNER_KEY), "dbs-shop.example")
+    assert "пригласите курьеров — /team" in texts(connected), "the next step is suggested"
     team = await harness.send(OWNER, "/team")
     invite = texts(await harness.press_button(OWNER, team, "Пригласить"))
     match = re.search(rf"https://t\.me/{BOT_USERNAME}\?start=([A-Za-z0-9_-]+)", invite)

@@ -1,27 +1,63 @@
 ## General
 
-start =
-    Hi! I help Yandex Market sellers who deliver their own orders (DBS).
+start-newcomer =
+    Hi! I help Yandex Market sellers who deliver their own orders (DBS): track codes, delivery dates and order statuses, right from Telegram.
 
-    <b>Couriers:</b> /track sends a parcel's track code to the Market.
-    <b>Shop owners:</b> /date moves a delivery date, /settings connects a shop with its API key.
+    <b>Own a shop?</b> Connect it: /settings — you need a Market API key with the order-processing scope.
+    <b>A courier?</b> Ask the owner for an invite link and open it: the shop connects by itself.
 
-    Start with /settings if your shop is not connected yet. More: /help.
-help =
+    Help: /help.
+start-courier =
+    Hi! You are a courier — the essentials:
+    📷 /track and a photo of the label — the track code goes to the Market (or type the code).
+    📋 /order — the order card: «Out for delivery», «Delivered».
+    📅 /date — move a delivery date, if the owner allows it.
+
+    Help: /help.
+start-owner =
+    Hi! What you can do with your shop:
+    📋 /orders — active orders, /order — an order's card and statuses.
+    📷 /track — a track code (label photo or text), 📅 /date — move a date.
+    👥 /team — invite couriers, ⚙️ /settings — key and shops, 🔔 /alerts — alerts.
+
+    Help: /help.
+help-newcomer =
+    <b>Where to start</b>
+    Shop owners: /settings connects a shop with a Market API key (order-processing scope).
+    Couriers: open the invite link the shop's owner sent you.
+    /cancel stops the current step.
+help-courier =
     <b>What I can do</b>
-    /track [order number] — send a track code: order → delivery service → track code → «Send».
-    /date [order number] — move a delivery date: order → date → reason → «Send».
-    /order [order number] — the order card: «Out for delivery», «Delivered» and the other actions.
-    /orders — active orders by delivery day.
-    /history — your last 20 operations in this shop.
-    /alerts — alerts: cancellation requests, new orders, the morning digest.
-    /shop — choose the shop if you have several.
-    /settings — connect a shop: needs a Market API key with the order-processing scope.
-    /cancel — stop the current step at any time.
+    📷 /track — a track code: order → service → label photo or code → «Send».
+    📋 /order — the order card: «Out for delivery», «Delivered».
+    🗂 /orders — active orders by delivery day.
+    📅 /date — move a delivery date (if the owner allows it).
+    🕘 /history — your last operations.
+    🔔 /alerts — order alerts.
+    🏪 /shop — choose the shop if you have several.
+    /cancel stops the current step.
 
     You can put the order number right after the command: <code>/track 123456789</code>.
+help-owner =
+    <b>What I can do</b>
+    🗂 /orders — active orders by delivery day.
+    📋 /order — the order card: statuses, cancellation, the buyer.
+    📷 /track — a track code: order → service → label photo or code → «Send».
+    📅 /date — move a delivery date: order → date → reason.
+    🕘 /history — your last operations in this shop.
+    🔔 /alerts — cancellation requests, new orders, the morning digest.
+    👥 /team — couriers: invite, remove, hand the shop over.
+    ⚙️ /settings — API key and shops, 🏪 /shop — choose the shop.
+    /cancel stops the current step.
+
+    You can put the order number right after the command: <code>/track 123456789</code>.
+help-more =
+    <b>More</b>
     Instead of typing a track code you can send a photo of the label with its barcode.
     Many track codes at once: send a list of lines «order number track code [service]», or a CSV/XLSX file with those columns — I show what is ready and send it all with one button.
+    Dates can be written as <code>05.12</code>, <code>05.12.2026</code> or a word: «tomorrow».
+    When the Market is busy, an operation waits and goes by itself — the result comes as a message.
+button-help-more = More
 cancelled = Cancelled. Start again any time: /track or /date.
 nothing-to-cancel = There is nothing to cancel. /help shows what I can do.
 unknown-input = I did not understand. /track sends a track code, /date moves a date, /help for help.
@@ -126,7 +162,7 @@ track-status-not-allowed = ⛔ A track code cannot be sent now: the order is { $
 track-ask-service = Pick the delivery service with a button, or type its name or number.
 service-not-found = I found no such delivery service. Pick a button or type part of its name.
 service-several = Several services match. Pick one:
-track-ask-code = Service: <b>{ $service }</b>. Send the parcel's track code.
+track-ask-code = Service: <b>{ $service }</b>. Send the parcel's track code or a 📷 photo of the label with its barcode.
 track-ask-code-again = Send the track code (up to 64 characters) or /cancel.
 track-confirm =
     <b>Check before sending</b>
@@ -198,6 +234,7 @@ settings-scope-missing = ⛔ The key lacks the order-processing scope (or full a
 settings-choose-campaign = Choose the shop (DBS shops first):
 settings-key-expired = ⛔ The key is no longer in memory (time passed or the bot restarted). Please send it again.
 settings-connected = ✅ Shop <b>{ $shop }</b> is connected and selected. You can use /track and /date now.
+    Next: invite your couriers — /team → «Invite a courier».
 settings-campaign-taken = ⛔ Shop { $shop } is already connected by another user. Ask its owner to hand it over to you (/team → «Make owner») or to invite you as a courier.
 shop-connect-attempt = ⚠️ { $name } tried to connect your shop { $shop } with their own API key. Nothing changed: the shop is yours, with the same key.
 settings-not-dbs = ⚠️ This is not a DBS shop: the Market, not you, handles its track codes and delivery dates.
