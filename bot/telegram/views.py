@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import datetime as dt
 import html
+from collections import Counter
 from collections.abc import Sequence
 from functools import singledispatch
 
@@ -29,6 +30,8 @@ HISTORY_MESSAGE_SHOWN = 120  # ... and in a /history line
 HISTORY_SHOWN = 20  # entries in /history: operations and bulk sends, newest first
 BAD_LINES_SHOWN = 40  # bad lines of a bulk preview listed one by one; the rest are counted
 REPLACES_SHOWN = 20  # lines of a bulk preview that replace an order's track code, listed one by one
+READY_SHOWN = 10  # ready lines of a bulk preview listed one by one; above that, a count per service
+SERVICES_SHOWN = 10  # services counted in a bulk preview; the rest are counted together
 LIST_SHOWN = 10  # items of a list written into a text (orders, names, codes); the rest are counted
 LIST_CHARS = 600  # ... and at most about this many characters of them
 LIST_ITEM_CHARS = 100  # one item is cut to this
@@ -342,10 +345,11 @@ def bulk_preview_texts(t: Texts, preview: Preview, shop: str) -> list[str]:
         return [t("bulk-too-many", count=preview.too_many, limit=MAX_LINES)]
     total = len(preview.ready) + len(preview.bad)
     head = t("bulk-preview-head", ready=len(preview.ready), total=total, shop=shop)
+    lines = _ready_lines(t, preview.ready)
     if preview.bad:
-        head = Safe(head + "\n\n" + t("bulk-preview-bad", count=len(preview.bad)))
+        lines.append("\n" + t("bulk-preview-bad", count=len(preview.bad)))
     bad = [bad_line_text(t, b) for b in preview.bad[:BAD_LINES_SHOWN]]
-    lines = _first_of(t, bad, BAD_LINES_SHOWN, len(preview.bad))
+    lines += _first_of(t, bad, BAD_LINES_SHOWN, len(preview.bad))
     for head_key, about, line_of in (
         ("bulk-preview-written", [line for line in preview.ready if line.written], _written_line),
         ("bulk-preview-replaces", [line for line in preview.ready if line.replaces], _replaces_line),
@@ -356,6 +360,43 @@ def bulk_preview_texts(t: Texts, preview: Preview, shop: str) -> list[str]:
                 t, [line_of(t, line) for line in about[:REPLACES_SHOWN]], REPLACES_SHOWN, len(about)
             )
     return messages(head, lines, _preview_tail(t, preview))
+
+
+def _ready_lines(t: Texts, ready: Sequence[ReadyLine]) -> list[str]:
+    """What will go: up to READY_SHOWN lines as «…017 · DPD · RU123456789017» (each order by the
+    shortest end of its number that tells the listed ones apart), above that a count per service."""
+    if len(ready) <= READY_SHOWN:
+        tails = order_tails([line.order_id for line in ready])
+        return [
+            str(
+                t(
+                    "bulk-ready-line",
+                    order=tails[line.order_id],
+                    service=clip(line.service_name, LIST_ITEM_CHARS),
+                    code=line.code,
+                )
+            )
+            for line in ready
+        ]
+    per_service = Counter(line.service_name for line in ready).most_common()
+    counted = [
+        str(t("bulk-ready-service", service=clip(name, LIST_ITEM_CHARS), count=n))
+        for name, n in per_service[:SERVICES_SHOWN]
+    ]
+    rest = sum(n for _, n in per_service[SERVICES_SHOWN:])
+    return counted + ([str(t("bulk-ready-services-more", count=rest))] if rest else [])
+
+
+def order_tails(order_ids: Sequence[int], shortest: int = 3) -> dict[int, str]:
+    """Each order number as its last digits (at least `shortest`), as few as tell these apart: what a
+    courier reads off a label and may type back."""
+    ids = list(dict.fromkeys(order_ids))
+    width = shortest
+    while width < max((len(str(i)) for i in ids), default=0):
+        if len({str(i)[-width:] for i in ids}) == len(ids):
+            break
+        width += 1
+    return {i: str(i) if len(str(i)) <= width else "…" + str(i)[-width:] for i in ids}
 
 
 def _first_of(t: Texts, lines: list[str], shown: int, total: int | None = None) -> list[str]:

@@ -14,6 +14,7 @@ from bot.telegram.views import (
     batch_report_texts,
     bulk_preview_texts,
     failure_text,
+    order_tails,
 )
 
 NOW = dt.datetime(2026, 12, 1, 12, 0, tzinfo=dt.UTC)
@@ -90,3 +91,31 @@ def test_the_bots_own_reasons_are_told_in_the_users_language_not_as_the_markets(
     assert said.startswith("❌ Не отправлено: Маркет не ответил вовремя.") and "TimeoutError" not in said
     english = failure_text(Catalogue.default().texts("en"), removed)
     assert english.startswith("❌ Not sent: the courier was removed from the team")
+
+
+def test_a_short_preview_lists_each_line_by_the_end_of_its_order_number_with_its_service() -> None:
+    ready = [
+        ReadyLine(1, 4_000_017, "RU123456789017", 51, "DPD"),
+        ReadyLine(2, 4_001_017, "CD-2", 52, "СДЭК"),  # the same last three digits: four tell them apart
+        ReadyLine(3, 4_000_123, "CD-3", 52, "СДЭК"),
+    ]
+    [text] = bulk_preview_texts(t, Preview(ready, []), "shop.example")
+    assert "…0017 · DPD · <code>RU123456789017</code>" in text
+    assert "…1017 · СДЭК · <code>CD-2</code>" in text
+    assert "…0123 · СДЭК · <code>CD-3</code>" in text
+    assert "уйдут 3" in text
+
+
+def test_a_long_preview_counts_the_lines_per_service() -> None:
+    services = ["DPD"] * 7 + ["СДЭК"] * 5 + [f"Служба {n}" for n in range(12)]
+    ready = [ReadyLine(n, 10**6 + n, f"C-{n}", 50 + n, name) for n, name in enumerate(services)]
+    [text] = bulk_preview_texts(t, Preview(ready, []), "shop.example")
+    assert "• DPD: 7" in text and "• СДЭК: 5" in text
+    assert text.count("• Служба") == 8 and "• другие службы: 4" in text
+    assert "C-1" not in text
+
+
+def test_order_tails_are_as_short_as_tells_them_apart() -> None:
+    assert order_tails([123, 4_000_017]) == {123: "123", 4_000_017: "…017"}
+    assert order_tails([4_000_017, 5_000_017]) == {4_000_017: "4000017", 5_000_017: "5000017"}
+    assert order_tails([14_000_017, 15_000_017]) == {14_000_017: "…4000017", 15_000_017: "…5000017"}

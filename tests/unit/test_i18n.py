@@ -217,6 +217,9 @@ def longest_arguments(t: Texts) -> dict[str, dict[str, Any]]:
         "button-send-all": {"count": MAX_LINES},
         "button-batch": {"when": "31.12 23:59", "size": MAX_LINES},
         "bulk-preview-head": {"ready": MAX_LINES, "total": MAX_LINES, "shop": SHOP},
+        "bulk-ready-line": {"order": f"…{ID}", "service": SERVICE, "code": CODE},
+        "bulk-ready-service": {"service": SERVICE, "count": MAX_LINES},
+        "bulk-ready-services-more": {"count": MAX_LINES},
         "bulk-preview-bad": {"count": MAX_LINES},
         "bulk-bad-line": {
             "line": 10**6,
