@@ -11,11 +11,11 @@ from aiogram import Bot, F, Router
 from aiogram.filters import Command, CommandObject, CommandStart
 from aiogram.filters.callback_data import CallbackData
 from aiogram.fsm.context import FSMContext
-from aiogram.types import CallbackQuery, InlineKeyboardMarkup, Message
+from aiogram.types import CallbackQuery, InlineKeyboardButton, InlineKeyboardMarkup, Message
 
 from bot.domain.clock import MSK
 from bot.domain.errors import NotACourier
-from bot.domain.invites import deep_link, looks_like_token
+from bot.domain.invites import deep_link, looks_like_token, share_link
 from bot.domain.records import Invite, Member, Role, Shop
 from bot.services.access import Access
 from bot.services.shops import ShopsService
@@ -56,7 +56,11 @@ async def on_invite(
     invite = await team.invite(access.shop, access.user_id)
     link = deep_link((await bot.me()).username or "", invite.token)
     text = t("team-invite", shop=access.shop.title, link=link, hours=invite.hours)
-    await card.answer(text, disable_web_page_preview=True)
+    share = share_link(link, t.plain("team-invite-share-text", shop=access.shop.title))
+    keyboard = InlineKeyboardMarkup(
+        inline_keyboard=[[InlineKeyboardButton(text=t.plain("team-button-share"), url=share)]]
+    )
+    await card.answer(text, reply_markup=keyboard, disable_web_page_preview=True)
 
 
 async def on_remove(

@@ -6,6 +6,7 @@ import datetime as dt
 import hashlib
 import re
 import secrets
+from urllib.parse import quote, urlencode
 
 TOKEN_BYTES = 16  # 128 bits
 _PAYLOAD = re.compile(r"^[A-Za-z0-9_-]{16,64}$")  # what Telegram allows in a /start payload
@@ -25,6 +26,11 @@ def looks_like_token(payload: str | None) -> bool:
 
 def deep_link(bot_username: str, token: str) -> str:
     return f"https://t.me/{bot_username}?start={token}"
+
+
+def share_link(url: str, text: str) -> str:
+    """Telegram's share link: opens the chat picker with `url` and `text` ready to send."""
+    return "https://t.me/share/url?" + urlencode({"url": url, "text": text}, quote_via=quote)
 
 
 def expiry(now: dt.datetime, ttl_seconds: int) -> dt.datetime:

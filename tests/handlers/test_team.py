@@ -5,6 +5,7 @@ from __future__ import annotations
 import asyncio
 import datetime as dt
 import re
+import urllib.parse
 
 import pytest
 
@@ -28,6 +29,19 @@ async def invite_link(harness: Harness) -> str:
     match = LINK.search(texts(created))
     assert match, texts(created)
     return match.group(1)
+
+
+async def test_the_invite_has_a_button_that_forwards_it_to_a_courier(harness: Harness) -> None:
+    team = await harness.send(OWNER, "/team")
+    created = await harness.press_button(OWNER, team, "Пригласить")
+    [shown] = [c for c in created if c.method == "sendMessage"]
+    [[button]] = shown.params["reply_markup"]["inline_keyboard"]
+    assert button["text"] == "📤 Переслать курьеру"
+    shared = urllib.parse.urlsplit(button["url"])
+    assert (shared.netloc, shared.path) == ("t.me", "/share/url")
+    query = urllib.parse.parse_qs(shared.query)
+    assert LINK.fullmatch(query["url"][0]) and LINK.search(texts(created))[0] == query["url"][0]  # type: ignore[index]
+    assert "dbs-shop.example" in query["text"][0]
 
 
 async def join(harness: Harness, user: int = COURIER) -> list[Call]:

@@ -286,6 +286,8 @@ team-invite =
     { $link }
 
     It works once and for { $hours } h. The courier can send track codes and move dates but can neither see nor change the API key.
+team-button-share = 📤 Forward to a courier
+team-invite-share-text = An invite to the shop { $shop }: open the link to work as its courier in the bot.
 team-remove-ask = Remove { $name } from the team of { $shop }? The buttons on the courier's screen will stop working.
 team-remove-yes = Yes, remove { $name }
 team-remove-gone = This courier is no longer in the team.
