@@ -186,6 +186,7 @@ def longest_arguments(t: Texts) -> dict[str, dict[str, Any]]:
         "team-member-courier": {"name": NAME},
         "team-button-remove": {"name": NAME},
         "team-invite": {"shop": SHOP, "link": deep_link("b" * 32, "T" * 43), "hours": 10**6},
+        "team-invite-share-text": {"shop": SHOP},
         "team-remove-ask": {"name": NAME, "shop": SHOP},
         "team-remove-yes": {"name": NAME},
         "team-removed": {"name": NAME},
