@@ -15,6 +15,7 @@ from functools import singledispatch
 from bot.domain.bulk import MAX_LINES
 from bot.domain.clock import MSK
 from bot.domain.market_data import BusinessOrder, BuyerInfo, OrderStatus
+from bot.domain.market_refusals import explain
 from bot.domain.operations import CancellationAnswer, DeliveryDate, Failure, StatusStep, TrackCode
 from bot.domain.outcomes import Outcome
 from bot.domain.records import Batch, BatchSummary, Operation, OperationStatus
@@ -176,14 +177,19 @@ def failure_text(t: Texts, failure: Failure) -> str:
     if own is not None:
         retry = failure.code in ("TIMEOUT", "NETWORK")
         return t("result-not-sent", reason=t(own)) + ("\n" + t("hint-retry") if retry else "")
+    said = t("result-failed-reason", message=clip(failure.message, MARKET_MESSAGE_SHOWN), code=failure.code)
+    explained = explain(failure)
+    if explained is not None:  # one plain line the user can act on, the Market's own text below
+        args = dict(explained.args)
+        if "status" in args:
+            args["status"] = status_text(t, _status_or_raw(str(args["status"])))
+        return t(explained.key, **args) + "\n" + said
     hint_key = HINTS.get(failure.status or 0, "hint-retry")
-    return "\n".join(
-        [
-            t("result-failed-head"),
-            t("result-failed-reason", message=clip(failure.message, MARKET_MESSAGE_SHOWN), code=failure.code),
-            t(hint_key),
-        ]
-    )
+    return "\n".join([t("result-failed-head"), said, t(hint_key)])
+
+
+def _status_or_raw(raw: str) -> OrderStatus | str:
+    return OrderStatus(raw) if raw in OrderStatus._value2member_map_ else raw
 
 
 @singledispatch

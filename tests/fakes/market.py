@@ -214,6 +214,8 @@ class FakeMarket:
         self.max_in_flight: dict[str, int] = {}
         self.rejected_parallel = 0
         self.today = moscow_today()
+        self.date_edits_allowed = 10  # moves of one order's delivery date the Market takes
+        self.date_edits: dict[int, int] = {}  # order id → its date's moves so far
         self._runner: web.AppRunner | None = None
         self.url = ""
 
@@ -559,6 +561,12 @@ class FakeMarket:
         if new_date < self.today:
             return self._json(400, error_body("BAD_REQUEST", f"Delivery date {new_date} is in the past"))
         text = new_date.strftime("%d-%m-%Y")
+        if order["delivery"].get("dates", {}).get("toDate") == text:
+            return self._json(400, error_body("SAME_DELIVERY_DATES", "New delivery dates are the same"))
+        if self.date_edits.get(order["id"], 0) >= self.date_edits_allowed:
+            message = f"Exceeded the number of edits of delivery dates! limit is: {self.date_edits_allowed}"
+            return self._json(400, error_body("EDIT_COUNT_EXCEEDED", message))
+        self.date_edits[order["id"]] = self.date_edits.get(order["id"], 0) + 1
         order["delivery"]["dates"] = {"fromDate": text, "toDate": text}
         self.touch(int(request.match_info["campaignId"]), order["id"])
         return self._json(200, {"status": "OK"})

@@ -168,3 +168,19 @@ async def test_the_digest_button_refuses_a_courier_at_once_when_couriers_may_not
     typed_date = texts(await harness.send(COURIER, (today + dt.timedelta(days=2)).isoformat()))
     assert "причин" not in typed_date.lower(), "no conversation was left open to walk through"
     assert market.calls("setOrderDeliveryDate") == []
+
+
+async def test_a_date_the_market_refuses_for_its_limit_says_so_in_plain_words_with_the_markets_text(
+    harness: Harness, market: FakeMarket
+) -> None:
+    market.add_order(1001, 77)
+    market.date_edits_allowed = market.date_edits[77] = 3  # moved three times already
+    await harness.send(OWNER, "/date 77")
+    reasons = await harness.send(OWNER, (moscow_today() + dt.timedelta(days=3)).isoformat())
+    confirm = await harness.press_button(OWNER, reasons, "покупател")
+    result = texts(await harness.press_button(OWNER, confirm, "Отправить"))
+    said = "❌ Дату этого заказа больше переносить нельзя: Маркет разрешает переносить её не больше 3 раз."
+    assert said in result.splitlines(), result
+    assert "Ответ Маркета: Exceeded the number of edits of delivery dates! limit is: 3" in result
+    [refused] = market.calls("setOrderDeliveryDate")
+    assert refused.status == 400

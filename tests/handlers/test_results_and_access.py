@@ -28,7 +28,13 @@ async def drive_track_to_confirm(harness: Harness, user: int = OWNER) -> list[Ca
         (401, "UNAUTHORIZED", "Api-Key token is invalid", "/settings"),
         (403, "FORBIDDEN", "Access denied", "Обработка заказов"),
         (404, "ORDER_NOT_FOUND", "Order 42 not found", "нет в этом магазине"),
-        (400, "STATUS_NOT_ALLOWED", "Order 42 with status CANCELLED is not allowed", "исправьте"),
+        (
+            400,
+            "STATUS_NOT_ALLOWED",
+            "Order 42 with status CANCELLED is not allowed",
+            "«отменён» — в этом статусе",
+        ),
+        (400, "BAD_REQUEST", "Something the bot has no words for", "исправьте"),
     ],
 )
 async def test_market_refusal_shows_its_message_code_and_a_hint(

@@ -79,7 +79,7 @@ async def test_webhook_refuses_a_wrong_secret_answers_a_valid_update_and_reports
             valid = await http.post("/tg/hook", json=update(3, "/help"), headers={SECRET_HEADER: SECRET})
             assert valid.status_code == 200
             [answer] = await telegram.wait_for("sendMessage")
-            assert "Что я умею" in str(answer.params["text"])
+            assert "С чего начать" in str(answer.params["text"])
 
             health = await http.get("/healthz")
             assert health.status_code == 200

@@ -218,6 +218,24 @@ hint-404 = There is no such order in this shop. Check the number or choose anoth
 hint-400 = The Market's reason is above: correct the details and try again.
 hint-retry = The Market is not answering or is overloaded. Please try again a little later.
 
+market-order-not-here = ❌ There is no such order in this shop. Check the number or choose another shop: /shop.
+market-date-edits-exceeded = { $limit ->
+        [0] ❌ This order's date cannot be moved again: the Market limits how often it moves.
+       *[other] ❌ This order's date cannot be moved again: the Market allows at most { $limit } { $limit ->
+            [one] move
+           *[other] moves
+        }.
+    }
+market-date-days-exceeded = { $limit ->
+        [0] ❌ The date cannot move that far — pick a nearer day.
+       *[other] ❌ The Market lets the date move by at most { $limit } { $limit ->
+            [one] day
+           *[other] days
+        } — pick a nearer day.
+    }
+market-date-same = ❌ That is the current delivery date already — pick another one.
+market-status-not-allowed = ❌ The order is «{ $status }» now — the Market does not take this in that status.
+market-track-refused = ❌ The delivery service does not take this track code — check the code and the service.
 ## Connecting a shop
 
 settings-ask-key =
