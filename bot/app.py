@@ -58,6 +58,7 @@ from bot.telegram.i18n import Catalogue, I18nMiddleware
 from bot.telegram.menus import Menus
 from bot.telegram.middlewares import FloodControl, InFlightUpdates, UserRecordMiddleware
 from bot.telegram.notifier import Notifier
+from bot.telegram.presses import PressAnswers, PressErrors
 from bot.telegram.safety import ForgivingRequests, TokenConflicts
 from bot.telegram.session import JsonSession
 from handlers import build_router
@@ -212,6 +213,10 @@ def create_dispatcher(
     access = AccessMiddleware(deps.access)
     dp.message.middleware(access)
     dp.callback_query.middleware(access)
+    # Then each press gets its one answer, and its handler's error is told within it (a refusal: the
+    # press's alert).
+    dp.callback_query.middleware(PressAnswers())
+    dp.callback_query.middleware(PressErrors(dp))
     dp.include_router(build_router(flows))
     dp.startup.register(set_menus)
     return dp

@@ -14,9 +14,10 @@ from aiogram.filters import Command
 from aiogram.filters.callback_data import CallbackData
 from aiogram.fsm.context import FSMContext
 from aiogram.types import CallbackQuery, InlineKeyboardMarkup, Message
+from aiogram.utils.callback_answer import CallbackAnswer
 
 from bot.domain.alerts import Switch
-from bot.domain.errors import AnswerTaken, Refused
+from bot.domain.errors import AnswerTaken
 from bot.domain.outcomes import Outcome
 from bot.services.access import Access
 from bot.services.alerts.answers import CancellationAnswers
@@ -25,9 +26,11 @@ from bot.services.operations import Operations
 from bot.services.orders import OrdersService
 from bot.telegram.access import requires
 from bot.telegram.alert_views import AnswerCD, MoveCD, answer_name
+from bot.telegram.confirm import send_first
 from bot.telegram.flows import Flows
 from bot.telegram.i18n import Texts
 from bot.telegram.keyboards import buttons
+from bot.telegram.presses import PRE
 from bot.telegram.safety import quietly
 from bot.telegram.views import outcome_text
 
@@ -39,6 +42,7 @@ class SwitchCD(CallbackData, prefix="as"):
 async def on_answer(
     query: CallbackQuery,
     callback_data: AnswerCD,
+    callback_answer: CallbackAnswer,
     card: Message,
     t: Texts,
     access: Access,
@@ -47,25 +51,21 @@ async def on_answer(
 ) -> None:
     try:
         claimed = await alert_answers.claim(access, callback_data.alert_id, callback_data.answer, query.id)
-    except AnswerTaken as taken:
+    except AnswerTaken as taken:  # the alert names the answer given, in the user's words
         text = (
             t.plain("alert-taken", name=taken.who, answer=answer_name(t, taken.answer))
             if taken.who
             else t.plain("alert-taken-elsewhere")
         )
-        await quietly(query.answer(text, show_alert=True), "answer a press on an answered request")
-        return
-    except Refused as refused:  # not this shop's request (stale or forged)
-        await quietly(query.answer(t(refused.key, **refused.args_), show_alert=True), "answer a stale press")
+        callback_answer.text, callback_answer.show_alert = text, True
         return
     if isinstance(claimed, Outcome):  # a second tap, or a tap redelivered after a restart
-        await quietly(query.answer(t("already-handled")), "answer a repeated press")
-        await card.answer(outcome_text(t, claimed))
-        return
-    await quietly(query.answer(t("sending")), "answer the press")
-    outcome = await operations.first_attempt(claimed)
-    if await quietly(card.answer(outcome_text(t, outcome)), "send a result") and not outcome.pending:
-        await operations.told(outcome.operation.id)
+        callback_answer.text = t("already-handled")
+
+    async def tell(outcome: Outcome) -> bool:  # under the request, which stays as it is
+        return await quietly(card.answer(outcome_text(t, outcome)), "send a result") is not None
+
+    await send_first(query, callback_answer, t, operations, claimed, tell)
 
 
 async def on_move(
@@ -78,7 +78,6 @@ async def on_move(
     orders: OrdersService,
     flows: Flows,
 ) -> None:
-    await query.answer()
     await flows.enter_at_order("date", card, state, t, access, orders, callback_data.order_id)
 
 
@@ -110,7 +109,6 @@ async def on_switch(
     alert_switches: AlertSwitches,
 ) -> None:
     switches = await alert_switches.toggle(access.user_id, access.role, callback_data.switch)
-    await quietly(query.answer(), "answer a switch press")
     text, keyboard = switches_view(t, switches)
     await quietly(card.edit_text(text, reply_markup=keyboard), "show the switches")
 
@@ -119,6 +117,6 @@ def register(router: Router, flows: Flows) -> None:
     """This module's handlers, added to the bot's one router in order."""
     button = requires("button", refusal="no-right")
     router.callback_query.register(on_answer, AnswerCD.filter(), flags=button)
-    router.callback_query.register(on_move, MoveCD.filter(), flags=button)
+    router.callback_query.register(on_move, MoveCD.filter(), flags=button | PRE)
     router.message.register(show_switches, Command("alerts"), flags=requires())
     router.callback_query.register(on_switch, SwitchCD.filter(), flags=requires())

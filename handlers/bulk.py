@@ -8,25 +8,25 @@ before anything else (pressing twice records once), then a runner sends them in 
 
 from __future__ import annotations
 
-import secrets
-
 from aiogram import Bot, Router
 from aiogram.filters import StateFilter
 from aiogram.filters.callback_data import CallbackData
 from aiogram.fsm.context import FSMContext
 from aiogram.fsm.state import State, StatesGroup
 from aiogram.types import CallbackQuery, Message
+from aiogram.utils.callback_answer import CallbackAnswer
 from aiogram.utils.chat_action import ChatActionSender
 
-from bot.domain.bulk import BulkFileError, BulkRow, rows_from_text
-from bot.domain.errors import FileRefused, NotAMember, OrderUnavailable
+from bot.domain.bulk import BulkRow, rows_from_text
+from bot.domain.errors import FileRefused, OrderUnavailable
 from bot.services.access import Access
 from bot.services.bulk import BulkSends, Recorded
 from bot.services.orders import OrdersService
 from bot.services.tables import TableReader
 from bot.telegram.access import requires
 from bot.telegram.callbacks import BatchCD
-from bot.telegram.draft import BulkDraft, cleared_with, load_bulk, save_bulk
+from bot.telegram.confirm import confirm_card, record, show, to_send
+from bot.telegram.draft import BulkDraft, load_bulk, save_bulk
 from bot.telegram.files import table_kind, table_of
 from bot.telegram.filters import has_text, table_file, unreadable_table
 from bot.telegram.flows import Flows
@@ -75,11 +75,8 @@ async def on_file(
     try:
         data = await table_of(document, bot)
         rows = await tables.read(data, kind)  # in a worker process, within a time bound
-    except FileRefused as exc:
+    except FileRefused as exc:  # a table is no answer to a conversation's step: it is not asked again
         await message.answer(t(exc.key))
-        return
-    except BulkFileError as exc:
-        await message.answer(t(exc.key, **exc.values))
         return
     if not rows:
         await message.answer(t("bulk-file-empty"))
@@ -114,26 +111,18 @@ async def on_list(
         await message.answer(last)
         return
     await state.clear()  # a list ends whatever conversation was open
-    nonce = secrets.token_hex(6)
+    send = t("button-send-all", count=len(preview.ready))
+    nonce, keyboard = confirm_card(t, BulkCD, access.shop_id, send, per_row=1)
     await state.set_state(BulkSG.confirm)
     draft = BulkDraft(shop_id=access.shop_id, nonce=nonce, lines=preview.ready, checked_at=preview.checked_at)
     await save_bulk(state, draft)
-    keyboard = buttons(
-        [
-            (
-                t("button-send-all", count=len(preview.ready)),
-                BulkCD(action="send", shop_id=access.shop_id, nonce=nonce),
-            ),
-            (t("button-cancel"), BulkCD(action="cancel", shop_id=access.shop_id, nonce=nonce)),
-        ],
-        per_row=1,
-    )
     await message.answer(last, reply_markup=keyboard)
 
 
 async def on_send_all(
     query: CallbackQuery,
     callback_data: BulkCD,
+    callback_answer: CallbackAnswer,
     card: Message,
     state: FSMContext,
     t: Texts,
@@ -141,44 +130,38 @@ async def on_send_all(
     bulk: BulkSends,
 ) -> None:
     if await bulk.confirmed_before(access.user_id, callback_data.nonce) is not None:
-        await quietly(query.answer(t("already-handled")), "answer a repeated press")
+        callback_answer.text = t("already-handled")
         return
     draft = await load_bulk(state)
     if draft is not None and draft.nonce != callback_data.nonce:  # a newer list's preview is on screen
-        await quietly(query.answer(t.plain("bulk-replaced"), show_alert=True), "answer an old preview")
+        callback_answer.text, callback_answer.show_alert = t.plain("bulk-replaced"), True
         await quietly(card.edit_reply_markup(reply_markup=None), "take an old preview's buttons away")
         return
-    if draft is None or draft.shop_id != access.shop_id:
-        await quietly(query.answer(t("stale-button"), show_alert=True), "answer a stale press")
+    if not await to_send(callback_data, draft, access, state, card, t, "bulk-cancelled") or draft is None:
         return
-    if callback_data.action != "send":
-        await state.clear()
-        await quietly(query.answer(), "answer a cancel press")
-        await quietly(card.edit_text(t("bulk-cancelled"), reply_markup=None), "show the cancel")
-        return
-    forget = cleared_with(state)
-    recorded = await bulk.record(access, draft.lines, draft.nonce, checked_at=draft.checked_at, also=forget)
-    if forget is None:
-        await state.clear()
-    await _show_recorded(query, card, t, bulk, recorded)
+    recorded = await record(
+        state,
+        card,
+        t,
+        lambda also: bulk.record(access, draft.lines, draft.nonce, checked_at=draft.checked_at, also=also),
+    )
+    await _show_recorded(card, callback_answer, t, bulk, recorded)
 
 
 async def _show_recorded(
-    query: CallbackQuery, card: Message, t: Texts, bulk: BulkSends, recorded: Recorded
+    card: Message, callback_answer: CallbackAnswer, t: Texts, bulk: BulkSends, recorded: Recorded
 ) -> None:
     """Answer «Отправить все»: the card shows the batch started (its progress from then on), and the
     lines left out, or that nothing was left to send."""
     if not recorded.new:
-        await quietly(query.answer(t("already-handled")), "answer the press")
+        callback_answer.text = t("already-handled")
         return
     batch = recorded.batch
-    await quietly(query.answer(t("sending") if batch else None), "answer the press")
     if batch is None:  # every line's order got a track code on its way since the preview
-        left_out = bulk_left_out_text(t, recorded.left_out)
-        await quietly(card.edit_text(left_out, reply_markup=None), "say nothing was sent")
+        await show(card, bulk_left_out_text(t, recorded.left_out))
         return
-    started = t("bulk-started", size=batch.size)
-    await quietly(card.edit_text(started, reply_markup=None), "show the batch started")
+    callback_answer.text = t("sending")
+    await show(card, t("bulk-started", size=batch.size))
     if recorded.left_out:  # the card shows the progress from now on: this stays in a message of its own
         await quietly(card.answer(bulk_left_out_text(t, recorded.left_out)), "say what was left out")
     bulk.start(batch, card.message_id)
@@ -193,11 +176,7 @@ async def on_batch_lines(
     bulk: BulkSends,
     orders: OrdersService,
 ) -> None:
-    try:
-        batch, lines = await bulk.lines(access, callback_data.id)
-    except NotAMember:
-        await query.answer(t("stale-button"), show_alert=True)
-        return
+    batch, lines = await bulk.lines(access, callback_data.id)
     page = callback_data.page
     text, pages = batch_lines_text(t, batch, lines, await orders.service_names(access), page)
     turns = [(t("button-back"), page - 1), (t("button-more"), page + 1)]
@@ -207,7 +186,6 @@ async def on_batch_lines(
         if 0 <= n < pages
     ]
     keyboard = buttons([], footer=footer) if footer else None
-    await query.answer()
     if callback_data.edit:
         await card.edit_text(text, reply_markup=keyboard)
     else:

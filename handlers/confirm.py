@@ -1,8 +1,8 @@
-"""The confirmation card of /track and /date: «Отправить» sends exactly once, «Отмена» drops the draft.
+"""The confirmation card of /track, /date and /order's steps (bot.telegram.confirm, the one confirm
+step): «Отправить» sends exactly once, «Отмена» drops the draft.
 
 Pressing «Отправить» first records the operation and ends the conversation in one SQLite transaction;
-only then are Telegram and the Market called, and every Telegram call is best-effort: a failed answer
-or edit loses nothing (the worker finishes the operation and the result is delivered later).
+only then are Telegram and the Market called.
 """
 
 from __future__ import annotations
@@ -10,26 +10,26 @@ from __future__ import annotations
 from aiogram import Router
 from aiogram.fsm.context import FSMContext
 from aiogram.types import CallbackQuery, InlineKeyboardMarkup, Message
+from aiogram.utils.callback_answer import CallbackAnswer
 
-from bot.domain.errors import NotAllowedForCouriers, Refused
 from bot.domain.market_data import OrderStatus
 from bot.domain.outcomes import Outcome
 from bot.services.access import Access
 from bot.services.operations import Operations
 from bot.telegram.access import requires
 from bot.telegram.alert_views import OpenCD
-from bot.telegram.draft import DateDraft, Draft, TrackDraft, cleared_with, load_draft
+from bot.telegram.confirm import ConfirmCD, record, send_first, show, to_send
+from bot.telegram.draft import DateDraft, Draft, TrackDraft, load_draft
 from bot.telegram.flows import Flows
 from bot.telegram.i18n import Texts
 from bot.telegram.keyboards import buttons
-from bot.telegram.order_steps import ConfirmCD
-from bot.telegram.safety import quietly
 from bot.telegram.views import outcome_text
 
 
 async def on_confirm(
     query: CallbackQuery,
     callback_data: ConfirmCD,
+    callback_answer: CallbackAnswer,
     card: Message,
     state: FSMContext,
     t: Texts,
@@ -38,43 +38,30 @@ async def on_confirm(
 ) -> None:
     done = await operations.confirmed_before(access.user_id, callback_data.nonce)
     if done is not None:  # a second tap, or a tap redelivered after a restart
-        await quietly(query.answer(t("already-handled")), "answer a repeated press")
-        await _show(card, outcome_text(t, done))
+        callback_answer.text = t("already-handled")
+        await show(card, outcome_text(t, done))
         return
     draft = await load_draft(state)
-    if draft is None or draft.nonce != callback_data.nonce or draft.shop_id != access.shop_id:
-        await quietly(query.answer(t("stale-button"), show_alert=True), "answer a stale press")
+    sends = await to_send(callback_data, draft, access, state, card, t, "draft-cancelled")
+    if not sends or draft is None:
         return
-    if callback_data.action != "send" or draft.order_id is None:
+    if draft.order_id is None:  # nothing to send: as «Отмена»
         await state.clear()
-        await quietly(query.answer(), "answer a cancel press")
-        await _show(card, t("draft-cancelled"))
+        await show(card, t("draft-cancelled"))
         return
-    forget_draft = cleared_with(state)
-    try:
-        recorded = await operations.record(
-            access, draft.order_id, draft.action(), callback_data.nonce, also=forget_draft
-        )
-    except NotAllowedForCouriers:  # the owner changed the rule, or the owner's role, meanwhile
-        await state.clear()
-        await quietly(query.answer(), "answer a refused press")
-        await _show(card, t("date-buyer-only" if isinstance(draft, DateDraft) else "team-not-owner"))
-        return
-    except Refused as refused:  # e.g. a code already on its way for this order
-        await state.clear()
-        await quietly(query.answer(), "answer a refused press")
-        await _show(card, t(refused.key, **refused.args_))
-        return
-    if forget_draft is None:  # an FSM storage outside the database: cleared right after
-        await state.clear()
-    if isinstance(recorded, Outcome):  # recorded by a press running at the same moment
-        await _show(card, outcome_text(t, recorded))
-        return
-    await quietly(query.answer(t("sending")), "answer the press")
-    outcome = await operations.first_attempt(recorded)
-    following = next_action(t, draft, access.shop_id) if outcome.ok else None
-    if await _show(card, outcome_text(t, outcome, draft.service_names()), following) and not outcome.pending:
-        await operations.told(outcome.operation.id)
+    order_id, action = draft.order_id, draft.action()
+    recorded = await record(
+        state,
+        card,
+        t,
+        lambda also: operations.record(access, order_id, action, callback_data.nonce, also=also),
+    )
+
+    async def tell(outcome: Outcome) -> bool:
+        following = next_action(t, draft, access.shop_id) if outcome.ok else None
+        return await show(card, outcome_text(t, outcome, draft.service_names()), following)
+
+    await send_first(query, callback_answer, t, operations, recorded, tell)
 
 
 def next_action(t: Texts, draft: Draft, shop_id: int) -> InlineKeyboardMarkup | None:
@@ -85,13 +72,6 @@ def next_action(t: Texts, draft: Draft, shop_id: int) -> InlineKeyboardMarkup | 
     if draft.order_status == OrderStatus.PROCESSING.value:
         label = t.plain("button-next", step=t.plain(f"button-step-{OrderStatus.DELIVERY.value}"))
     return buttons([(label, OpenCD(order_id=draft.order_id, shop_id=shop_id))])
-
-
-async def _show(card: Message, text: str, keyboard: InlineKeyboardMarkup | None = None) -> bool:
-    """Replace the confirmation card with the result (a new message if it cannot be edited)."""
-    if await quietly(card.edit_text(text, reply_markup=keyboard), "show a result on the card") is not None:
-        return True
-    return await quietly(card.answer(text, reply_markup=keyboard), "send a result") is not None
 
 
 def register(router: Router, flows: Flows) -> None:

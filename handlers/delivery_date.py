@@ -12,11 +12,13 @@ from aiogram.fsm.state import State, StatesGroup
 from aiogram.types import CallbackQuery, InlineKeyboardMarkup, Message
 
 from bot.domain.clock import moscow_today
+from bot.domain.errors import Refused
 from bot.domain.market_data import DATE_ALLOWED_STATUSES, DeliveryDateReason
-from bot.domain.parsing import InputError, parse_date
+from bot.domain.parsing import parse_date
 from bot.services.access import Access
 from bot.services.orders import OrdersService
 from bot.telegram.access import requires
+from bot.telegram.confirm import ask_to_confirm
 from bot.telegram.draft import DateDraft, current_draft, save_draft
 from bot.telegram.filters import plain_text
 from bot.telegram.flows import Flow, Flows
@@ -25,7 +27,6 @@ from bot.telegram.keyboards import buttons
 from bot.telegram.order_steps import (
     OrderFlow,
     add_order_picker,
-    ask_to_confirm,
     begin,
     start_at_order_step,
     take_order,
@@ -88,10 +89,7 @@ async def on_order_id(
 ) -> None:
     if await _couriers_off(message, state, t, access):  # entered from a button (digest, order card)
         return
-    taken = await take_order(message, text, state, t, access, orders, FLOW)
-    if taken is None:
-        return
-    _, card, _ = taken
+    _, card, _ = await take_order(message, text, state, t, access, orders, FLOW)
     await state.set_state(DateSG.date)
     await message.answer(card + "\n\n" + t("date-ask-date"), reply_markup=day_keyboard(t, moscow_today()))
 
@@ -111,18 +109,12 @@ async def on_day_button(
 ) -> None:
     day = dt.date.fromordinal(callback_data.ordinal)
     if day < moscow_today():
-        await query.answer(t("date-past"), show_alert=True)
-        return
-    await query.answer()
+        raise Refused("date-past")
     await _ask_reason(card, state, t, access, day)
 
 
 async def on_date_text(message: Message, state: FSMContext, t: Texts, access: Access) -> None:
-    try:
-        day = parse_date(message.text, moscow_today())
-    except InputError as exc:
-        await message.answer(t(exc.key, **exc.values) + "\n" + t("date-ask-date-again"))
-        return
+    day = parse_date(message.text, moscow_today())
     await _ask_reason(message, state, t, access, day)
 
 
@@ -132,14 +124,11 @@ async def on_reason(
     reason = REASONS[callback_data.reason]
     if not access.is_owner and not access.shop.courier_dates.allows(reason):
         why = "date-buyer-only" if access.may_move_dates else "date-couriers-off"  # turned off meanwhile
-        await query.answer(t.plain(why, shop=access.shop.title), show_alert=True)
-        return
+        raise Refused(why, shop=access.shop.title)
     draft = (await current_draft(state, DateDraft)).with_reason(reason)
     if draft.to_date is None:
-        await query.answer(t("stale-button"), show_alert=True)
-        return
+        raise Refused("stale-button")
     await state.set_state(DateSG.confirm)
-    await query.answer()
     text = t(
         "date-confirm",
         id=draft.order_id,

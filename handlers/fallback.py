@@ -6,6 +6,7 @@ from aiogram import Router
 from aiogram.fsm.context import FSMContext
 from aiogram.types import CallbackQuery, Message
 
+from bot.domain.errors import Refused
 from bot.telegram.flows import Flows
 from bot.telegram.i18n import Texts
 
@@ -24,8 +25,8 @@ async def on_anything(message: Message, state: FSMContext, t: Texts, flows: Flow
         await message.answer(t(problem) if problem != "use-buttons" else t("unknown-input"))
 
 
-async def on_stale_button(query: CallbackQuery, t: Texts) -> None:
-    await query.answer(t("stale-button"), show_alert=True)
+async def on_stale_button(query: CallbackQuery) -> None:
+    raise Refused("stale-button")
 
 
 def register(router: Router, flows: Flows) -> None:

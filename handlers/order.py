@@ -20,13 +20,14 @@ from aiogram.fsm.state import State, StatesGroup
 from aiogram.types import CallbackQuery, InlineKeyboardMarkup, Message
 
 from bot.domain.clock import moscow_today
-from bot.domain.errors import OrderUnavailable
+from bot.domain.errors import Refused
 from bot.domain.market_data import BusinessOrder, OrderStatus
 from bot.domain.status_steps import delivered_days, next_step, real_date
 from bot.services.access import Access
 from bot.services.orders import OrdersService
 from bot.telegram.access import requires
 from bot.telegram.alert_views import OpenCD
+from bot.telegram.confirm import ask_to_confirm
 from bot.telegram.draft import StatusDraft, current_draft, load_draft, save_draft
 from bot.telegram.filters import plain_text
 from bot.telegram.flows import Flow, Flows
@@ -35,14 +36,14 @@ from bot.telegram.keyboards import buttons
 from bot.telegram.order_steps import (
     OrderFlow,
     add_order_picker,
-    ask_to_confirm,
     begin,
     pick_of,
     picks_page,
     start_at_order_step,
     take_order,
 )
-from bot.telegram.views import buyer_text, failure_text, human_date, orders_overview, status_text
+from bot.telegram.presses import PRE
+from bot.telegram.views import buyer_text, human_date, orders_overview, status_text
 
 TEXT = plain_text
 CANCELLABLE = (OrderStatus.PROCESSING, OrderStatus.DELIVERY)  # the shop cancels with SHOP_FAILED
@@ -100,10 +101,7 @@ async def on_order_id(
     orders: OrdersService,
     text: str | None = None,
 ) -> None:
-    taken = await take_order(message, text, state, t, access, orders, FLOW)
-    if taken is None:
-        return
-    draft, card, order = taken
+    draft, card, order = await take_order(message, text, state, t, access, orders, FLOW)
     step = next_step(order)
     await save_draft(state, draft.with_step(step))
     await state.set_state(OrderSG.card)
@@ -119,11 +117,7 @@ async def show_orders(
 ) -> None:
     """/orders: the shop's active orders, nearest delivery first (overdue ones first of all)."""
     await state.clear()
-    try:
-        found = await orders.pickable(access, FLOW.statuses)
-    except OrderUnavailable as exc:
-        await message.answer(failure_text(t, exc.failure))
-        return
+    found = await orders.pickable(access, FLOW.statuses)
     picks = [pick_of(order) for order in found]
     await state.set_state(OrderSG.order_id)
     await save_draft(state, StatusDraft(shop_id=access.shop_id).listing(picks))
@@ -140,7 +134,6 @@ async def on_open(
     access: Access,
     orders: OrdersService,
 ) -> None:
-    await query.answer()
     await enter_at_order(card, state, t, access, orders, callback_data.order_id)
 
 
@@ -185,7 +178,6 @@ async def on_step(
     query: CallbackQuery, card: Message, state: FSMContext, t: Texts, draft: StatusDraft
 ) -> None:
     """The order's next status: confirmed at once, or a delivery asked the day it was made first."""
-    await query.answer()
     if draft.step is not OrderStatus.DELIVERED:
         await _confirm_step(card, state, t, draft)
         return
@@ -205,7 +197,6 @@ async def on_flow(
     flows: Flows,
 ) -> None:
     """«Трек-номер», «Перенести дату»: that flow, for this order, its order step already answered."""
-    await query.answer()
     await flows.enter_at_order(callback_data.action, card, state, t, access, orders, callback_data.order_id)
 
 
@@ -218,14 +209,12 @@ async def on_phone(
     orders: OrdersService,
 ) -> None:
     """Shown to the shop's team only; read from the Market each time, never logged or kept."""
-    await query.answer()
     await card.answer(buyer_text(t, await orders.buyer(access, callback_data.order_id)))
 
 
 async def on_cancel(
     query: CallbackQuery, card: Message, state: FSMContext, t: Texts, access: Access, draft: StatusDraft
 ) -> None:
-    await query.answer()
     if not access.is_owner:  # a forged button: the card never offers it to a courier
         await card.answer(t("team-not-owner"))
         return
@@ -253,9 +242,7 @@ async def on_delivered_day(
     today = moscow_today()
     days = delivered_days(today)
     if not 0 <= callback_data.back < len(days):
-        await query.answer(t("stale-button"), show_alert=True)
-        return
-    await query.answer()
+        raise Refused("stale-button")
     draft = (await current_draft(state, StatusDraft)).delivered_on(real_date(days[callback_data.back], today))
     await _confirm_step(card, state, t, draft)
 
@@ -288,8 +275,10 @@ def register(router: Router, flows: Flows) -> None:
     add_order_picker(router, FLOW, on_order_id, step)
     for action, handler in ACTIONS.items():
         on_card = (StateFilter(OrderSG.card), CardCD.filter(F.action == action), on_this_card)
-        router.callback_query.register(handler, *on_card, flags=step)
-    router.callback_query.register(on_open, OpenCD.filter(), flags=requires("button", refusal="no-right"))
+        asks_market = action in ("track", "date", "phone")  # answered first: the spinner stops
+        router.callback_query.register(handler, *on_card, flags=step | PRE if asks_market else step)
+    button = requires("button", refusal="no-right")
+    router.callback_query.register(on_open, OpenCD.filter(), flags=button | PRE)
     router.callback_query.register(
         on_delivered_day, StateFilter(OrderSG.day), DeliveredCD.filter(), flags=step
     )

@@ -9,14 +9,7 @@ from aiogram.fsm.context import FSMContext
 from aiogram.fsm.state import State, StatesGroup
 from aiogram.types import CallbackQuery, Message
 
-from bot.domain.errors import (
-    CampaignTaken,
-    KeyCannotProcessOrders,
-    KeyExpired,
-    KeyNotChecked,
-    KeyRefused,
-    NoCampaigns,
-)
+from bot.domain.errors import CampaignTaken, KeyCannotProcessOrders, KeyExpired, Refused
 from bot.domain.market_data import Campaign
 from bot.domain.parsing import InputError, parse_api_key
 from bot.services.shops import ShopsService
@@ -26,7 +19,6 @@ from bot.telegram.flows import Flow, Flows
 from bot.telegram.i18n import Texts
 from bot.telegram.keyboards import buttons
 from bot.telegram.safety import quietly
-from bot.telegram.views import failure_text
 
 TEXT = plain_text
 
@@ -51,22 +43,9 @@ async def on_api_key(message: Message, bot: Bot, state: FSMContext, t: Texts, sh
     await quietly(bot.delete_message(message.chat.id, message.message_id), "delete the message with a key")
     try:
         offer = await shops.offer_key(user_id_of(message), parse_api_key(message.text))
-    except InputError as exc:
-        await message.answer(t(exc.key, **exc.values) + "\n" + t("settings-ask-key-again"))
-        return
-    except NoCampaigns:
-        await message.answer(t("settings-no-campaigns"))
-        return
-    except KeyCannotProcessOrders:
-        await message.answer(t("settings-scope-missing") + "\n" + t("settings-ask-key-again"))
-        return
-    except KeyNotChecked:
-        await message.answer(t("settings-market-unreachable"))
-        return
-    except KeyRefused as exc:
-        hint = t("settings-key-hint") if exc.wrong_key else ""
-        parts = (t("settings-key-refused"), failure_text(t, exc.failure), hint)
-        await message.answer("\n".join(p for p in parts if p))
+    except (InputError, KeyCannotProcessOrders) as refused:
+        # Asked again with the key step's question, also where a key replaces the one being chosen for.
+        await message.answer(t(refused.key, **refused.args_) + "\n" + t("settings-ask-key-again"))
         return
     await state.set_state(SettingsSG.campaign)
     keyboard = buttons([(_campaign_label(t, c), CampaignCD(id=c.id)) for c in offer.campaigns])
@@ -77,21 +56,17 @@ async def on_campaign(
     query: CallbackQuery, callback_data: CampaignCD, state: FSMContext, t: Texts, shops: ShopsService
 ) -> None:
     if not isinstance(query.message, Message):
-        await query.answer(t("stale-button"), show_alert=True)
-        return
+        raise Refused("stale-button")
     try:
         connected = await shops.connect(query.from_user.id, callback_data.id)
     except KeyExpired:
-        await query.answer(t("settings-key-expired"), show_alert=True)
         await state.set_state(SettingsSG.api_key)
-        return
-    except CampaignTaken as exc:
+        raise
+    except CampaignTaken as exc:  # said on the card, which offered that shop
         await state.clear()
-        await query.answer()
-        await query.message.edit_text(t("settings-campaign-taken", shop=exc.title), reply_markup=None)
+        await query.message.edit_text(t(exc.key, **exc.args_), reply_markup=None)
         return
     await state.clear()
-    await query.answer()
     note = "" if connected.is_dbs else "\n\n" + t("settings-not-dbs")
     await query.message.edit_text(
         t("settings-connected", shop=connected.shop.title) + note, reply_markup=None

@@ -8,7 +8,7 @@ from aiogram.filters.callback_data import CallbackData
 from aiogram.fsm.context import FSMContext
 from aiogram.types import CallbackQuery, Message
 
-from bot.domain.errors import NotAMember
+from bot.domain.errors import Refused
 from bot.services.shops import ShopsService
 from bot.telegram.access import user_id_of
 from bot.telegram.draft import load_draft
@@ -40,14 +40,8 @@ async def on_shop(
     query: CallbackQuery, callback_data: ShopCD, state: FSMContext, t: Texts, shops: ShopsService
 ) -> None:
     if not isinstance(query.message, Message):
-        await query.answer(t("stale-button"), show_alert=True)
-        return
-    try:
-        shop = await shops.switch(query.from_user.id, callback_data.id)
-    except NotAMember:
-        await query.answer(t("no-right"), show_alert=True)
-        return
-    await query.answer()
+        raise Refused("stale-button")
+    shop = await shops.switch(query.from_user.id, callback_data.id)  # NotAMember: told as an alert
     text: str = t("shop-active", shop=shop.title)
     # A conversation started in another shop ends here: its steps must not act on the new one.
     draft = await load_draft(state)

@@ -52,7 +52,6 @@ async def show_team(message: Message, t: Texts, access: Access, team: TeamServic
 async def on_invite(
     query: CallbackQuery, card: Message, bot: Bot, t: Texts, access: Access, team: TeamService
 ) -> None:
-    await query.answer()
     invite = await team.invite(access.shop, access.user_id)
     link = deep_link((await bot.me()).username or "", invite.token)
     text = t("team-invite", shop=access.shop.title, link=link, hours=invite.hours)
@@ -80,12 +79,7 @@ async def _ask_about_courier(
 ) -> None:
     """«Remove X?» / «Hand the shop over to X?» with Yes/Cancel; nobody outside the team is named."""
     shop = access.shop
-    try:
-        name = await team.courier_name(shop, target)
-    except NotACourier:
-        await query.answer(t.plain("team-remove-gone"), show_alert=True)
-        return
-    await query.answer()
+    name = await team.courier_name(shop, target)  # NotACourier: told as the press's alert
     yes = TeamCD(action=f"{action}_yes", shop_id=shop.id, user_id=target)
     keyboard = buttons(
         [
@@ -99,7 +93,6 @@ async def _ask_about_courier(
 async def on_remove_confirmed(
     query: CallbackQuery, callback_data: TeamCD, card: Message, t: Texts, access: Access, team: TeamService
 ) -> None:
-    await query.answer()
     try:
         removed = await team.remove_courier(access.shop, callback_data.user_id)
     except NotACourier:
@@ -114,21 +107,18 @@ async def on_remove_confirmed(
 async def on_notices(
     query: CallbackQuery, card: Message, t: Texts, access: Access, shops: ShopsService, team: TeamService
 ) -> None:
-    await query.answer()
     await _refresh(card, t, await shops.toggle_notices(access.shop), team)
 
 
 async def on_courier_dates(
     query: CallbackQuery, card: Message, t: Texts, access: Access, shops: ShopsService, team: TeamService
 ) -> None:
-    await query.answer()
     await _refresh(card, t, await shops.next_courier_dates(access.shop), team)
 
 
 async def on_rekey(
     query: CallbackQuery, card: Message, state: FSMContext, t: Texts, access: Access, flows: Flows
 ) -> None:
-    await query.answer()
     await state.clear()
     await state.set_state(flows["settings"].first)  # /settings' key step
     text = t("team-rekey", shop=access.shop.title) + "\n\n" + t("settings-ask-key")
@@ -138,7 +128,6 @@ async def on_rekey(
 async def on_disconnect(
     query: CallbackQuery, card: Message, t: Texts, access: Access, shops: ShopsService
 ) -> None:
-    await query.answer()
     shop = access.shop
     keyboard = buttons(
         [
@@ -153,7 +142,6 @@ async def on_disconnect(
 async def on_disconnect_confirmed(
     query: CallbackQuery, card: Message, t: Texts, access: Access, shops: ShopsService
 ) -> None:
-    await query.answer()
     own = await shops.disconnect(access.shop)
     text: str = t("team-disconnected", shop=access.shop.title)
     if own:
@@ -162,7 +150,6 @@ async def on_disconnect_confirmed(
 
 
 async def on_revoke(query: CallbackQuery, card: Message, t: Texts, access: Access, team: TeamService) -> None:
-    await query.answer()
     revoked = await team.revoke_invites(access.shop)
     await _refresh(card, t, access.shop, team, t("team-invites-revoked", count=revoked))
 
@@ -170,7 +157,6 @@ async def on_revoke(query: CallbackQuery, card: Message, t: Texts, access: Acces
 async def on_promote_confirmed(
     query: CallbackQuery, callback_data: TeamCD, card: Message, t: Texts, access: Access, team: TeamService
 ) -> None:
-    await query.answer()
     try:
         name = await team.hand_over(access.shop, callback_data.user_id)
     except NotACourier:
@@ -180,7 +166,6 @@ async def on_promote_confirmed(
 
 
 async def on_back(query: CallbackQuery, card: Message, t: Texts, access: Access, team: TeamService) -> None:
-    await query.answer()
     await _refresh(card, t, access.shop, team)
 
 

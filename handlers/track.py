@@ -16,11 +16,10 @@ from aiogram.fsm.context import FSMContext
 from aiogram.fsm.state import State, StatesGroup
 from aiogram.types import CallbackQuery, InlineKeyboardMarkup, Message
 
-from bot.domain.errors import FileRefused
+from bot.domain.errors import Refused
 from bot.domain.market_data import TRACK_ALLOWED_STATUSES
 from bot.domain.parsing import (
     TRACK_CODE_MAX,
-    InputError,
     match_services,
     parse_track_code,
     written_differently,
@@ -31,6 +30,7 @@ from bot.services.access import Access
 from bot.services.barcodes import BarcodeReader
 from bot.services.orders import OrdersService
 from bot.telegram.access import requires
+from bot.telegram.confirm import ask_to_confirm
 from bot.telegram.draft import TrackDraft, current_draft, save_draft
 from bot.telegram.files import picture_of
 from bot.telegram.filters import picture, plain_text
@@ -40,7 +40,6 @@ from bot.telegram.keyboards import buttons, paged
 from bot.telegram.order_steps import (
     OrderFlow,
     add_order_picker,
-    ask_to_confirm,
     begin,
     start_at_order_step,
     take_order,
@@ -107,10 +106,7 @@ async def on_order_id(
     orders: OrdersService,
     text: str | None = None,
 ) -> None:
-    taken = await take_order(message, text, state, t, access, orders, FLOW)
-    if taken is None:
-        return
-    draft, card, _ = taken
+    draft, card, _ = await take_order(message, text, state, t, access, orders, FLOW)
     await state.set_state(TrackSG.service)
     services = await orders.services(access, draft.order_service_id)
     keyboard = service_page(t, services, 0, draft.order_service_id)
@@ -129,7 +125,6 @@ async def on_service_page(
     first = (await current_draft(state, TrackDraft)).order_service_id
     services = await orders.services(access, first)
     await card.edit_reply_markup(reply_markup=service_page(t, services, callback_data.page, first))
-    await query.answer()
 
 
 async def on_service_button(
@@ -143,9 +138,7 @@ async def on_service_button(
 ) -> None:
     chosen = next((s for s in await orders.services(access) if s.id == callback_data.id), None)
     if chosen is None:
-        await query.answer(t("stale-button"), show_alert=True)
-        return
-    await query.answer()
+        raise Refused("stale-button")
     await _ask_track_code(card, state, t, chosen)
 
 
@@ -169,11 +162,7 @@ async def on_service_text(
 
 
 async def on_track_code(message: Message, state: FSMContext, t: Texts) -> None:
-    try:
-        code = parse_track_code(message.text)
-    except InputError as exc:
-        await message.answer(t(exc.key, **exc.values) + "\n" + t("track-ask-code-again"))
-        return
+    code = parse_track_code(message.text)
     await _confirm_code(message, state, t, await current_draft(state, TrackDraft), code, typed=message.text)
 
 
@@ -181,11 +170,7 @@ async def on_track_picture(
     message: Message, bot: Bot, state: FSMContext, t: Texts, barcodes: BarcodeReader
 ) -> None:
     draft = await current_draft(state, TrackDraft)
-    try:
-        scanned = await barcodes.read(await picture_of(message, bot))
-    except FileRefused as exc:
-        await message.answer(t(exc.key) + "\n" + t("track-ask-code-again"))
-        return
+    scanned = await barcodes.read(await picture_of(message, bot))
     codes = rank_track_codes(scanned, draft.service_name or "", draft.order_id)
     if not codes:
         await message.answer(t("scan-no-track" if scanned else "scan-nothing"))
@@ -202,9 +187,7 @@ async def on_scanned_button(
 ) -> None:
     draft = await current_draft(state, TrackDraft)
     if not 0 <= callback_data.index < len(draft.scanned):
-        await query.answer(t("stale-button"), show_alert=True)
-        return
-    await query.answer()
+        raise Refused("stale-button")
     await _confirm_code(card, state, t, draft, draft.scanned[callback_data.index], scanned=True)
 
 

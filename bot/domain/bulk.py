@@ -27,6 +27,7 @@ from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass
 
 from bot.domain import xlsx
+from bot.domain.errors import Refused
 
 MAX_LINES = 500
 MAX_ROWS_READ = MAX_LINES + 50  # rows of a file kept (a few header lines among them); the rest counted
@@ -51,13 +52,8 @@ ZIP = b"PK\x03\x04"  # how an XLSX (a zip) begins, whatever the file is called
 _BINARY = re.compile("[\x00-\x08\x0e-\x19\x1b-\x1f\x7f]")
 
 
-class BulkFileError(ValueError):
-    """The file is not taken; `key` names the catalogue text that says why, `values` fill it."""
-
-    def __init__(self, key: str, **values: int) -> None:
-        super().__init__(key)
-        self.key = key
-        self.values = values
+class BulkFileError(Refused, ValueError):
+    """The file is not taken; `key` names the catalogue text that says why, `args_` fill it."""
 
 
 @dataclass(frozen=True, slots=True)

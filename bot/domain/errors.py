@@ -1,4 +1,5 @@
-"""What services refuse with. Handlers turn each into a message from the catalogue."""
+"""What services refuse with: `Refused` and its kinds, each with its catalogue text. One error handler
+(handlers/errors.py) tells the user."""
 
 from __future__ import annotations
 
@@ -18,16 +19,23 @@ class MarketFailure(Exception, ABC):
         """Why, as the user is told (and as an operation records it)."""
 
 
-class DomainError(Exception):
-    """A rule said no; nothing was changed."""
+class Refused(Exception):
+    """A rule said no, in the user's words: `key` names the catalogue text, `args_` fill it.
 
+    The one kind of "no": services (and the parsing of what a person typed) raise it, or one of its
+    kinds below, and one error handler tells the user (handlers/errors.py): a reply to a message, the
+    alert of a pressed button. How it is told is data too: `failure` (the Market's answer) follows the
+    text, then the catalogue text `hint`; `again` asks the conversation's step again; `ends` ends the
+    conversation. Nothing was changed."""
 
-class Refused(DomainError):
-    """A rule said no, in the user's words: `key` names the catalogue text, `args` fill it."""
+    again: bool = False
+    ends: bool = False
+    failure: Failure | None = None
+    hint: str | None = None
 
     def __init__(self, key: str, **args: object) -> None:
         super().__init__(key)
-        self.key = key
+        self.key = key  # "" when `failure` says it all
         self.args_ = args
 
 
@@ -41,87 +49,119 @@ class AnswerTaken(Refused):
         self.answer = answer
 
 
-class NotAMember(DomainError):
+class NotAMember(Refused):
     """The user does not (or no longer) belong to that shop."""
 
+    def __init__(self) -> None:
+        super().__init__("no-right")
 
-class KeyExpired(DomainError):
+
+class KeyExpired(Refused):
     """The API key waiting for a campaign choice is gone (15 minutes passed, or the bot restarted)."""
 
+    def __init__(self) -> None:
+        super().__init__("settings-key-expired")
 
-class KeyNotChecked(DomainError):
+
+class KeyNotChecked(Refused):
     """The Market did not answer, or was too busy to: the key was neither accepted nor refused."""
 
+    def __init__(self) -> None:
+        super().__init__("settings-market-unreachable")
 
-class KeyRefused(DomainError):
+
+class KeyRefused(Refused):
     """The Market refused the key: `failure` says how; `wrong_key` when the key itself is wrong, revoked
     or lacks access (the user is told how to make a new one)."""
 
+    failure: Failure
+
     def __init__(self, failure: Failure, *, wrong_key: bool) -> None:
-        super().__init__(failure.message)
+        super().__init__("settings-key-refused")
         self.failure = failure
         self.wrong_key = wrong_key
+        self.hint = "settings-key-hint" if wrong_key else None
 
 
-class KeyCannotProcessOrders(DomainError):
+class KeyCannotProcessOrders(Refused):
     """The key's scopes allow no order processing: it could not send a track code or move a date."""
 
+    again = True
 
-class CampaignTaken(DomainError):
+    def __init__(self) -> None:
+        super().__init__("settings-scope-missing")
+
+
+class CampaignTaken(Refused):
     """Another user owns the shop of this campaign here."""
 
     def __init__(self, title: str) -> None:
-        super().__init__(title)
+        super().__init__("settings-campaign-taken", shop=title)
         self.title = title
 
 
-class NoCampaigns(DomainError):
+class NoCampaigns(Refused):
     """The key works but reaches no campaign."""
 
+    def __init__(self) -> None:
+        super().__init__("settings-no-campaigns")
 
-class NotACourier(DomainError):
+
+class NotACourier(Refused):
     """Only couriers can be removed from a team (and this one may have left already)."""
 
+    def __init__(self) -> None:
+        super().__init__("team-remove-gone")
 
-class NotAllowedForCouriers(DomainError):
-    """The owner does not let couriers do this (moving a date, or with this reason)."""
+
+class NotAllowedForCouriers(Refused):
+    """The owner does not let couriers do this: `key` says what (moving a date for this reason,
+    cancelling an order)."""
 
 
-class OrderNotFound(DomainError):
+class OrderNotFound(Refused):
     def __init__(self, order_id: int) -> None:
-        super().__init__(f"order {order_id} not found")
+        super().__init__("order-not-found", id=order_id)
         self.order_id = order_id
 
 
-class OrderNotAllowed(DomainError):
-    """The order's status does not allow what the conversation is for; `order` is shown with the refusal."""
+class OrderNotAllowed(Refused):
+    """The order's status does not allow what the conversation is for; the conversation that asked
+    shows the order's card with its own refusal (`bot.telegram.order_steps.take_order`)."""
 
     def __init__(self, order: BusinessOrder) -> None:
-        super().__init__(f"order {order.order_id} is {order.status}")
+        super().__init__("order-no-actions", status=order.status)
         self.order = order
 
 
-class NotOneListed(DomainError):
-    """The end of an order number typed with a list shown matches no listed order, or several (`matches`)."""
+class NotOneListed(Refused):
+    """The end of an order number typed with a list shown matches no listed order, or several (`matches`):
+    the conversation shows those (or all) again as buttons."""
 
     def __init__(self, tail: str, matches: list[int]) -> None:
-        super().__init__(tail)
+        super().__init__("orders-tail-several" if matches else "orders-tail-none", tail=tail)
         self.tail = tail
         self.matches = matches
 
 
-class OrderUnavailable(DomainError):
-    """The Market could not give the order now; `ask_again` says whether typing a number again can help."""
+class OrderUnavailable(Refused):
+    """The Market could not give the order now (`failure` says why); `ask_again` says whether typing a
+    number again can help (if not, the conversation ends)."""
+
+    failure: Failure
 
     def __init__(self, failure: Failure, *, ask_again: bool) -> None:
-        super().__init__(failure.message)
+        super().__init__("")
         self.failure = failure
         self.ask_again = ask_again
+        self.ends = not ask_again
 
 
-class FileRefused(DomainError):
-    """A file the bot will not read (a picture, a table): `key` names the catalogue text that says why."""
+class FileRefused(Refused):
+    """A file the bot will not read (a picture, a table): `key` names the catalogue text that says why;
+    the step asks again (a picture is an answer to it)."""
+
+    again = True
 
     def __init__(self, key: str) -> None:
         super().__init__(key)
-        self.key = key

@@ -7,19 +7,18 @@ import re
 import unicodedata
 from collections.abc import Iterable, Sequence
 
+from bot.domain.errors import Refused
 from bot.domain.records import DeliveryServiceRef
 
 INT64_MAX = 2**63 - 1
 TRACK_CODE_MAX = 64
 
 
-class InputError(ValueError):
-    """The text cannot be used; `key` names the catalogue message that says why, `values` fill it."""
+class InputError(Refused, ValueError):
+    """The text cannot be used; `key` names the catalogue message that says why, `args_` fill it. The
+    step asks again."""
 
-    def __init__(self, key: str, **values: str) -> None:
-        self.key = key
-        self.values = values
-        super().__init__(key)
+    again = True
 
 
 _ORDER_ID = re.compile(r"[#№]?\s*([0-9]{1,3}(?:\s[0-9]{3})+|[0-9]+)")

@@ -24,7 +24,7 @@ from dataclasses import dataclass, field
 
 from bot.domain.bulk import MAX_LINES, BulkRow
 from bot.domain.clock import utcnow
-from bot.domain.errors import NotAMember
+from bot.domain.errors import Refused
 from bot.domain.market_data import BusinessOrder, OrderStatus
 from bot.domain.operations import TrackCode
 from bot.domain.parsing import (
@@ -138,7 +138,7 @@ class BulkSends:
                 order_id = parse_order_id(row.order)
                 code = parse_track_code(row.code)
             except InputError as exc:
-                bad.append(BadLine(row.line, row.order, exc.key, dict(exc.values)))
+                bad.append(BadLine(row.line, row.order, exc.key, {k: str(v) for k, v in exc.args_.items()}))
                 continue
             if order_id in first_line:
                 bad.append(BadLine(row.line, row.order, "bulk-repeated", {"line": str(first_line[order_id])}))
@@ -323,12 +323,13 @@ class BulkSends:
 
     # --- /history ------------------------------------------------------------------------
     async def lines(self, access: Access, batch_id: int) -> tuple[Batch, list[Operation]]:
-        """A batch's lines, for its owner or the shop's owner. Raises `NotAMember` otherwise."""
+        """A batch's lines, for its owner or the shop's owner. Raises `Refused("stale-button")` otherwise
+        (the button is not this user's, or no longer is)."""
         batch = await self._repos.batches.get(batch_id)
         if batch is None or batch.shop_id != access.shop_id:
-            raise NotAMember
+            raise Refused("stale-button")
         if not access.is_owner and batch.user_id != access.user_id:
-            raise NotAMember
+            raise Refused("stale-button")
         return batch, await self._repos.operations.of_batch(batch_id)
 
     async def recent(self, access: Access, limit: int = 20) -> list[BatchSummary]:

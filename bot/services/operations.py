@@ -105,9 +105,9 @@ class Operations:
             and isinstance(action, DeliveryDate)
             and not access.shop.courier_dates.allows(action.reason)
         ):
-            raise NotAllowedForCouriers
+            raise NotAllowedForCouriers("date-buyer-only")
         if courier and isinstance(action, StatusStep) and action.status is OrderStatus.CANCELLED:
-            raise NotAllowedForCouriers  # only the owner cancels an order
+            raise NotAllowedForCouriers("team-not-owner")  # only the owner cancels an order
         async with self._db.transaction() as tx:
             repos = Repos.on(tx, self._box)
             existing = await repos.operations.by_idempotency_key(self._key(access.user_id, nonce))

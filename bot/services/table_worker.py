@@ -27,7 +27,7 @@ def answer(data: bytes) -> dict[str, object]:
     try:
         rows = rows_from_file(data, kind, deadline)
     except BulkFileError as exc:
-        return {"refused": exc.key, "values": exc.values}
+        return {"refused": exc.key, "values": exc.args_}
     return {"rows": [[r.line, r.order, r.code, r.service, r.unreadable] for r in rows]}
 
 

@@ -4,8 +4,8 @@
 
 and `AccessMiddleware` (an inner middleware, so it runs only for the handler that matched) resolves
 the user's access to the right shop once, from the database, and hands it over as `access` (with
-`card`, the message a pressed button is on). When the user may not, it answers with «⛔» and the
-handler does not run.
+`card`, the message a pressed button is on). When the user may not, it refuses (`Refused`, told with
+«⛔» by the error handler) and the handler does not run.
 
 Which shop: "active" (the user's active shop, for commands), "conversation" (the shop the
 conversation's draft is pinned to), "button" (the `shop_id` in the pressed button's callback data).
@@ -22,10 +22,9 @@ from aiogram.dispatcher.flags import get_flag
 from aiogram.fsm.context import FSMContext
 from aiogram.types import CallbackQuery, Message, TelegramObject, User
 
+from bot.domain.errors import Refused
 from bot.services.access import Access, AccessService
 from bot.telegram.draft import load_draft
-from bot.telegram.i18n import Texts
-from bot.telegram.safety import quietly
 
 Source = Literal["active", "conversation", "button"]
 FLAG = "requires"
@@ -68,7 +67,7 @@ class AccessMiddleware(BaseMiddleware):
             return await handler(event, data)
         if isinstance(event, CallbackQuery):
             if not isinstance(event.message, Message):  # too old to edit: start over
-                return await _refuse(event, data, "stale-button")
+                raise Refused("stale-button")
             data["card"] = event.message
         shop_id = await self._shop_id(need, user.id, data)
         access = await self._service.to(user.id, shop_id) if shop_id is not None else None
@@ -79,9 +78,9 @@ class AccessMiddleware(BaseMiddleware):
             key = (
                 need.refusal if need.shop != "conversation" or isinstance(event, Message) else "stale-button"
             )
-            return await _refuse(event, data, key, clear=True)
+            raise _refusal(key, ends=isinstance(event, Message))
         if need.owner and not access.is_owner:
-            return await _refuse(event, data, need.owner_refusal, shop=access.shop.title)
+            raise Refused(need.owner_refusal, shop=access.shop.title)
         data["access"] = access
         return await handler(event, data)
 
@@ -101,18 +100,11 @@ def user_id_of(message: Message) -> int:
     return message.from_user.id if message.from_user else message.chat.id
 
 
-async def _refuse(
-    event: TelegramObject, data: dict[str, Any], key: str, *, clear: bool = False, **args: Any
-) -> None:
-    t: Texts = data["t"]
-    text = t(key, **args)
-    if isinstance(event, CallbackQuery):
-        await quietly(event.answer(text, show_alert=True), "answer a refused button press")
-        return
-    if clear:
-        await data["state"].clear()
-    if isinstance(event, Message):
-        await event.answer(text)
+def _refusal(key: str, *, ends: bool) -> Refused:
+    """Not a member of the shop: a conversation started there ends (a message's, not a press's)."""
+    refusal = Refused(key)
+    refusal.ends = ends
+    return refusal
 
 
 __all__ = ["Access", "AccessMiddleware", "Requires", "requires", "user_id_of"]

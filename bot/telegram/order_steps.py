@@ -1,5 +1,5 @@
 """The steps the conversations about one order share (/track, /date, /order): starting for the active
-shop, the order-number step, the confirmation card.
+shop, the order-number step (their confirmation card is bot.telegram.confirm's).
 
 Several handler modules use them, and no handler module imports another: so they live here, next to
 the drafts they fill, not in handlers/.
@@ -7,7 +7,6 @@ the drafts they fill, not in handlers/.
 
 from __future__ import annotations
 
-import secrets
 from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass
 from typing import Any, Generic
@@ -19,16 +18,8 @@ from aiogram.fsm.context import FSMContext
 from aiogram.fsm.state import State
 from aiogram.types import CallbackQuery, InlineKeyboardMarkup, Message
 
-from bot.domain.errors import (
-    FileRefused,
-    MarketFailure,
-    NotOneListed,
-    OrderNotAllowed,
-    OrderNotFound,
-    OrderUnavailable,
-)
+from bot.domain.errors import MarketFailure, NotOneListed, OrderNotAllowed, OrderUnavailable
 from bot.domain.market_data import BusinessOrder, OrderStatus
-from bot.domain.parsing import InputError
 from bot.domain.track_codes import order_numbers
 from bot.services.access import Access
 from bot.services.barcodes import BarcodeReader
@@ -37,8 +28,10 @@ from bot.telegram.draft import D, OrderDraft, Pick, current_draft, load_draft, s
 from bot.telegram.files import picture_of
 from bot.telegram.filters import picture
 from bot.telegram.i18n import Texts
-from bot.telegram.keyboards import buttons, paged
-from bot.telegram.views import clip, failure_text, order_card, status_text
+from bot.telegram.keyboards import paged
+from bot.telegram.presses import PRE
+from bot.telegram.refusals import Told
+from bot.telegram.views import clip, order_card, status_text
 
 PICKS_PER_PAGE = 8
 OrderStep = Callable[..., Awaitable[None]]  # a flow's order-number step
@@ -50,14 +43,6 @@ class OrderCD(CallbackData, prefix="od"):
 
 class OrderPageCD(CallbackData, prefix="odp"):
     page: int
-
-
-class ConfirmCD(CallbackData, prefix="cf"):
-    """Send or cancel the draft shown under `nonce` (random, one per confirmation card) for `shop_id`."""
-
-    action: str  # "send" | "cancel"
-    shop_id: int
-    nonce: str
 
 
 @dataclass(frozen=True, slots=True)
@@ -146,7 +131,6 @@ def add_order_picker(
         access: Access,
         orders: OrdersService,
     ) -> None:
-        await query.answer()
         await on_order_id(card, state, t, access, orders, text=str(callback_data.id))
 
     async def on_order_page(
@@ -154,7 +138,6 @@ def add_order_picker(
     ) -> None:
         picks = (await current_draft(state, OrderDraft)).picks
         await card.edit_reply_markup(reply_markup=picks_page(t, picks, callback_data.page))
-        await query.answer()
 
     async def on_order_picture(
         message: Message,
@@ -165,19 +148,16 @@ def add_order_picker(
         orders: OrdersService,
         barcodes: BarcodeReader,
     ) -> None:
-        try:
-            numbers = order_numbers(await barcodes.read(await picture_of(message, bot)))
-        except FileRefused as exc:
-            await message.answer(t(exc.key) + "\n" + t(flow.again_key))
-            return
+        numbers = order_numbers(await barcodes.read(await picture_of(message, bot)))
         found = await orders.first_of_shop(access, numbers) if numbers else None
         if found is None:
             await message.answer(t("scan-no-order") + "\n" + t(flow.again_key))
             return
         await on_order_id(message, state, t, access, orders, text=str(found))
 
+    # Answered before the Market is asked for the order: a refusal then comes as a message, as typed.
     router.callback_query.register(
-        on_order_button, StateFilter(flow.order_state), OrderCD.filter(), flags=flags
+        on_order_button, StateFilter(flow.order_state), OrderCD.filter(), flags=flags | PRE
     )
     router.message.register(on_order_picture, StateFilter(flow.order_state), picture, flags=flags)
     router.callback_query.register(
@@ -201,13 +181,13 @@ async def take_order(
     access: Access,
     orders: OrdersService,
     flow: OrderFlow[D],
-) -> tuple[D, str, BusinessOrder] | None:
-    """The order-number step: the orders service takes the order (`OrdersService.take`); this says
-    why not, or keeps the order in the draft.
+) -> tuple[D, str, BusinessOrder]:
+    """The order-number step: the orders service takes the order (`OrdersService.take`); this keeps
+    it in the draft. Returns the updated draft, the order's card and the order.
 
-    `text` is the number (from a button or a command), or None for what the user just wrote. Returns
-    the updated draft, the order's card and the order, or None when the user has been told why not
-    (asked again, or the conversation ended).
+    `text` is the number (from a button or a command), or None for what the user just wrote. Its
+    refusals go on to the error handler, but for those this step shows in its own way (`Told`): the
+    listed orders that match, or the card of an order whose status does not allow the flow.
     """
     text = message.text if text is None else text
     loaded = await load_draft(state)
@@ -215,24 +195,14 @@ async def take_order(
     try:
         order = await orders.take(access, text, flow.allowed, [p.id for p in draft.picks])
     except NotOneListed as exc:
-        await _not_one_listed(message, t, draft.picks, exc)
-        return None
-    except InputError as exc:
-        await message.answer(t(exc.key, **exc.values) + "\n" + t(flow.again_key))
-        return None
-    except OrderNotFound as exc:
-        await message.answer(t("order-not-found", id=exc.order_id))
-        return None
-    except OrderUnavailable as exc:
-        if not exc.ask_again:
-            await state.clear()
-        await message.answer(failure_text(t, exc.failure))
-        return None
+        shown = [p for p in draft.picks if p.id in exc.matches] if exc.matches else draft.picks
+        await message.answer(t(exc.key, **exc.args_), reply_markup=picks_page(t, shown, 0))
+        raise Told from exc
     except OrderNotAllowed as exc:
         card = await _card(t, access, orders, flow, exc.order)
         await state.clear()
         await message.answer(card + "\n\n" + t(flow.refused_key, status=status_text(t, exc.order.status)))
-        return None
+        raise Told from exc
     card = await _card(t, access, orders, flow, order)
     draft = draft.at_order(order)
     await save_draft(state, draft)
@@ -244,31 +214,3 @@ async def _card(
 ) -> str:
     names = await orders.service_names(access) if flow.services_on_card else None
     return order_card(t, order, names)
-
-
-async def _not_one_listed(message: Message, t: Texts, picks: Sequence[Pick], exc: NotOneListed) -> None:
-    """The end of a number matched several listed orders (they are shown) or none (all are)."""
-    if exc.matches:
-        shown = [p for p in picks if p.id in exc.matches]
-        await message.answer(t("orders-tail-several", tail=exc.tail), reply_markup=picks_page(t, shown, 0))
-    else:
-        await message.answer(t("orders-tail-none", tail=exc.tail), reply_markup=picks_page(t, picks, 0))
-
-
-async def ask_to_confirm(
-    message: Message, state: FSMContext, t: Texts, draft: OrderDraft, text: str, *, edit: bool = False
-) -> None:
-    """Show the confirmation card for the finished draft, under a fresh nonce."""
-    nonce = secrets.token_hex(6)
-    await save_draft(state, draft.confirming(nonce))
-    keyboard = buttons(
-        [
-            (t("button-send"), ConfirmCD(action="send", shop_id=draft.shop_id, nonce=nonce)),
-            (t("button-cancel"), ConfirmCD(action="cancel", shop_id=draft.shop_id, nonce=nonce)),
-        ],
-        per_row=2,
-    )
-    if edit:
-        await message.edit_text(text, reply_markup=keyboard)
-    else:
-        await message.answer(text, reply_markup=keyboard)

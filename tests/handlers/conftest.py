@@ -97,7 +97,11 @@ class Harness:
     async def _feed(self, update: dict[str, Any]) -> list[Call]:
         before = len(self.telegram.calls)
         await self.dp.feed_update(self.bot, Update.model_validate(update, context={"bot": self.bot}))
-        return self.telegram.calls[before:]
+        calls = self.telegram.calls[before:]
+        if "callback_query" in update:  # every press, in every test: its spinner stops exactly once
+            query = update["callback_query"]
+            assert answers_to(calls, query["id"]) == 1, f"{query['data']!r} answered: {calls}"
+        return calls
 
     async def send(self, user_id: int, text: str | None, *, language: str = "ru", **extra: Any) -> list[Call]:
         msg = message(user_id, text, next(self._message_ids), language, **extra)
@@ -113,6 +117,12 @@ class Harness:
         """Press the newest button in `calls` whose text contains `text_part`."""
         data, _ = find_button(calls, text_part)
         return await self.press(user_id, data, **kw)
+
+
+def answers_to(calls: list[Call], query_id: str) -> int:
+    """How many times the press `query_id` was answered."""
+    answers = [c for c in calls if c.method == "answerCallbackQuery"]
+    return sum(1 for c in answers if c.params.get("callback_query_id") == query_id)
 
 
 def texts(calls: list[Call]) -> str:

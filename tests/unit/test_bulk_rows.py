@@ -328,7 +328,7 @@ def test_a_file_of_too_many_rows_is_refused_with_how_many_it_has(kind: str) -> N
         data = workbook([row(1, "Заказ", "Трек"), *(row(n + 2, str(n), f"T-{n}") for n in range(2000))])
     with pytest.raises(BulkFileError) as refused:
         rows_from_file(data, kind)
-    assert (refused.value.key, refused.value.values) == ("bulk-too-many", {"count": 2000, "limit": 500})
+    assert (refused.value.key, refused.value.args_) == ("bulk-too-many", {"count": 2000, "limit": 500})
 
 
 def test_a_workbook_is_read_as_one_whatever_its_name_and_binary_is_no_text() -> None:

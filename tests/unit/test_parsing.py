@@ -163,7 +163,7 @@ def test_a_code_taken_as_typed_is_not_said_to_be_rewritten() -> None:
 def test_a_code_starting_like_a_formula_is_refused_saying_so(start: str, rest: str) -> None:
     with pytest.raises(InputError) as caught:
         parse_track_code(start + rest)
-    assert caught.value.key == "track-formula" and caught.value.values == {"char": start}
+    assert caught.value.key == "track-formula" and caught.value.args_ == {"char": start}
 
 
 def test_cyrillic_look_alike_letters_are_taken_as_latin_and_others_named() -> None:
@@ -176,7 +176,7 @@ def test_cyrillic_look_alike_letters_are_taken_as_latin_and_others_named() -> No
     assert parse_track_code("АВЕКМНОРСТУХавекмнорстух") == "ABEKMHOPCTYXabekmhopctyx"
     with pytest.raises(InputError) as caught:
         parse_track_code("ПОЧТА-123")
-    assert caught.value.key == "track-cyrillic" and caught.value.values == {"letters": "П, Ч"}
+    assert caught.value.key == "track-cyrillic" and caught.value.args_ == {"letters": "П, Ч"}
 
 
 @pytest.mark.parametrize("typed", ["²", "٣", "５１", "1⁵"])
@@ -315,7 +315,7 @@ def test_recent_services_first_then_by_name() -> None:
 def test_a_long_number_as_a_spreadsheet_shows_it_is_refused(shown: str) -> None:
     with pytest.raises(InputError) as caught:
         parse_track_code(shown)
-    assert caught.value.key == "track-scientific" and caught.value.values == {"shown": shown}
+    assert caught.value.key == "track-scientific" and caught.value.args_ == {"shown": shown}
     assert parse_track_code("12E45") == "12E45", "a code with an E in it is still a code"
 
 
