@@ -41,7 +41,6 @@ async def on_help(message: Message, t: Texts, users: UsersService) -> None:
 
 
 async def on_help_more(query: CallbackQuery, t: Texts) -> None:
-    await query.answer()
     if isinstance(query.message, Message):
         await query.message.answer(t("help-more"), disable_web_page_preview=True)
 
