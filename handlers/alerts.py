@@ -79,6 +79,7 @@ async def on_move(
     flows: Flows,
 ) -> None:
     await query.answer()
+    orders.forget(access.shop_id, callback_data.order_id)  # the digest's order, read again
     await flows.enter_at_order("date", card, state, t, access, orders, callback_data.order_id)
 
 

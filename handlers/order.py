@@ -140,7 +140,9 @@ async def on_open(
     access: Access,
     orders: OrdersService,
 ) -> None:
+    """The card opened from an alert or a result: read again, whatever a list kept of it."""
     await query.answer()
+    orders.forget(access.shop_id, callback_data.order_id)
     await enter_at_order(card, state, t, access, orders, callback_data.order_id)
 
 
