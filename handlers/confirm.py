@@ -12,17 +12,14 @@ from aiogram.fsm.context import FSMContext
 from aiogram.types import CallbackQuery, InlineKeyboardMarkup, Message
 
 from bot.domain.errors import NotAllowedForCouriers, Refused
-from bot.domain.market_data import OrderStatus
 from bot.domain.outcomes import Outcome
 from bot.services.access import Access
 from bot.services.operations import Operations
 from bot.telegram.access import requires
-from bot.telegram.alert_views import OpenCD
-from bot.telegram.draft import DateDraft, Draft, TrackDraft, cleared_with, load_draft
+from bot.telegram.draft import DateDraft, cleared_with, load_draft
 from bot.telegram.flows import Flows
 from bot.telegram.i18n import Texts
-from bot.telegram.keyboards import buttons
-from bot.telegram.order_steps import ConfirmCD
+from bot.telegram.order_steps import ConfirmCD, next_action
 from bot.telegram.safety import quietly
 from bot.telegram.views import outcome_text
 
@@ -75,16 +72,6 @@ async def on_confirm(
     following = next_action(t, draft, access.shop_id) if outcome.ok else None
     if await _show(card, outcome_text(t, outcome, draft.service_names()), following) and not outcome.pending:
         await operations.told(outcome.operation.id)
-
-
-def next_action(t: Texts, draft: Draft, shop_id: int) -> InlineKeyboardMarkup | None:
-    """Under a track code's or a date's ✅: the order's card, named after its next step when known."""
-    if not isinstance(draft, TrackDraft | DateDraft) or draft.order_id is None:
-        return None
-    label = t.plain("button-open-card")
-    if draft.order_status == OrderStatus.PROCESSING.value:
-        label = t.plain("button-next", step=t.plain(f"button-step-{OrderStatus.DELIVERY.value}"))
-    return buttons([(label, OpenCD(order_id=draft.order_id, shop_id=shop_id))])
 
 
 async def _show(card: Message, text: str, keyboard: InlineKeyboardMarkup | None = None) -> bool:

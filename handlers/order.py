@@ -33,6 +33,7 @@ from bot.telegram.flows import Flow, Flows
 from bot.telegram.i18n import Texts
 from bot.telegram.keyboards import buttons
 from bot.telegram.order_steps import (
+    NextCD,
     OrderFlow,
     add_order_picker,
     ask_to_confirm,
@@ -101,9 +102,19 @@ async def on_order_id(
     text: str | None = None,
 ) -> None:
     taken = await take_order(message, text, state, t, access, orders, FLOW)
-    if taken is None:
-        return
-    draft, card, order = taken
+    if taken is not None:
+        await _show_card(message, state, t, access, *taken)
+
+
+async def _show_card(
+    message: Message,
+    state: FSMContext,
+    t: Texts,
+    access: Access,
+    draft: StatusDraft,
+    card: str,
+    order: BusinessOrder,
+) -> None:
     step = next_step(order)
     await save_draft(state, draft.with_step(step))
     await state.set_state(OrderSG.card)
@@ -146,6 +157,31 @@ async def on_open(
     await enter_at_order(card, state, t, access, orders, callback_data.order_id)
 
 
+async def on_next(
+    query: CallbackQuery,
+    callback_data: NextCD,
+    card: Message,
+    state: FSMContext,
+    t: Texts,
+    access: Access,
+    orders: OrdersService,
+) -> None:
+    """«Дальше: <step>» under a result: the step itself (its confirmation; a delivery asks its day
+    first), the order read again. When the order has moved on meanwhile, its card instead."""
+    await query.answer()
+    orders.forget(access.shop_id, callback_data.order_id)
+    await start_at_order_step(state, FLOW, access.shop_id)
+    taken = await take_order(card, str(callback_data.order_id), state, t, access, orders, FLOW)
+    if taken is None:
+        return
+    draft, text, order = taken
+    if next_step(order) is not callback_data.step:
+        await _show_card(card, state, t, access, draft, text, order)
+        return
+    await state.set_state(OrderSG.card)
+    await _take_step(card, state, t, draft.with_step(callback_data.step))
+
+
 async def enter_at_order(
     message: Message, state: FSMContext, t: Texts, access: Access, orders: OrdersService, order_id: int
 ) -> None:
@@ -186,14 +222,19 @@ async def on_this_card(
 async def on_step(
     query: CallbackQuery, card: Message, state: FSMContext, t: Texts, draft: StatusDraft
 ) -> None:
-    """The order's next status: confirmed at once, or a delivery asked the day it was made first."""
     await query.answer()
+    await _take_step(card, state, t, draft)
+
+
+async def _take_step(message: Message, state: FSMContext, t: Texts, draft: StatusDraft) -> None:
+    """The order's next status: confirmed at once, or a delivery asked the day it was made first."""
     if draft.step is not OrderStatus.DELIVERED:
-        await _confirm_step(card, state, t, draft)
+        await _confirm_step(message, state, t, draft)
         return
+    await save_draft(state, draft)
     await state.set_state(OrderSG.day)
     days = [(_day_label(t, n), DeliveredCD(back=n)) for n, _ in enumerate(delivered_days(moscow_today()))]
-    await card.answer(t("delivered-ask-day", id=draft.order_id), reply_markup=buttons(days, per_row=2))
+    await message.answer(t("delivered-ask-day", id=draft.order_id), reply_markup=buttons(days, per_row=2))
 
 
 async def on_flow(
@@ -292,6 +333,7 @@ def register(router: Router, flows: Flows) -> None:
         on_card = (StateFilter(OrderSG.card), CardCD.filter(F.action == action), on_this_card)
         router.callback_query.register(handler, *on_card, flags=step)
     router.callback_query.register(on_open, OpenCD.filter(), flags=requires("button", refusal="no-right"))
+    router.callback_query.register(on_next, NextCD.filter(), flags=requires("button", refusal="no-right"))
     router.callback_query.register(
         on_delivered_day, StateFilter(OrderSG.day), DeliveredCD.filter(), flags=step
     )

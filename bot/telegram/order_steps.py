@@ -33,7 +33,17 @@ from bot.domain.track_codes import order_numbers
 from bot.services.access import Access
 from bot.services.barcodes import BarcodeReader
 from bot.services.orders import OrdersService
-from bot.telegram.draft import D, OrderDraft, Pick, current_draft, load_draft, save_draft
+from bot.telegram.alert_views import OpenCD
+from bot.telegram.draft import (
+    D,
+    DateDraft,
+    OrderDraft,
+    Pick,
+    TrackDraft,
+    current_draft,
+    load_draft,
+    save_draft,
+)
 from bot.telegram.files import picture_of
 from bot.telegram.filters import picture
 from bot.telegram.i18n import Texts
@@ -58,6 +68,15 @@ class ConfirmCD(CallbackData, prefix="cf"):
     action: str  # "send" | "cancel"
     shop_id: int
     nonce: str
+
+
+class NextCD(CallbackData, prefix="nx"):
+    """«Дальше» under a result: take `step` of `order_id` in `shop_id` (its shop re-checked on the
+    server, the order read again)."""
+
+    order_id: int
+    shop_id: int
+    step: OrderStatus
 
 
 @dataclass(frozen=True, slots=True)
@@ -272,3 +291,19 @@ async def ask_to_confirm(
         await message.edit_text(text, reply_markup=keyboard)
     else:
         await message.answer(text, reply_markup=keyboard)
+
+
+def next_action(t: Texts, draft: OrderDraft, shop_id: int) -> InlineKeyboardMarkup | None:
+    """Under a write's ✅: «Дальше: <step>» taking the order's next status step itself (after a track
+    code on an order in processing, or a status step); after a date or another track code, the
+    order's card; nothing once the order is delivered or cancelled."""
+    if draft.order_id is None:
+        return None
+    step = draft.then()
+    if step is not None:
+        label = t.plain("button-next", step=t.plain(f"button-step-{step.value}"))
+        return buttons([(label, NextCD(order_id=draft.order_id, shop_id=shop_id, step=step))])
+    if isinstance(draft, TrackDraft | DateDraft):
+        opened = OpenCD(order_id=draft.order_id, shop_id=shop_id)
+        return buttons([(t.plain("button-open-card"), opened)])
+    return None
