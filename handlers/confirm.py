@@ -34,9 +34,10 @@ async def on_confirm(
     operations: Operations,
 ) -> None:
     done = await operations.confirmed_before(access.user_id, callback_data.nonce)
-    if done is not None:  # a second tap, or a tap redelivered after a restart
+    # A second tap, or a tap redelivered after a restart: the card already shows the result (or the
+    # result is owed and told later), so it is left as it is.
+    if done is not None:
         await quietly(query.answer(t("already-handled")), "answer a repeated press")
-        await _show(card, outcome_text(t, done))
         return
     draft = await load_draft(state)
     if draft is None or draft.nonce != callback_data.nonce or draft.shop_id != access.shop_id:
@@ -64,8 +65,8 @@ async def on_confirm(
         return
     if forget_draft is None:  # an FSM storage outside the database: cleared right after
         await state.clear()
-    if isinstance(recorded, Outcome):  # recorded by a press running at the same moment
-        await _show(card, outcome_text(t, recorded))
+    if isinstance(recorded, Outcome):  # recorded by a press running at the same moment, which shows it
+        await quietly(query.answer(t("already-handled")), "answer a repeated press")
         return
     await quietly(query.answer(t("sending")), "answer the press")
     outcome = await operations.first_attempt(recorded)

@@ -1,5 +1,6 @@
 """The status chain under the results: «Дальше» takes the order's next step itself (straight to its
-confirmation), one result after another, until it is delivered; a moved date offers only the card."""
+confirmation), one result after another, until it is delivered; a moved date offers only the card; a
+second tap on a sent card's «Отправить» changes nothing on screen."""
 
 from __future__ import annotations
 
@@ -63,3 +64,19 @@ async def test_a_moved_date_offers_the_card_only(harness: Harness, market: FakeM
     assert buttons_of(done) == ["📋 Карточка заказа"]
     opened = await harness.press_button(OWNER, done, "Карточка заказа")
     assert "Заказ №77" in texts(opened) and buttons_of(opened)[0] == "🚚 Передан в доставку"
+
+
+async def test_a_second_tap_on_send_answers_with_a_toast_and_leaves_the_result(
+    harness: Harness, market: FakeMarket
+) -> None:
+    market.add_order(1001, 42, "PROCESSING")
+    card = await harness.send(OWNER, "/track 42")
+    await harness.press_button(OWNER, card, "СДЭК")
+    confirm = await harness.send(OWNER, "CDEK-42")
+    done = await harness.press_button(OWNER, confirm, "Отправить")
+    assert "CDEK-42" in texts(done) and "СДЭК" in texts(done) and buttons_of(done)
+
+    again = await harness.press_button(OWNER, confirm, "Отправить")
+    assert [c.method for c in again] == ["answerCallbackQuery"], "the ✅ card stays as it was"
+    assert "уже отправлено" in texts(again)
+    assert len(market.calls("setOrderDeliveryTrackCode")) == 1
