@@ -78,6 +78,7 @@ async def on_move(
     orders: OrdersService,
     flows: Flows,
 ) -> None:
+    orders.forget(access.shop_id, callback_data.order_id)  # the digest's order, read again
     await flows.enter_at_order("date", card, state, t, access, orders, callback_data.order_id)
 
 

@@ -9,20 +9,18 @@ from __future__ import annotations
 
 from aiogram import Router
 from aiogram.fsm.context import FSMContext
-from aiogram.types import CallbackQuery, InlineKeyboardMarkup, Message
+from aiogram.types import CallbackQuery, Message
 from aiogram.utils.callback_answer import CallbackAnswer
 
-from bot.domain.market_data import OrderStatus
 from bot.domain.outcomes import Outcome
 from bot.services.access import Access
 from bot.services.operations import Operations
 from bot.telegram.access import requires
-from bot.telegram.alert_views import OpenCD
 from bot.telegram.confirm import ConfirmCD, record, send_first, show, to_send
-from bot.telegram.draft import DateDraft, Draft, TrackDraft, load_draft
+from bot.telegram.draft import load_draft
 from bot.telegram.flows import Flows
 from bot.telegram.i18n import Texts
-from bot.telegram.keyboards import buttons
+from bot.telegram.order_steps import next_action
 from bot.telegram.views import outcome_text
 
 
@@ -37,9 +35,10 @@ async def on_confirm(
     operations: Operations,
 ) -> None:
     done = await operations.confirmed_before(access.user_id, callback_data.nonce)
-    if done is not None:  # a second tap, or a tap redelivered after a restart
+    # A second tap, or a tap redelivered after a restart: the card already shows the result (or the
+    # result is owed and told later), so it is left as it is.
+    if done is not None:
         callback_answer.text = t("already-handled")
-        await show(card, outcome_text(t, done))
         return
     draft = await load_draft(state)
     sends = await to_send(callback_data, draft, access, state, card, t, "draft-cancelled")
@@ -56,22 +55,15 @@ async def on_confirm(
         t,
         lambda also: operations.record(access, order_id, action, callback_data.nonce, also=also),
     )
+    if isinstance(recorded, Outcome):  # recorded by a press at the same moment, which shows it
+        callback_answer.text = t("already-handled")
+        return
 
     async def tell(outcome: Outcome) -> bool:
         following = next_action(t, draft, access.shop_id) if outcome.ok else None
         return await show(card, outcome_text(t, outcome, draft.service_names()), following)
 
     await send_first(query, callback_answer, t, operations, recorded, tell)
-
-
-def next_action(t: Texts, draft: Draft, shop_id: int) -> InlineKeyboardMarkup | None:
-    """Under a track code's or a date's ✅: the order's card, named after its next step when known."""
-    if not isinstance(draft, TrackDraft | DateDraft) or draft.order_id is None:
-        return None
-    label = t.plain("button-open-card")
-    if draft.order_status == OrderStatus.PROCESSING.value:
-        label = t.plain("button-next", step=t.plain(f"button-step-{OrderStatus.DELIVERY.value}"))
-    return buttons([(label, OpenCD(order_id=draft.order_id, shop_id=shop_id))])
 
 
 def register(router: Router, flows: Flows) -> None:

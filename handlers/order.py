@@ -34,6 +34,7 @@ from bot.telegram.flows import Flow, Flows
 from bot.telegram.i18n import Texts
 from bot.telegram.keyboards import buttons
 from bot.telegram.order_steps import (
+    NextCD,
     OrderFlow,
     add_order_picker,
     begin,
@@ -102,6 +103,18 @@ async def on_order_id(
     text: str | None = None,
 ) -> None:
     draft, card, order = await take_order(message, text, state, t, access, orders, FLOW)
+    await _show_card(message, state, t, access, draft, card, order)
+
+
+async def _show_card(
+    message: Message,
+    state: FSMContext,
+    t: Texts,
+    access: Access,
+    draft: StatusDraft,
+    card: str,
+    order: BusinessOrder,
+) -> None:
     step = next_step(order)
     await save_draft(state, draft.with_step(step))
     await state.set_state(OrderSG.card)
@@ -134,7 +147,30 @@ async def on_open(
     access: Access,
     orders: OrdersService,
 ) -> None:
+    """The card opened from an alert or a result: read again, whatever a list kept of it."""
+    orders.forget(access.shop_id, callback_data.order_id)
     await enter_at_order(card, state, t, access, orders, callback_data.order_id)
+
+
+async def on_next(
+    query: CallbackQuery,
+    callback_data: NextCD,
+    card: Message,
+    state: FSMContext,
+    t: Texts,
+    access: Access,
+    orders: OrdersService,
+) -> None:
+    """«Дальше: <step>» under a result: the step itself (its confirmation; a delivery asks its day
+    first), the order read again. When the order has moved on meanwhile, its card instead."""
+    orders.forget(access.shop_id, callback_data.order_id)
+    await start_at_order_step(state, FLOW, access.shop_id)
+    draft, text, order = await take_order(card, str(callback_data.order_id), state, t, access, orders, FLOW)
+    if next_step(order) is not callback_data.step:
+        await _show_card(card, state, t, access, draft, text, order)
+        return
+    await state.set_state(OrderSG.card)
+    await _take_step(card, state, t, draft.with_step(callback_data.step))
 
 
 async def enter_at_order(
@@ -177,13 +213,18 @@ async def on_this_card(
 async def on_step(
     query: CallbackQuery, card: Message, state: FSMContext, t: Texts, draft: StatusDraft
 ) -> None:
+    await _take_step(card, state, t, draft)
+
+
+async def _take_step(message: Message, state: FSMContext, t: Texts, draft: StatusDraft) -> None:
     """The order's next status: confirmed at once, or a delivery asked the day it was made first."""
     if draft.step is not OrderStatus.DELIVERED:
-        await _confirm_step(card, state, t, draft)
+        await _confirm_step(message, state, t, draft)
         return
+    await save_draft(state, draft)
     await state.set_state(OrderSG.day)
     days = [(_day_label(t, n), DeliveredCD(back=n)) for n, _ in enumerate(delivered_days(moscow_today()))]
-    await card.answer(t("delivered-ask-day", id=draft.order_id), reply_markup=buttons(days, per_row=2))
+    await message.answer(t("delivered-ask-day", id=draft.order_id), reply_markup=buttons(days, per_row=2))
 
 
 async def on_flow(
@@ -279,6 +320,7 @@ def register(router: Router, flows: Flows) -> None:
         router.callback_query.register(handler, *on_card, flags=step | PRE if asks_market else step)
     button = requires("button", refusal="no-right")
     router.callback_query.register(on_open, OpenCD.filter(), flags=button | PRE)
+    router.callback_query.register(on_next, NextCD.filter(), flags=button | PRE)
     router.callback_query.register(
         on_delivered_day, StateFilter(OrderSG.day), DeliveredCD.filter(), flags=step
     )

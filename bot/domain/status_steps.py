@@ -21,11 +21,16 @@ def is_pickup(order: BusinessOrder) -> bool:
 
 def next_step(order: BusinessOrder) -> OrderStatus | None:
     """The one step the order may take next, or None (it is done, cancelled, or not the shop's turn)."""
-    if order.status == OrderStatus.PROCESSING:
+    return step_after(order.status, pickup=is_pickup(order))
+
+
+def step_after(status: OrderStatus | str, *, pickup: bool) -> OrderStatus | None:
+    """The step that follows `status` (the one just taken, for «Дальше» under its result), or None."""
+    if status == OrderStatus.PROCESSING:
         return OrderStatus.DELIVERY
-    if order.status == OrderStatus.DELIVERY:
-        return OrderStatus.PICKUP if is_pickup(order) else OrderStatus.DELIVERED
-    if order.status == OrderStatus.PICKUP:
+    if status == OrderStatus.DELIVERY:
+        return OrderStatus.PICKUP if pickup else OrderStatus.DELIVERED
+    if status == OrderStatus.PICKUP:
         return OrderStatus.DELIVERED
     return None
 

@@ -260,8 +260,12 @@ class Operations:
                 order = await self._orders.lookup(api_key, shop, operation.order_id)
                 if order is not None and operation.action.applied(order):
                     logger.info("operation %s had already landed; not sending again", operation.id)
+                    self._orders.forget(shop.id, operation.order_id, read_back=order)
                     return None
-            await send(self._market, api_key, shop.campaign_id, operation.order_id, operation.action)
+            try:
+                await send(self._market, api_key, shop.campaign_id, operation.order_id, operation.action)
+            finally:  # whatever the answer, the order may have changed: a listed copy is not shown again
+                self._orders.forget(shop.id, operation.order_id)
         except MarketError as exc:
             return exc.failure
         except Exception:  # a bug or an answer the bot cannot read: logged, retried

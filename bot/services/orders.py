@@ -36,7 +36,8 @@ class OrdersService:
     ) -> None:
         self._db = db
         self._box = box
-        # The orders just listed to a user, so that tapping one needs no second read (10 minutes).
+        # The orders just listed to a user, so that tapping one needs no second read (10 minutes; an
+        # order written to since, or opened from outside the list, is read again: `forget`).
         self._listed: dict[tuple[int, int], tuple[float, dict[int, BusinessOrder]]] = {}
         self._market = market
         self.delivery_services = delivery_services
@@ -133,6 +134,18 @@ class OrdersService:
         for key in [k for k, (at, _) in self._listed.items() if now - at > LISTED_FOR]:
             del self._listed[key]
         self._listed[(access.user_id, access.shop_id)] = (now, {o.order_id: o for o in listed})
+
+    def forget(self, shop_id: int, order_id: int, read_back: BusinessOrder | None = None) -> None:
+        """The copy of this order kept from a list is out of date: a write reached the order (or may
+        have), or the user opens it from outside the list (an alert, the digest, «Дальше»). The next
+        `find` asks the Market, or takes `read_back`, the order as read after the write landed."""
+        for (_, listed_shop), (_, listed) in self._listed.items():
+            if listed_shop != shop_id:
+                continue
+            if read_back is None:
+                listed.pop(order_id, None)
+            else:
+                listed[order_id] = read_back
 
     def _just_listed(self, access: Access, order_id: int) -> BusinessOrder | None:
         at, orders = self._listed.get((access.user_id, access.shop_id), (0.0, {}))

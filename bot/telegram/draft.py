@@ -17,6 +17,7 @@ from pydantic import BaseModel, ConfigDict, Field, TypeAdapter, ValidationError
 from bot.domain.market_data import BusinessOrder, DeliveryDateReason, OrderStatus
 from bot.domain.operations import AnyAction, DeliveryDate, StatusStep, TrackCode
 from bot.domain.records import DeliveryServiceRef
+from bot.domain.status_steps import is_pickup, step_after
 from bot.services.bulk import ReadyLine
 from bot.services.conversations import ClearsInTransaction, InTransaction
 
@@ -63,6 +64,11 @@ class OrderDraft(BaseModel):
         """Names of delivery services the result's text may mention."""
         return {}
 
+    def then(self) -> OrderStatus | None:
+        """The status step the order takes next once this draft's write is done (offered under its
+        result as «Дальше»), or None."""
+        return None
+
     def _with(self, **changes: object) -> Self:
         """A copy with `changes`, validated as a stored draft is: a wrong name or value fails here."""
         unknown = changes.keys() - type(self).model_fields.keys()
@@ -107,6 +113,10 @@ class TrackDraft(OrderDraft):
     def service_names(self) -> dict[int, str]:
         return {self.service_id: self.service_name} if self.service_id and self.service_name else {}
 
+    def then(self) -> OrderStatus | None:
+        """A code for an order in processing: handed to delivery next."""
+        return OrderStatus.DELIVERY if self.order_status == OrderStatus.PROCESSING.value else None
+
 
 class DateDraft(OrderDraft):
     """/date: order → new delivery day → reason → confirmation."""
@@ -133,6 +143,10 @@ class StatusDraft(OrderDraft):
     flow: Literal["status"] = "status"
     step: OrderStatus | None = None  # the status step the order card offers (or a cancellation)
     real_date: dt.date | None = None  # a delivery reported for a day before today
+    pickup: bool = False  # the order goes to the shop's pickup point (a step between delivery and delivered)
+
+    def at_order(self, order: BusinessOrder) -> Self:
+        return super().at_order(order)._with(pickup=is_pickup(order))
 
     def with_step(self, step: OrderStatus | None) -> Self:
         return self._with(step=step)
@@ -145,6 +159,9 @@ class StatusDraft(OrderDraft):
         if self.step is None:
             raise ValueError("the status draft has no step yet")
         return StatusStep(status=self.step, real_delivery_date=self.real_date)
+
+    def then(self) -> OrderStatus | None:
+        return step_after(self.step, pickup=self.pickup) if self.step is not None else None
 
 
 # One conversation's draft, told apart by `flow`. A draft a previous version stored loads when its

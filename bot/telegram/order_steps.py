@@ -24,11 +24,21 @@ from bot.domain.track_codes import order_numbers
 from bot.services.access import Access
 from bot.services.barcodes import BarcodeReader
 from bot.services.orders import OrdersService
-from bot.telegram.draft import D, OrderDraft, Pick, current_draft, load_draft, save_draft
+from bot.telegram.alert_views import OpenCD
+from bot.telegram.draft import (
+    D,
+    DateDraft,
+    OrderDraft,
+    Pick,
+    TrackDraft,
+    current_draft,
+    load_draft,
+    save_draft,
+)
 from bot.telegram.files import picture_of
 from bot.telegram.filters import picture
 from bot.telegram.i18n import Texts
-from bot.telegram.keyboards import paged
+from bot.telegram.keyboards import buttons, paged
 from bot.telegram.presses import PRE
 from bot.telegram.refusals import Told
 from bot.telegram.views import clip, order_card, status_text
@@ -43,6 +53,15 @@ class OrderCD(CallbackData, prefix="od"):
 
 class OrderPageCD(CallbackData, prefix="odp"):
     page: int
+
+
+class NextCD(CallbackData, prefix="nx"):
+    """«Дальше» under a result: take `step` of `order_id` in `shop_id` (its shop re-checked on the
+    server, the order read again)."""
+
+    order_id: int
+    shop_id: int
+    step: OrderStatus
 
 
 @dataclass(frozen=True, slots=True)
@@ -214,3 +233,19 @@ async def _card(
 ) -> str:
     names = await orders.service_names(access) if flow.services_on_card else None
     return order_card(t, order, names)
+
+
+def next_action(t: Texts, draft: OrderDraft, shop_id: int) -> InlineKeyboardMarkup | None:
+    """Under a write's ✅: «Дальше: <step>» taking the order's next status step itself (after a track
+    code on an order in processing, or a status step); after a date or another track code, the
+    order's card; nothing once the order is delivered or cancelled."""
+    if draft.order_id is None:
+        return None
+    step = draft.then()
+    if step is not None:
+        label = t.plain("button-next", step=t.plain(f"button-step-{step.value}"))
+        return buttons([(label, NextCD(order_id=draft.order_id, shop_id=shop_id, step=step))])
+    if isinstance(draft, TrackDraft | DateDraft):
+        opened = OpenCD(order_id=draft.order_id, shop_id=shop_id)
+        return buttons([(t.plain("button-open-card"), opened)])
+    return None

@@ -71,3 +71,23 @@ def test_a_stored_draft_loads_as_its_own_flow_and_a_broken_one_starts_over() -> 
     )
     assert draft_of({"draft": {"flow": "date", "shop_id": "five"}}) is None
     assert draft_of({"draft": {"flow": "gone", "shop_id": 5}}) is None
+
+
+@pytest.mark.parametrize(
+    ("draft", "then"),
+    [
+        (TrackDraft(shop_id=5).at_order(ORDER), OrderStatus.DELIVERY),
+        (TrackDraft(shop_id=5, order_id=77, order_status="DELIVERY"), None),
+        (DateDraft(shop_id=5).at_order(ORDER), None),
+        (StatusDraft(shop_id=5).at_order(ORDER).with_step(OrderStatus.DELIVERY), OrderStatus.DELIVERED),
+        (StatusDraft(shop_id=5, pickup=True).with_step(OrderStatus.DELIVERY), OrderStatus.PICKUP),
+        (StatusDraft(shop_id=5).with_step(OrderStatus.DELIVERED), None),
+        (StatusDraft(shop_id=5).with_step(OrderStatus.CANCELLED), None),
+    ],
+    ids=["track-processing", "track-delivery", "date", "step", "step-pickup", "delivered", "cancelled"],
+)
+def test_what_follows_a_write_is_the_orders_next_step_or_nothing(
+    draft: TrackDraft | DateDraft | StatusDraft, then: OrderStatus | None
+) -> None:
+    """«Дальше» under a result takes this step; a moved date never offers one."""
+    assert draft.then() == then
