@@ -5,7 +5,7 @@ from __future__ import annotations
 import datetime as dt
 
 from aiogram import F, Router
-from aiogram.filters import Command, CommandObject, StateFilter
+from aiogram.filters import StateFilter
 from aiogram.filters.callback_data import CallbackData
 from aiogram.fsm.context import FSMContext
 from aiogram.fsm.state import State, StatesGroup
@@ -26,9 +26,7 @@ from bot.telegram.i18n import Texts
 from bot.telegram.keyboards import buttons
 from bot.telegram.order_steps import (
     OrderFlow,
-    add_order_picker,
-    begin,
-    start_at_order_step,
+    add_order_flow,
     take_order,
 )
 from bot.telegram.views import human_date, weekday
@@ -62,21 +60,6 @@ class DayCD(CallbackData, prefix="dd"):
 
 class ReasonCD(CallbackData, prefix="rs"):
     reason: str  # "buyer" | "shop"
-
-
-async def start(
-    message: Message,
-    command: CommandObject,
-    state: FSMContext,
-    t: Texts,
-    access: Access,
-    orders: OrdersService,
-) -> None:
-    if await _couriers_off(message, state, t, access):
-        return
-    typed = await begin(message, command.args, state, t, access, orders, FLOW)
-    if typed is not None:
-        await on_order_id(message, state, t, access, orders, text=typed)
 
 
 async def on_order_id(
@@ -155,14 +138,6 @@ def day_keyboard(t: Texts, today: dt.date) -> InlineKeyboardMarkup:
     return buttons([(f"{weekday(t, d)} {d:%d.%m}", DayCD(ordinal=d.toordinal())) for d in days], per_row=4)
 
 
-async def enter_at_order(
-    message: Message, state: FSMContext, t: Texts, access: Access, orders: OrdersService, order_id: int
-) -> None:
-    """/date for this order, its order step answered (from the order card or the morning digest)."""
-    await start_at_order_step(state, FLOW, access.shop_id)
-    await on_order_id(message, state, t, access, orders, text=str(order_id))
-
-
 def register(router: Router, flows: Flows) -> None:
     """This module's handlers, added to the bot's one router in order, and its flow to the registry."""
     prompts = {
@@ -171,11 +146,8 @@ def register(router: Router, flows: Flows) -> None:
         DateSG.reason: "date-ask-reason-again",
         DateSG.confirm: "confirm-use-buttons",
     }
-    flows.add(Flow("date", DateSG, prompts, enter_at_order))
     step = requires("conversation")
-    router.message.register(start, Command("date"), flags=requires())
-    router.message.register(on_order_id, StateFilter(DateSG.order_id), TEXT, flags=step)
-    add_order_picker(router, FLOW, on_order_id, step)
+    add_order_flow(router, flows, FLOW, Flow("date", DateSG, prompts), "date", on_order_id, step)
     router.callback_query.register(on_day_button, StateFilter(DateSG.date), DayCD.filter(), flags=step)
     router.message.register(on_date_text, StateFilter(DateSG.date), TEXT, flags=step)
     router.callback_query.register(

@@ -13,7 +13,7 @@ from __future__ import annotations
 from collections.abc import Awaitable, Callable
 
 from aiogram import F, Router
-from aiogram.filters import Command, CommandObject, StateFilter
+from aiogram.filters import Command, StateFilter
 from aiogram.filters.callback_data import CallbackData
 from aiogram.fsm.context import FSMContext
 from aiogram.fsm.state import State, StatesGroup
@@ -29,15 +29,13 @@ from bot.telegram.access import requires
 from bot.telegram.alert_views import OpenCD
 from bot.telegram.confirm import ask_to_confirm
 from bot.telegram.draft import StatusDraft, current_draft, load_draft, save_draft
-from bot.telegram.filters import plain_text
 from bot.telegram.flows import Flow, Flows
 from bot.telegram.i18n import Texts
 from bot.telegram.keyboards import buttons
 from bot.telegram.order_steps import (
     NextCD,
     OrderFlow,
-    add_order_picker,
-    begin,
+    add_order_flow,
     pick_of,
     picks_page,
     start_at_order_step,
@@ -46,7 +44,6 @@ from bot.telegram.order_steps import (
 from bot.telegram.presses import PRE
 from bot.telegram.views import buyer_text, human_date, orders_overview, status_text
 
-TEXT = plain_text
 CANCELLABLE = (OrderStatus.PROCESSING, OrderStatus.DELIVERY)  # the shop cancels with SHOP_FAILED
 
 
@@ -79,19 +76,6 @@ class CardCD(CallbackData, prefix="oc"):
 
 class DeliveredCD(CallbackData, prefix="dv"):
     back: int  # days before today (0: today)
-
-
-async def start(
-    message: Message,
-    command: CommandObject,
-    state: FSMContext,
-    t: Texts,
-    access: Access,
-    orders: OrdersService,
-) -> None:
-    typed = await begin(message, command.args, state, t, access, orders, FLOW)
-    if typed is not None:
-        await on_order_id(message, state, t, access, orders, text=typed)
 
 
 async def on_order_id(
@@ -146,10 +130,11 @@ async def on_open(
     t: Texts,
     access: Access,
     orders: OrdersService,
+    flows: Flows,
 ) -> None:
     """The card opened from an alert or a result: read again, whatever a list kept of it."""
     orders.forget(access.shop_id, callback_data.order_id)
-    await enter_at_order(card, state, t, access, orders, callback_data.order_id)
+    await flows.enter_at_order("status", card, state, t, access, orders, callback_data.order_id)
 
 
 async def on_next(
@@ -171,14 +156,6 @@ async def on_next(
         return
     await state.set_state(OrderSG.card)
     await _take_step(card, state, t, draft.with_step(callback_data.step))
-
-
-async def enter_at_order(
-    message: Message, state: FSMContext, t: Texts, access: Access, orders: OrdersService, order_id: int
-) -> None:
-    """The card of this order, as if its number had been typed after /order."""
-    await start_at_order_step(state, FLOW, access.shop_id)
-    await on_order_id(message, state, t, access, orders, text=str(order_id))
 
 
 def card_keyboard(
@@ -308,12 +285,9 @@ def register(router: Router, flows: Flows) -> None:
         OrderSG.day: "confirm-use-buttons",
         OrderSG.confirm: "confirm-use-buttons",
     }
-    flows.add(Flow("status", OrderSG, prompts, enter_at_order))
     step = requires("conversation", refusal="no-shop")
-    router.message.register(start, Command("order"), flags=requires())
+    add_order_flow(router, flows, FLOW, Flow("status", OrderSG, prompts), "order", on_order_id, step)
     router.message.register(show_orders, Command("orders"), flags=requires())
-    router.message.register(on_order_id, StateFilter(OrderSG.order_id), TEXT, flags=step)
-    add_order_picker(router, FLOW, on_order_id, step)
     for action, handler in ACTIONS.items():
         on_card = (StateFilter(OrderSG.card), CardCD.filter(F.action == action), on_this_card)
         asks_market = action in ("track", "date", "phone")  # answered first: the spinner stops

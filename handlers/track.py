@@ -10,7 +10,7 @@ from __future__ import annotations
 import unicodedata
 
 from aiogram import Bot, Router
-from aiogram.filters import Command, CommandObject, StateFilter
+from aiogram.filters import StateFilter
 from aiogram.filters.callback_data import CallbackData
 from aiogram.fsm.context import FSMContext
 from aiogram.fsm.state import State, StatesGroup
@@ -39,9 +39,7 @@ from bot.telegram.i18n import Texts
 from bot.telegram.keyboards import buttons, paged
 from bot.telegram.order_steps import (
     OrderFlow,
-    add_order_picker,
-    begin,
-    start_at_order_step,
+    add_order_flow,
     take_order,
 )
 from bot.telegram.views import clip
@@ -83,19 +81,6 @@ class ScannedCD(CallbackData, prefix="sc"):
     """One of the track codes read off a photo: its place in the draft's `scanned` list."""
 
     index: int
-
-
-async def start(
-    message: Message,
-    command: CommandObject,
-    state: FSMContext,
-    t: Texts,
-    access: Access,
-    orders: OrdersService,
-) -> None:
-    typed = await begin(message, command.args, state, t, access, orders, FLOW)
-    if typed is not None:
-        await on_order_id(message, state, t, access, orders, text=typed)
 
 
 async def on_order_id(
@@ -230,14 +215,6 @@ def service_page(
     return paged(items, page, PAGE_SIZE, lambda n: ServicePageCD(page=n), more, per_row=2)
 
 
-async def enter_at_order(
-    message: Message, state: FSMContext, t: Texts, access: Access, orders: OrdersService, order_id: int
-) -> None:
-    """/track for this order, its order step answered (from the order card)."""
-    await start_at_order_step(state, FLOW, access.shop_id)
-    await on_order_id(message, state, t, access, orders, text=str(order_id))
-
-
 def register(router: Router, flows: Flows) -> None:
     """This module's handlers, added to the bot's one router in order, and its flow to the registry."""
     prompts = {
@@ -246,11 +223,8 @@ def register(router: Router, flows: Flows) -> None:
         TrackSG.track_code: "track-ask-code-again",
         TrackSG.confirm: "confirm-use-buttons",
     }
-    flows.add(Flow("track", TrackSG, prompts, enter_at_order))
     step = requires("conversation", refusal="no-shop")
-    router.message.register(start, Command("track"), flags=requires())
-    router.message.register(on_order_id, StateFilter(TrackSG.order_id), TEXT, flags=step)
-    add_order_picker(router, FLOW, on_order_id, step)
+    add_order_flow(router, flows, FLOW, Flow("track", TrackSG, prompts), "track", on_order_id, step)
     router.callback_query.register(
         on_service_page, StateFilter(TrackSG.service), ServicePageCD.filter(), flags=step
     )

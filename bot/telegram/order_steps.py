@@ -7,12 +7,13 @@ the drafts they fill, not in handlers/.
 
 from __future__ import annotations
 
+import dataclasses
 from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass
 from typing import Any, Generic
 
 from aiogram import Bot, Router
-from aiogram.filters import StateFilter
+from aiogram.filters import Command, CommandObject, StateFilter
 from aiogram.filters.callback_data import CallbackData
 from aiogram.fsm.context import FSMContext
 from aiogram.fsm.state import State
@@ -24,6 +25,7 @@ from bot.domain.track_codes import order_numbers
 from bot.services.access import Access
 from bot.services.barcodes import BarcodeReader
 from bot.services.orders import OrdersService
+from bot.telegram.access import requires
 from bot.telegram.alert_views import OpenCD
 from bot.telegram.draft import (
     D,
@@ -36,7 +38,8 @@ from bot.telegram.draft import (
     save_draft,
 )
 from bot.telegram.files import picture_of
-from bot.telegram.filters import picture
+from bot.telegram.filters import picture, plain_text
+from bot.telegram.flows import Flow, Flows
 from bot.telegram.i18n import Texts
 from bot.telegram.keyboards import buttons, paged
 from bot.telegram.presses import PRE
@@ -132,6 +135,44 @@ def _label(pick: Pick) -> str:
     if pick.item:
         parts.append(clip(pick.item, 28))
     return " · ".join(parts)
+
+
+def add_order_flow(
+    router: Router,
+    flows: Flows,
+    flow: OrderFlow[Any],
+    entry: Flow,
+    command: str,
+    on_order_id: OrderStep,
+    flags: dict[str, Any],
+) -> None:
+    """How a conversation about one order starts: its command (an order number may follow it, else
+    the shop's orders are offered), its order step (a number typed, a listed order pressed, a label
+    photographed), and its entry in the registry (`entry`: other parts start it at the order step,
+    answered with an order, as if its number had been typed after the command)."""
+
+    async def start(
+        message: Message,
+        command: CommandObject,
+        state: FSMContext,
+        t: Texts,
+        access: Access,
+        orders: OrdersService,
+    ) -> None:
+        typed = await begin(message, command.args, state, t, access, orders, flow)
+        if typed is not None:
+            await on_order_id(message, state, t, access, orders, text=typed)
+
+    async def enter_at_order(
+        message: Message, state: FSMContext, t: Texts, access: Access, orders: OrdersService, order_id: int
+    ) -> None:
+        await start_at_order_step(state, flow, access.shop_id)
+        await on_order_id(message, state, t, access, orders, text=str(order_id))
+
+    flows.add(dataclasses.replace(entry, enter_at_order=enter_at_order))
+    router.message.register(start, Command(command), flags=requires())
+    router.message.register(on_order_id, StateFilter(flow.order_state), plain_text, flags=flags)
+    add_order_picker(router, flow, on_order_id, flags)
 
 
 def add_order_picker(
