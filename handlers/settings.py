@@ -11,13 +11,16 @@ from aiogram.types import CallbackQuery, Message
 
 from bot.domain.errors import CampaignTaken, KeyCannotProcessOrders, KeyExpired, Refused
 from bot.domain.market_data import Campaign
-from bot.domain.parsing import InputError, parse_api_key
+from bot.domain.parsing import InputError, might_hold_a_key, parse_api_key
+from bot.services.access import Access
 from bot.services.shops import ShopsService
 from bot.telegram.access import requires, user_id_of
+from bot.telegram.callbacks import SameKeyCD
 from bot.telegram.filters import plain_text
 from bot.telegram.flows import Flow, Flows
 from bot.telegram.i18n import Texts
 from bot.telegram.keyboards import buttons
+from bot.telegram.presses import PRE
 from bot.telegram.safety import quietly
 
 TEXT = plain_text
@@ -39,17 +42,45 @@ async def start(message: Message, state: FSMContext, t: Texts) -> None:
 
 
 async def on_api_key(message: Message, bot: Bot, state: FSMContext, t: Texts, shops: ShopsService) -> None:
-    # The key must not stay in the chat history; if Telegram refuses, go on anyway.
-    await quietly(bot.delete_message(message.chat.id, message.message_id), "delete the message with a key")
     try:
-        offer = await shops.offer_key(user_id_of(message), parse_api_key(message.text))
-    except (InputError, KeyCannotProcessOrders) as refused:
+        key = parse_api_key(message.text)
+    except InputError as refused:
+        # Not one key: a question stays in the chat; anything that might hold a key goes (below).
+        if might_hold_a_key(message.text):
+            await _delete(bot, message)
+        await message.answer("\n".join([t(refused.key, **refused.args_), t("settings-key-hint")]))
+        return
+    await _delete(bot, message)
+    try:
+        offer = await shops.offer_key(user_id_of(message), key)
+    except KeyCannotProcessOrders as refused:
         # Asked again with the key step's question, also where a key replaces the one being chosen for.
         await message.answer(t(refused.key, **refused.args_) + "\n" + t("settings-ask-key-again"))
         return
+    await _offer(message, state, t, offer.campaigns, t("settings-key-ok") + "\n\n")
+
+
+async def _delete(bot: Bot, message: Message) -> None:
+    """The key must not stay in the chat history; if Telegram refuses, go on anyway."""
+    await quietly(bot.delete_message(message.chat.id, message.message_id), "delete the message with a key")
+
+
+async def _offer(message: Message, state: FSMContext, t: Texts, campaigns: list[Campaign], head: str) -> None:
     await state.set_state(SettingsSG.campaign)
-    keyboard = buttons([(_campaign_label(t, c), CampaignCD(id=c.id)) for c in offer.campaigns])
-    await message.answer(t("settings-key-ok") + "\n\n" + t("settings-choose-campaign"), reply_markup=keyboard)
+    keyboard = buttons([(_campaign_label(t, c), CampaignCD(id=c.id)) for c in campaigns])
+    await message.answer(head + t("settings-choose-campaign"), reply_markup=keyboard)
+
+
+async def on_same_key(
+    query: CallbackQuery, card: Message, state: FSMContext, t: Texts, access: Access, shops: ShopsService
+) -> None:
+    """«Другой магазин этого ключа» from /shop: the key of the active shop offers its other shops."""
+    offer = await shops.offer_same_key(access)
+    await state.clear()
+    if not offer.campaigns:
+        await card.answer(t("settings-same-key-none"))
+        return
+    await _offer(card, state, t, offer.campaigns, "")
 
 
 async def on_campaign(
@@ -89,3 +120,5 @@ def register(router: Router, flows: Flows) -> None:
     # Another key pasted while the shops are shown is deleted too, and taken as the new key.
     router.message.register(on_api_key, StateFilter(SettingsSG.campaign), TEXT)
     router.callback_query.register(on_campaign, StateFilter(SettingsSG.campaign), CampaignCD.filter())
+    owner = requires("button", owner=True, refusal="no-right")
+    router.callback_query.register(on_same_key, SameKeyCD.filter(), flags=owner | PRE)

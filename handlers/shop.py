@@ -9,8 +9,10 @@ from aiogram.fsm.context import FSMContext
 from aiogram.types import CallbackQuery, Message
 
 from bot.domain.errors import Refused
+from bot.domain.records import Role
 from bot.services.shops import ShopsService
 from bot.telegram.access import user_id_of
+from bot.telegram.callbacks import SameKeyCD
 from bot.telegram.draft import load_draft
 from bot.telegram.flows import Flows
 from bot.telegram.i18n import Texts
@@ -33,7 +35,9 @@ async def list_shops(message: Message, t: Texts, shops: ShopsService) -> None:
         )
         for m in mine
     ]
-    await message.answer(t("shop-choose"), reply_markup=buttons(rows))
+    owns_active = any(m.shop.id == active_id and m.role is Role.OWNER for m in mine)
+    footer = [(t("shop-button-same-key"), SameKeyCD(shop_id=active_id))] if owns_active and active_id else []
+    await message.answer(t("shop-choose"), reply_markup=buttons(rows, footer=footer))
 
 
 async def on_shop(

@@ -71,16 +71,18 @@ class KeyNotChecked(Refused):
 
 
 class KeyRefused(Refused):
-    """The Market refused the key: `failure` says how; `wrong_key` when the key itself is wrong, revoked
-    or lacks access (the user is told how to make a new one)."""
-
-    failure: Failure
+    """The Market refused the key: one line says why (a key it does not know, one without access, or
+    its own words), then where to get a key; `wrong_key` when the key itself is wrong, revoked or
+    lacks access."""
 
     def __init__(self, failure: Failure, *, wrong_key: bool) -> None:
-        super().__init__("settings-key-refused")
-        self.failure = failure
+        reason = {401: "settings-key-refused-unknown", 403: "settings-key-refused-access"}
+        super().__init__(
+            reason.get(failure.status or 0, "settings-key-refused"), message=failure.message[:300]
+        )
+        self.market_failure = failure
         self.wrong_key = wrong_key
-        self.hint = "settings-key-hint" if wrong_key else None
+        self.hint = "settings-key-hint"
 
 
 class KeyCannotProcessOrders(Refused):

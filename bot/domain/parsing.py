@@ -192,6 +192,15 @@ def parse_api_key(text: str | None) -> str:
     return key
 
 
+KEY_LIKE = re.compile(r"[!-~]{16,}")  # a run of printable ASCII as long as a key's shortest part
+
+
+def might_hold_a_key(text: str | None) -> bool:
+    """Whether a message might carry an API key, even one pasted wrongly (with a space, a line break,
+    a word around it): such a message is deleted from the chat. A question typed instead is not."""
+    return bool(text and KEY_LIKE.search(text))
+
+
 def match_services(text: str, services: Sequence[DeliveryServiceRef]) -> list[DeliveryServiceRef]:
     """Services matching typed text: a numeric id exactly, else a case-insensitive name fragment."""
     query = unicodedata.normalize("NFKC", text).strip()

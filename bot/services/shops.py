@@ -17,6 +17,7 @@ from bot.domain.market_data import Campaign
 from bot.domain.records import CourierDates, Role, Shop, ShopMembership
 from bot.market.client import MarketClient
 from bot.market.errors import ForbiddenError, MarketError, UnauthorizedError
+from bot.services.access import Access
 from bot.services.notices import Notice, Notices, OrderNumbers
 from bot.services.pending_keys import PendingKeys
 from storage.db import Database
@@ -111,6 +112,17 @@ class ShopsService:
             raise KeyCannotProcessOrders
         self.pending.put(user_id, api_key, campaigns)
         return KeyOffer(rank_campaigns(campaigns))
+
+    async def offer_same_key(self, access: Access) -> KeyOffer:
+        """The other shops the active shop's key reaches, to connect without pasting the key again
+        (those the user owns here already left out). Raises as `offer_key` does."""
+        offer = await self.offer_key(access.user_id, access.api_key)
+        owned = {
+            m.shop.campaign_id
+            for m in await self._repos.memberships.shops_of(access.user_id)
+            if m.role is Role.OWNER
+        }
+        return KeyOffer([c for c in offer.campaigns if c.id not in owned])
 
     async def _can_process_orders(self, api_key: str) -> bool:
         try:

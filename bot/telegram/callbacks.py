@@ -14,3 +14,9 @@ class BatchCD(CallbackData, prefix="bh"):
     shop_id: int
     page: int = 0
     edit: bool = False
+
+
+class SameKeyCD(CallbackData, prefix="sk"):
+    """/shop's «Другой магазин этого ключа»: the key of `shop_id` offers its other shops to connect."""
+
+    shop_id: int

@@ -9,6 +9,7 @@ from bot.domain.operations import Failure, TrackCode
 from bot.domain.records import OperationStatus
 from storage.db import Database
 from storage.repositories import MembershipsRepo, OperationsRepo, PreferencesRepo, UsersRepo
+from storage.secrets import SecretBox
 from tests.conftest import OWNER_KEY, add_courier, seed_shop
 from tests.fakes.market import FakeMarket
 from tests.fakes.telegram import Call
@@ -133,15 +134,27 @@ async def test_settings_connects_a_shop_and_deletes_the_key(
     assert "Заказ №42" in texts(await harness.send(OWNER, "/track 42"))
 
 
-async def test_bad_key_gets_the_markets_message_and_nothing_is_saved(
+async def test_bad_key_gets_one_line_with_the_reason_and_where_to_get_one_and_nothing_is_saved(
     harness: Harness, market: FakeMarket, db: Database
 ) -> None:
     await harness.send(OWNER, "/settings")
     reply = texts(await harness.send(OWNER, "ACMA:wrong"))
-    assert "❌" in reply and "Api-Key token is invalid" in reply and "Настройки → API" in reply
+    assert reply.count("❌") == 1 and "Маркет его не знает" in reply and "Настройки → API" in reply
     assert await db.fetch_one("SELECT id FROM shops") is None
     retry = await harness.send(OWNER, OWNER_KEY)
     assert buttons_of(retry), "the same step accepts a corrected key"
+
+
+async def test_a_question_typed_at_the_key_step_stays_and_the_hint_is_repeated(
+    harness: Harness, market: FakeMarket
+) -> None:
+    await harness.send(OWNER, "/settings")
+    asked = await harness.send(OWNER, "а где взять ключ?")
+    assert harness.telegram.sent("deleteMessage") == [], "a question is not a key: it stays in the chat"
+    assert "Где взять ключ" in texts(asked) and "partner.market.yandex.ru" in texts(asked)
+    await harness.send(OWNER, f"ключ {OWNER_KEY}")  # a key with a word around it: not one key, but gone
+    assert len(harness.telegram.sent("deleteMessage")) == 1
+    assert market.received == []
 
 
 async def test_a_key_pasted_while_the_market_is_unreachable_is_not_called_wrong(
@@ -314,3 +327,26 @@ async def test_a_second_key_pasted_while_the_shops_are_shown_is_deleted_too(
     assert "ACMA:second-key" not in texts(second)
     shown = buttons_of(second)
     assert any("dbs-shop.example" in b for b in shown) and not any("fbs-shop" in b for b in shown)
+
+
+@pytest.mark.usefixtures("shop")
+async def test_an_owner_adds_another_shop_of_the_same_key_from_shop_without_pasting_it(
+    harness: Harness, market: FakeMarket, db: Database
+) -> None:
+    listed = await harness.send(OWNER, "/shop")
+    offered = await harness.press_button(OWNER, listed, "Другой магазин этого ключа")
+    assert buttons_of(offered) and not any("dbs-shop.example" in b for b in buttons_of(offered)), (
+        "the key's other shops only: the connected one is left out"
+    )
+    connected = await harness.press_button(OWNER, offered, "fbs-shop.example")
+    assert "fbs-shop.example" in texts(connected) and "подключён и выбран" in texts(connected)
+    rows = await db.fetch_all("SELECT campaign_id FROM shops ORDER BY campaign_id")
+    assert [r["campaign_id"] for r in rows] == [1001, 1002]
+    assert [c.api_key for c in market.calls("getCampaigns")] == [OWNER_KEY], "the stored key asked"
+
+
+async def test_a_courier_is_not_offered_the_shops_key(harness: Harness, db: Database, box: SecretBox) -> None:
+    shop = await seed_shop(db, box, OWNER)
+    await add_courier(db, box, shop, COURIER)
+    listed = await harness.send(COURIER, "/shop")
+    assert not any("этого ключа" in b for b in buttons_of(listed))

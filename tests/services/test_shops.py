@@ -71,7 +71,8 @@ async def test_refused_and_empty_keys_save_nothing(
 ) -> None:
     with pytest.raises(KeyRefused) as refused:
         await shops.offer_key(OWNER, "ACMA:wrong")
-    assert refused.value.failure.status == 401 and refused.value.wrong_key, "the Market's 401"
+    assert refused.value.market_failure.status == 401 and refused.value.wrong_key, "the Market's 401"
+    assert refused.value.key == "settings-key-refused-unknown"
     market.add_key("lonely", set())
     with pytest.raises(NoCampaigns):
         await shops.offer_key(OWNER, "lonely")

@@ -163,6 +163,7 @@ def longest_arguments(t: Texts) -> dict[str, dict[str, Any]]:
         "result-not-sent": {"reason": t("failure-key-unreadable")},
         "result-failed-reason": {"message": clip(MARKET_MESSAGE, MARKET_MESSAGE_SHOWN), "code": "X" * 64},
         "settings-connected": {"shop": SHOP},
+        "settings-key-refused": {"message": MARKET_MESSAGE[:300]},
         "settings-campaign-taken": {"shop": SHOP},
         "shop-connect-attempt": {"name": NAME, "shop": SHOP},
         "shop-active": {"shop": SHOP},

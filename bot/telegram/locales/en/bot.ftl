@@ -243,8 +243,10 @@ settings-ask-key =
 
     Where to get it: seller account at partner.market.yandex.ru → Settings → API and modules → API keys → «Create key». Tick the <b>order and product processing</b> scope.
 settings-ask-key-again = Send the API key in one message, or /cancel.
-settings-key-refused = ❌ The key did not work; nothing was saved.
-settings-key-hint = Check that the whole key was copied and that it is not revoked. To create a new one: seller account → Settings → API and modules; scope «order and product processing».
+settings-key-refused = ❌ The key did not work, nothing was saved. The Market said: { $message }
+settings-key-refused-unknown = ❌ The key did not work: the Market does not know it — it was copied only in part, or revoked. Nothing was saved.
+settings-key-refused-access = ❌ The key did not work: it has no access to the cabinet's shops. Nothing was saved.
+settings-key-hint = Where to get a key: the seller cabinet at partner.market.yandex.ru → Settings → API and modules → «Create key», with the order-processing scope. Send it here in one message.
 settings-market-unreachable = ⚠️ The Market cannot be reached right now: the key was not checked and nothing was saved. Send it again a little later.
 settings-no-campaigns = ❌ This key reaches no shops. Check that it was created in the right seller account.
 settings-key-ok = ✅ Key accepted.
@@ -260,6 +262,8 @@ settings-not-dbs = ⚠️ This is not a DBS shop: the Market, not you, handles i
 ## Shops and history
 
 shop-choose = Choose the shop:
+shop-button-same-key = ➕ Another shop of this key
+settings-same-key-none = Every shop of this key is connected already. For a shop of another cabinet: /settings with its key.
 shop-active = ✅ The active shop is now <b>{ $shop }</b>.
 shop-switch-ended-conversation = The action you had started (/track or /date) was for another shop and has been stopped: start it again.
 history-head = <b>Your recent operations</b> — { $shop }
