@@ -22,6 +22,7 @@ class InputError(Refused, ValueError):
 
 
 _ORDER_ID = re.compile(r"[#№]?\s*([0-9]{1,3}(?:\s[0-9]{3})+|[0-9]+)")
+_ZERO_LIKE = str.maketrans("OoОо", "0000")
 _SEVERAL = re.compile(r"[#№]?\s*[0-9]+(?:[\s,;]+[#№]?[0-9]+)+")
 
 
@@ -31,6 +32,8 @@ def parse_order_id(text: str | None) -> int:
     if text is None:
         raise InputError("order-id-not-text")
     value_text = " ".join(text.split())
+    if any(c.isdigit() for c in value_text):  # the letter O typed for a zero (Latin or Cyrillic)
+        value_text = value_text.translate(_ZERO_LIKE)
     if not value_text:
         raise InputError("order-id-empty")
     if value_text.startswith("-") and value_text[1:].isdigit():
@@ -116,6 +119,13 @@ def written_differently(typed: str, code: str) -> bool:
 _ISO = re.compile(r"(\d{4})-(\d{1,2})-(\d{1,2})")
 _DMY = re.compile(r"(\d{1,2})[./](\d{1,2})[./](\d{4})")
 _DM = re.compile(r"(\d{1,2})[./](\d{1,2})")
+_DAY_MONTH = re.compile(r"(\d{1,2})\s*([^\W\d_]{3,})\.?", re.IGNORECASE)
+_MONTH_DAY = re.compile(r"([^\W\d_]{3,})\.?\s*(\d{1,2})(?:st|nd|rd|th)?", re.IGNORECASE)
+# A month by the first three letters of its name, in Russian (any case: «декабря», «дек») and English.
+_RU_MONTHS = ("янв", "фев", "мар", "апр", "май", "июн", "июл", "авг", "сен", "окт", "ноя", "дек")
+_EN_MONTHS = ("jan", "feb", "mar", "apr", "may", "jun", "jul", "aug", "sep", "oct", "nov", "dec")
+_MONTHS = {stem: n for months in (_RU_MONTHS, _EN_MONTHS) for n, stem in enumerate(months, 1)}
+_MONTHS |= {"мая": 5, "мае": 5}
 
 
 # Words for a day near today, in the languages the bot speaks: days from today.
@@ -142,6 +152,10 @@ def parse_date(text: str | None, today: dt.date) -> dt.date:
             day = dt.date(int(m.group(3)), int(m.group(2)), int(m.group(1)))
         elif m := _DM.fullmatch(value):
             day = _nearest_day_month(int(m.group(1)), int(m.group(2)), today)
+        elif (m := _DAY_MONTH.fullmatch(value)) and (month := _month(m.group(2))):
+            day = _nearest_day_month(int(m.group(1)), month, today)
+        elif (m := _MONTH_DAY.fullmatch(value)) and (month := _month(m.group(1))):
+            day = _nearest_day_month(int(m.group(2)), month, today)
         else:
             raise InputError("date-format")
     except ValueError as exc:
@@ -151,6 +165,11 @@ def parse_date(text: str | None, today: dt.date) -> dt.date:
     if day < today:
         raise InputError("date-past")
     return day
+
+
+def _month(word: str) -> int | None:
+    """The month a word names («декабря», «дек», «December», «Dec»), or None."""
+    return _MONTHS.get(word.casefold()[:3])
 
 
 def _nearest_day_month(day: int, month: int, today: dt.date) -> dt.date:
@@ -202,14 +221,40 @@ def might_hold_a_key(text: str | None) -> bool:
 
 
 def match_services(text: str, services: Sequence[DeliveryServiceRef]) -> list[DeliveryServiceRef]:
-    """Services matching typed text: a numeric id exactly, else a case-insensitive name fragment."""
+    """Services matching typed text: a numeric id exactly, else a name fragment, in any case, with ё/э
+    as е, and the names couriers type for the popular services («сдек», «cdek», «боксберри»)."""
     query = unicodedata.normalize("NFKC", text).strip()
     if not query:
         return []
     if query.isascii() and query.isdigit():
         return [s for s in services if s.id == int(query)]
-    folded = query.casefold()
-    return [s for s in services if folded in s.name.casefold()]
+    folded = _fold_name(query)
+    wanted = [folded, *(name for alias, name in SERVICE_ALIASES.items() if alias.startswith(folded))]
+    wanted = [w for w in wanted if w]
+    return [s for s in services if any(w in _fold_name(s.name) for w in wanted)]
+
+
+def _fold_name(name: str) -> str:
+    return name.casefold().replace("ё", "е").replace("э", "е").strip(" -–—,.;")
+
+
+# What couriers type → how the Market's reference names the service (folded).
+SERVICE_ALIASES = {
+    "сдек": "сдек",
+    "cdek": "сдек",
+    "sdek": "сдек",
+    "боксберри": "boxberry",
+    "боксбери": "boxberry",
+    "boxbery": "boxberry",
+    "дпд": "dpd",
+    "почта": "почта россии",
+    "pochta": "почта россии",
+    "russian post": "почта россии",
+    "пятерочка": "5post",
+    "5пост": "5post",
+    "яндекс": "яндекс доставка",
+    "yandex": "яндекс доставка",
+}
 
 
 # The services DBS shops in Russia use most, by name as the Market's reference spells them.

@@ -30,7 +30,7 @@ async def test_after_out_for_delivery_the_card_shows_the_new_status_and_delivere
     assert buttons_of(card)[0] == "✅ Доставлен"
     days = await harness.press_button(OWNER, card, "Доставлен")
     confirm = await harness.press_button(OWNER, days, "Сегодня")
-    assert "получен покупателем" in texts(await harness.press_button(OWNER, confirm, "Отправить"))
+    assert "доставлен" in texts(await harness.press_button(OWNER, confirm, "Отправить"))
     assert [c.status for c in market.calls("updateOrderStatus")] == [200, 200], "no 400 on the way"
 
 

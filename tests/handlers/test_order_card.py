@@ -46,7 +46,7 @@ async def test_a_courier_marks_an_order_out_for_delivery_then_delivered(
     assert buttons_of(days)[:2] == ["Сегодня", "Вчера"]
     confirm = await harness.press_button(COURIER, days, "Сегодня")
     done = await harness.press_button(COURIER, confirm, "Отправить")
-    assert "получен покупателем" in texts(done)
+    assert "доставлен" in texts(done)
     assert [c.body for c in market.calls("updateOrderStatus")] == [
         {"order": {"status": "DELIVERY"}},
         {"order": {"status": "DELIVERED"}},

@@ -35,7 +35,7 @@ async def test_from_a_track_code_to_delivered_through_next(harness: Harness, mar
     assert buttons_of(days)[:2] == ["Сегодня", "Вчера"]
     confirm = await harness.press_button(OWNER, days, "Сегодня")
     done = await harness.press_button(OWNER, confirm, "Отправить")
-    assert "получен покупателем" in texts(done) and buttons_of(done) == []
+    assert "доставлен" in texts(done) and buttons_of(done) == []
     assert [c.body["order"]["status"] for c in market.calls("updateOrderStatus")] == ["DELIVERY", "DELIVERED"]
     assert [c.status for c in market.calls("updateOrderStatus")] == [200, 200]
 

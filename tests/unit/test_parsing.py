@@ -200,6 +200,11 @@ def test_non_ascii_digits_at_the_service_step_match_or_not_but_never_fail(typed:
         ("Завтра", dt.date(2026, 11, 24)),
         ("послезавтра.", dt.date(2026, 11, 25)),
         ("tomorrow", dt.date(2026, 11, 24)),
+        ("5 декабря", dt.date(2026, 12, 5)),
+        ("5 дек.", dt.date(2026, 12, 5)),
+        ("Dec 5", dt.date(2026, 12, 5)),
+        ("5 December", dt.date(2026, 12, 5)),
+        ("1 мая", dt.date(2027, 5, 1)),
         (" 2026-11-23 ", TODAY),
     ],
 )
@@ -212,6 +217,9 @@ def test_dates_accepted(text: str, value: dt.date) -> None:
     [
         (None, "date-not-text"),
         ("вчера", "date-format"),
+        ("5 абв", "date-format"),
+        ("31 ноября", "date-impossible"),
+        ("22 ноября", "date-past"),
         ("22.11", "date-past"),  # yesterday, not next year's 22 November
         ("24.09", "date-past"),  # within the last two months
         ("2026-13-01", "date-impossible"),
@@ -334,3 +342,32 @@ def test_what_is_not_ascii_never_reaches_the_market_as_a_code(typed: str) -> Non
     with pytest.raises(InputError) as caught:
         parse_track_code(typed)
     assert caught.value.key == "track-not-latin"
+
+
+@pytest.mark.parametrize(
+    ("typed", "value"), [("48200O3", 4820003), ("#48200о3", 4820003), ("4 820 0О3", 4820003)]
+)
+def test_the_letter_o_typed_for_a_zero_in_an_order_number_is_a_zero(typed: str, value: int) -> None:
+    assert parse_order_id(typed) == value
+
+
+@pytest.mark.parametrize(
+    ("typed", "names"),
+    [
+        ("сдек", ["СДЭК"]),
+        ("CDEK", ["СДЭК"]),
+        ("боксберри", ["Boxberry"]),
+        ("почта", ["Почта России"]),
+        ("- СДЭК", ["СДЭК"]),
+        ("dpd", ["DPD"]),
+        ("курьер", []),
+    ],
+)
+def test_services_are_found_by_the_names_couriers_type(typed: str, names: list[str]) -> None:
+    services = [
+        DeliveryServiceRef(id=51, name="СДЭК"),
+        DeliveryServiceRef(id=1, name="Boxberry"),
+        DeliveryServiceRef(id=2, name="Почта России"),
+        DeliveryServiceRef(id=3, name="DPD"),
+    ]
+    assert [s.name for s in match_services(typed, services)] == names
