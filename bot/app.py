@@ -4,8 +4,10 @@ from __future__ import annotations
 
 import asyncio
 import datetime as dt
+import errno
 import gc
 import logging
+import os
 import signal
 from collections.abc import Awaitable, Callable, Iterator
 from contextlib import contextmanager
@@ -26,7 +28,7 @@ from aiogram.exceptions import (
 )
 from aiogram.fsm.storage.base import BaseStorage
 from aiogram.fsm.storage.memory import SimpleEventIsolation
-from aiohttp import web
+from aiohttp import ClientConnectorDNSError, ClientConnectorError, ClientSSLError, web
 
 from bot.config import ConfigError, Settings
 from bot.domain.retry import RetryPolicy
@@ -238,8 +240,8 @@ async def run(settings: Settings, secret_key: bytes, stop: asyncio.Event | None 
     conflicts = install_session_middlewares(bot)
     try:
         with stopping_on_signals(stop):
-            answered = await wait_for_telegram(bot, stop)
-        if answered:
+            reached = await wait_for_telegram(bot, stop, Patience.of(settings))
+        if reached:
             await serve(settings, secret_key, bot, stop, conflicts)
         else:
             logger.info("stopped before Telegram answered")
@@ -251,31 +253,41 @@ async def run(settings: Settings, secret_key: bytes, stop: asyncio.Event | None 
         gc.unfreeze()
 
 
-async def wait_for_telegram(
-    bot: Bot, stop: asyncio.Event, *, first_delay: float = 1.0, max_delay: float = TELEGRAM_RETRY_CAP
-) -> bool:
+@dataclass(frozen=True, slots=True)
+class Patience:
+    """How start-up waits for Telegram: a call unanswered within `timeout` seconds counts as
+    unreachable; the next attempt comes `first_delay` seconds after the first failure, the wait
+    doubling up to `max_delay`."""
+
+    timeout: float = 10.0
+    first_delay: float = 1.0
+    max_delay: float = TELEGRAM_RETRY_CAP
+
+    @classmethod
+    def of(cls, settings: Settings) -> Patience:
+        return cls(timeout=settings.telegram_timeout_seconds, first_delay=settings.telegram_retry_seconds)
+
+
+async def wait_for_telegram(bot: Bot, stop: asyncio.Event, patience: Patience = Patience()) -> bool:
     """The first thing start-up asks Telegram: getMe until it answers (True), or until `stop` is set
     (False); see `at_start`."""
     # getMe, kept: polling asks for it again at its start
-    return await at_start(bot.me, "getMe", stop, first_delay=first_delay, max_delay=max_delay) is not None
+    return await at_start(bot.me, "getMe", stop, patience) is not None
 
 
 async def at_start(
-    call: Callable[[], Awaitable[T]],
-    what: str,
-    stop: asyncio.Event,
-    *,
-    first_delay: float = 1.0,
-    max_delay: float = TELEGRAM_RETRY_CAP,
+    call: Callable[[], Awaitable[T]], what: str, stop: asyncio.Event, patience: Patience = Patience()
 ) -> T | None:
     """The one way start-up calls Telegram: until it answers (the result), or until `stop` is set
-    (None). Unreachable or failing (a network error, 5xx, a proxy's error page): one line per attempt
-    and a doubling wait up to `max_delay`, so a blip between two start-up calls ends no start. A
-    refused token, or a call Telegram refuses, is no reason to wait: ConfigError."""
-    delay = first_delay
+    (None, at once: also while a call is waiting for an answer). Unreachable, silent or failing (a
+    network error, no answer in time, 5xx, a proxy's error page): one line per attempt and a
+    doubling wait, so a blip between two start-up calls ends no start. A refused token, or a call
+    Telegram refuses, is no reason to wait: ConfigError."""
+    delay = patience.first_delay
     while True:
         try:
-            return await call()
+            async with asyncio.timeout(patience.timeout):
+                return await answered(call(), stop)
         except TelegramUnauthorizedError:
             raise ConfigError(
                 "Telegram refused BOT_TOKEN (401 Unauthorized): it was revoked or mistyped; "
@@ -284,7 +296,9 @@ async def at_start(
         except TelegramRetryAfter as exc:
             wait, reason = float(exc.retry_after), f"asked to wait {exc.retry_after} s"
         except (TelegramNetworkError, TelegramServerError) as exc:
-            wait, reason = delay, exc.message
+            wait, reason = delay, why_unreachable(exc)
+        except TimeoutError:
+            wait, reason = delay, f"no answer in {patience.timeout:g} s"
         except ClientDecodeError:
             wait, reason = delay, "an answer that is not the Bot API's"
         except TelegramAPIError as exc:
@@ -292,12 +306,42 @@ async def at_start(
                 f"Telegram refused {what} ({exc.message}): check BOT_TOKEN, TELEGRAM_API_URL and WEBHOOK_URL"
             ) from None
         logger.warning("Telegram unreachable (%s), retrying in %g s", reason, wait)
-        delay = min(delay * 2, max_delay)
+        delay = min(delay * 2, patience.max_delay)
         try:
             await asyncio.wait_for(stop.wait(), wait)
         except TimeoutError:
             continue
         return None
+
+
+async def answered(call: Awaitable[T], stop: asyncio.Event) -> T | None:
+    """`call`'s result (or its error), or None as soon as `stop` is set. The call is cancelled then (as
+    when this is cancelled): a SIGTERM does not wait for a Telegram that does not answer (aiogram's
+    own timeout is a minute, longer than a supervisor waits before killing)."""
+    attempt = asyncio.ensure_future(call)
+    stopping = asyncio.ensure_future(stop.wait())
+    try:
+        done, _ = await asyncio.wait((attempt, stopping), return_when=asyncio.FIRST_COMPLETED)
+    finally:
+        stopping.cancel()
+        if not attempt.done():
+            attempt.cancel()
+            await asyncio.wait((attempt,))  # its connection closed before going on
+    return attempt.result() if attempt in done else None
+
+
+def why_unreachable(exc: TelegramNetworkError | TelegramServerError) -> str:
+    """What kept Telegram from answering, in words: "cannot find api.telegram.org: Name or service not
+    known", "cannot connect to 127.0.0.1:8081: Connection refused", rather than aiohttp's class name
+    and asyncio's "Connect call failed (...)"; Telegram's own text for a 5xx."""
+    cause = exc.__cause__
+    if isinstance(cause, ClientConnectorDNSError):
+        return f"cannot find {cause.host}: {cause.os_error.strerror or cause.os_error}"
+    if isinstance(cause, ClientConnectorError) and not isinstance(cause, ClientSSLError):
+        code = cause.os_error.errno
+        said = os.strerror(code) if isinstance(code, int) and code in errno.errorcode else str(cause.os_error)
+        return f"cannot connect to {cause.host}:{cause.port}: {said}"
+    return exc.message
 
 
 @contextmanager
@@ -409,7 +453,9 @@ async def poll(settings: Settings, bot: Bot, dp: Dispatcher, health: Health, sto
         runner = await _http(app, settings, settings.http_port)
     try:
         with stopping_on_signals(stop):
-            taken = await at_start(lambda: take_over_webhook(bot), "deleteWebhook", stop)
+            taken = await at_start(
+                lambda: take_over_webhook(bot), "deleteWebhook", stop, Patience.of(settings)
+            )
         if taken is None:
             return  # stopped while Telegram did not answer
         logger.info("starting long polling")
@@ -467,6 +513,7 @@ async def serve_webhook(
                 ),
                 "setWebhook",
                 stop,
+                Patience.of(settings),
             )
             if webhook_set is not None:
                 logger.info("webhook set; waiting for updates")

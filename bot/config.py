@@ -46,6 +46,10 @@ class Settings(BaseSettings):
     log_level: LogLevel = "INFO"
     invite_ttl_seconds: int = Field(default=24 * 3600, ge=60)
     market_timeout_seconds: float = Field(default=15.0, gt=0, le=300)
+    # Start-up's wait for Telegram (bot.app.at_start): how long one call may go unanswered before it
+    # counts as unreachable, and the first pause before asking again (doubling up to a minute).
+    telegram_timeout_seconds: float = Field(default=10.0, gt=0, le=60)
+    telegram_retry_seconds: float = Field(default=1.0, gt=0, le=60)
     retry_base_seconds: float = Field(default=5.0, gt=0)
     retry_max_seconds: float = Field(default=600.0, gt=0)
     retry_window_hours: float = Field(default=24.0, gt=0, le=24 * 7)

@@ -12,7 +12,15 @@ import pytest
 from aiogram.exceptions import TelegramConflictError
 from cryptography.fernet import Fernet
 
-from bot.app import at_start, install_session_middlewares, run, take_over_webhook, wait_for_telegram
+from bot.app import (
+    Patience,
+    at_start,
+    build_bot,
+    install_session_middlewares,
+    run,
+    take_over_webhook,
+    wait_for_telegram,
+)
 from bot.config import ConfigError, load_settings
 from bot.services.users import MenuRecords
 from bot.services.vitals import Vitals
@@ -20,6 +28,7 @@ from bot.telegram.health import Health, Metrics
 from bot.telegram.i18n import Catalogue
 from bot.telegram.menus import Menus
 from storage.db import Database
+from tests.fakes.serve import Silent
 from tests.fakes.telegram import FakeTelegram, bot_for, close
 
 
@@ -56,7 +65,7 @@ async def test_an_unreachable_then_failing_telegram_is_waited_for_one_line_each_
     telegram.fail("getMe", 502, "Bad Gateway", times=3)
     try:
         waiting = asyncio.create_task(
-            wait_for_telegram(bot, asyncio.Event(), first_delay=0.01, max_delay=0.04)
+            wait_for_telegram(bot, asyncio.Event(), Patience(first_delay=0.01, max_delay=0.04))
         )
         await until(lambda: caplog.records)
         await telegram.start(port=port)  # back, answering 502 three times, then getMe
@@ -66,7 +75,9 @@ async def test_an_unreachable_then_failing_telegram_is_waited_for_one_line_each_
 
     lines = [r.getMessage() for r in caplog.records]
     assert all(r.exc_info is None for r in caplog.records), "no traceback"
-    assert lines[0].startswith("Telegram unreachable (ClientConnectorError: Cannot connect to host")
+    assert lines[0] == (  # in words, not aiohttp's class name and asyncio's "Connect call failed (...)"
+        f"Telegram unreachable (cannot connect to 127.0.0.1:{port}: Connection refused), retrying in 0.01 s"
+    )
     waits = [float(line.rsplit(" in ", 1)[1].removesuffix(" s")) for line in lines]
     assert waits == [min(0.01 * 2**i, 0.04) for i in range(len(waits))], "doubling, up to the cap"
     assert [line.split(", retrying")[0] for line in lines[-3:]] == ["Telegram unreachable (Bad Gateway)"] * 3
@@ -81,13 +92,49 @@ async def test_a_stop_while_waiting_for_telegram_ends_the_wait(
     bot = bot_for(telegram)
     stop = asyncio.Event()
     try:
-        waiting = asyncio.create_task(wait_for_telegram(bot, stop, first_delay=30))
+        waiting = asyncio.create_task(wait_for_telegram(bot, stop, Patience(first_delay=30)))
         await until(lambda: caplog.records)
         stop.set()  # SIGTERM does this
         assert await asyncio.wait_for(waiting, timeout=5) is False
     finally:
         await close(bot)
     assert caplog.messages == ["Telegram unreachable (Internal Server Error), retrying in 30 s"]
+
+
+async def test_a_telegram_that_does_not_answer_in_time_is_unreachable(
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    """Packets dropped on the way (a network half down): aiogram alone waits a minute, silent."""
+    caplog.set_level(logging.WARNING, logger="bot")
+    silent = Silent()
+    await silent.start()
+    bot = build_bot(FakeTelegram().token, silent.url)
+    stop = asyncio.Event()
+    try:
+        waiting = asyncio.create_task(wait_for_telegram(bot, stop, Patience(timeout=0.2, first_delay=0.01)))
+        await until(lambda: caplog.records)
+        stop.set()
+        assert await asyncio.wait_for(waiting, timeout=5) is False
+    finally:
+        await close(bot)
+        await silent.stop()
+    assert caplog.messages[0] == "Telegram unreachable (no answer in 0.2 s), retrying in 0.01 s"
+
+
+async def test_a_stop_does_not_wait_for_a_telegram_that_does_not_answer() -> None:
+    """SIGTERM while a call waits for an answer: the start ends now, not when the call times out."""
+    silent = Silent()
+    await silent.start()
+    bot = build_bot(FakeTelegram().token, silent.url)
+    stop = asyncio.Event()
+    try:
+        waiting = asyncio.create_task(wait_for_telegram(bot, stop, Patience(timeout=60)))
+        await asyncio.wait_for(silent.connected.wait(), timeout=5)
+        stop.set()  # SIGTERM does this
+        assert await asyncio.wait_for(waiting, timeout=5) is False
+    finally:
+        await close(bot)
+        await silent.stop()
 
 
 async def test_polling_takes_a_webhook_over_saying_so_and_leaves_none_alone_silently(
@@ -137,7 +184,7 @@ async def test_a_telegram_blip_after_get_me_is_waited_out_not_the_end_of_the_sta
     bot = bot_for(telegram)
     try:
         taken = await at_start(
-            lambda: take_over_webhook(bot), "deleteWebhook", asyncio.Event(), first_delay=0.01
+            lambda: take_over_webhook(bot), "deleteWebhook", asyncio.Event(), Patience(first_delay=0.01)
         )
         refused = at_start(lambda: bot.set_webhook("ftp://x"), "setWebhook", asyncio.Event())
         telegram.fail("setWebhook", 400, "Bad Request: bad webhook: HTTPS url must be provided for webhook")
