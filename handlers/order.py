@@ -281,8 +281,8 @@ def register(router: Router, flows: Flows) -> None:
     """This module's handlers, added to the bot's one router in order, and its flow to the registry."""
     prompts = {
         OrderSG.order_id: "order-ask-again",
-        OrderSG.card: "confirm-use-buttons",
-        OrderSG.day: "confirm-use-buttons",
+        OrderSG.card: "order-use-card-buttons",
+        OrderSG.day: "delivered-ask-day-again",
         OrderSG.confirm: "confirm-use-buttons",
     }
     step = requires("conversation", refusal="no-shop")

@@ -9,8 +9,8 @@ from dataclasses import dataclass, field
 
 from bot.domain.operations import Failure
 
-_LIMIT = re.compile(r"limit is:?\s*(\d+)", re.IGNORECASE)
-_STATUS = re.compile(r"with status ([A-Z_]+) is not allowed", re.IGNORECASE)
+_LIMIT = re.compile(r"limit is:?\s*(\d{1,6})\b", re.IGNORECASE)  # a limit, not any run of digits
+_STATUS = re.compile(r"with status ([A-Z_]{1,40}) (?:is not allowed|cannot)", re.IGNORECASE)
 _TRACK = re.compile(r"track", re.IGNORECASE)
 _TRACK_REFUSED = re.compile(r"invalid|incorrect|not valid|wrong|format|not accepted", re.IGNORECASE)
 
@@ -41,6 +41,8 @@ def explain(failure: Failure) -> Explained | None:
         return Explained("market-date-same", fix="date")
     if m := _STATUS.search(message):
         return Explained("market-status-not-allowed", {"status": m.group(1).upper()})
+    if code == "STATUS_NOT_ALLOWED":
+        return Explained("market-status-moved-on")
     if _TRACK.search(code + " " + message) and _TRACK_REFUSED.search(code + " " + message):
         return Explained("market-track-refused", fix="code")
     return None

@@ -203,7 +203,12 @@ class Operations:
         owed = await self._repos.operations.results_owed(self._clock() - older_than)
         for operation in owed:
             outcome = Outcome(operation, failure=Failure.from_json(operation.last_error))
-            if await self._notices.result_later(outcome):
+            try:
+                told = await self._notices.result_later(outcome)
+            except Exception:  # one result that cannot be told (a bug) must not hold back the rest
+                logger.exception("operation %s: its result could not be told", operation.id)
+                continue
+            if told:
                 await self.told(operation.id)
         return len(owed)
 

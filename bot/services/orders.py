@@ -39,6 +39,7 @@ class OrdersService:
         # The orders just listed to a user, so that tapping one needs no second read (10 minutes; an
         # order written to since, or opened from outside the list, is read again: `forget`).
         self._listed: dict[tuple[int, int], tuple[float, dict[int, BusinessOrder]]] = {}
+        self._writes: dict[int, int] = {}  # shop id → how many times its orders were forgotten
         self._market = market
         self.delivery_services = delivery_services
 
@@ -113,6 +114,7 @@ class OrdersService:
         """The shop's orders in these statuses (created in the last 30 days), nearest delivery first,
         at most PICK_LIMIT of them: what a courier picks from instead of typing a number."""
         business_id = await self.business_id(access.api_key, access.shop)
+        writes_before = self._writes.get(access.shop_id, 0)
         found: list[BusinessOrder] = []
         async for order in self._market.business_orders(
             access.api_key, business_id, campaign_ids=[access.campaign_id], statuses=list(statuses)
@@ -126,7 +128,8 @@ class OrdersService:
             return (dates.from_date if dates else dt.date.max, order.order_id)
 
         listed = sorted(found, key=nearest)
-        self._remember(access, listed)
+        if self._writes.get(access.shop_id, 0) == writes_before:  # else a write overtook the read
+            self._remember(access, listed)
         return listed
 
     def _remember(self, access: Access, listed: list[BusinessOrder]) -> None:
@@ -138,7 +141,9 @@ class OrdersService:
     def forget(self, shop_id: int, order_id: int, read_back: BusinessOrder | None = None) -> None:
         """The copy of this order kept from a list is out of date: a write reached the order (or may
         have), or the user opens it from outside the list (an alert, the digest, «Дальше»). The next
-        `find` asks the Market, or takes `read_back`, the order as read after the write landed."""
+        `find` asks the Market, or takes `read_back`, the order as read after the write landed. A list
+        being read meanwhile is not kept: it may have been read before the write."""
+        self._writes[shop_id] = self._writes.get(shop_id, 0) + 1
         for (_, listed_shop), (_, listed) in self._listed.items():
             if listed_shop != shop_id:
                 continue

@@ -6,6 +6,7 @@ import asyncio
 import datetime as dt
 import functools
 import logging
+from collections.abc import Awaitable, Callable
 
 from bot.domain.records import Operation
 from bot.services.background import Loop, Tasks
@@ -66,11 +67,22 @@ class RetryWorker:
         await self._in_flight.stop(deadline - asyncio.get_running_loop().time())
 
     async def _turn(self) -> None:
-        await self._start_due()
-        await self._operations.deliver_owed(self._owed_after)
+        """Each duty in turn; one that fails (logged) does not keep the others from running."""
+        duties: list[tuple[str, Callable[[], Awaitable[object]]]] = [
+            ("start due operations", self._start_due),
+            ("tell owed results", lambda: self._operations.deliver_owed(self._owed_after)),
+            ("report finished batches", self._report_batches),
+            ("keep house", self._keep_house),
+        ]
+        for name, duty in duties:
+            try:
+                await duty()
+            except Exception:  # a bug in one duty: logged, and the next duty still runs
+                logger.exception("retry worker: %s failed", name)
+
+    async def _report_batches(self) -> None:
         if self._batches is not None:
             await self._batches.report_finished()
-        await self._keep_house()
 
     async def _keep_house(self) -> None:
         now = asyncio.get_running_loop().time()

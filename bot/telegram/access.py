@@ -19,6 +19,7 @@ from typing import Any, Literal
 
 from aiogram import BaseMiddleware
 from aiogram.dispatcher.flags import get_flag
+from aiogram.filters.callback_data import CallbackData
 from aiogram.fsm.context import FSMContext
 from aiogram.types import CallbackQuery, Message, TelegramObject, User
 
@@ -61,6 +62,8 @@ class AccessMiddleware(BaseMiddleware):
         event: TelegramObject,
         data: dict[str, Any],
     ) -> Any:
+        if not _fits_the_database(data.get("callback_data")):  # forged: no id is that large
+            raise Refused("stale-button")
         need: Requires | None = get_flag(data, FLAG)
         user: User | None = data.get("event_from_user")
         if need is None or user is None:
@@ -93,6 +96,16 @@ class AccessMiddleware(BaseMiddleware):
             draft = await load_draft(state)
             return draft.shop_id if draft else None
         return await self._service.active_shop_id(user_id)
+
+
+INT64 = range(-(2**63), 2**63)  # what SQLite stores as an integer, and the Market's ids fit in
+
+
+def _fits_the_database(callback_data: object) -> bool:
+    """Every number a button carries fits an SQLite integer (a forged one may not)."""
+    if not isinstance(callback_data, CallbackData):
+        return True
+    return all(v in INT64 for v in callback_data.model_dump().values() if isinstance(v, int))
 
 
 def user_id_of(message: Message) -> int:

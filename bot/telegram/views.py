@@ -182,7 +182,7 @@ def failure_text(t: Texts, failure: Failure) -> str:
     if explained is not None:  # one plain line the user can act on, the Market's own text below
         args = dict(explained.args)
         if "status" in args:
-            args["status"] = status_text(t, _status_or_raw(str(args["status"])))
+            args["status"] = status_text(t, _status_or_raw(clip(str(args["status"]), LIST_ITEM_CHARS)))
         return t(explained.key, **args) + "\n" + said
     hint_key = HINTS.get(failure.status or 0, "hint-retry")
     return "\n".join([t("result-failed-head"), said, t(hint_key)])

@@ -9,6 +9,8 @@ an unexpected error, the access check's refusal, a refusal inside a handler).
 
 from __future__ import annotations
 
+import logging
+
 import pytest
 
 from bot.domain.alerts import Switch
@@ -16,7 +18,7 @@ from bot.telegram.alert_views import OpenCD
 from handlers.alerts import SwitchCD
 from tests.fakes.market import FakeMarket
 from tests.fakes.telegram import Call
-from tests.handlers.conftest import OWNER, STRANGER, Harness, answers_to
+from tests.handlers.conftest import OWNER, STRANGER, Harness, answers_to, texts
 
 
 def said(harness: Harness, key: str, **args: object) -> str:
@@ -90,3 +92,24 @@ async def test_a_press_the_access_check_refuses_is_answered_once_with_its_alert(
     assert answer["text"] == harness.deps.catalogue.texts("ru").plain("no-shop")
     assert answer["show_alert"] is True
     assert messages(pressed) == []
+
+
+@pytest.mark.parametrize(
+    "data", ["oo:1:99999999999999999999", "nx:1:99999999999999999999:DELIVERY", "sh:99999999999999999999"]
+)
+@pytest.mark.usefixtures("shop")
+async def test_a_forged_button_with_an_id_no_database_holds_is_stale_not_a_crash(
+    harness: Harness, data: str, caplog: pytest.LogCaptureFixture
+) -> None:
+    pressed = await harness.press(OWNER, data)
+    [answer] = [c for c in pressed if c.method == "answerCallbackQuery"]
+    assert "устарела" in str(answer.params.get("text")) and answer.params.get("show_alert")
+    assert [r for r in caplog.records if r.levelno >= logging.ERROR] == []
+
+
+@pytest.mark.usefixtures("shop")
+async def test_text_at_the_order_card_asks_for_its_buttons(harness: Harness, market: FakeMarket) -> None:
+    market.add_order(1001, 42)
+    await harness.send(OWNER, "/order 42")
+    reply = texts(await harness.send(OWNER, "ну и что дальше"))
+    assert "под карточкой заказа" in reply and "Отправить" not in reply

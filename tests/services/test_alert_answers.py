@@ -14,7 +14,7 @@ from bot.services.access import Access, AccessService
 from storage.db import Database
 from storage.repositories import AlertsRepo, UsersRepo
 from storage.secrets import SecretBox
-from tests.conftest import seed_shop
+from tests.conftest import add_courier, seed_shop
 from tests.fakes.market import FakeMarket
 from tests.services.conftest import Alerting, Clock, RecordedNotices, acted_on
 
@@ -137,3 +137,21 @@ async def test_a_press_that_is_not_this_shops_request_is_refused_as_stale(
     assert market.calls("acceptOrderCancellation") == []
     request = await AlertsRepo(db).get(request_id)
     assert request is not None and request.answer is None
+
+
+async def test_a_courier_not_asked_about_a_request_cannot_answer_it(
+    alerting: Alerting, db: Database, box: SecretBox, market: FakeMarket, shop_id: int
+) -> None:
+    """Only the owners and the courier who last acted on the order are asked; another courier of the
+    shop who forges the owner's button is refused, and nothing reaches the Market."""
+    bystander = 31
+    await add_courier(db, box, shop_id, bystander)
+    request_id = await request_of(db, shop_id, 42)
+    with pytest.raises(Refused) as refused:
+        await alerting.answers.claim(
+            await access_of(db, box, bystander, shop_id), request_id, Answer.ACCEPT, "p"
+        )
+    assert refused.value.key == "stale-button"
+    courier = await access_of(db, box, COURIER, shop_id)  # the order's courier was asked: may answer
+    assert isinstance(await alerting.answers.claim(courier, request_id, Answer.IN_DELIVERY, "p2"), Operation)
+    assert market.calls("acceptOrderCancellation") == []

@@ -9,12 +9,13 @@ import pytest
 from bot.domain.errors import NotAllowedForCouriers
 from bot.domain.market_data import DeliveryDateReason
 from bot.domain.operations import DeliveryDate, TrackCode
+from bot.domain.outcomes import Outcome
 from bot.domain.records import OperationStatus
 from bot.market.client import MarketClient
 from bot.services.access import Access, AccessService
 from bot.services.operations import Operations
 from storage.db import Database
-from storage.repositories import RecentServicesRepo, ShopsRepo
+from storage.repositories import OperationsRepo, RecentServicesRepo, ShopsRepo
 from storage.secrets import SecretBox
 from tests.conftest import seed_shop
 from tests.fakes.market import FakeMarket
@@ -105,3 +106,30 @@ async def test_a_courier_date_move_for_the_shops_reason_is_refused_by_default(
     assert await db.fetch_one("SELECT id FROM operations") is None
     owner = await access_of(db, box, OWNER, shop_id)
     assert (await operations.confirm(owner, 42, for_the_shop, "y")).ok
+
+
+CODE = TrackCode(track_code="CD-1", delivery_service_id=51)
+
+
+async def test_a_result_that_cannot_be_told_does_not_hold_back_the_others(
+    db: Database, box: SecretBox, client: MarketClient, notices: RecordedNotices
+) -> None:
+    """One owed result whose telling fails (a bug) is logged and left owed; the rest are told."""
+    shop = await seed_shop(db, box, 1)
+    operations = operations_with(db, box, client, notices)
+    repo = OperationsRepo(db)
+    now = dt.datetime(2026, 12, 2, tzinfo=dt.UTC)
+    for order_id in (70, 71):
+        op = await repo.create(user_id=1, shop_id=shop, order_id=order_id, action=CODE, now=now)
+        await repo.finish(op.id, OperationStatus.DONE, None, now)
+    told = notices.result_later
+
+    async def fails_for_70(outcome: Outcome) -> bool:
+        if outcome.operation.order_id == 70:
+            raise ArithmeticError("a view that cannot render this result")
+        return await told(outcome)
+
+    notices.result_later = fails_for_70  # type: ignore[method-assign]
+    await operations.deliver_owed(dt.timedelta(0))
+    assert [o.operation.order_id for o in notices.results] == [71]
+    assert [op.order_id for op in await repo.results_owed(now + dt.timedelta(days=1))] == [70]

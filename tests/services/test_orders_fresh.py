@@ -112,3 +112,23 @@ async def test_a_card_opened_from_outside_the_list_reads_the_order_again(
     assert (await orders.find(access, 42)).status is OrderStatus.PROCESSING, "a tap on the list: its copy"
     orders.forget(access.shop_id, 42)  # opened from an alert, the digest or «Дальше»
     assert (await orders.find(access, 42)).status is OrderStatus.DELIVERY
+
+
+async def test_a_list_read_while_a_write_lands_is_not_kept(
+    orders: OrdersService, access: Access, market: FakeMarket, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A list read before a write and stored after it would show the order as it was: not kept."""
+    market.add_order(1001, 70, "PROCESSING")
+    real = orders._market.business_orders
+
+    async def read_then_write(*args: object, **kwargs: object):  # type: ignore[no-untyped-def]
+        async for order in real(*args, **kwargs):  # type: ignore[arg-type]
+            market.orders[(1001, 70)]["status"] = "DELIVERY"  # the write lands meanwhile
+            orders.forget(access.shop_id, 70)
+            yield order
+
+    monkeypatch.setattr(orders._market, "business_orders", read_then_write)
+    [listed] = await orders.pickable(access, [OrderStatus.PROCESSING])
+    assert listed.status is OrderStatus.PROCESSING, "the list as read"
+    monkeypatch.undo()
+    assert (await orders.find(access, 70)).status is OrderStatus.DELIVERY, "not the list's stale copy"

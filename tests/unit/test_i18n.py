@@ -380,3 +380,12 @@ def test_a_text_given_a_value_fluent_refuses_is_shortened_and_logged(
     assert "{???}" not in text and text.startswith("Неотправленные операции курьера отменены")
     assert "<code>" not in text and "№9223372036854775807 &amp;" in text and text.endswith("….")
     assert "team-ops-cancelled" in caplog.text and "shortened" in caplog.text
+
+
+def test_a_refusal_naming_a_huge_unknown_status_is_shortened(
+    catalogue: Catalogue, caplog: pytest.LogCaptureFixture
+) -> None:
+    failure = Failure(400, "BAD_REQUEST", f"Order 1 with status {'A' * 6000} is not allowed")
+    text = failure_text(catalogue.texts("ru"), failure)
+    assert len(text) < 1200 and text.count("A") <= 600
+    assert [r for r in caplog.records if r.levelno >= logging.ERROR] == []

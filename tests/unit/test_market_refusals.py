@@ -47,3 +47,14 @@ from bot.domain.operations import Failure
 )
 def test_a_refusal_is_told_in_the_users_words(failure: Failure, explained: Explained | None) -> None:
     assert explain(failure) == explained
+
+
+def test_a_status_step_the_market_refuses_is_told_plainly() -> None:
+    moved = Failure(400, "STATUS_NOT_ALLOWED", "Order 70 with status DELIVERY cannot move to DELIVERY")
+    assert explain(moved) == Explained("market-status-not-allowed", {"status": "DELIVERY"})
+    assert explain(Failure(400, "STATUS_NOT_ALLOWED", "Nope")) == Explained("market-status-moved-on")
+
+
+def test_a_limit_is_a_number_a_person_reads_not_any_run_of_digits() -> None:
+    huge = Failure(400, "DAYS_COUNT_EXCEEDED", "limit is: " + "9" * 30)
+    assert explain(huge) == Explained("market-date-days-exceeded", {"limit": 0}, fix="date")

@@ -50,12 +50,15 @@ class CancellationAnswers:
     async def claim(self, access: Access, alert_id: int, answer: Answer, nonce: str) -> Operation | Outcome:
         """Record the answer to the cancellation request an alert (or its reminder) is about, as an
         operation for `first_attempt`; returns the outcome instead when this press was handled before.
-        Raises `Refused("stale-button")` when the alert is not this shop's request, `AnswerTaken` when
+        Raises `Refused("stale-button")` when the alert is not this shop's request (or, for a
+        courier, not one sent to them), `AnswerTaken` when
         someone answered it, or is answering it now (one answer per request)."""
         repos = self._repos
         alert = await repos.alerts.get(alert_id)
         if alert is None or alert.shop_id != access.shop_id or alert.kind not in CANCEL_KINDS:
             raise Refused("stale-button")
+        if not access.is_owner and access.user_id not in await repos.alert_deliveries.recipients(alert.id):
+            raise Refused("stale-button")  # a courier answers only a request they were asked about
         request = await repos.alerts.request_of(alert)
         if request is None:
             raise Refused("stale-button")

@@ -235,6 +235,7 @@ market-date-days-exceeded = { $limit ->
     }
 market-date-same = ❌ That is the current delivery date already — pick another one.
 market-status-not-allowed = ❌ The order is «{ $status }» now — the Market does not take this in that status.
+market-status-moved-on = ❌ The order's status no longer allows this step — someone may have taken it already. Open the order's card: /order
 market-track-refused = ❌ The delivery service does not take this track code — check the code and the service.
 ## Connecting a shop
 
@@ -423,6 +424,7 @@ bulk-owner-notice = 🔔 { $name } sent a batch in { $shop }: { $done }/{ $size 
 command-order = Order card: status and actions
 order-ask = Shop: <b>{ $shop }</b>. Send the order number.
 order-ask-again = Send the order number (digits only) or /cancel.
+order-use-card-buttons = Press a button under the order's card above, or /cancel.
 order-no-actions = The order is «{ $status }» now: there is nothing to do with it.
 button-step-DELIVERY = 🚚 Out for delivery
 button-step-PICKUP = 🏪 At the pickup point
@@ -432,6 +434,7 @@ button-card-date = 📅 Move date
 button-today = Today
 button-yesterday = Yesterday
 delivered-ask-day = Order #{ $id }: when did the buyer get it?
+delivered-ask-day-again = Pick the day the order was delivered with a button above, or /cancel.
 status-confirm =
     <b>Check before sending</b>
     Order: #{ $id }

@@ -237,6 +237,7 @@ market-date-days-exceeded = { $limit ->
     }
 market-date-same = ❌ Это и есть текущая дата доставки — выберите другую.
 market-status-not-allowed = ❌ Заказ сейчас «{ $status }» — в этом статусе Маркет такое не принимает.
+market-status-moved-on = ❌ Статус заказа уже не позволяет этот шаг — возможно, его сделал кто-то другой. Откройте карточку заказа: /order
 market-track-refused = ❌ Служба доставки не принимает такой трек-номер — проверьте код и службу.
 ## Подключение магазина
 
@@ -436,6 +437,7 @@ bulk-owner-notice = 🔔 Пакет в магазине { $shop }, отправ�
 command-order = Карточка заказа: статус и действия
 order-ask = Магазин: <b>{ $shop }</b>. Пришлите номер заказа.
 order-ask-again = Пришлите номер заказа (только цифры) или /cancel.
+order-use-card-buttons = Нажмите кнопку под карточкой заказа выше или /cancel.
 order-no-actions = Сейчас заказ «{ $status }»: действий для него нет.
 button-step-DELIVERY = 🚚 Передан в доставку
 button-step-PICKUP = 🏪 В пункте выдачи
@@ -445,6 +447,7 @@ button-card-date = 📅 Перенести дату
 button-today = Сегодня
 button-yesterday = Вчера
 delivered-ask-day = Заказ №{ $id }: когда его получил покупатель?
+delivered-ask-day-again = Выберите кнопкой выше день, когда заказ доставлен, или /cancel.
 status-confirm =
     <b>Проверьте перед отправкой</b>
     Заказ: №{ $id }
