@@ -14,3 +14,11 @@ class BatchCD(CallbackData, prefix="bh"):
     shop_id: int
     page: int = 0
     edit: bool = False
+
+
+class SwitchCD(CallbackData, prefix="sw"):
+    """«Переключиться»: make `shop_id` the active shop and go on with its order `order_id` (offered by
+    the shared order step when the number typed is an order of another of the user's shops)."""
+
+    shop_id: int
+    order_id: int
