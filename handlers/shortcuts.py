@@ -2,7 +2,8 @@
 
 - A photo of a parcel label (or the picture as a file): /track for the order of the shop on it, its
   track code straight to the confirmation card with the order's own service; with no order of the
-  shop on it, the order step asks which, keeping the code (handlers/track.py's `take_label`).
+  shop on it, the order step asks which, keeping the code (handlers/track.py's `take_label`); with an
+  order of another of the user's shops on it, «Переключиться», the code kept for then.
 - An order number, or the end of one of the shop's active orders (3 to 6 digits): the order card.
 - «Переключиться» under an order found in another of the user's shops (offered by the shared order
   step, bot.telegram.order_steps): that shop becomes the active one, and the conversation goes on
@@ -27,10 +28,12 @@ from bot.services.orders import OrdersService
 from bot.services.shops import ShopsService
 from bot.telegram.access import requires
 from bot.telegram.callbacks import SwitchCD
+from bot.telegram.draft import TrackDraft, load_draft, save_draft
 from bot.telegram.files import picture_of
 from bot.telegram.filters import picture, plain_text
 from bot.telegram.flows import Flows
 from bot.telegram.i18n import Texts
+from bot.telegram.order_steps import offer_other_shop
 from bot.telegram.presses import PRE
 from bot.telegram.safety import quietly
 
@@ -64,6 +67,12 @@ async def on_label(
     numbers = order_numbers(scanned)
     found = await orders.first_of_shop(access, numbers) if numbers else None
     codes = rank_track_codes(scanned, "", found)  # ranked again once the order's service is known
+    elsewhere = await orders.in_other_shop(access, numbers) if found is None and numbers else None
+    if elsewhere is not None:  # the codes wait in /track's draft for «Переключиться»
+        await state.set_state(flows["track"].first)
+        await save_draft(state, TrackDraft(shop_id=access.shop_id).keeping_label(codes))
+        await offer_other_shop(message, t, elsewhere)
+        return
     if found is None and not codes:
         await message.answer(t("scan-label-unread" if scanned else "scan-nothing-here"))
         return
@@ -86,8 +95,13 @@ async def on_switch(
     shop = await shops.switch(access.user_id, callback_data.shop_id)
     name = flows.name_of(await state.get_state())
     flow = name if name is not None and flows[name].enter_at_order is not None else "status"
+    draft = await load_draft(state)
+    kept = draft.label if isinstance(draft, TrackDraft) and flow == "track" else ()  # from a label
     switched = card.edit_text(t("shop-active", shop=shop.title), reply_markup=None)
     await quietly(switched, "say the shop switched")
+    if kept:
+        await flows.take_label(flow, card, state, t, access, orders, callback_data.order_id, kept)
+        return
     await flows.enter_at_order(flow, card, state, t, access, orders, callback_data.order_id)
 
 

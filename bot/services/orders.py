@@ -72,6 +72,17 @@ class OrdersService:
             raise OrderNotFound(order_id)
         return order
 
+    async def in_other_shop(
+        self, access: Access, numbers: list[int], tries: int = 3
+    ) -> OrderInOtherShop | None:
+        """The first of these numbers (read off a label, none an order of the shop of `access`) that
+        is an order of another of the user's shops, as the refusal the order step tells; None if none."""
+        for number in numbers[:tries]:
+            shop = await self._other_shop_of(access, number)
+            if shop is not None:
+                return OrderInOtherShop(number, shop.id, shop.title, access.shop.title)
+        return None
+
     async def _other_shop_of(self, access: Access, order_id: int) -> Shop | None:
         """Another of the user's shops that has this order (a courier of two shops typed a number
         of the one not chosen in /shop). Asked only once the order is not in the shop of `access`; a

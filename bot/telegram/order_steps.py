@@ -280,9 +280,7 @@ async def take_order(
         await message.answer(t(exc.key, **exc.args_), reply_markup=picks_page(t, shown, 0))
         raise Told from exc
     except OrderInOtherShop as exc:
-        switch = SwitchCD(shop_id=exc.shop_id, order_id=exc.order_id)
-        keyboard = buttons([(t.plain("button-switch-shop", shop=clip(exc.shop, 40)), switch)])
-        await message.answer(t(exc.key, **exc.args_), reply_markup=keyboard)
+        await offer_other_shop(message, t, exc)
         raise Told from exc
     except OrderNotAllowed as exc:
         card = await _card(t, access, orders, flow, exc.order)
@@ -293,6 +291,14 @@ async def take_order(
     draft = draft.at_order(order)
     await save_draft(state, draft)
     return draft, card, order
+
+
+async def offer_other_shop(message: Message, t: Texts, elsewhere: OrderInOtherShop) -> None:
+    """The order is in another of the user's shops: which, and «Переключиться» (bot.telegram.callbacks
+    `SwitchCD`: that shop becomes the active one, and the conversation goes on with the order)."""
+    switch = SwitchCD(shop_id=elsewhere.shop_id, order_id=elsewhere.order_id)
+    keyboard = buttons([(t.plain("button-switch-shop", shop=clip(elsewhere.shop, 40)), switch)])
+    await message.answer(t(elsewhere.key, **elsewhere.args_), reply_markup=keyboard)
 
 
 async def _card(

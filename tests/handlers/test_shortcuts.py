@@ -108,6 +108,22 @@ async def test_an_order_of_another_of_the_users_shops_offers_to_switch(
     assert "Заказ №4343" in card and "Пылесос" in card
 
 
+async def test_a_label_of_another_of_the_users_shops_offers_to_switch_keeping_the_code(
+    harness: Harness, market: FakeMarket
+) -> None:
+    await seed_shop(harness.db, harness.box, OWNER, campaign=1002, domain="shop-b.example")
+    await seed_shop(harness.db, harness.box, OWNER, campaign=1001)  # A, the active one
+    market.add_order(1002, 55501, "PROCESSING", service_id=51, service_name="СДЭК")
+    offered = await send_photo(harness, label_photo(("55501", F.Code128), ("1234567890", F.Code128)))
+    assert "shop-b.example" in texts(offered)
+    confirm = await harness.press_button(OWNER, offered, "Переключиться")
+    assert "Трек-номер: <code>1234567890</code>" in texts(confirm), "the code from the photo, kept"
+    await harness.press_button(OWNER, confirm, "Отправить")
+    [call] = market.calls("setOrderDeliveryTrackCode")
+    assert call.path == "/v2/campaigns/1002/orders/55501/delivery/track"
+    assert call.body == {"trackCode": "1234567890", "deliveryServiceId": 51}
+
+
 VOICE = {"voice": {"file_id": "v", "file_unique_id": "v", "duration": 3}}
 VIDEO_NOTE = {"video_note": {"file_id": "n", "file_unique_id": "n", "length": 240, "duration": 3}}
 STICKER = {
