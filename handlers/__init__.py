@@ -25,6 +25,7 @@ from handlers import (
     order,
     settings,
     shop,
+    shortcuts,
     team,
     track,
 )
@@ -47,6 +48,7 @@ def build_router(flows: Flows | None = None) -> Router:
         confirm,
         alerts,
         history,
+        shortcuts,  # outside any conversation: a label's photo, an order number
         fallback,
     ):
         module.register(router, flows)

@@ -12,7 +12,7 @@ from aiogram.fsm.state import State, StatesGroup
 from aiogram.types import CallbackQuery, InlineKeyboardMarkup, Message
 
 from bot.domain.clock import moscow_today
-from bot.domain.errors import Refused
+from bot.domain.errors import Refused, SameDate
 from bot.domain.market_data import DATE_ALLOWED_STATUSES, DeliveryDateReason
 from bot.domain.parsing import parse_date
 from bot.services.access import Access
@@ -72,9 +72,10 @@ async def on_order_id(
 ) -> None:
     if await _couriers_off(message, state, t, access):  # entered from a button (digest, order card)
         return
-    _, card, _ = await take_order(message, text, state, t, access, orders, FLOW)
+    draft, card, _ = await take_order(message, text, state, t, access, orders, FLOW)
     await state.set_state(DateSG.date)
-    await message.answer(card + "\n\n" + t("date-ask-date"), reply_markup=day_keyboard(t, moscow_today()))
+    keyboard = day_keyboard(t, moscow_today(), draft.current_date)
+    await message.answer(card + "\n\n" + t("date-ask-date"), reply_markup=keyboard)
 
 
 async def _couriers_off(message: Message, state: FSMContext, t: Texts, access: Access) -> bool:
@@ -122,7 +123,10 @@ async def on_reason(
 
 
 async def _ask_reason(message: Message, state: FSMContext, t: Texts, access: Access, day: dt.date) -> None:
-    await save_draft(state, (await current_draft(state, DateDraft)).with_date(day))
+    draft = await current_draft(state, DateDraft)
+    if day == draft.current_date:  # the Market would refuse it (SAME_DELIVERY_DATES): not asked
+        raise SameDate(f"{day:%d.%m.%Y}")
+    await save_draft(state, draft.with_date(day))
     await state.set_state(DateSG.reason)
     allowed = [
         (t(f"reason-{name}"), ReasonCD(reason=name))
@@ -133,8 +137,15 @@ async def _ask_reason(message: Message, state: FSMContext, t: Texts, access: Acc
     await message.answer(t("date-ask-reason", date=human_date(t, day)), reply_markup=keyboard)
 
 
-def day_keyboard(t: Texts, today: dt.date) -> InlineKeyboardMarkup:
-    days = [today + dt.timedelta(days=n) for n in range(1, QUICK_DAYS + 1)]
+def quick_days(today: dt.date, current: dt.date | None) -> list[dt.date]:
+    """The days offered as buttons: from today (a delivery may be moved to today), without the
+    order's current day (moving it there is no move)."""
+    days = (today + dt.timedelta(days=n) for n in range(QUICK_DAYS + 1))
+    return [d for d in days if d != current][:QUICK_DAYS]
+
+
+def day_keyboard(t: Texts, today: dt.date, current: dt.date | None = None) -> InlineKeyboardMarkup:
+    days = quick_days(today, current)
     return buttons([(f"{weekday(t, d)} {d:%d.%m}", DayCD(ordinal=d.toordinal())) for d in days], per_row=4)
 
 

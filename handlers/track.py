@@ -3,11 +3,16 @@
 At the track-code step a photo of the parcel label (or an image sent as a file) works as well as
 typing: the barcodes on it are read and the one that looks most like the service's track code is
 taken; when several could be, each is a button.
+
+A label's photo sent outside any conversation starts here too (`take_label`, through the flows
+registry): the order on it is taken, with the order's own service, and its code goes straight to the
+confirmation; with no order of the shop on it, the order step asks which, keeping the code.
 """
 
 from __future__ import annotations
 
 import unicodedata
+from collections.abc import Sequence
 
 from aiogram import Bot, Router
 from aiogram.filters import StateFilter
@@ -25,7 +30,7 @@ from bot.domain.parsing import (
     written_differently,
 )
 from bot.domain.records import DeliveryServiceRef
-from bot.domain.track_codes import rank_track_codes
+from bot.domain.track_codes import Scanned, rank_track_codes
 from bot.services.access import Access
 from bot.services.barcodes import BarcodeReader
 from bot.services.orders import OrdersService
@@ -40,6 +45,8 @@ from bot.telegram.keyboards import buttons, paged
 from bot.telegram.order_steps import (
     OrderFlow,
     add_order_flow,
+    begin,
+    start_at_order_step,
     take_order,
 )
 from bot.telegram.views import clip
@@ -92,10 +99,57 @@ async def on_order_id(
     text: str | None = None,
 ) -> None:
     draft, card, _ = await take_order(message, text, state, t, access, orders, FLOW)
-    await state.set_state(TrackSG.service)
     services = await orders.services(access, draft.order_service_id)
+    own = next((s for s in services if s.id == draft.order_service_id), None)
+    if draft.label and own is not None:  # codes read off its label: they go with the order's service
+        await _codes_from_label(message, state, t, draft.with_service(own), card)
+        return
+    await state.set_state(TrackSG.service)
     keyboard = service_page(t, services, 0, draft.order_service_id)
     await message.answer(card + "\n\n" + t("track-ask-service"), reply_markup=keyboard)
+
+
+async def take_label(
+    message: Message,
+    state: FSMContext,
+    t: Texts,
+    access: Access,
+    orders: OrdersService,
+    order_id: int | None,
+    codes: Sequence[str],
+) -> None:
+    """A label's photo sent outside any conversation: /track for the order on it (`order_id`), or,
+    with none of the shop's orders on it, the order step asking which; the `codes` read off it are
+    kept until the order and its service are known."""
+    if order_id is not None:
+        await start_at_order_step(state, FLOW, access.shop_id)
+        await save_draft(state, TrackDraft(shop_id=access.shop_id).keeping_label(codes))
+        await on_order_id(message, state, t, access, orders, text=str(order_id))
+        return
+    read = t("scan-read", code=codes[0]) + "\n" if len(codes) == 1 else ""
+    await message.answer(read + t("scan-ask-order"))
+    await begin(message, None, state, t, access, orders, FLOW)
+    await save_draft(state, (await current_draft(state, TrackDraft)).keeping_label(codes))
+
+
+async def _codes_from_label(
+    message: Message, state: FSMContext, t: Texts, draft: TrackDraft, card: str | None = None
+) -> None:
+    """The codes kept from a label, now that the order and the service are known: the one that fits
+    goes to the confirmation card; several are buttons, as at the track-code step."""
+    codes = rank_track_codes((Scanned(c, "") for c in draft.label), draft.service_name or "", draft.order_id)
+    draft = draft.keeping_label(())
+    await state.set_state(TrackSG.track_code)
+    above = card + "\n\n" if card else ""
+    if len(codes) == 1:
+        await _confirm_code(message, state, t, draft, codes[0], scanned=True, above=card)
+    elif codes:
+        await save_draft(state, draft.offering(codes))
+        shown = [(code, ScannedCD(index=n)) for n, code in enumerate(codes)]
+        await message.answer(above + t("scan-several", count=len(codes)), reply_markup=buttons(shown))
+    else:  # what was read is the order's own number: the code is typed
+        await save_draft(state, draft)
+        await message.answer(above + t("track-ask-code", service=draft.service_name))
 
 
 async def on_service_page(
@@ -185,12 +239,15 @@ async def _confirm_code(
     *,
     scanned: bool = False,
     typed: str | None = None,
+    above: str | None = None,
 ) -> None:
     draft = draft.with_code(code)
     await state.set_state(TrackSG.confirm)
     text: str = t("track-confirm", id=draft.order_id, service=draft.service_name, code=code)
     if scanned:
         text = t("scan-read", code=code) + "\n\n" + text
+    if above:  # the order's card: the code came with the order, from one photo
+        text = above + "\n\n" + text
     if typed is not None and written_differently(typed, code):
         text += "\n" + t("track-written-as", typed=clip(typed.strip(), TRACK_CODE_MAX + 8))
     if draft.replaces and draft.replaces != code:
@@ -199,7 +256,11 @@ async def _confirm_code(
 
 
 async def _ask_track_code(message: Message, state: FSMContext, t: Texts, service: DeliveryServiceRef) -> None:
-    await save_draft(state, (await current_draft(state, TrackDraft)).with_service(service))
+    draft = (await current_draft(state, TrackDraft)).with_service(service)
+    if draft.label:  # a label's photo came first: its codes, ranked for this service
+        await _codes_from_label(message, state, t, draft)
+        return
+    await save_draft(state, draft)
     await state.set_state(TrackSG.track_code)
     await message.answer(t("track-ask-code", service=service.name))
 
@@ -224,7 +285,8 @@ def register(router: Router, flows: Flows) -> None:
         TrackSG.confirm: "confirm-use-buttons",
     }
     step = requires("conversation", refusal="no-shop")
-    add_order_flow(router, flows, FLOW, Flow("track", TrackSG, prompts), "track", on_order_id, step)
+    entry = Flow("track", TrackSG, prompts, take_label=take_label)
+    add_order_flow(router, flows, FLOW, entry, "track", on_order_id, step)
     router.callback_query.register(
         on_service_page, StateFilter(TrackSG.service), ServicePageCD.filter(), flags=step
     )

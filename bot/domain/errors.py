@@ -127,6 +127,28 @@ class OrderNotFound(Refused):
         self.order_id = order_id
 
 
+class OrderInOtherShop(OrderNotFound):
+    """Not in this shop (titled `here`), but in another of the user's shops (`shop_id`, titled
+    `shop`): the step that asked offers to switch to it and go on with the order."""
+
+    def __init__(self, order_id: int, shop_id: int, shop: str, here: str) -> None:
+        super().__init__(order_id)
+        self.key = "order-in-other-shop"
+        self.args_ = {"id": order_id, "shop": shop, "here": here}
+        self.shop_id = shop_id
+        self.shop = shop
+
+
+class SameDate(Refused):
+    """The day chosen is the order's delivery date already: the Market would refuse it
+    (SAME_DELIVERY_DATES), so it is not asked; the date step asks again."""
+
+    again = True
+
+    def __init__(self, day: str) -> None:
+        super().__init__("date-same", date=day)
+
+
 class OrderNotAllowed(Refused):
     """The order's status does not allow what the conversation is for; the conversation that asked
     shows the order's card with its own refusal (`bot.telegram.order_steps.take_order`)."""

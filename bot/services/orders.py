@@ -9,7 +9,13 @@ import time
 from collections.abc import Callable, Sequence
 
 from bot.domain.clock import moscow_today
-from bot.domain.errors import NotOneListed, OrderNotAllowed, OrderNotFound, OrderUnavailable
+from bot.domain.errors import (
+    NotOneListed,
+    OrderInOtherShop,
+    OrderNotAllowed,
+    OrderNotFound,
+    OrderUnavailable,
+)
 from bot.domain.market_data import BusinessOrder, BuyerInfo, OrderStatus
 from bot.domain.operations import Failure
 from bot.domain.parsing import order_services, parse_order_id
@@ -19,8 +25,8 @@ from bot.market.errors import BadRequestError, MarketError, NotFoundError
 from bot.services.access import Access
 from bot.services.delivery_services import DeliveryServices
 from storage.db import Database
-from storage.repositories import RecentServicesRepo, ShopsRepo
-from storage.secrets import SecretBox
+from storage.repositories import MembershipsRepo, RecentServicesRepo, ShopsRepo
+from storage.secrets import SecretBox, SecretDecryptError
 
 SEARCH_DAYS = 120  # an order with a long delivery is older than getBusinessOrders' default 30 days
 WINDOW_DAYS = 30  # the most one getBusinessOrders window may span
@@ -46,8 +52,9 @@ class OrdersService:
     async def find(self, access: Access, order_id: int) -> BusinessOrder:
         """The order in the shop of `access`.
 
-        Raises `OrderNotFound`, or `OrderUnavailable` saying whether typing a number again can help:
-        yes for a bad request, a busy Market or no answer; no when the key itself is refused.
+        Raises `OrderNotFound` (`OrderInOtherShop` when it is an order of another of the user's
+        shops), or `OrderUnavailable` saying whether typing a number again can help: yes for a bad
+        request, a busy Market or no answer; no when the key itself is refused.
         """
         listed = self._just_listed(access, order_id)
         if listed is not None:
@@ -55,13 +62,43 @@ class OrdersService:
         try:
             order = await self.lookup(access.api_key, access.shop, order_id)
         except NotFoundError:
-            raise OrderNotFound(order_id) from None
+            order = None
         except MarketError as exc:
             ask_again = isinstance(exc, BadRequestError) or exc.retryable
             raise OrderUnavailable(exc.failure, ask_again=ask_again) from None
         if order is None:
+            elsewhere = await self._other_shop_of(access, order_id)
+            if elsewhere is not None:
+                raise OrderInOtherShop(order_id, elsewhere.id, elsewhere.title, access.shop.title)
             raise OrderNotFound(order_id)
         return order
+
+    async def in_other_shop(
+        self, access: Access, numbers: list[int], tries: int = 3
+    ) -> OrderInOtherShop | None:
+        """The first of these numbers (read off a label, none an order of the shop of `access`) that
+        is an order of another of the user's shops, as the refusal the order step tells; None if none."""
+        for number in numbers[:tries]:
+            shop = await self._other_shop_of(access, number)
+            if shop is not None:
+                return OrderInOtherShop(number, shop.id, shop.title, access.shop.title)
+        return None
+
+    async def _other_shop_of(self, access: Access, order_id: int) -> Shop | None:
+        """Another of the user's shops that has this order (a courier of two shops typed a number
+        of the one not chosen in /shop). Asked only once the order is not in the shop of `access`; a
+        shop the Market will not answer for now is passed over."""
+        memberships = await MembershipsRepo(self._db).shops_of(access.user_id)
+        shops = ShopsRepo(self._db, self._box)
+        for shop in (m.shop for m in memberships if m.shop.id != access.shop_id):
+            try:
+                api_key = await shops.api_key(shop.id)
+                order = await self.lookup(api_key, shop, order_id) if api_key else None
+            except (MarketError, OrderUnavailable, SecretDecryptError):
+                continue
+            if order is not None:
+                return shop
+        return None
 
     async def take(
         self,

@@ -20,3 +20,11 @@ class SameKeyCD(CallbackData, prefix="sk"):
     """/shop's «Другой магазин этого ключа»: the key of `shop_id` offers its other shops to connect."""
 
     shop_id: int
+
+
+class SwitchCD(CallbackData, prefix="sw"):
+    """«Переключиться»: make `shop_id` the active shop and go on with its order `order_id` (offered by
+    the shared order step when the number typed is an order of another of the user's shops)."""
+
+    shop_id: int
+    order_id: int

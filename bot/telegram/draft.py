@@ -86,6 +86,7 @@ class TrackDraft(OrderDraft):
     service_id: int | None = None
     service_name: str | None = None
     scanned: tuple[str, ...] = ()  # track codes read off a photo, offered as buttons
+    label: tuple[str, ...] = ()  # codes read off a label sent before the order and service were known
     track_code: str | None = None
 
     def at_order(self, order: BusinessOrder) -> Self:
@@ -98,12 +99,17 @@ class TrackDraft(OrderDraft):
     def with_service(self, service: DeliveryServiceRef) -> Self:
         return self._with(service_id=service.id, service_name=service.name)
 
+    def keeping_label(self, codes: Sequence[str]) -> Self:
+        """Track codes read off a label photo sent outside the conversation: taken once the order
+        (and its service) are known, instead of asking for the code."""
+        return self._with(label=tuple(codes))
+
     def offering(self, codes: Sequence[str]) -> Self:
         """Several codes read off a photo, each a button."""
         return self._with(scanned=tuple(codes))
 
     def with_code(self, code: str) -> Self:
-        return self._with(track_code=code, scanned=())
+        return self._with(track_code=code, scanned=(), label=())
 
     def action(self) -> TrackCode:
         if self.track_code is None or self.service_id is None:
@@ -122,8 +128,14 @@ class DateDraft(OrderDraft):
     """/date: order → new delivery day → reason → confirmation."""
 
     flow: Literal["date"] = "date"
+    current_date: dt.date | None = None  # the order's delivery day now (one day, not a range)
     to_date: dt.date | None = None
     reason: DeliveryDateReason | None = None
+
+    def at_order(self, order: BusinessOrder) -> Self:
+        dates = order.delivery.dates if order.delivery else None
+        one_day = dates is not None and dates.to_date in (None, dates.from_date)
+        return super().at_order(order)._with(current_date=dates.from_date if dates and one_day else None)
 
     def with_date(self, day: dt.date) -> Self:
         return self._with(to_date=day)

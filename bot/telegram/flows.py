@@ -4,13 +4,15 @@ strays, and how another part of the bot starts one.
 A handler module adds its flow in `register()` and finds another's here by name instead of importing
 its module: the order card's «Трек-номер» and «Перенести дату» (`oc:track:…`, `oc:date:…`) and the
 morning digest's «Перенести дату» start /track and /date at their order step; /team's «Заменить ключ»
-starts /settings. The fallback reads the re-ask prompts from here. One registry per router
+starts /settings. Input sent outside any conversation starts one here too (handlers/shortcuts.py): a
+bare order number opens the order card (`enter_typed`), a label's photo starts /track for the order
+on it (`take_label`). The fallback reads the re-ask prompts from here. One registry per router
 (`handlers.build_router`), handed to handlers as `flows`.
 """
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Protocol
 
@@ -38,12 +40,47 @@ class EnterAtOrder(Protocol):
     ) -> None: ...
 
 
+class EnterTyped(Protocol):
+    """Starts a flow at its order step, answered with what the user typed outside any conversation:
+    an order number, or the end of one of the orders the step lists."""
+
+    async def __call__(
+        self,
+        message: Message,
+        state: FSMContext,
+        t: Texts,
+        access: Access,
+        orders: OrdersService,
+        typed: str,
+        /,
+    ) -> None: ...
+
+
+class TakeLabel(Protocol):
+    """Starts a flow from a label's photo: the order on it (None: the order step asks which) and the
+    track codes read off it (kept until the order is known)."""
+
+    async def __call__(
+        self,
+        message: Message,
+        state: FSMContext,
+        t: Texts,
+        access: Access,
+        orders: OrdersService,
+        order_id: int | None,
+        codes: Sequence[str],
+        /,
+    ) -> None: ...
+
+
 @dataclass(frozen=True, slots=True)
 class Flow:
     name: str
     steps: type[StatesGroup]
     prompts: Mapping[State, str] = field(default_factory=dict)  # a step → the catalogue key it re-asks with
     enter_at_order: EnterAtOrder | None = None  # for flows about one order
+    enter_typed: EnterTyped | None = None  # for flows about one order
+    take_label: TakeLabel | None = None  # for the flow that sends track codes
 
     @property
     def first(self) -> State:
@@ -57,6 +94,7 @@ class Flows:
     def __init__(self) -> None:
         self._flows: dict[str, Flow] = {}
         self._prompts: dict[str, str] = {}
+        self._names: dict[str, str] = {}  # a step → the name of its flow
 
     def add(self, flow: Flow) -> None:
         if flow.name in self._flows:
@@ -66,6 +104,7 @@ class Flows:
             raise ValueError(f"the {flow.name} flow has prompts for steps not its own: {strays}")
         self._flows[flow.name] = flow
         self._prompts |= {str(step.state): key for step, key in flow.prompts.items()}
+        self._names |= {str(step.state): flow.name for step in flow.steps.__states__}
 
     def __getitem__(self, name: str) -> Flow:
         return self._flows[name]
@@ -73,6 +112,10 @@ class Flows:
     def prompt(self, state: str | None) -> str | None:
         """What the step `state` asks again with, when the user sends something it does not take."""
         return self._prompts.get(state) if state is not None else None
+
+    def name_of(self, state: str | None) -> str | None:
+        """The flow whose step `state` is."""
+        return self._names.get(state) if state is not None else None
 
     async def enter_at_order(
         self,
@@ -89,3 +132,36 @@ class Flows:
         if enter is None:
             raise LookupError(f"the {name} flow does not start from an order")
         await enter(message, state, t, access, orders, order_id)
+
+    async def enter_typed(
+        self,
+        name: str,
+        message: Message,
+        state: FSMContext,
+        t: Texts,
+        access: Access,
+        orders: OrdersService,
+        typed: str,
+    ) -> None:
+        """Start the flow `name` at its order step, answered with `typed` (see `EnterTyped`)."""
+        enter = self._flows[name].enter_typed
+        if enter is None:
+            raise LookupError(f"the {name} flow does not start from an order")
+        await enter(message, state, t, access, orders, typed)
+
+    async def take_label(
+        self,
+        name: str,
+        message: Message,
+        state: FSMContext,
+        t: Texts,
+        access: Access,
+        orders: OrdersService,
+        order_id: int | None,
+        codes: Sequence[str],
+    ) -> None:
+        """Start the flow `name` from a label's photo (see `TakeLabel`)."""
+        take = self._flows[name].take_label
+        if take is None:
+            raise LookupError(f"the {name} flow does not take a label")
+        await take(message, state, t, access, orders, order_id, codes)

@@ -19,14 +19,21 @@ from aiogram.fsm.context import FSMContext
 from aiogram.fsm.state import State
 from aiogram.types import CallbackQuery, InlineKeyboardMarkup, Message
 
-from bot.domain.errors import MarketFailure, NotOneListed, OrderNotAllowed, OrderUnavailable
+from bot.domain.errors import (
+    MarketFailure,
+    NotOneListed,
+    OrderInOtherShop,
+    OrderNotAllowed,
+    OrderUnavailable,
+)
 from bot.domain.market_data import BusinessOrder, OrderStatus
 from bot.domain.track_codes import order_numbers
 from bot.services.access import Access
 from bot.services.barcodes import BarcodeReader
-from bot.services.orders import OrdersService
+from bot.services.orders import TAIL, OrdersService
 from bot.telegram.access import requires
 from bot.telegram.alert_views import OpenCD
+from bot.telegram.callbacks import SwitchCD
 from bot.telegram.draft import (
     D,
     DateDraft,
@@ -101,11 +108,7 @@ async def begin(
     if command_args:
         await save_draft(state, draft)
         return command_args
-    try:
-        found = await orders.pickable(access, flow.statuses)
-    except (MarketFailure, OrderUnavailable):
-        found = []  # the list is a convenience: a typed number still works
-    picks = [pick_of(order) for order in found]
+    picks = await _picks(access, orders, flow)
     await save_draft(state, draft.listing(picks))
     ask = t(flow.ask_key, shop=access.shop.title)
     if not picks:
@@ -113,6 +116,15 @@ async def begin(
         return None
     await message.answer(ask + "\n" + t("orders-pick"), reply_markup=picks_page(t, picks, 0))
     return None
+
+
+async def _picks(access: Access, orders: OrdersService, flow: OrderFlow[Any]) -> list[Pick]:
+    """The shop's orders the order step offers."""
+    try:
+        found = await orders.pickable(access, flow.statuses)
+    except (MarketFailure, OrderUnavailable):
+        found = []  # the list is a convenience: a typed number still works
+    return [pick_of(order) for order in found]
 
 
 def pick_of(order: BusinessOrder) -> Pick:
@@ -169,7 +181,16 @@ def add_order_flow(
         await start_at_order_step(state, flow, access.shop_id)
         await on_order_id(message, state, t, access, orders, text=str(order_id))
 
-    flows.add(dataclasses.replace(entry, enter_at_order=enter_at_order))
+    async def enter_typed(
+        message: Message, state: FSMContext, t: Texts, access: Access, orders: OrdersService, typed: str
+    ) -> None:
+        await start_at_order_step(state, flow, access.shop_id)
+        if TAIL.fullmatch(typed.strip()):  # the end of a number: of one of the orders the step lists
+            draft = flow.draft(shop_id=access.shop_id).listing(await _picks(access, orders, flow))
+            await save_draft(state, draft)
+        await on_order_id(message, state, t, access, orders, text=typed)
+
+    flows.add(dataclasses.replace(entry, enter_at_order=enter_at_order, enter_typed=enter_typed))
     router.message.register(start, Command(command), flags=requires())
     router.message.register(on_order_id, StateFilter(flow.order_state), plain_text, flags=flags)
     add_order_picker(router, flow, on_order_id, flags)
@@ -258,6 +279,9 @@ async def take_order(
         shown = [p for p in draft.picks if p.id in exc.matches] if exc.matches else draft.picks
         await message.answer(t(exc.key, **exc.args_), reply_markup=picks_page(t, shown, 0))
         raise Told from exc
+    except OrderInOtherShop as exc:
+        await offer_other_shop(message, t, exc)
+        raise Told from exc
     except OrderNotAllowed as exc:
         card = await _card(t, access, orders, flow, exc.order)
         await state.clear()
@@ -267,6 +291,14 @@ async def take_order(
     draft = draft.at_order(order)
     await save_draft(state, draft)
     return draft, card, order
+
+
+async def offer_other_shop(message: Message, t: Texts, elsewhere: OrderInOtherShop) -> None:
+    """The order is in another of the user's shops: which, and «Переключиться» (bot.telegram.callbacks
+    `SwitchCD`: that shop becomes the active one, and the conversation goes on with the order)."""
+    switch = SwitchCD(shop_id=elsewhere.shop_id, order_id=elsewhere.order_id)
+    keyboard = buttons([(t.plain("button-switch-shop", shop=clip(elsewhere.shop, 40)), switch)])
+    await message.answer(t(elsewhere.key, **elsewhere.args_), reply_markup=keyboard)
 
 
 async def _card(

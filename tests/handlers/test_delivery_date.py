@@ -22,7 +22,7 @@ async def test_whole_date_flow_with_a_quick_button(harness: Harness, market: Fak
     assert "Заказ №77" in texts(card)
     tomorrow = moscow_today() + dt.timedelta(days=1)
     day_buttons = buttons_of(card)
-    assert len(day_buttons) == 8 and day_buttons[0].endswith(f"{tomorrow:%d.%m}")
+    assert len(day_buttons) == 8 and day_buttons[0].endswith(f"{moscow_today():%d.%m}")
     assert day_buttons[0].split()[0] in {"пн", "вт", "ср", "чт", "пт", "сб", "вс"}
 
     reasons = await harness.press_button(OWNER, card, f"{tomorrow:%d.%m}")
@@ -66,6 +66,33 @@ async def test_bad_dates_are_asked_again(harness: Harness, market: FakeMarket, t
     assert says in texts(reply)
     assert "Пришлите новую дату" in texts(reply)
     assert market.calls("setOrderDeliveryDate") == []
+
+
+async def test_the_orders_current_date_is_refused_before_the_market(
+    harness: Harness, market: FakeMarket
+) -> None:
+    today = moscow_today()
+    current = today + dt.timedelta(days=2)
+    market.add_order(1001, 77, delivery_from=current)
+    card = await harness.send(OWNER, "/date 77")
+    days = buttons_of(card)
+    assert days[0].endswith(f"{today:%d.%m}"), "today may be chosen: the buttons start with it"
+    assert len(days) == 8 and not [d for d in days if d.endswith(f"{current:%d.%m}")], "no move is no button"
+    reply = texts(await harness.send(OWNER, f"{current:%d.%m}"))
+    assert "это и есть текущая дата" in reply and "Пришлите новую дату" in reply
+    assert market.calls("setOrderDeliveryDate") == []
+    assert "Попросил покупатель" in texts(await harness.press_button(OWNER, card, f"{today:%d.%m}"))
+
+
+async def test_an_order_due_today_is_offered_the_days_from_tomorrow(
+    harness: Harness, market: FakeMarket
+) -> None:
+    today = moscow_today()
+    market.add_order(1001, 77, delivery_from=today)
+    days = buttons_of(await harness.send(OWNER, "/date 77"))
+    assert days[0].endswith(f"{today + dt.timedelta(days=1):%d.%m}") and len(days) == 8
+    reply = texts(await harness.send(OWNER, "сегодня"))
+    assert "это и есть текущая дата" in reply and market.calls("setOrderDeliveryDate") == []
 
 
 async def test_yesterday_typed_as_day_month_is_refused_as_past(harness: Harness, market: FakeMarket) -> None:
@@ -126,7 +153,8 @@ async def test_couriers_move_dates_only_as_the_owner_allows(
     any_reason = await harness.press_button(OWNER, team, "Курьеры и даты")
     assert "по любой причине" in texts(any_reason)
     await harness.send(COURIER, "/date 77")
-    assert len(buttons_of(await harness.send(COURIER, day.isoformat()))) == 2
+    later = day + dt.timedelta(days=1)  # `day` is the order's date now: the step would refuse it
+    assert len(buttons_of(await harness.send(COURIER, later.isoformat()))) == 2
     await harness.send(COURIER, "/cancel")
 
     none = await harness.press_button(OWNER, any_reason, "Курьеры и даты")

@@ -239,9 +239,11 @@ async def test_cancel_command_ends_the_conversation(harness: Harness, market: Fa
     await harness.send(OWNER, "/track")
     listed = len(market.received)  # the shop's orders to pick from
     assert "Отменено" in texts(await harness.send(OWNER, "/cancel"))
-    after = await harness.send(OWNER, "42")
+    after = await harness.send(OWNER, "трек-номер")
     assert "Не понял" in texts(after)
     assert len(market.received) == listed
+    card = texts(await harness.send(OWNER, "42"))  # a bare number: the order's card, not /track's step
+    assert "Заказ №42" in card and "службу доставки" not in card
 
 
 async def test_english_user_sees_english(harness: Harness, market: FakeMarket) -> None:

@@ -63,6 +63,10 @@ nothing-to-cancel = There is nothing to cancel. /help shows what I can do.
 unknown-input = I did not understand. /track sends a track code, /date moves a date, /help for help.
 unknown-command = There is no such command.
 expected-text = Text is needed here, not a file or a sticker.
+expected-text-voice = I do not listen to voice messages — please type it.
+expected-text-video = I do not watch videos — please type it.
+expected-text-sticker = A sticker is nice, but I need text.
+input-hint = Send an order number or a 📷 photo of the label — or /help.
 use-buttons = Please press a button here.
 confirm-use-buttons = Check the details and press «Send» or «Cancel» in the message above. /cancel to stop.
 internal-error = ⚠️ Something went wrong on our side. Please try again or /cancel.
@@ -113,6 +117,7 @@ date-not-text = Please send the date as text or pick a button.
 date-format = I could not read the date. Use <code>05.12</code> (day first), <code>5 December</code>, <code>2026-12-05</code> or a word: <code>today</code>, <code>tomorrow</code>.
 date-impossible = There is no such date in the calendar.
 date-past = That date has passed (Moscow time). Choose today or a later day.
+date-same = { $date } is the order's current delivery date already. Choose another one.
 key-not-text = Please send the API key as text.
 key-shape = This does not look like an API key: it is one line without spaces.
 
@@ -128,6 +133,8 @@ order-card-more-items = • and { $count } more { $count ->
     }
 order-card-track = Track: <code>{ $code }</code> ({ $service })
 order-not-found = ❌ Order #{ $id } was not found in this shop. Check the number and send it again.
+order-in-other-shop = Order #{ $id } is not in «{ $here }» but in «{ $shop }».
+button-switch-shop = 🔁 Switch to { $shop }
 
 status-PLACING = being placed
 status-RESERVED = reserved
@@ -356,6 +363,9 @@ scan-several = The photo has { $count } { $count ->
 scan-no-track = The photo has barcodes, but none looks like this service's track code. Send a sharper photo or type the track code.
 scan-nothing = No barcode found on the photo. Take it closer, straight on and in good light — or type the track code.
 scan-no-order = The photo shows no order number of this shop.
+scan-ask-order = The photo shows no order number of this shop. Which order is it? I have kept the track code from the photo.
+scan-nothing-here = No barcode found on the photo. Take the label closer, straight and in good light — or send the order number.
+scan-label-unread = The photo shows neither an order number of this shop nor a track code. Send the order number, or /track.
 scan-not-image = That is not a photo or a picture.
 scan-too-big = The file is over 20 MB: Telegram does not let a bot download it. Send the shot as a photo, not as a file.
 scan-too-large = The picture is too large (over 50 megapixels).
