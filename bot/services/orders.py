@@ -110,17 +110,22 @@ class OrdersService:
         """A conversation's order-number step: what the user typed (or pressed) → the order of the
         conversation's shop, when its status allows what the conversation is for (`allowed`).
 
-        With orders `listed` to pick from, 3 to 6 digits are the end of one of their numbers. Raises
-        `NotOneListed`, `InputError` (not one order number), `OrderNotFound`, `OrderUnavailable`
-        (see `find`) or `OrderNotAllowed`.
+        With orders `listed` to pick from, 3 to 6 digits are the end of one of their numbers (or, the
+        end of none, a whole short number). Raises `NotOneListed`, `InputError` (not one order
+        number), `OrderNotFound`, `OrderUnavailable` (see `find`) or `OrderNotAllowed`.
         """
-        if listed and typed and TAIL.fullmatch(typed.strip()):
-            tail = typed.strip()
+        tail = typed.strip() if listed and typed and TAIL.fullmatch(typed.strip()) else None
+        if tail is not None:
             matches = [order_id for order_id in listed if str(order_id).endswith(tail)]
-            if len(matches) != 1:
+            if len(matches) > 1:
                 raise NotOneListed(tail, matches)
-            typed = str(matches[0])
-        order = await self.find(access, parse_order_id(typed))
+            typed = str(matches[0]) if matches else typed
+        try:
+            order = await self.find(access, parse_order_id(typed))
+        except OrderNotFound:
+            if tail is not None and typed == tail:  # the end of no listed order, nor a whole number
+                raise NotOneListed(tail, []) from None
+            raise
         if not allowed(order):
             raise OrderNotAllowed(order)
         return order

@@ -25,11 +25,13 @@ KEY = "draft"
 
 
 class Pick(BaseModel):
-    """An order offered as a button: its number, delivery day and first item."""
+    """An order offered as a button: its number, delivery day and first item, and whether it has a
+    track code already (marked ✅, listed after those without one)."""
 
     id: int
     day: dt.date | None = None
     item: str = ""
+    tracked: bool = False
 
 
 class OrderDraft(BaseModel):

@@ -105,10 +105,13 @@ async def begin(
     await state.clear()
     draft = flow.draft(shop_id=access.shop_id)
     await state.set_state(flow.order_state)
-    if command_args:
+    if command_args and not TAIL.fullmatch(command_args.strip()):
         await save_draft(state, draft)
         return command_args
     picks = await _picks(access, orders, flow)
+    if command_args:  # the end of a number (`/order 003`): matched against the shop's orders
+        await save_draft(state, draft.listing(picks))
+        return command_args
     await save_draft(state, draft.listing(picks))
     ask = t(flow.ask_key, shop=access.shop.title)
     if not picks:
@@ -124,13 +127,15 @@ async def _picks(access: Access, orders: OrdersService, flow: OrderFlow[Any]) ->
         found = await orders.pickable(access, flow.statuses)
     except (MarketFailure, OrderUnavailable):
         found = []  # the list is a convenience: a typed number still works
-    return [pick_of(order) for order in found]
+    picks = [pick_of(order) for order in found]
+    return sorted(picks, key=lambda p: p.tracked)  # stable: nearest delivery first within each part
 
 
 def pick_of(order: BusinessOrder) -> Pick:
     dates = order.delivery.dates if order.delivery else None
     item = order.items[0].offer_name if order.items else ""
-    return Pick(id=order.order_id, day=dates.from_date if dates else None, item=item)
+    day = dates.from_date if dates else None
+    return Pick(id=order.order_id, day=day, item=item, tracked=order.track_code is not None)
 
 
 def picks_page(t: Texts, picks: Sequence[Pick], page: int) -> InlineKeyboardMarkup:
@@ -141,7 +146,7 @@ def picks_page(t: Texts, picks: Sequence[Pick], page: int) -> InlineKeyboardMark
 
 
 def _label(pick: Pick) -> str:
-    parts = [f"…{str(pick.id)[-5:]}"]
+    parts = [("✅ " if pick.tracked else "") + f"…{str(pick.id)[-5:]}"]
     if pick.day:
         parts.append(f"{pick.day:%d.%m}")
     if pick.item:

@@ -154,3 +154,25 @@ async def test_a_voice_video_or_sticker_mid_flow_is_answered_in_fitting_words(
     assert says in reply and "Пришлите трек-номер" in reply, "and the step's question again"
     confirm = await harness.send(OWNER, "1234567890")
     assert "Трек-номер: <code>1234567890</code>" in texts(confirm), "the step is still open"
+
+
+@pytest.mark.usefixtures("shop")
+async def test_the_end_of_an_order_number_after_a_command_is_matched_against_the_shops_orders(
+    harness: Harness, market: FakeMarket
+) -> None:
+    market.add_order(1001, 4820003, "PROCESSING")
+    market.add_order(1001, 4820011, "PROCESSING")
+    for command in ("/order 003", "/track 003", "/date 003"):
+        assert "Заказ №4820003" in texts(await harness.send(OWNER, command)), command
+        await harness.send(OWNER, "/cancel")
+
+
+@pytest.mark.usefixtures("shop")
+async def test_the_track_list_marks_orders_that_have_a_code_and_lists_them_last(
+    harness: Harness, market: FakeMarket
+) -> None:
+    market.add_order(1001, 4820001, "PROCESSING", tracks=[{"trackCode": "CD-1", "deliveryServiceId": 51}])
+    market.add_order(1001, 4820002, "PROCESSING")
+    listed = buttons_of(await harness.send(OWNER, "/track"))
+    assert listed[:2] == [b for b in listed if "…20002" in b] + [b for b in listed if "…20001" in b]
+    assert listed[1].startswith("✅ …20001") and not listed[0].startswith("✅")

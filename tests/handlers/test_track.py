@@ -303,7 +303,10 @@ async def test_orders_are_read_with_get_business_orders_and_older_ones_are_found
     assert "Заказ №77" in texts(await harness.send(OWNER, "/track 77"))
     windows = [c.body.get("dates") for c in market.calls("getBusinessOrders")[1:]]
     assert windows[0] is None and len(windows) == 4, "the last 30 days, then earlier windows"
-    assert "не найден" in texts(await harness.send(OWNER, "/track 404404")), "after all four windows"
+    before = len(market.calls("getBusinessOrders"))
+    missing = texts(await harness.send(OWNER, "/track 404404"))  # the end of no listed order, nor a number
+    assert "Заказ №404404 не найден, и ни один номер в списке не кончается на 404404" in missing
+    assert len(market.calls("getBusinessOrders")) - before == 1 + 4, "the list, then all four windows"
     assert market.calls("getOrder") == market.calls("getOrders") == []
     assert len(market.calls("getCampaign")) == 1
 
@@ -345,7 +348,7 @@ async def test_typing_the_end_of_a_number_picks_from_the_list(harness: Harness, 
     several = await harness.send(OWNER, "345")
     assert "у нескольких" in texts(several) and len(buttons_of(several)) == 2
     none = await harness.send(OWNER, "111")
-    assert "Нет заказа" in texts(none) and "111" in texts(none)
+    assert "ни один номер в списке не кончается на 111" in texts(none) and "111" in texts(none)
     one = await harness.send(OWNER, "67890")
     assert "Заказ №7000067890" in texts(one)
 
