@@ -72,6 +72,8 @@ class Fault:
     message: str = "Internal server error"
     code: str | None = None  # the API's error code; a default per status when None
     order_id: int | None = None  # only for requests about this order (any order when None)
+    # Answer only once this is set (`FakeMarket.hold`): in flight for as long as the test wants.
+    hold: asyncio.Event | None = None
 
 
 def _page(
@@ -213,6 +215,7 @@ class FakeMarket:
         self.in_flight: dict[str, int] = {}
         self.max_in_flight: dict[str, int] = {}
         self.rejected_parallel = 0
+        self._held = asyncio.Event()  # what `hold` waits for
         self.today = moscow_today()
         self.date_edits_allowed = 10  # moves of one order's delivery date the Market takes
         self.date_edits: dict[int, int] = {}  # order id → its date's moves so far
@@ -263,6 +266,19 @@ class FakeMarket:
         for _ in range(times):
             self.faults.append(Fault(route=route, **kwargs))
 
+    def hold(self, route: str, **kwargs: Any) -> None:
+        """The next such request is held in flight, taking one of its key's 2 slots, until `release`;
+        then the fault answers it (`apply=True`: carried out on arrival, its answer lost)."""
+        self.fail(route, hold=self._held, **kwargs)
+
+    async def release(self) -> None:
+        """Answer the held requests (to nobody, once their bot has stopped) and wait until every
+        request has its answer, so that each key's slots are free again."""
+        self._held.set()
+        while any(self.in_flight.values()):
+            await asyncio.sleep(0.01)
+        self._held = asyncio.Event()
+
     def calls(self, route: str | None = None) -> list[Received]:
         return [r for r in self.received if route is None or r.route == route]
 
@@ -309,6 +325,7 @@ class FakeMarket:
         return self.url
 
     async def stop(self) -> None:
+        self._held.set()
         if self._runner:
             await self._runner.cleanup()
 
@@ -392,6 +409,8 @@ class FakeMarket:
             self.faults.remove(fault)
             if fault.apply:
                 await handler(request)
+            if fault.hold is not None:
+                await fault.hold.wait()
             if fault.delay:
                 await asyncio.sleep(fault.delay)
             headers = dict(fault.headers)
