@@ -10,6 +10,7 @@ answers, answers lost after the change was applied).
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import datetime as dt
 import json
 from dataclasses import dataclass, field
@@ -216,6 +217,7 @@ class FakeMarket:
         self.max_in_flight: dict[str, int] = {}
         self.rejected_parallel = 0
         self._held = asyncio.Event()  # what `hold` waits for
+        self._stopping = asyncio.Event()  # cuts every delay short: a test's end waits for none
         self.today = moscow_today()
         self.date_edits_allowed = 10  # moves of one order's delivery date the Market takes
         self.date_edits: dict[int, int] = {}  # order id → its date's moves so far
@@ -325,7 +327,9 @@ class FakeMarket:
         return self.url
 
     async def stop(self) -> None:
+        """Answers what is held or delayed at once (the server's shutdown waits for every answer)."""
         self._held.set()
+        self._stopping.set()
         if self._runner:
             await self._runner.cleanup()
 
@@ -412,7 +416,7 @@ class FakeMarket:
             if fault.hold is not None:
                 await fault.hold.wait()
             if fault.delay:
-                await asyncio.sleep(fault.delay)
+                await self._pause(fault.delay)
             headers = dict(fault.headers)
             if fault.retry_after is not None:
                 headers["Retry-After"] = fault.retry_after
@@ -424,11 +428,16 @@ class FakeMarket:
                 return response
             return self._json(fault.status, error_body(code, fault.message), headers)
         if self.latency:  # counted from the request's arrival: the fake's own checks are part of it
-            await asyncio.sleep(self.latency - (asyncio.get_running_loop().time() - arrived))
+            await self._pause(self.latency - (asyncio.get_running_loop().time() - arrived))
         response = await handler(request)
         for name, value in self.rate_headers.get(route, {}).items():
             response.headers[name] = value
         return response
+
+    async def _pause(self, seconds: float) -> None:
+        """Sleep, unless the fake is stopping."""
+        with contextlib.suppress(TimeoutError):
+            await asyncio.wait_for(self._stopping.wait(), seconds)
 
     def _check_response(self, openapi_request: MockRequest, response: web.Response) -> None:
         if not self.check_responses or response.status == 503 or response.body is None:
