@@ -5,13 +5,16 @@ from __future__ import annotations
 import asyncio
 import os
 import signal
+import socket
 import sys
 from collections.abc import AsyncIterator
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 
+import aiohttp
 import pytest
 from cryptography.fernet import Fernet
+from prometheus_client.parser import text_string_to_metric_families
 
 from storage.db import Database
 from storage.secrets import SecretBox
@@ -24,20 +27,71 @@ ROOT = Path(__file__).resolve().parents[2]
 
 @dataclass
 class RunningBot:
+    """A `python -m bot` serving /metrics (HTTP_PORT), through which the test knows when the bot is
+    done with an update instead of guessing from a quiet spell."""
+
     telegram: FakeTelegram
     process: asyncio.subprocess.Process
     stderr: str = ""
+    metrics_url: str | None = None  # without it (no HTTP_PORT), an exchange ends after a quiet spell
+    since: int = 0  # Telegram calls before it started: the later ones are its own
+    left_running: set[int] = field(default_factory=set)  # updates pushed with `press`, not waited for
 
     async def say(self, user_id: int, text: str, *, language: str = "ru") -> list[Call]:
-        push = self.telegram.push_message(user_id, text, language=language)
-        return await self.telegram.exchange(push, chat_id=user_id)
+        return await self.exchange(self.telegram.push_message(user_id, text, language=language), user_id)
 
     async def tap(
         self, user_id: int, calls: list[Call], text_part: str, *, language: str = "ru"
     ) -> list[Call]:
+        return await self.exchange(self.press(user_id, calls, text_part, language=language), user_id)
+
+    def press(self, user_id: int, calls: list[Call], text_part: str, *, language: str = "ru") -> int:
+        """Press a button and go on at once (its handler may still run at the stop)."""
         data, message_id = find_button(calls, text_part)
         push = self.telegram.push_callback(user_id, data, message_id=message_id, language=language)
-        return await self.telegram.exchange(push, chat_id=user_id)
+        self.left_running.add(push)
+        return push
+
+    async def exchange(self, push: int, chat_id: int) -> list[Call]:
+        """The bot's replies to `chat_id` once it has handled update `push`."""
+        self.left_running.discard(push)
+        if self.metrics_url is None:
+            return await self.telegram.exchange(push, chat_id=chat_id)
+
+        async def handled() -> bool:
+            delivered = self.telegram.delivered(self.since)
+            # Every update it took is handled but those left running (which stay so: the test holds
+            # them in flight), so this one is.
+            return push in delivered and await self.updates_handled() >= len(delivered - self.left_running)
+
+        return await self.telegram.exchange(push, chat_id=chat_id, done=handled)
+
+    async def updates_handled(self) -> int:
+        """The updates the bot has handled, as its /metrics count them."""
+        assert self.metrics_url is not None
+        async with aiohttp.ClientSession() as session, session.get(self.metrics_url) as response:
+            text = await response.text()
+        return int(
+            sum(
+                sample.value
+                for family in text_string_to_metric_families(text)
+                if family.name == "bot_updates"
+                for sample in family.samples
+                if sample.name == "bot_updates_total"
+            )
+        )
+
+
+def free_port() -> int:
+    """A port nothing listens on now, for the bot's HTTP_PORT."""
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        port: int = sock.getsockname()[1]
+        return port
+
+
+def metrics_url(env: dict[str, str]) -> str:
+    return f"http://127.0.0.1:{env['HTTP_PORT']}/metrics"
 
 
 def bot_env(tmp_path: Path, **extra: str) -> dict[str, str]:
@@ -89,6 +143,7 @@ class Launcher:
             TELEGRAM_API_URL=telegram.url,
             MARKET_API_URL=market.url,
             SECRET_KEY=self.secret_key,
+            HTTP_PORT=str(free_port()),  # /metrics tells when an update is handled
         )
         self.tmp_path = tmp_path
         self.telegram = telegram
@@ -100,8 +155,9 @@ class Launcher:
 
     async def start(self) -> RunningBot:
         polls = len(self.telegram.sent("getUpdates"))
+        since = len(self.telegram.calls)
         process = await start_bot(self.env, self.tmp_path)
-        running = RunningBot(self.telegram, process)
+        running = RunningBot(self.telegram, process, metrics_url=metrics_url(self.env), since=since)
         self.running.append(running)
         await self.telegram.wait_for("getUpdates", count=polls + 1, timeout=60)
         return running

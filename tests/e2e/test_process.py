@@ -19,7 +19,14 @@ from bot.domain.clock import moscow_today
 from storage.db import Database
 from storage.secrets import SecretBox
 from tests.conftest import OWNER_KEY, seed_shop
-from tests.e2e.conftest import RunningBot, assert_ends_with_its_last_log_line, bot_env, start_bot
+from tests.e2e.conftest import (
+    RunningBot,
+    assert_ends_with_its_last_log_line,
+    bot_env,
+    free_port,
+    metrics_url,
+    start_bot,
+)
 from tests.fakes.market import FakeMarket
 from tests.fakes.telegram import Call, FakeTelegram
 
@@ -96,12 +103,16 @@ async def test_first_start_then_a_whole_happy_path_then_sigterm_within_10s(
     tmp_path: Path, telegram: FakeTelegram, market: FakeMarket
 ) -> None:
     env = bot_env(
-        tmp_path, BOT_TOKEN=telegram.token, TELEGRAM_API_URL=telegram.url, MARKET_API_URL=market.url
+        tmp_path,
+        BOT_TOKEN=telegram.token,
+        TELEGRAM_API_URL=telegram.url,
+        MARKET_API_URL=market.url,
+        HTTP_PORT=str(free_port()),
     )
     telegram.webhook_url = "https://bot.example/tg/hook"  # left from webhook mode
     proc = await start_bot(env, cwd=tmp_path)
     await telegram.wait_for("getUpdates", timeout=60)
-    bot = RunningBot(telegram, proc)
+    bot = RunningBot(telegram, proc, metrics_url=metrics_url(env))
 
     methods = [c.method for c in telegram.calls]
     assert methods[0] == "getMe" and methods.count("getMe") == 1, "start-up asks Telegram once, first"

@@ -10,6 +10,7 @@ answers, answers lost after the change was applied).
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import datetime as dt
 import json
 from dataclasses import dataclass, field
@@ -72,6 +73,8 @@ class Fault:
     message: str = "Internal server error"
     code: str | None = None  # the API's error code; a default per status when None
     order_id: int | None = None  # only for requests about this order (any order when None)
+    # Answer only once this is set (`FakeMarket.hold`): in flight for as long as the test wants.
+    hold: asyncio.Event | None = None
 
 
 def _page(
@@ -213,6 +216,8 @@ class FakeMarket:
         self.in_flight: dict[str, int] = {}
         self.max_in_flight: dict[str, int] = {}
         self.rejected_parallel = 0
+        self._held = asyncio.Event()  # what `hold` waits for
+        self._stopping = asyncio.Event()  # cuts every delay short: a test's end waits for none
         self.today = moscow_today()
         self.date_edits_allowed = 10  # moves of one order's delivery date the Market takes
         self.date_edits: dict[int, int] = {}  # order id → its date's moves so far
@@ -263,6 +268,19 @@ class FakeMarket:
         for _ in range(times):
             self.faults.append(Fault(route=route, **kwargs))
 
+    def hold(self, route: str, **kwargs: Any) -> None:
+        """The next such request is held in flight, taking one of its key's 2 slots, until `release`;
+        then the fault answers it (`apply=True`: carried out on arrival, its answer lost)."""
+        self.fail(route, hold=self._held, **kwargs)
+
+    async def release(self) -> None:
+        """Answer the held requests (to nobody, once their bot has stopped) and wait until every
+        request has its answer, so that each key's slots are free again."""
+        self._held.set()
+        while any(self.in_flight.values()):
+            await asyncio.sleep(0.01)
+        self._held = asyncio.Event()
+
     def calls(self, route: str | None = None) -> list[Received]:
         return [r for r in self.received if route is None or r.route == route]
 
@@ -309,6 +327,9 @@ class FakeMarket:
         return self.url
 
     async def stop(self) -> None:
+        """Answers what is held or delayed at once (the server's shutdown waits for every answer)."""
+        self._held.set()
+        self._stopping.set()
         if self._runner:
             await self._runner.cleanup()
 
@@ -392,8 +413,10 @@ class FakeMarket:
             self.faults.remove(fault)
             if fault.apply:
                 await handler(request)
+            if fault.hold is not None:
+                await fault.hold.wait()
             if fault.delay:
-                await asyncio.sleep(fault.delay)
+                await self._pause(fault.delay)
             headers = dict(fault.headers)
             if fault.retry_after is not None:
                 headers["Retry-After"] = fault.retry_after
@@ -405,11 +428,16 @@ class FakeMarket:
                 return response
             return self._json(fault.status, error_body(code, fault.message), headers)
         if self.latency:  # counted from the request's arrival: the fake's own checks are part of it
-            await asyncio.sleep(self.latency - (asyncio.get_running_loop().time() - arrived))
+            await self._pause(self.latency - (asyncio.get_running_loop().time() - arrived))
         response = await handler(request)
         for name, value in self.rate_headers.get(route, {}).items():
             response.headers[name] = value
         return response
+
+    async def _pause(self, seconds: float) -> None:
+        """Sleep, unless the fake is stopping."""
+        with contextlib.suppress(TimeoutError):
+            await asyncio.wait_for(self._stopping.wait(), seconds)
 
     def _check_response(self, openapi_request: MockRequest, response: web.Response) -> None:
         if not self.check_responses or response.status == 503 or response.body is None:

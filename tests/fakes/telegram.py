@@ -11,6 +11,7 @@ import itertools
 import json
 import ssl
 import time
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
 from typing import Any, cast
 from unittest import mock
@@ -88,6 +89,7 @@ class Call:
     method: str
     params: dict[str, Any]
     content_type: str = ""  # how the bot sent it: application/json, or multipart/form-data with files
+    delivered: tuple[int, ...] = ()  # getUpdates: the updates it handed out
 
 
 def _says_something(call: Call) -> bool:
@@ -163,9 +165,16 @@ class FakeTelegram:
         ]
 
     async def exchange(
-        self, push: int, *, chat_id: int | None = None, quiet: float = 0.3, timeout: float = 15.0
+        self,
+        push: int,
+        *,
+        chat_id: int | None = None,
+        quiet: float = 0.3,
+        timeout: float = 15.0,
+        done: Callable[[], Awaitable[bool]] | None = None,
     ) -> list[Call]:
-        """After pushing update `push`: wait for the bot to take it and reply, then for quiet.
+        """After pushing update `push`: wait for the bot to take it and reply, then for quiet; or, with
+        `done`, until `done()` says the bot has handled it (as its /metrics tell: no guessing).
 
         Returns the calls the bot made in reply (anything but getUpdates), only those for `chat_id`
         (its messages and the answers to its button presses) when given.
@@ -174,17 +183,28 @@ class FakeTelegram:
         deadline = time.monotonic() + timeout
         last_count, last_change = -1, time.monotonic()
         while time.monotonic() < deadline:
-            replies = [c for c in self.calls[start:] if c.method != "getUpdates" and self._for(c, chat_id)]
-            taken = any(
-                c.method == "getUpdates" and int(c.params.get("offset", 0) or 0) > push
-                for c in self.calls[start:]
-            )
-            if len(replies) != last_count:
+            replies = self.replies(start, chat_id)
+            if done is not None:
+                if await done():
+                    return self.replies(start, chat_id)
+            elif len(replies) != last_count:
                 last_count, last_change = len(replies), time.monotonic()
-            elif any(map(_says_something, replies)) and taken and time.monotonic() - last_change >= quiet:
-                return replies
+            elif any(map(_says_something, replies)) and time.monotonic() - last_change >= quiet:
+                taken = any(
+                    c.method == "getUpdates" and int(c.params.get("offset", 0) or 0) > push
+                    for c in self.calls[start:]
+                )
+                if taken:
+                    return replies
             await asyncio.sleep(0.02)
         raise AssertionError(f"no reply to update {push} within {timeout}s")
+
+    def replies(self, since: int, chat_id: int | None) -> list[Call]:
+        return [c for c in self.calls[since:] if c.method != "getUpdates" and self._for(c, chat_id)]
+
+    def delivered(self, since: int = 0) -> set[int]:
+        """The updates getUpdates has handed out since call number `since` (to the bot started then)."""
+        return {u for c in self.calls[since:] if c.method == "getUpdates" for u in c.delivered}
 
     def _for(self, call: Call, chat_id: int | None) -> bool:
         if chat_id is None:
@@ -210,7 +230,8 @@ class FakeTelegram:
             )
         method = request.match_info["method"]
         params = await self._params(request)
-        self.calls.append(Call(method, params, request.content_type))
+        call = Call(method, params, request.content_type)
+        self.calls.append(call)
         failure = next((f for f in self.failures if f[0] == method), None)
         if failure is not None:
             self.failures.remove(failure)
@@ -219,7 +240,9 @@ class FakeTelegram:
                 body["parameters"] = {"retry_after": int(failure[2].rsplit(" ", 1)[-1])}
             return web.json_response(body, status=failure[1])
         if method == "getUpdates":
-            return web.json_response({"ok": True, "result": await self._get_updates(params)})
+            updates = await self._get_updates(params)
+            call.delivered = tuple(u["update_id"] for u in updates)
+            return web.json_response({"ok": True, "result": updates})
         return web.json_response({"ok": True, "result": self._result(method, params)})
 
     async def _download(self, request: web.Request) -> web.Response:
