@@ -41,7 +41,8 @@ async def on_confirm(
         callback_answer.text = t("already-handled")
         return
     draft = await load_draft(state)
-    sends = await to_send(callback_data, draft, access, state, card, t, "draft-cancelled")
+    kept = "order-cancel-kept" if draft is not None and draft.cancels else "draft-cancelled"
+    sends = await to_send(callback_data, draft, access, state, card, t, kept)
     if not sends or draft is None:
         return
     if draft.order_id is None:  # nothing to send: as «Отмена»
