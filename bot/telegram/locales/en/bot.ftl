@@ -244,6 +244,8 @@ market-date-same = ❌ That is the current delivery date already — pick anothe
 market-status-not-allowed = ❌ The order is «{ $status }» now — the Market does not take this in that status.
 market-status-moved-on = ❌ The order's status no longer allows this step — someone may have taken it already. Open the order's card: /order
 market-track-refused = ❌ The delivery service does not take this track code — check the code and the service.
+button-fix-code = ✏️ Another track code
+button-fix-date = 📅 Another date
 ## Connecting a shop
 
 settings-ask-key =
