@@ -75,6 +75,7 @@ no-right = ⛔ You have no access to this shop.
 stale-button = ⛔ This button is out of date. Start again: /track or /date.
 already-handled = This was already sent.
 sending = Sending to the Market…
+market-slow = ⏳ The Market is answering slowly, waiting…
 draft-cancelled = Cancelled, nothing was sent to the Market.
 
 button-send = ✅ Send
