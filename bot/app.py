@@ -63,6 +63,7 @@ from bot.telegram.notifier import Notifier
 from bot.telegram.presses import PressAnswers, PressErrors
 from bot.telegram.safety import ForgivingRequests, TokenConflicts
 from bot.telegram.session import JsonSession
+from bot.telegram.waiting import Waiting
 from handlers import build_router
 from storage.db import Database
 from storage.fsm import SQLiteStorage
@@ -219,6 +220,10 @@ def create_dispatcher(
     # press's alert).
     dp.callback_query.middleware(PressAnswers())
     dp.callback_query.middleware(PressErrors(dp))
+    # Innermost: «typing…», then one line, while a handler waits (on the Market, mostly).
+    waiting = Waiting()
+    dp.message.middleware(waiting)
+    dp.callback_query.middleware(waiting)
     dp.include_router(build_router(flows))
     dp.startup.register(set_menus)
     return dp

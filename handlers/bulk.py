@@ -15,7 +15,6 @@ from aiogram.fsm.context import FSMContext
 from aiogram.fsm.state import State, StatesGroup
 from aiogram.types import CallbackQuery, Message
 from aiogram.utils.callback_answer import CallbackAnswer
-from aiogram.utils.chat_action import ChatActionSender
 
 from bot.domain.bulk import BulkRow, rows_from_text
 from bot.domain.errors import FileRefused, OrderUnavailable
@@ -81,7 +80,7 @@ async def on_file(
     if not rows:
         await message.answer(t("bulk-file-empty"))
         return
-    await on_list(message, rows, bot, state, t, access, bulk)
+    await on_list(message, rows, state, t, access, bulk)
 
 
 async def on_other_table(message: Message, t: Texts) -> None:
@@ -91,16 +90,13 @@ async def on_other_table(message: Message, t: Texts) -> None:
 async def on_list(
     message: Message,
     rows: list[BulkRow],
-    bot: Bot,
     state: FSMContext,
     t: Texts,
     access: Access,
     bulk: BulkSends,
 ) -> None:
     try:
-        # «typing…» while a long list is checked (a short one is answered before it would show)
-        async with ChatActionSender.typing(chat_id=message.chat.id, bot=bot, initial_sleep=0.5):
-            preview = await bulk.check(access, rows)
+        preview = await bulk.check(access, rows)  # a long list: «typing…» meanwhile (bot.telegram.waiting)
     except OrderUnavailable as exc:
         await message.answer(failure_text(t, exc.failure) + "\n" + t("bulk-send-again"))
         return

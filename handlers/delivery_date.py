@@ -14,7 +14,9 @@ from aiogram.types import CallbackQuery, InlineKeyboardMarkup, Message
 from bot.domain.clock import moscow_today
 from bot.domain.errors import Refused, SameDate
 from bot.domain.market_data import DATE_ALLOWED_STATUSES, DeliveryDateReason
+from bot.domain.operations import DeliveryDate
 from bot.domain.parsing import parse_date
+from bot.domain.records import Operation
 from bot.services.access import Access
 from bot.services.orders import OrdersService
 from bot.telegram.access import requires
@@ -27,6 +29,7 @@ from bot.telegram.keyboards import buttons
 from bot.telegram.order_steps import (
     OrderFlow,
     add_order_flow,
+    start_at_order_step,
     take_order,
 )
 from bot.telegram.views import human_date, weekday
@@ -106,35 +109,61 @@ async def on_reason(
     query: CallbackQuery, callback_data: ReasonCD, card: Message, state: FSMContext, t: Texts, access: Access
 ) -> None:
     reason = REASONS[callback_data.reason]
-    if not access.is_owner and not access.shop.courier_dates.allows(reason):
+    if not _may(access, reason):
         why = "date-buyer-only" if access.may_move_dates else "date-couriers-off"  # turned off meanwhile
         raise Refused(why, shop=access.shop.title)
     draft = (await current_draft(state, DateDraft)).with_reason(reason)
     if draft.to_date is None:
         raise Refused("stale-button")
+    await _confirm(card, state, t, draft, edit=True)
+
+
+async def _confirm(
+    message: Message, state: FSMContext, t: Texts, draft: DateDraft, *, edit: bool = False
+) -> None:
+    if draft.to_date is None or draft.reason is None:
+        raise Refused("stale-button")
     await state.set_state(DateSG.confirm)
-    text = t(
-        "date-confirm",
-        id=draft.order_id,
-        date=human_date(t, draft.to_date),
-        reason=t(f"reason-{callback_data.reason}"),
-    )
-    await ask_to_confirm(card, state, t, draft, text, edit=True)
+    name = next(name for name, reason in REASONS.items() if reason is draft.reason)
+    text = t("date-confirm", id=draft.order_id, date=human_date(t, draft.to_date), reason=t(f"reason-{name}"))
+    await ask_to_confirm(message, state, t, draft, text, edit=edit)
+
+
+def _may(access: Access, reason: DeliveryDateReason) -> bool:
+    return access.is_owner or access.shop.courier_dates.allows(reason)
 
 
 async def _ask_reason(message: Message, state: FSMContext, t: Texts, access: Access, day: dt.date) -> None:
     draft = await current_draft(state, DateDraft)
     if day == draft.current_date:  # the Market would refuse it (SAME_DELIVERY_DATES): not asked
         raise SameDate(f"{day:%d.%m.%Y}")
-    await save_draft(state, draft.with_date(day))
+    draft = draft.with_date(day)
+    if draft.reason is not None and _may(access, draft.reason):  # kept from a refused move
+        await _confirm(message, state, t, draft)
+        return
+    await save_draft(state, draft)
     await state.set_state(DateSG.reason)
     allowed = [
         (t(f"reason-{name}"), ReasonCD(reason=name))
         for name, reason in REASONS.items()
-        if access.is_owner or access.shop.courier_dates.allows(reason)
+        if _may(access, reason)
     ]
     keyboard = buttons(allowed)
     await message.answer(t("date-ask-reason", date=human_date(t, day)), reply_markup=keyboard)
+
+
+async def reopen(
+    message: Message, state: FSMContext, t: Texts, access: Access, orders: OrdersService, operation: Operation
+) -> None:
+    """«📅 Другая дата» under a refused move: the date step again for the same order (read again); the
+    reason given is kept, asked again only if it is no longer allowed."""
+    if not isinstance(operation.action, DeliveryDate):
+        raise Refused("stale-button")
+    await start_at_order_step(state, FLOW, access.shop_id)
+    await on_order_id(message, state, t, access, orders, text=str(operation.order_id))
+    if await state.get_state() == DateSG.date.state:
+        draft = await current_draft(state, DateDraft)
+        await save_draft(state, draft.with_reason(operation.action.reason))
 
 
 def quick_days(today: dt.date, current: dt.date | None) -> list[dt.date]:
@@ -158,7 +187,8 @@ def register(router: Router, flows: Flows) -> None:
         DateSG.confirm: "confirm-use-buttons",
     }
     step = requires("conversation")
-    add_order_flow(router, flows, FLOW, Flow("date", DateSG, prompts), "date", on_order_id, step)
+    entry = Flow("date", DateSG, prompts, reopen=reopen)
+    add_order_flow(router, flows, FLOW, entry, "date", on_order_id, step)
     router.callback_query.register(on_day_button, StateFilter(DateSG.date), DayCD.filter(), flags=step)
     router.message.register(on_date_text, StateFilter(DateSG.date), TEXT, flags=step)
     router.callback_query.register(

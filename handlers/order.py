@@ -269,12 +269,15 @@ async def _confirm_step(message: Message, state: FSMContext, t: Texts, draft: St
     if draft.step is None:  # the card offered no step
         return
     text: str = t("status-confirm", id=draft.order_id, status=status_text(t, draft.step))
-    if draft.step is OrderStatus.CANCELLED:
-        text += "\n" + t("status-cancel-warning")
     if draft.real_date is not None:
         text += "\n" + t("status-confirm-on", date=human_date(t, draft.real_date))
     await state.set_state(OrderSG.confirm)
-    await ask_to_confirm(message, state, t, draft, text)
+    if not draft.cancels:
+        await ask_to_confirm(message, state, t, draft, text)
+        return
+    text += "\n" + t("status-cancel-warning")  # destructive: the buttons say what they do, no ✅
+    yes, no = t("button-cancel-order-yes"), t("button-cancel-order-no")
+    await ask_to_confirm(message, state, t, draft, text, send=yes, cancel=no)
 
 
 def register(router: Router, flows: Flows) -> None:

@@ -77,14 +77,15 @@ async def on_promote(
 async def _ask_about_courier(
     query: CallbackQuery, target: int, card: Message, t: Texts, access: Access, team: TeamService, action: str
 ) -> None:
-    """«Remove X?» / «Hand the shop over to X?» with Yes/Cancel; nobody outside the team is named."""
+    """«Remove X?» / «Hand the shop over to X?»: «⛔ Да, удалить X» / «Не удалять» (the buttons name
+    the act, and not doing it); nobody outside the team is named."""
     shop = access.shop
     name = await team.courier_name(shop, target)  # NotACourier: told as the press's alert
     yes = TeamCD(action=f"{action}_yes", shop_id=shop.id, user_id=target)
     keyboard = buttons(
         [
             (t.plain(f"team-{action}-yes", name=name), yes),
-            (t("button-cancel"), TeamCD(action="back", shop_id=shop.id)),
+            (t(f"team-{action}-no"), TeamCD(action="back", shop_id=shop.id)),
         ]
     )
     await card.edit_text(t(f"team-{action}-ask", name=name, shop=shop.title), reply_markup=keyboard)
@@ -132,7 +133,7 @@ async def on_disconnect(
     keyboard = buttons(
         [
             (t("team-disconnect-yes"), TeamCD(action="disconnect_yes", shop_id=shop.id)),
-            (t("button-cancel"), TeamCD(action="back", shop_id=shop.id)),
+            (t("team-disconnect-no"), TeamCD(action="back", shop_id=shop.id)),
         ]
     )
     pending = await shops.unfinished_count(shop)

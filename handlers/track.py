@@ -23,13 +23,14 @@ from aiogram.types import CallbackQuery, InlineKeyboardMarkup, Message
 
 from bot.domain.errors import Refused
 from bot.domain.market_data import TRACK_ALLOWED_STATUSES
+from bot.domain.operations import TrackCode
 from bot.domain.parsing import (
     TRACK_CODE_MAX,
     match_services,
     parse_track_code,
     written_differently,
 )
-from bot.domain.records import DeliveryServiceRef
+from bot.domain.records import DeliveryServiceRef, Operation
 from bot.domain.track_codes import Scanned, rank_track_codes
 from bot.services.access import Access
 from bot.services.barcodes import BarcodeReader
@@ -265,6 +266,22 @@ async def _ask_track_code(message: Message, state: FSMContext, t: Texts, service
     await message.answer(t("track-ask-code", service=service.name))
 
 
+async def reopen(
+    message: Message, state: FSMContext, t: Texts, access: Access, orders: OrdersService, operation: Operation
+) -> None:
+    """«✏️ Другой трек-номер» under a refused code: the track-code step again, for the same order and
+    service (the order read again: it may have moved on meanwhile)."""
+    if not isinstance(operation.action, TrackCode):
+        raise Refused("stale-button")
+    await start_at_order_step(state, FLOW, access.shop_id)
+    await take_order(message, str(operation.order_id), state, t, access, orders, FLOW)
+    service_id = operation.action.delivery_service_id
+    known = {s.id: s for s in await orders.services(access)}
+    await _ask_track_code(
+        message, state, t, known.get(service_id, DeliveryServiceRef(id=service_id, name=str(service_id)))
+    )
+
+
 def service_page(
     t: Texts, services: list[DeliveryServiceRef], page: int, order_service_id: int | None = None
 ) -> InlineKeyboardMarkup:
@@ -285,7 +302,7 @@ def register(router: Router, flows: Flows) -> None:
         TrackSG.confirm: "confirm-use-buttons",
     }
     step = requires("conversation", refusal="no-shop")
-    entry = Flow("track", TrackSG, prompts, take_label=take_label)
+    entry = Flow("track", TrackSG, prompts, take_label=take_label, reopen=reopen)
     add_order_flow(router, flows, FLOW, entry, "track", on_order_id, step)
     router.callback_query.register(
         on_service_page, StateFilter(TrackSG.service), ServicePageCD.filter(), flags=step

@@ -80,6 +80,14 @@ class Operations:
         done = await self._repos.operations.by_idempotency_key(self._key(user_id, nonce))
         return Outcome.recorded(done) if done else None
 
+    async def own(self, access: Access, op_id: int) -> Operation:
+        """The user's own operation in the shop they act for (a button under its result names it).
+        Raises `Refused("stale-button")` for anyone else's, another shop's, or one archived since."""
+        operation = await self._repos.operations.get(op_id)
+        if operation is None or operation.user_id != access.user_id or operation.shop_id != access.shop_id:
+            raise Refused("stale-button")
+        return operation
+
     async def confirm(self, access: Access, order_id: int, action: AnyAction, nonce: str) -> Outcome:
         """Record the operation, then make its first attempt. A repeated confirmation sends nothing."""
         recorded = await self.record(access, order_id, action, nonce)

@@ -35,6 +35,16 @@ class AnswerCD(CallbackData, prefix="ca"):
     answer: Answer
 
 
+class AcceptCD(CallbackData, prefix="cy"):
+    """«⛔ Да, отменить» ("send") / «Не отменять» ("cancel") under the question «⛔ Отменить заказ» of
+    alert `alert_id` asks first; `nonce` (one per question) makes the answer sent once."""
+
+    action: str
+    shop_id: int
+    nonce: str
+    alert_id: int
+
+
 class MoveCD(CallbackData, prefix="md"):
     """Move the delivery date of `order_id` in `shop_id` (from the morning digest)."""
 

@@ -64,14 +64,23 @@ class Pending(Protocol):
 
 
 def confirm_card(
-    t: Texts, press: type[CallbackData], shop_id: int, send: str, *, per_row: int = 2
+    t: Texts,
+    press: type[CallbackData],
+    shop_id: int,
+    send: str,
+    *,
+    cancel: str | None = None,
+    per_row: int = 2,
+    **ids: int,
 ) -> tuple[str, InlineKeyboardMarkup]:
-    """A fresh nonce, and the card's «send» and «Отмена» buttons (`press` data) under it."""
+    """A fresh nonce, and the card's `send` and `cancel` («Отмена» unless named) buttons (`press`
+    data, with `ids` its other fields) under it. A destructive act's card names the act with ⛔ on
+    `send` and not doing it on `cancel` («⛔ Да, отменить заказ» / «Не отменять»), never ✅."""
     nonce = secrets.token_hex(6)
     keyboard = buttons(
         [
-            (send, press(action="send", shop_id=shop_id, nonce=nonce)),
-            (t("button-cancel"), press(action="cancel", shop_id=shop_id, nonce=nonce)),
+            (send, press(action="send", shop_id=shop_id, nonce=nonce, **ids)),
+            (cancel or t("button-cancel"), press(action="cancel", shop_id=shop_id, nonce=nonce, **ids)),
         ],
         per_row=per_row,
     )
@@ -79,10 +88,19 @@ def confirm_card(
 
 
 async def ask_to_confirm(
-    message: Message, state: FSMContext, t: Texts, draft: OrderDraft, text: str, *, edit: bool = False
+    message: Message,
+    state: FSMContext,
+    t: Texts,
+    draft: OrderDraft,
+    text: str,
+    *,
+    edit: bool = False,
+    send: str | None = None,
+    cancel: str | None = None,
 ) -> None:
-    """The confirmation card of a conversation's finished draft (/track, /date, /order's steps)."""
-    nonce, keyboard = confirm_card(t, ConfirmCD, draft.shop_id, t("button-send"))
+    """The confirmation card of a conversation's finished draft (/track, /date, /order's steps);
+    «✅ Отправить» / «Отмена» unless `send` and `cancel` name the act (see `confirm_card`)."""
+    nonce, keyboard = confirm_card(t, ConfirmCD, draft.shop_id, send or t("button-send"), cancel=cancel)
     await save_draft(state, draft.confirming(nonce))
     if edit:
         await message.edit_text(text, reply_markup=keyboard)

@@ -71,6 +71,11 @@ class OrderDraft(BaseModel):
         result as «Дальше»), or None."""
         return None
 
+    @property
+    def cancels(self) -> bool:
+        """Confirming this draft cancels the order (its card asks in those words)."""
+        return False
+
     def _with(self, **changes: object) -> Self:
         """A copy with `changes`, validated as a stored draft is: a wrong name or value fails here."""
         unknown = changes.keys() - type(self).model_fields.keys()
@@ -176,6 +181,10 @@ class StatusDraft(OrderDraft):
 
     def then(self) -> OrderStatus | None:
         return step_after(self.step, pickup=self.pickup) if self.step is not None else None
+
+    @property
+    def cancels(self) -> bool:
+        return self.step is OrderStatus.CANCELLED
 
 
 # One conversation's draft, told apart by `flow`. A draft a previous version stored loads when its

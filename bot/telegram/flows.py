@@ -3,7 +3,8 @@ strays, and how another part of the bot starts one.
 
 A handler module adds its flow in `register()` and finds another's here by name instead of importing
 its module: the order card's «Трек-номер» and «Перенести дату» (`oc:track:…`, `oc:date:…`) and the
-morning digest's «Перенести дату» start /track and /date at their order step; /team's «Заменить ключ»
+morning digest's «Перенести дату» start /track and /date at their order step; «✏️ Другой трек-номер»
+and «📅 Другая дата» under a refused write reopen their step that fixes it; /team's «Заменить ключ»
 starts /settings. Input sent outside any conversation starts one here too (handlers/shortcuts.py): a
 bare order number opens the order card (`enter_typed`), a label's photo starts /track for the order
 on it (`take_label`). The fallback reads the re-ask prompts from here. One registry per router
@@ -20,6 +21,7 @@ from aiogram.fsm.context import FSMContext
 from aiogram.fsm.state import State, StatesGroup
 from aiogram.types import Message
 
+from bot.domain.records import Operation
 from bot.services.access import Access
 from bot.services.orders import OrdersService
 from bot.telegram.i18n import Texts
@@ -73,6 +75,22 @@ class TakeLabel(Protocol):
     ) -> None: ...
 
 
+class Reopen(Protocol):
+    """Reopens the one step of a flow that fixes a refused write (`operation`, the user's own), its
+    other answers kept: the operation's order and the rest of what it set."""
+
+    async def __call__(
+        self,
+        message: Message,
+        state: FSMContext,
+        t: Texts,
+        access: Access,
+        orders: OrdersService,
+        operation: Operation,
+        /,
+    ) -> None: ...
+
+
 @dataclass(frozen=True, slots=True)
 class Flow:
     name: str
@@ -81,6 +99,7 @@ class Flow:
     enter_at_order: EnterAtOrder | None = None  # for flows about one order
     enter_typed: EnterTyped | None = None  # for flows about one order
     take_label: TakeLabel | None = None  # for the flow that sends track codes
+    reopen: Reopen | None = None  # for flows whose answer the Market may refuse (a track code, a date)
 
     @property
     def first(self) -> State:
@@ -165,3 +184,19 @@ class Flows:
         if take is None:
             raise LookupError(f"the {name} flow does not take a label")
         await take(message, state, t, access, orders, order_id, codes)
+
+    async def reopen(
+        self,
+        name: str,
+        message: Message,
+        state: FSMContext,
+        t: Texts,
+        access: Access,
+        orders: OrdersService,
+        operation: Operation,
+    ) -> None:
+        """Reopen the step of the flow `name` that fixes the refused `operation`."""
+        reopen = self._flows[name].reopen
+        if reopen is None:
+            raise LookupError(f"the {name} flow reopens no step")
+        await reopen(message, state, t, access, orders, operation)

@@ -27,6 +27,8 @@ from bot.domain.errors import (
     OrderUnavailable,
 )
 from bot.domain.market_data import BusinessOrder, OrderStatus
+from bot.domain.market_refusals import explain
+from bot.domain.outcomes import Outcome
 from bot.domain.track_codes import order_numbers
 from bot.services.access import Access
 from bot.services.barcodes import BarcodeReader
@@ -72,6 +74,18 @@ class NextCD(CallbackData, prefix="nx"):
     order_id: int
     shop_id: int
     step: OrderStatus
+
+
+class FixCD(CallbackData, prefix="fx"):
+    """«✏️ Другой трек-номер» / «📅 Другая дата» under a refused write: reopen the one step that fixes
+    operation `op_id` (the presser's own in `shop_id`, checked on the server), the rest kept."""
+
+    op_id: int
+    shop_id: int
+
+
+FIXES = {"code": "button-fix-code", "date": "button-fix-date"}  # `Explained.fix` → its button
+FIXED_IN = {"track": "track", "date": "date"}  # an operation's kind → the flow that reopens its step
 
 
 @dataclass(frozen=True, slots=True)
@@ -311,6 +325,16 @@ async def _card(
 ) -> str:
     names = await orders.service_names(access) if flow.services_on_card else None
     return order_card(t, order, names)
+
+
+def fix_action(t: Texts, outcome: Outcome, shop_id: int) -> InlineKeyboardMarkup | None:
+    """Under a refused write's ❌: the button that reopens the one step to fix, when the Market's
+    refusal says which («✏️ Другой трек-номер», «📅 Другая дата»); nothing otherwise."""
+    explained = explain(outcome.failure) if outcome.failure is not None else None
+    if outcome.ok or outcome.pending or explained is None or explained.fix not in FIXES:
+        return None
+    label = t.plain(FIXES[explained.fix])
+    return buttons([(label, FixCD(op_id=outcome.operation.id, shop_id=shop_id))])
 
 
 def next_action(t: Texts, draft: OrderDraft, shop_id: int) -> InlineKeyboardMarkup | None:

@@ -17,7 +17,7 @@ from bot.services.alerts import poller as alerts_poller
 from bot.telegram.alert_views import AnswerCD
 from tests.conftest import add_courier
 from tests.fakes.market import FakeMarket
-from tests.fakes.telegram import FakeTelegram, keyboard
+from tests.fakes.telegram import FakeTelegram, find_button, keyboard
 from tests.handlers.conftest import COURIER, OWNER, STRANGER, Harness, buttons_of, texts
 
 pytestmark = pytest.mark.usefixtures("shop")
@@ -112,12 +112,38 @@ async def test_an_accepted_cancellation_cancels_the_order_and_a_failure_frees_th
     )  # a request made before the bot watched the shop is found too
     [alert] = alerts_to(telegram, OWNER, "№44")
     market.fail("acceptOrderCancellation", status=400, code="BAD_REQUEST", message="Order 44 is locked")
-    failed = await harness.press(OWNER, dict(keyboard(alert))["⛔ Отменить заказ"])
+    asked = await harness.press(OWNER, dict(keyboard(alert))["⛔ Отменить заказ"])
+    failed = await harness.press_button(OWNER, asked, "Да, отменить")
     assert "Order 44 is locked" in texts(failed)
-    done = await harness.press(OWNER, dict(keyboard(alert))["⛔ Отменить заказ"])
+    asked = await harness.press(OWNER, dict(keyboard(alert))["⛔ Отменить заказ"])
+    done = await harness.press_button(OWNER, asked, "Да, отменить")
     assert "«Отменить заказ»" in texts(done)
     assert [c.body for c in market.calls("acceptOrderCancellation")] == [{"accepted": True}] * 2
     assert market.orders[(1001, 44)]["status"] == "CANCELLED"
+
+
+async def test_cancelling_from_an_alert_asks_first_in_plain_words(
+    harness: Harness, market: FakeMarket, telegram: FakeTelegram
+) -> None:
+    market.add_order(1001, 43, "DELIVERY")
+    market.request_cancel(1001, 43)
+    await harness.deps.alert_poller.turn(poll_every=True)
+    [alert] = alerts_to(telegram, OWNER, "№43")
+    asked = await harness.press(OWNER, dict(keyboard(alert))["⛔ Отменить заказ"])
+    assert "Отменить заказ №43 по просьбе покупателя?" in texts(asked)
+    assert buttons_of(asked) == ["⛔ Да, отменить", "Не отменять"]
+    assert market.calls("acceptOrderCancellation") == [], "nothing is sent before the question is answered"
+
+    kept = await harness.press_button(OWNER, asked, "Не отменять")
+    assert "не отменён" in texts(kept) and market.calls("acceptOrderCancellation") == []
+
+    asked = await harness.press(OWNER, dict(keyboard(alert))["⛔ Отменить заказ"])
+    done = await harness.press_button(OWNER, asked, "Да, отменить")
+    assert "✅ Заказ №43: ответ на запрос отмены принят Маркетом — «Отменить заказ»" in texts(done)
+    again = await harness.press_button(OWNER, asked, "Да, отменить")
+    assert "уже отправлено" in texts(again).lower()
+    assert [c.body for c in market.calls("acceptOrderCancellation")] == [{"accepted": True}]
+    assert len(find_button(asked, "Да, отменить")[0].encode()) <= 64, "Telegram's limit for callback data"
 
 
 async def test_a_request_answered_in_the_cabinet_updates_the_alert(

@@ -138,9 +138,25 @@ async def test_the_owner_cancels_after_a_warning_and_a_courier_never_can(
     card = await harness.send(OWNER, "/order 50")
     confirm = await harness.press_button(OWNER, card, "Отменить заказ")
     assert "по вине магазина" in texts(confirm)
-    await harness.press_button(OWNER, confirm, "Отправить")
+    await harness.press_button(OWNER, confirm, "Да, отменить заказ")
     [call] = market.calls("updateOrderStatus")
     assert call.body == {"order": {"status": "CANCELLED", "substatus": "SHOP_FAILED"}}
+
+
+async def test_the_shops_cancellation_says_what_each_button_does(
+    harness: Harness, market: FakeMarket
+) -> None:
+    market.add_order(1001, 52, "PROCESSING")
+    card = await harness.send(OWNER, "/order 52")
+    confirm = await harness.press_button(OWNER, card, "Отменить заказ")
+    assert buttons_of(confirm) == ["⛔ Да, отменить заказ", "Не отменять"], "no ✅ on a destructive act"
+    kept = await harness.press_button(OWNER, confirm, "Не отменять")
+    assert "Заказ не отменён" in texts(kept) and "Отменено" not in texts(kept)
+    assert market.calls("updateOrderStatus") == []
+    en = await harness.press_button(
+        OWNER, await harness.send(OWNER, "/order 52", language="en"), "Cancel order", language="en"
+    )
+    assert buttons_of(en) == ["⛔ Yes, cancel the order", "Don't cancel"]
 
 
 async def test_the_buyers_phone_is_shown_and_never_logged_or_stored(

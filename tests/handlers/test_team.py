@@ -241,8 +241,29 @@ async def test_team_buttons_show_names_as_written(harness: Harness, db: Database
     team = await harness.send(OWNER, "/team")
     assert "🗑 Удалить Tom & Jerry <3" in buttons_of(team)
     ask = await harness.press_button(OWNER, team, "Удалить")
-    assert "Да, удалить Tom & Jerry <3" in buttons_of(ask)
+    assert "⛔ Да, удалить Tom & Jerry <3" in buttons_of(ask)
     assert "Tom &amp; Jerry &lt;3" in texts(ask), "in HTML text it is escaped, so it shows as written"
+
+
+async def test_destructive_team_buttons_name_the_act_and_not_doing_it(harness: Harness, db: Database) -> None:
+    await join(harness)
+    await UsersRepo(db).upsert(COURIER, "ru", "Пётр")
+    team = await harness.send(OWNER, "/team")
+    asks = {
+        "Удалить": ["⛔ Да, удалить Пётр", "Не удалять"],
+        "Сделать владельцем": ["⛔ Да, передать Пётр", "Не передавать"],
+        "Отключить": ["⛔ Да, отключить магазин", "Не отключать"],
+    }
+    for button, expected in asks.items():
+        ask = await harness.press_button(OWNER, team, button)
+        assert buttons_of(ask) == expected, "no ✅ and no bare «Отмена» on a destructive act"
+        back = await harness.press_button(OWNER, ask, expected[1])
+        assert "Пётр" in texts(back) and "Пригласить" in " ".join(buttons_of(back))
+    assert await db.fetch_one("SELECT id FROM shops") is not None
+    members = await db.fetch_all("SELECT user_id, role FROM memberships ORDER BY user_id")
+    assert [(m["user_id"], m["role"]) for m in members] == [(OWNER, "owner"), (COURIER, "courier")], (
+        "nothing was removed or handed over"
+    )
 
 
 async def test_the_owner_hands_the_shop_over_to_a_courier(

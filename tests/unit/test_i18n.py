@@ -296,6 +296,7 @@ def longest_arguments(t: Texts) -> dict[str, dict[str, Any]]:
         "alert-shop": {"shop": SHOP},
         "alert-order-facts": {"status": status, "day": date, "items": 10**6},
         "alert-cancel-head": {"id": ID},
+        "alert-accept-ask": {"id": ID},
         "alert-reminder-head": {"id": ID, "left": duration},
         "alert-cancel-requested": {"when": "31.12 23:59"},
         "alert-cancel-when": {"when": "31.12 23:59", "left": duration, "deadline": "31.12 23:59"},

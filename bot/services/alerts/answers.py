@@ -8,7 +8,7 @@ from __future__ import annotations
 import datetime as dt
 from collections.abc import Callable
 
-from bot.domain.alerts import CANCEL_KINDS, SETTLED_ELSEWHERE, Answer
+from bot.domain.alerts import CANCEL_KINDS, SETTLED_ELSEWHERE, Alert, Answer
 from bot.domain.clock import utcnow
 from bot.domain.errors import AnswerTaken, Refused
 from bot.domain.operations import CancellationAnswer
@@ -47,21 +47,21 @@ class CancellationAnswers:
     def _repos(self) -> Repos:
         return Repos.on(self._db, self._box)
 
+    async def order_to_cancel(self, access: Access, alert_id: int) -> int:
+        """The order a cancellation is asked about before it is accepted (still unanswered). Raises
+        as `claim` does: `Refused("stale-button")`, or `AnswerTaken` when someone answered it."""
+        request = await self._request(access, alert_id)
+        if request.answer is not None:
+            raise await self._taken(request.id)
+        return request.order_id
+
     async def claim(self, access: Access, alert_id: int, answer: Answer, nonce: str) -> Operation | Outcome:
         """Record the answer to the cancellation request an alert (or its reminder) is about, as an
         operation for `first_attempt`; returns the outcome instead when this press was handled before.
         Raises `Refused("stale-button")` when the alert is not this shop's request (or, for a
-        courier, not one sent to them), `AnswerTaken` when
-        someone answered it, or is answering it now (one answer per request)."""
-        repos = self._repos
-        alert = await repos.alerts.get(alert_id)
-        if alert is None or alert.shop_id != access.shop_id or alert.kind not in CANCEL_KINDS:
-            raise Refused("stale-button")
-        if not access.is_owner and access.user_id not in await repos.alert_deliveries.recipients(alert.id):
-            raise Refused("stale-button")  # a courier answers only a request they were asked about
-        request = await repos.alerts.request_of(alert)
-        if request is None:
-            raise Refused("stale-button")
+        courier, not one sent to them), `AnswerTaken` when someone answered it, or is answering it
+        now (one answer per request)."""
+        request = await self._request(access, alert_id)
         before = await self._operations.confirmed_before(access.user_id, nonce)
         if before is not None:
             return before
@@ -77,6 +77,20 @@ class CancellationAnswers:
             return await self._operations.record(access, request.order_id, action, nonce, also=claim)
         except _Taken:
             raise await self._taken(request.id) from None
+
+    async def _request(self, access: Access, alert_id: int) -> Alert:
+        """The cancellation request alert `alert_id` (or its reminder) of this shop is about; for a
+        courier, only one they were sent."""
+        repos = self._repos
+        alert = await repos.alerts.get(alert_id)
+        if alert is None or alert.shop_id != access.shop_id or alert.kind not in CANCEL_KINDS:
+            raise Refused("stale-button")
+        if not access.is_owner and access.user_id not in await repos.alert_deliveries.recipients(alert.id):
+            raise Refused("stale-button")  # a courier answers only a request they were asked about
+        request = await repos.alerts.request_of(alert)
+        if request is None:
+            raise Refused("stale-button")
+        return request
 
     async def _taken(self, request_id: int) -> AnswerTaken:
         request = await self._repos.alerts.get(request_id)
