@@ -57,6 +57,7 @@ from bot.telegram.filters import private_chat
 from bot.telegram.flows import Flows
 from bot.telegram.health import Health, Metrics, UpdateMetrics, WebhookRequests, add_routes
 from bot.telegram.i18n import Catalogue, I18nMiddleware
+from bot.telegram.live_keyboards import LiveKeyboards
 from bot.telegram.menus import Menus
 from bot.telegram.middlewares import FloodControl, InFlightUpdates, UserRecordMiddleware
 from bot.telegram.notifier import Notifier
@@ -165,6 +166,7 @@ def install_session_middlewares(bot: Bot) -> TokenConflicts:
     conflicts = TokenConflicts()
     bot.session.middleware(conflicts)
     bot.session.middleware(ForgivingRequests())
+    bot.session.middleware(LiveKeyboards())
     return conflicts
 
 

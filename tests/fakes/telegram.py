@@ -80,7 +80,8 @@ def find_button(calls: list[Call], text_part: str) -> tuple[str, int]:
     for call in reversed(calls):
         for text, data in keyboard(call.params):
             if text_part in text:
-                return data, int(call.params.get("message_id", 1))
+                sent = call.result if isinstance(call.result, dict) else {}
+                return data, int(call.params.get("message_id") or sent.get("message_id") or 1)
     raise AssertionError(f"no button with {text_part!r} in {[keyboard(c.params) for c in calls]}")
 
 
@@ -90,6 +91,7 @@ class Call:
     params: dict[str, Any]
     content_type: str = ""  # how the bot sent it: application/json, or multipart/form-data with files
     delivered: tuple[int, ...] = ()  # getUpdates: the updates it handed out
+    result: Any = None  # what the fake answered (a sent message, with its id)
 
 
 def _says_something(call: Call) -> bool:
@@ -243,7 +245,8 @@ class FakeTelegram:
             updates = await self._get_updates(params)
             call.delivered = tuple(u["update_id"] for u in updates)
             return web.json_response({"ok": True, "result": updates})
-        return web.json_response({"ok": True, "result": self._result(method, params)})
+        call.result = self._result(method, params)
+        return web.json_response({"ok": True, "result": call.result})
 
     async def _download(self, request: web.Request) -> web.Response:
         self.calls.append(Call("download", {"path": request.match_info["path"]}))

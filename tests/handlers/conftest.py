@@ -115,8 +115,8 @@ class Harness:
 
     async def press_button(self, user_id: int, calls: list[Call], text_part: str, **kw: Any) -> list[Call]:
         """Press the newest button in `calls` whose text contains `text_part`."""
-        data, _ = find_button(calls, text_part)
-        return await self.press(user_id, data, **kw)
+        data, message_id = find_button(calls, text_part)
+        return await self.press(user_id, data, **{"message_id": message_id, **kw})
 
 
 def answers_to(calls: list[Call], query_id: str) -> int:
