@@ -15,7 +15,7 @@ from bot.domain.clock import moscow_today
 from bot.domain.errors import Refused, SameDate
 from bot.domain.market_data import DATE_ALLOWED_STATUSES, DeliveryDateReason
 from bot.domain.operations import DeliveryDate
-from bot.domain.parsing import parse_date
+from bot.domain.parsing import InputError, parse_date
 from bot.domain.records import Operation
 from bot.services.access import Access
 from bot.services.orders import OrdersService
@@ -105,6 +105,19 @@ async def on_date_text(message: Message, state: FSMContext, t: Texts, access: Ac
     await _ask_reason(message, state, t, access, day)
 
 
+async def _typed_date(message: Message) -> dict[str, dt.date] | bool:
+    """Text that reads as a date (a day typed again at the reason step, to change it)."""
+    try:
+        return {"day": parse_date(message.text, moscow_today())}
+    except InputError:
+        return False
+
+
+async def on_date_again(message: Message, state: FSMContext, t: Texts, access: Access, day: dt.date) -> None:
+    """Another day typed while the reasons are shown: that day is taken instead, its reasons asked."""
+    await _ask_reason(message, state, t, access, day)
+
+
 async def on_reason(
     query: CallbackQuery, callback_data: ReasonCD, card: Message, state: FSMContext, t: Texts, access: Access
 ) -> None:
@@ -191,6 +204,7 @@ def register(router: Router, flows: Flows) -> None:
     add_order_flow(router, flows, FLOW, entry, "date", on_order_id, step)
     router.callback_query.register(on_day_button, StateFilter(DateSG.date), DayCD.filter(), flags=step)
     router.message.register(on_date_text, StateFilter(DateSG.date), TEXT, flags=step)
+    router.message.register(on_date_again, StateFilter(DateSG.reason), TEXT, _typed_date, flags=step)
     router.callback_query.register(
         on_reason, StateFilter(DateSG.reason), ReasonCD.filter(F.reason.in_(REASONS)), flags=step
     )

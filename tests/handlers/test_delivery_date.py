@@ -212,3 +212,18 @@ async def test_a_date_the_market_refuses_for_its_limit_says_so_in_plain_words_wi
     assert "Ответ Маркета: Exceeded the number of edits of delivery dates! limit is: 3" in result
     [refused] = market.calls("setOrderDeliveryDate")
     assert refused.status == 400
+
+
+async def test_another_day_typed_while_the_reasons_are_shown_is_taken_instead(
+    harness: Harness, market: FakeMarket
+) -> None:
+    market.add_order(1001, 77)
+    await harness.send(OWNER, "/date 77")
+    await harness.send(OWNER, (moscow_today() + dt.timedelta(days=3)).isoformat())
+    later = moscow_today() + dt.timedelta(days=5)
+    reasons = await harness.send(OWNER, f"{later:%d.%m}")
+    assert f"{later:%d.%m.%Y}" in texts(reasons) and any("покупател" in b for b in buttons_of(reasons))
+    other = texts(await harness.send(OWNER, "что-то не то"))
+    assert "Выберите причину" in other, "other text: the step asked again"
+    confirm = await harness.press_button(OWNER, reasons, "покупател")
+    assert f"{later:%d.%m.%Y}" in texts(confirm)
