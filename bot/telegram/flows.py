@@ -13,7 +13,7 @@ on it (`take_label`). The fallback reads the re-ask prompts from here. One regis
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+from collections.abc import Awaitable, Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Protocol
 
@@ -136,6 +136,13 @@ class Flows:
         """The flow whose step `state` is."""
         return self._names.get(state) if state is not None else None
 
+    def _hook(self, name: str, hook: str) -> Callable[..., Awaitable[None]]:
+        """The flow `name`'s way in called `hook` (see `Flow`); LookupError if it has none."""
+        found: Callable[..., Awaitable[None]] | None = getattr(self._flows[name], hook)
+        if found is None:
+            raise LookupError(f"the {name} flow has no {hook}")
+        return found
+
     async def enter_at_order(
         self,
         name: str,
@@ -147,10 +154,7 @@ class Flows:
         order_id: int,
     ) -> None:
         """Start the flow `name` at its order step, answered with `order_id`."""
-        enter = self._flows[name].enter_at_order
-        if enter is None:
-            raise LookupError(f"the {name} flow does not start from an order")
-        await enter(message, state, t, access, orders, order_id)
+        await self._hook(name, "enter_at_order")(message, state, t, access, orders, order_id)
 
     async def enter_typed(
         self,
@@ -163,10 +167,7 @@ class Flows:
         typed: str,
     ) -> None:
         """Start the flow `name` at its order step, answered with `typed` (see `EnterTyped`)."""
-        enter = self._flows[name].enter_typed
-        if enter is None:
-            raise LookupError(f"the {name} flow does not start from an order")
-        await enter(message, state, t, access, orders, typed)
+        await self._hook(name, "enter_typed")(message, state, t, access, orders, typed)
 
     async def take_label(
         self,
@@ -180,10 +181,7 @@ class Flows:
         codes: Sequence[str],
     ) -> None:
         """Start the flow `name` from a label's photo (see `TakeLabel`)."""
-        take = self._flows[name].take_label
-        if take is None:
-            raise LookupError(f"the {name} flow does not take a label")
-        await take(message, state, t, access, orders, order_id, codes)
+        await self._hook(name, "take_label")(message, state, t, access, orders, order_id, codes)
 
     async def reopen(
         self,
@@ -196,7 +194,4 @@ class Flows:
         operation: Operation,
     ) -> None:
         """Reopen the step of the flow `name` that fixes the refused `operation`."""
-        reopen = self._flows[name].reopen
-        if reopen is None:
-            raise LookupError(f"the {name} flow reopens no step")
-        await reopen(message, state, t, access, orders, operation)
+        await self._hook(name, "reopen")(message, state, t, access, orders, operation)
