@@ -98,7 +98,7 @@ async def on_list(
     try:
         preview = await bulk.check(access, rows)  # a long list: «typing…» meanwhile (bot.telegram.waiting)
     except OrderUnavailable as exc:
-        await message.answer(failure_text(t, exc.failure) + "\n" + t("bulk-send-again"))
+        await message.answer(failure_text(t, exc.failure, read=True) + "\n" + t("bulk-send-again"))
         return
     *before, last = bulk_preview_texts(t, preview, access.shop.title)
     for text in before:

@@ -71,7 +71,7 @@ async def on_error(
     t = catalogue.texts(user.language_code if user else None)
     if isinstance(exc, MarketFailure):
         logger.warning("Market error in update %s: %s", update.update_id, type(exc).__name__)
-        text = failure_text(t, exc.failure)
+        text = failure_text(t, exc.failure, read=True)
     else:
         logger.error(
             "unhandled %s in update %s (%s)",

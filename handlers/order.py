@@ -100,12 +100,13 @@ async def _show_card(
     order: BusinessOrder,
 ) -> None:
     step = next_step(order)
-    await save_draft(state, draft.with_step(step))
-    await state.set_state(OrderSG.card)
     keyboard = card_keyboard(t, order, step, access)
-    if keyboard is None:
+    if keyboard is None:  # nothing to do with it: no step waits for a button the card does not have
+        await state.clear()
         await message.answer(card + "\n\n" + t("order-no-actions", status=status_text(t, order.status)))
         return
+    await save_draft(state, draft.with_step(step))
+    await state.set_state(OrderSG.card)
     await message.answer(card, reply_markup=keyboard)
 
 

@@ -1,4 +1,4 @@
-"""What a courier sends without a command, outside any conversation.
+"""What a courier sends without a command: outside any conversation, or where a step wants a button.
 
 - A photo of a parcel label (or the picture as a file): /track for the order of the shop on it, its
   track code straight to the confirmation card with the order's own service; with no order of the
@@ -16,7 +16,6 @@ The conversations are started through the flows registry: no handler module impo
 from __future__ import annotations
 
 from aiogram import Bot, Router
-from aiogram.filters import StateFilter
 from aiogram.fsm.context import FSMContext
 from aiogram.types import CallbackQuery, Message
 
@@ -105,11 +104,19 @@ async def on_switch(
     await flows.enter_at_order(flow, card, state, t, access, orders, callback_data.order_id)
 
 
+async def not_connecting(message: Message, state: FSMContext, flows: Flows) -> bool:
+    """Outside /settings (a photo or a number there is no shop's to take): with no conversation, or
+    in one whose step wants a button (a step that takes a photo or text is tried before this)."""
+    return flows.name_of(await state.get_state()) != "settings"
+
+
 def register(router: Router, flows: Flows) -> None:
-    """This module's handlers, added to the bot's one router in order (before the fallback)."""
+    """This module's handlers, added to the bot's one router in order (before the fallback): after
+    every step's own, so a label photo or an order number sent where a step wants a button starts
+    over with it instead of being refused (the step's card loses its buttons: live_keyboards)."""
     active = requires()
-    router.message.register(on_label, StateFilter(None), picture, flags=active)
-    router.message.register(on_number, StateFilter(None), plain_text, order_number, flags=active)
+    router.message.register(on_label, not_connecting, picture, flags=active)
+    router.message.register(on_number, not_connecting, plain_text, order_number, flags=active)
     router.callback_query.register(
         on_switch, SwitchCD.filter(), flags=requires("button", refusal="no-right") | PRE
     )

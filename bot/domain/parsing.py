@@ -211,7 +211,7 @@ def parse_api_key(text: str | None) -> str:
     return key
 
 
-KEY_LIKE = re.compile(r"[!-~]{16,}")  # a run of printable ASCII as long as a key's shortest part
+KEY_LIKE = re.compile(r"[!-~]{12,}")  # a run of printable ASCII as long as a part of a key may be
 
 
 def might_hold_a_key(text: str | None) -> bool:

@@ -24,10 +24,9 @@ from bot.telegram.safety import quietly
 
 # The callback prefixes of a conversation's steps: the order list and its pages, the order card, the
 # services, codes read off a photo, days, reasons, the delivered day, the shop to connect, a switch to
-# another shop, and the confirmation cards (a step's, a bulk send's, a cancellation's question).
-STEP_PREFIXES = frozenset(
-    {"od", "odp", "oc", "sv", "svp", "sc", "dd", "rs", "dv", "cp", "sw", "cf", "bk", "cy"}
-)
+# another shop, and the confirmation cards (a step's, a bulk send's). Not a cancellation alert's
+# question: it belongs to no conversation, and may come in the middle of one.
+STEP_PREFIXES = frozenset({"od", "odp", "oc", "sv", "svp", "sc", "dd", "rs", "dv", "cp", "sw", "cf", "bk"})
 REMEMBERED = 10_000  # chats whose newest step keyboard is remembered (the most recent ones)
 SHOWING = (SendMessage, SendPhoto, EditMessageText, EditMessageReplyMarkup)
 

@@ -28,6 +28,7 @@ from bot.domain.errors import (
 )
 from bot.domain.market_data import BusinessOrder, OrderStatus
 from bot.domain.market_refusals import explain
+from bot.domain.operations import DeliveryDate, TrackCode
 from bot.domain.outcomes import Outcome
 from bot.domain.track_codes import order_numbers
 from bot.services.access import Access
@@ -328,12 +329,21 @@ async def _card(
 
 
 def fix_action(t: Texts, outcome: Outcome, shop_id: int) -> InlineKeyboardMarkup | None:
-    """Under a refused write's ❌: the button that reopens the one step to fix, when the Market's
-    refusal says which («✏️ Другой трек-номер», «📅 Другая дата»); nothing otherwise."""
-    explained = explain(outcome.failure) if outcome.failure is not None else None
-    if outcome.ok or outcome.pending or explained is None or explained.fix not in FIXES:
+    """Under a refused write's ❌: the button that reopens the one step to fix («✏️ Другой
+    трек-номер», «📅 Другая дата»), as the Market's refusal says, or for a 400 it does not explain,
+    the step of what was typed; nothing for a refusal no typing fixes (a key, a status, a limit)."""
+    failure = outcome.failure
+    if outcome.ok or outcome.pending or failure is None:
         return None
-    label = t.plain(FIXES[explained.fix])
+    explained = explain(failure)
+    if explained is not None:
+        fix = explained.fix
+    else:  # a 400 the bot has no words for: what the user typed is what can be changed
+        typed = {TrackCode: "code", DeliveryDate: "date"}.get(type(outcome.operation.action))
+        fix = typed if failure.status == 400 else None
+    if fix not in FIXES:
+        return None
+    label = t.plain(FIXES[fix])
     return buttons([(label, FixCD(op_id=outcome.operation.id, shop_id=shop_id))])
 
 

@@ -21,7 +21,7 @@ def refusal_text(t: Texts, refusal: Refused, prompt: str | None = None, *, plain
     say = t.plain if plain else t
     parts = [say(refusal.key, **refusal.args_)] if refusal.key else []
     if refusal.failure is not None:
-        parts.append(failure_text(t, refusal.failure))
+        parts.append(failure_text(t, refusal.failure, read=True))
     if refusal.hint:
         parts.append(say(refusal.hint))
     if prompt:

@@ -172,11 +172,13 @@ def failure_message(t: Texts, failure: Failure, limit: int = HISTORY_MESSAGE_SHO
     return t(own) if own else clip(failure.message, limit)
 
 
-def failure_text(t: Texts, failure: Failure) -> str:
+def failure_text(t: Texts, failure: Failure, *, read: bool = False) -> str:
+    """Why a call to the Market failed; `read` for a call that only reads (nothing was being sent)."""
     own = OWN_FAILURES.get(failure.code) if failure.status is None else None
     if own is not None:
         retry = failure.code in ("TIMEOUT", "NETWORK")
-        return t("result-not-sent", reason=t(own)) + ("\n" + t("hint-retry") if retry else "")
+        head = t("result-not-read" if read else "result-not-sent", reason=t(own))
+        return head + ("\n" + t("hint-retry") if retry else "")
     said = t("result-failed-reason", message=clip(failure.message, MARKET_MESSAGE_SHOWN), code=failure.code)
     explained = explain(failure)
     if explained is not None:  # one plain line the user can act on, the Market's own text below

@@ -76,9 +76,21 @@ async def test_a_refusal_nothing_typed_can_fix_offers_no_button(harness: Harness
     card = await harness.send(OWNER, "/track 43")
     await harness.press_button(OWNER, card, "СДЭК")
     confirm = await harness.send(OWNER, "CDEK-43")
-    market.fail("setOrderDeliveryTrackCode", status=400, code="BAD_REQUEST", message="Something else")
+    market.fail("setOrderDeliveryTrackCode", status=403, code="FORBIDDEN", message="Access denied")
     refused = await harness.press_button(OWNER, confirm, "Отправить")
     assert "❌" in texts(refused) and buttons_of(refused) == []
+
+
+async def test_a_refusal_without_words_offers_the_step_of_what_was_typed(
+    harness: Harness, market: FakeMarket
+) -> None:
+    market.add_order(1001, 44, "PROCESSING")
+    card = await harness.send(OWNER, "/track 44")
+    await harness.press_button(OWNER, card, "СДЭК")
+    confirm = await harness.send(OWNER, "CDEK-44")
+    market.fail("setOrderDeliveryTrackCode", status=400, code="BAD_REQUEST", message="Something else")
+    refused = await harness.press_button(OWNER, confirm, "Отправить")
+    assert buttons_of(refused) == ["✏️ Другой трек-номер"]
 
 
 async def test_the_fix_button_is_its_authors_only(harness: Harness, market: FakeMarket) -> None:

@@ -60,3 +60,21 @@ async def test_a_results_next_step_button_stays(harness: Harness, market: FakeMa
     await harness.send(OWNER, "/date 4820001")  # a new conversation's step
     [card_id] = message_ids(harness, "Проверьте перед отправкой")
     assert card_id not in taken_off(harness)[len(before) :], "the result's «Дальше» is left alone"
+
+
+async def test_an_alerts_question_leaves_the_open_conversations_buttons(
+    harness: Harness, market: FakeMarket
+) -> None:
+    market.add_order(1001, 42, "PROCESSING")
+    market.add_order(1001, 43, "DELIVERY")
+    await harness.send(OWNER, "/track 42")
+    await harness.send(OWNER, "СДЭК")
+    await harness.send(OWNER, "CDEK-1")
+    [card_id] = message_ids(harness, "Проверьте перед отправкой")
+    market.request_cancel(1001, 43)
+    await harness.deps.alert_poller.turn(poll_every=True)
+    alert = [
+        c for c in harness.telegram.calls if c.method == "sendMessage" and "№43" in str(c.params["text"])
+    ]
+    await harness.press_button(OWNER, alert, "Отменить заказ")
+    assert card_id not in taken_off(harness), "the confirmation card keeps «Отправить»"

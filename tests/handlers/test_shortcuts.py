@@ -176,3 +176,26 @@ async def test_the_track_list_marks_orders_that_have_a_code_and_lists_them_last(
     listed = buttons_of(await harness.send(OWNER, "/track"))
     assert listed[:2] == [b for b in listed if "…20002" in b] + [b for b in listed if "…20001" in b]
     assert listed[1].startswith("✅ …20001") and not listed[0].startswith("✅")
+
+
+@pytest.mark.usefixtures("shop")
+async def test_a_label_or_a_number_sent_where_a_step_wants_a_button_starts_over_with_it(
+    harness: Harness, market: FakeMarket
+) -> None:
+    """Fifteen labels in a row: one left unconfirmed does not block the next photo or number."""
+    market.add_order(1001, 55501, "PROCESSING", service_id=51, service_name="СДЭК")
+    market.add_order(1001, 55502, "PROCESSING", service_id=51, service_name="СДЭК")
+    await send_photo(harness, label_photo(("55501", F.Code128), ("1111111111", F.Code128)))  # not sent
+    confirm = await send_photo(harness, label_photo(("55502", F.Code128), ("2222222222", F.Code128)))
+    assert "Заказ №55502" in texts(confirm) and "2222222222" in texts(confirm)
+    await harness.press_button(OWNER, confirm, "Отправить")
+    assert [c.body["trackCode"] for c in market.calls("setOrderDeliveryTrackCode")] == ["2222222222"]
+    await send_photo(harness, label_photo(("55501", F.Code128), ("3333333333", F.Code128)))  # at its card
+    assert "Заказ №55501" in texts(await harness.send(OWNER, "55501")), "a number at a card: its card"
+
+
+@pytest.mark.usefixtures("shop")
+async def test_a_card_with_nothing_to_do_waits_for_nothing(harness: Harness, market: FakeMarket) -> None:
+    market.add_order(1001, 55509, "DELIVERED")
+    assert "действий для него нет" in texts(await harness.send(OWNER, "55509"))
+    assert "Не понял" in texts(await harness.send(OWNER, "ну ладно")), "no step asks for a button"

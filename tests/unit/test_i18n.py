@@ -164,6 +164,7 @@ def longest_arguments(t: Texts) -> dict[str, dict[str, Any]]:
         "result-already-done": {"id": ID},
         "result-failed-order": {"id": ID},
         "result-not-sent": {"reason": t("failure-key-unreadable")},
+        "result-not-read": {"reason": t("failure-key-unreadable")},
         "result-failed-reason": {"message": clip(MARKET_MESSAGE, MARKET_MESSAGE_SHOWN), "code": "X" * 64},
         "settings-connected": {"shop": SHOP},
         "settings-key-refused": {"message": MARKET_MESSAGE[:300]},
@@ -393,3 +394,10 @@ def test_a_refusal_naming_a_huge_unknown_status_is_shortened(
     text = failure_text(catalogue.texts("ru"), failure)
     assert len(text) < 1200 and text.count("A") <= 600
     assert [r for r in caplog.records if r.levelno >= logging.ERROR] == []
+
+
+def test_a_read_the_market_did_not_answer_is_not_called_a_send(catalogue: Catalogue) -> None:
+    t = catalogue.texts("ru")
+    read = failure_text(t, Failure(None, "TIMEOUT", "timed out"), read=True)
+    assert read.startswith("⚠️ Не получилось узнать у Маркета: Маркет не ответил вовремя")
+    assert "Не отправлено" not in read and "Не отправлено" in failure_text(t, Failure(None, "TIMEOUT", ""))

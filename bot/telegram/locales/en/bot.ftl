@@ -9,15 +9,16 @@ start-newcomer =
     Help: /help.
 start-courier =
     Hi! You are a courier — the essentials:
-    📷 /track and a photo of the label — the track code goes to the Market (or type the code).
-    📋 /order — the order card: «Out for delivery», «Delivered».
+    📷 Just send a photo of the label — the track code goes to the Market in one tap. Or an order number — I show its card.
+    📋 The order card: «Out for delivery», «Delivered». Commands: /track, /order.
     📅 /date — move a delivery date, if the owner allows it.
 
     Help: /help.
 start-owner =
     Hi! What you can do with your shop:
+    📷 Send a photo of a label or an order number — no command needed.
     📋 /orders — active orders, /order — an order's card and statuses.
-    📷 /track — a track code (label photo or text), 📅 /date — move a date.
+    📷 /track — a track code, 📅 /date — move a date.
     👥 /team — invite couriers, ⚙️ /settings — key and shops, 🔔 /alerts — alerts.
 
     Help: /help.
@@ -28,6 +29,7 @@ help-newcomer =
     /cancel stops the current step.
 help-courier =
     <b>What I can do</b>
+    No command needed: 📷 a label photo — its track code goes to the Market; an order number — its card.
     📷 /track — a track code: order → service → label photo or code → «Send».
     📋 /order — the order card: «Out for delivery», «Delivered».
     🗂 /orders — active orders by delivery day.
@@ -40,6 +42,7 @@ help-courier =
     You can put the order number right after the command: <code>/track 123456789</code>.
 help-owner =
     <b>What I can do</b>
+    No command needed: 📷 a label photo — its track code goes to the Market; an order number — its card.
     🗂 /orders — active orders by delivery day.
     📋 /order — the order card: statuses, cancellation, the buyer.
     📷 /track — a track code: order → service → label photo or code → «Send».
@@ -60,7 +63,7 @@ help-more =
 button-help-more = More
 cancelled = Cancelled. Start again any time: /track or /date.
 nothing-to-cancel = There is nothing to cancel. /help shows what I can do.
-unknown-input = I did not understand. /track sends a track code, /date moves a date, /help for help.
+unknown-input = I did not understand. Send a 📷 photo of a label or an order number — or /help.
 unknown-command = There is no such command.
 expected-text = Text is needed here, not a file or a sticker.
 expected-text-voice = I do not listen to voice messages — please type it.
@@ -68,7 +71,7 @@ expected-text-video = I do not watch videos — please type it.
 expected-text-sticker = A sticker is nice, but I need text.
 input-hint = Send an order number or a 📷 photo of the label — or /help.
 use-buttons = Please press a button here.
-confirm-use-buttons = Check the details and press «Send» or «Cancel» in the message above. /cancel to stop.
+confirm-use-buttons = Pick with a button in the message above. /cancel to stop.
 internal-error = ⚠️ Something went wrong on our side. Please try again or /cancel.
 no-shop = ⛔ Connect a shop first: /settings. If you are a courier, ask the owner for an invite.
 no-right = ⛔ You have no access to this shop.
@@ -210,6 +213,7 @@ result-date-ok = ✅ The delivery date of order #{ $id } is now { $date }.
 result-already-done = ✅ Order #{ $id }: this was already sent to the Market; not sending it again.
 result-failed-order = Order #{ $id }
 result-not-sent = ❌ Not sent: { $reason }.
+result-not-read = ⚠️ Could not ask the Market: { $reason }. Nothing was being sent.
 failure-courier-removed = the courier was removed from the team, their queue was cancelled
 failure-superseded = a newer track code was sent for the order and replaced this one
 failure-shop-gone = the shop was disconnected from the bot
@@ -352,7 +356,7 @@ team-disconnected-own-ops = Your unsent operations will not reach the Market. Or
 team-shop-disconnected = ⛔ The owner disconnected { $shop } from the bot. You can no longer act for it.
 team-shop-disconnected-ops = ⛔ The owner disconnected { $shop } from the bot. You can no longer act for it, and your unsent operations will not reach the Market. Orders: { $count } — { $orders }.
 team-courier-joined = 👋 { $name } joined { $shop } as a courier. /team shows the team.
-invite-joined = ✅ You are in the team of <b>{ $shop }</b> as a courier, and it is selected. Send a track code: /track; move a date: /date.
+invite-joined = ✅ You are in the team of <b>{ $shop }</b> as a courier, and it is selected. Just send a 📷 photo of a label — the track code goes to the Market; or an order number. /help for more.
 invite-unknown = ⛔ There is no such invite. Ask the owner for a new link.
 invite-used = ⛔ This invite has already been used. Ask the owner for a new link.
 invite-expired = ⛔ This invite has expired. Ask the owner for a new link.
