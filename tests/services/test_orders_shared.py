@@ -17,7 +17,7 @@ from bot.services.delivery_services import DeliveryServices
 from bot.services.orders import OrdersService
 from storage.db import Database
 from storage.secrets import SecretBox
-from tests.conftest import seed_shop
+from tests.conftest import add_courier, seed_shop
 from tests.fakes.market import FakeMarket
 
 OWNER = 10
@@ -32,13 +32,17 @@ def orders(db: Database, box: SecretBox, client: MarketClient) -> OrdersService:
 
 @pytest.fixture
 async def couriers(db: Database, box: SecretBox, market: FakeMarket) -> list[Access]:
-    """30 couriers of one shop, whose Market answers in 50 ms (reads overlap, as in a busy second)."""
-    shop_id = await seed_shop(db, box, OWNER, couriers=COURIERS)
-    service = AccessService(db, box)
-    found = [await service.to(courier, shop_id) for courier in COURIERS]
+    """Couriers of one shop (5; seeding each costs, the burst adds the rest), whose Market answers in
+    50 ms (reads overlap, as in a busy second)."""
     market.add_order(1001, 41, "PROCESSING")
     market.add_order(1001, 42, "DELIVERY")
     market.latency = 0.05
+    return await accesses(db, box, await seed_shop(db, box, OWNER, couriers=COURIERS[:5]), COURIERS[:5])
+
+
+async def accesses(db: Database, box: SecretBox, shop_id: int, couriers: tuple[int, ...]) -> list[Access]:
+    service = AccessService(db, box)
+    found = [await service.to(courier, shop_id) for courier in couriers]
     return [a for a in found if a is not None]
 
 
@@ -54,8 +58,12 @@ async def until_read(market: FakeMarket) -> None:
 
 
 async def test_thirty_couriers_at_once_make_one_read_and_each_can_take_from_it(
-    orders: OrdersService, couriers: list[Access], market: FakeMarket
+    orders: OrdersService, couriers: list[Access], market: FakeMarket, db: Database, box: SecretBox
 ) -> None:
+    for user_id in COURIERS[5:]:
+        await add_courier(db, box, couriers[0].shop_id, user_id)
+    couriers += await accesses(db, box, couriers[0].shop_id, COURIERS[5:])
+    assert len(couriers) == 30
     lists = await asyncio.gather(*(orders.pickable(c, LISTED) for c in couriers))
     assert all([o.order_id for o in listed] == [41, 42] for listed in lists)
     assert reads(market) == 1
