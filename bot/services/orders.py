@@ -3,10 +3,12 @@ services to pick from."""
 
 from __future__ import annotations
 
+import asyncio
 import datetime as dt
 import re
 import time
 from collections.abc import Callable, Sequence
+from functools import partial
 
 from bot.domain.clock import moscow_today
 from bot.domain.errors import (
@@ -32,8 +34,12 @@ SEARCH_DAYS = 120  # an order with a long delivery is older than getBusinessOrde
 WINDOW_DAYS = 30  # the most one getBusinessOrders window may span
 PICK_LIMIT = 100  # orders offered to pick from (two pages of the Market's)
 LISTED_FOR = 600.0  # seconds a listed order is taken as read
+SHARED_FOR = 5.0  # seconds a shop's pick list, as read for one user, is served to the others who ask
 IDS_PER_CALL = 50  # getBusinessOrders takes at most 50 order ids
 TAIL = re.compile(r"[0-9]{3,6}")  # typed at the order step with a list shown: the end of a number
+
+ListKey = tuple[int, frozenset[OrderStatus]]  # a shop, the statuses listed
+ListRead = tuple[list[BusinessOrder], bool]  # the list, and whether no write overtook its read
 
 
 class OrdersService:
@@ -46,6 +52,11 @@ class OrdersService:
         # order written to since, or opened from outside the list, is read again: `forget`).
         self._listed: dict[tuple[int, int], tuple[float, dict[int, BusinessOrder]]] = {}
         self._writes: dict[int, int] = {}  # shop id → how many times its orders were forgotten
+        # A shop's pick list is read once for everyone who asks at the same moment (30 couriers
+        # opening /track in the same second): the read in flight is shared, then its result for
+        # SHARED_FOR seconds. A write to the shop's orders (`forget`) drops both.
+        self._reading: dict[ListKey, asyncio.Task[ListRead]] = {}
+        self._shared: dict[ListKey, tuple[float, list[BusinessOrder]]] = {}
         self._market = market
         self.delivery_services = delivery_services
 
@@ -154,12 +165,35 @@ class OrdersService:
 
     async def pickable(self, access: Access, statuses: Sequence[OrderStatus]) -> list[BusinessOrder]:
         """The shop's orders in these statuses (created in the last 30 days), nearest delivery first,
-        at most PICK_LIMIT of them: what a courier picks from instead of typing a number."""
+        at most PICK_LIMIT of them: what a courier picks from instead of typing a number.
+
+        Asked by many users of the shop at once, the Market is read once (see `_reading`). A user
+        whose update is cancelled stops waiting; the read goes on for the others."""
+        key: ListKey = (access.shop_id, frozenset(statuses))
+        shared = self._shared.get(key)
+        if shared is not None and time.monotonic() - shared[0] <= SHARED_FOR:
+            listed, kept = shared[1], True
+        else:
+            listed, kept = await asyncio.shield(self._read_once(key, access))
+        if kept:
+            self._remember(access, listed)
+        return list(listed)
+
+    def _read_once(self, key: ListKey, access: Access) -> asyncio.Task[ListRead]:
+        """The read of this list in flight, started now if there is none."""
+        task = self._reading.get(key)
+        if task is None:
+            task = asyncio.create_task(self._read_list(key, access), name=f"pick list of shop {key[0]}")
+            self._reading[key] = task
+            task.add_done_callback(partial(self._read_done, key))
+        return task
+
+    async def _read_list(self, key: ListKey, access: Access) -> ListRead:
         business_id = await self.business_id(access.api_key, access.shop)
         writes_before = self._writes.get(access.shop_id, 0)
         found: list[BusinessOrder] = []
         async for order in self._market.business_orders(
-            access.api_key, business_id, campaign_ids=[access.campaign_id], statuses=list(statuses)
+            access.api_key, business_id, campaign_ids=[access.campaign_id], statuses=sorted(key[1])
         ):
             found.append(order)
             if len(found) == PICK_LIMIT:
@@ -170,9 +204,19 @@ class OrdersService:
             return (dates.from_date if dates else dt.date.max, order.order_id)
 
         listed = sorted(found, key=nearest)
-        if self._writes.get(access.shop_id, 0) == writes_before:  # else a write overtook the read
-            self._remember(access, listed)
-        return listed
+        kept = self._writes.get(access.shop_id, 0) == writes_before  # else a write overtook the read
+        if kept:
+            now = time.monotonic()
+            for old in [k for k, (at, _) in self._shared.items() if now - at > SHARED_FOR]:
+                del self._shared[old]
+            self._shared[key] = (now, listed)
+        return listed, kept
+
+    def _read_done(self, key: ListKey, task: asyncio.Task[ListRead]) -> None:
+        if self._reading.get(key) is task:
+            del self._reading[key]
+        if not task.cancelled():
+            task.exception()  # a failure is its waiters' to tell (marked seen should none be left)
 
     def _remember(self, access: Access, listed: list[BusinessOrder]) -> None:
         now = time.monotonic()
@@ -184,8 +228,13 @@ class OrdersService:
         """The copy of this order kept from a list is out of date: a write reached the order (or may
         have), or the user opens it from outside the list (an alert, the digest, «Дальше»). The next
         `find` asks the Market, or takes `read_back`, the order as read after the write landed. A list
-        being read meanwhile is not kept: it may have been read before the write."""
+        being read meanwhile is not kept: it may have been read before the write; the shop's shared
+        lists are dropped, and whoever asks next reads anew rather than join a read begun before."""
         self._writes[shop_id] = self._writes.get(shop_id, 0) + 1
+        for key in [k for k in self._shared if k[0] == shop_id]:
+            del self._shared[key]
+        for key in [k for k in self._reading if k[0] == shop_id]:
+            del self._reading[key]  # its waiters still get it, not kept
         for (_, listed_shop), (_, listed) in self._listed.items():
             if listed_shop != shop_id:
                 continue

@@ -119,3 +119,21 @@ async def test_burst_of_30_users_on_one_key(harness: Harness, market: FakeMarket
     )
     assert market.max_in_flight[OWNER_KEY] <= 2
     assert market.rejected_parallel == 0, "the bot never caused a 420"
+
+
+async def test_thirty_couriers_opening_track_at_once_make_one_read_for_the_list(
+    harness: Harness, market: FakeMarket
+) -> None:
+    couriers = list(range(900, 930))
+    await seed_shop(harness.db, harness.box, OWNER, couriers=tuple(couriers))
+    market.add_order(1001, 5041, "PROCESSING")
+    market.add_order(1001, 5042, "PROCESSING")
+    market.latency = 0.05
+
+    async def opened(courier: int) -> list[str]:
+        calls = await harness.send(courier, "/track")
+        return [text for c in calls if c.params.get("chat_id") == courier for text, _ in keyboard(c.params)]
+
+    shown = await asyncio.gather(*(opened(c) for c in couriers))
+    assert all([b[:5] for b in buttons] == ["…5041", "…5042"] for buttons in shown), "each got the list"
+    assert len(market.calls("getBusinessOrders")) == 1, "one read for 30 lists"
