@@ -22,7 +22,7 @@ import asyncio
 import datetime as dt
 import logging
 from collections.abc import Callable, Iterable
-from dataclasses import replace
+from dataclasses import dataclass, replace
 
 from bot.domain.alerts import (
     CANCEL_STATUSES,
@@ -108,6 +108,55 @@ async def record(
         return False
     await AlertDeliveriesRepo(tx).add(alert_id, to)
     return True
+
+
+@dataclass(frozen=True, slots=True)
+class Seen:
+    """What one look at an order recorded: a new alert, a request settled some other way (its messages
+    are to show it once the transaction is in)."""
+
+    alerted: bool = False
+    settled: int | None = None
+
+
+async def observe(
+    tx: Executor,
+    shop_id: int,
+    order: BusinessOrder,
+    now: dt.datetime,
+    *,
+    watched_from: dt.datetime,
+    requested_at: dt.datetime | None = None,
+    new: bool = False,
+) -> Seen:
+    """One order as just read (by a poll, or after a notification about it): a cancellation request
+    not recorded before, a request answered some other way, a new order. Nothing is recorded twice,
+    whoever looks first. `requested_at`: when the buyer asked (a notification says it; a poll only
+    knows when the order last changed, and a later notification corrects the time of a request still
+    open). `new`: the Market said the order was just placed (no need to have watched from before)."""
+    alerts = AlertsRepo(tx)
+    if order.cancel_requested and order.status in CANCEL_STATUSES:
+        requested = min(requested_at or order.update_date or now, now)
+        facts = facts_of(order, requested_at=requested)
+        to = await request_recipients(tx, shop_id, order.order_id)
+        if await record(tx, shop_id, order.order_id, AlertKind.CANCEL, facts, to):
+            return Seen(alerted=True)
+        known = await alerts.cancel_request(shop_id, order.order_id)
+        if requested_at is not None and known is not None and known.answer is None:
+            await alerts.correct_requested_at(known.id, requested)
+        return Seen()
+    settled = None
+    request = await alerts.cancel_request(shop_id, order.order_id)
+    if request is not None and request.answer is None:  # answered some other way
+        how = SETTLED_BY_MARKET if order.status == OrderStatus.CANCELLED else SETTLED_ELSEWHERE
+        if await alerts.answered(request.id, now, answer=how):
+            settled = request.id
+    alerted = False
+    created = order.creation_date
+    if order.status == OrderStatus.PROCESSING and created is not None and (new or created >= watched_from):
+        to = await recipients(tx, shop_id, Switch.NEW_ORDER)
+        alerted = await record(tx, shop_id, order.order_id, AlertKind.NEW_ORDER, facts_of(order), to)
+    return Seen(alerted, settled)
 
 
 class AlertPoller:
@@ -222,18 +271,8 @@ class AlertPoller:
         async with self._db.transaction() as tx:
             repos = Repos.on(tx, self._box)
             for order in found:
-                if order.cancel_requested and order.status in CANCEL_STATUSES:
-                    await self._record_request(tx, shop, order, now)
-                    continue
-                request = await repos.alerts.cancel_request(shop.id, order.order_id)
-                if request is not None and request.answer is None:  # answered some other way
-                    how = SETTLED_BY_MARKET if order.status == OrderStatus.CANCELLED else SETTLED_ELSEWHERE
-                    if await repos.alerts.answered(request.id, now, answer=how):
-                        settled.append(request.id)
-                created = order.creation_date
-                if order.status == OrderStatus.PROCESSING and created is not None and created >= watched_from:
-                    to = await recipients(tx, shop.id, Switch.NEW_ORDER)
-                    await record(tx, shop.id, order.order_id, AlertKind.NEW_ORDER, facts_of(order), to)
+                seen = await observe(tx, shop.id, order, now, watched_from=watched_from)
+                settled.extend([seen.settled] if seen.settled is not None else [])
             if sweep.token:
                 await repos.order_watch.paused(shop.id, sweep, watched_from=watched_from)
             else:
@@ -294,12 +333,6 @@ class AlertPoller:
         )
         found = [order async for page in pages for order in page.items]
         return found, pages.next_token, pages.read
-
-    async def _record_request(self, tx: Executor, shop: Shop, order: BusinessOrder, now: dt.datetime) -> None:
-        requested = min(order.update_date or now, now)
-        facts = facts_of(order, requested_at=requested)
-        to = await request_recipients(tx, shop.id, order.order_id)
-        await record(tx, shop.id, order.order_id, AlertKind.CANCEL, facts, to)
 
     # --- reminders and digests -------------------------------------------------------------
     async def remind(self) -> int:
