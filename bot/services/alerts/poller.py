@@ -67,6 +67,7 @@ POLL_SHARE_PER_HOUR = 6_000  # of getBusinessOrders' 10,000 an hour per key
 RESERVE = 1_000  # no poll while the Market says fewer calls than this are left this hour
 TICK = 10.0  # seconds between looks at what is due (polls, reminders, digests, messages)
 EXPIRED_AFTER = dt.timedelta(hours=1)  # an unanswered request this long past its 48 hours is over
+NOTIFIED_WITHIN = dt.timedelta(hours=1)  # a shop notified since then is polled only as a backstop
 
 
 def _second_after(moment: dt.datetime) -> dt.datetime:
@@ -169,6 +170,8 @@ class AlertPoller:
         outbox: AlertOutbox,
         *,
         poll_seconds: float = 120.0,
+        backstop_seconds: float = 900.0,
+        last_seen: Callable[[int], dt.datetime | None] = lambda campaign_id: None,
         clock: Callable[[], dt.datetime] = utcnow,
     ) -> None:
         self._db = db
@@ -177,6 +180,8 @@ class AlertPoller:
         self._orders = orders
         self._outbox = outbox
         self.poll_seconds = poll_seconds
+        self.backstop_seconds = backstop_seconds
+        self.last_seen = last_seen  # when a notification about this campaign last came (the inbox)
         self.clock = clock
         self._polled_at: dict[int, float] = {}  # shop id → loop time of its last poll
         self._loop = Loop("alerts", self.turn, every=lambda: min(TICK, self.poll_seconds))
@@ -225,9 +230,15 @@ class AlertPoller:
                 groups.setdefault(key, []).append(shop)
         return groups
 
-    def interval(self, shops_on_key: int) -> float:
-        """Seconds between two polls of one shop whose key serves `shops_on_key` shops."""
-        return max(self.poll_seconds, shops_on_key * 3600 / POLL_SHARE_PER_HOUR)
+    def interval(self, shops_on_key: int, shop: Shop | None = None) -> float:
+        """Seconds between two polls of one shop whose key serves `shops_on_key` shops. While the
+        Market's notifications about the shop arrive (one in the last hour), the poll is only the
+        safety net for one lost on the way: `backstop_seconds`."""
+        every = self.poll_seconds
+        seen = self.last_seen(shop.campaign_id) if shop is not None else None
+        if seen is not None and self.clock() - seen <= NOTIFIED_WITHIN:
+            every = max(every, self.backstop_seconds)
+        return max(every, shops_on_key * 3600 / POLL_SHARE_PER_HOUR)
 
     async def poll_due(self, *, every: bool = False) -> int:
         """Poll every shop whose turn it is (`every`: each shop), one at a time. Returns how many were
@@ -235,10 +246,10 @@ class AlertPoller:
         polled = 0
         loop = asyncio.get_running_loop()
         for api_key, shops in (await self._keys()).items():
-            interval = self.interval(len(shops))
             for shop in shops:
                 if self._loop.stopping:
                     return polled
+                interval = self.interval(len(shops), shop)
                 if not every and loop.time() - self._polled_at.get(shop.id, -float("inf")) < interval:
                     continue
                 budget = self._market.hourly_budget(api_key, "getBusinessOrders")
