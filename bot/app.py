@@ -124,6 +124,7 @@ def build_deps(
     *,
     invite_ttl_seconds: int = 24 * 3600,
     orders_poll_seconds: float = 120.0,
+    orders_backstop_seconds: float = 900.0,
 ) -> Deps:
     catalogue = Catalogue.default()
     delivery_services = DeliveryServices(market, db)
@@ -144,7 +145,15 @@ def build_deps(
         bulk=BulkSends(db, box, operations, orders, notifier),
         alert_answers=CancellationAnswers(db, box, operations, alert_outbox),
         alert_switches=AlertSwitches(db),
-        alert_poller=AlertPoller(db, box, market, orders, alert_outbox, poll_seconds=orders_poll_seconds),
+        alert_poller=AlertPoller(
+            db,
+            box,
+            market,
+            orders,
+            alert_outbox,
+            poll_seconds=orders_poll_seconds,
+            backstop_seconds=orders_backstop_seconds,
+        ),
         alert_outbox=alert_outbox,
         menus=menus,
         notifier=notifier,
@@ -389,6 +398,7 @@ async def serve(
             policy,
             invite_ttl_seconds=settings.invite_ttl_seconds,
             orders_poll_seconds=settings.orders_poll_seconds,
+            orders_backstop_seconds=settings.orders_backstop_seconds,
         )
         metrics = Metrics()
         transport.on_call = metrics.market_call

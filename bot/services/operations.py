@@ -16,7 +16,7 @@ from dataclasses import dataclass, field
 
 from bot.domain.clock import utcnow
 from bot.domain.errors import NotAllowedForCouriers, Refused
-from bot.domain.market_data import OrderStatus
+from bot.domain.market_data import BusinessOrder, OrderStatus
 from bot.domain.operations import AnyAction, DeliveryDate, Failure, StatusStep, TrackCode
 from bot.domain.outcomes import Outcome
 from bot.domain.records import BatchSummary, Operation, OperationStatus
@@ -285,6 +285,24 @@ class Operations:
             logger.exception("operation %s: unexpected failure", operation.id)
             return Failure(None, "INTERNAL", "unexpected error in the bot", retryable=True)
         return None
+
+    async def order_cancelled(self, shop_id: int, order: BusinessOrder) -> list[Outcome]:
+        """The order was cancelled (as just read): what still waits to be sent to it will not go. One
+        whose effect the order already shows (a cancellation, an accepted request) is done; the rest
+        fail with the reason, told like any result. One being sent right now ends with its answer."""
+        gone = Failure(None, "ORDER_CANCELLED", "the order was cancelled")
+        repo = self._repos.operations
+        ended: list[Outcome] = []
+        for waiting in await repo.queued_for_order(shop_id, order.order_id):
+            done = waiting.action.applied(order)
+            status = OperationStatus.DONE if done else OperationStatus.FAILED
+            if not await repo.stop(waiting.id, status, None if done else gone.to_json(), self._clock()):
+                continue
+            final = await repo.get(waiting.id) or waiting
+            outcome = Outcome(final, failure=None if done else gone)
+            await self.report(outcome)
+            ended.append(outcome)
+        return ended
 
     async def due(self, limit: int = 50) -> list[Operation]:
         return await self._repos.operations.due(self._clock(), limit=limit)

@@ -157,6 +157,7 @@ def delivery_place(t: Texts, order: BusinessOrder) -> Safe | None:
 OWN_FAILURES = {
     "CANCELLED": "failure-courier-removed",
     "SUPERSEDED": "failure-superseded",
+    "ORDER_CANCELLED": "failure-order-cancelled",
     "SHOP_GONE": "failure-shop-gone",
     "KEY_UNREADABLE": "failure-key-unreadable",
     "INTERNAL": "failure-internal",

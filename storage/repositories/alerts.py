@@ -39,6 +39,18 @@ class AlertsRepo:
             (shop_id, order_id, kind.value, event, facts.model_dump_json(exclude_defaults=True)),
         )
 
+    async def correct_requested_at(self, alert_id: int, at: dt.datetime) -> None:
+        """A cancellation request's real time, told by the Market after a poll guessed it (the 48 hours
+        and the reminder count from it; what was already sent is not sent again)."""
+        alert = await self.get(alert_id)
+        if alert is None or alert.facts.requested_at == at:
+            return
+        facts = alert.facts.model_copy(update={"requested_at": at})
+        await self._ex.execute(
+            "UPDATE alerts SET facts = ? WHERE id = ?",
+            (facts.model_dump_json(exclude_defaults=True), alert_id),
+        )
+
     async def get(self, alert_id: int) -> Alert | None:
         row = await self._ex.fetch_one(f"SELECT {COLUMNS} FROM alerts WHERE id = ?", (alert_id,))
         return alert_of(row) if row else None

@@ -140,6 +140,25 @@ class OperationsRepo:
         )
         return [operation_of(r) for r in rows]
 
+    async def queued_for_order(self, shop_id: int, order_id: int) -> list[Operation]:
+        """An order's operations still waiting to be sent (not those being sent right now)."""
+        rows = await self._ex.fetch_all(
+            f"SELECT {COLUMNS} FROM operations WHERE shop_id = ? AND order_id = ? AND status = 'pending' "
+            "ORDER BY id",
+            (shop_id, order_id),
+        )
+        return [operation_of(r) for r in rows]
+
+    async def stop(self, op_id: int, status: OperationStatus, error: str | None, now: dt.datetime) -> bool:
+        """End a waiting operation without sending it; False when it is no longer waiting (a worker took
+        it meanwhile: its attempt ends it)."""
+        changed = await self._ex.execute(
+            "UPDATE operations SET status = ?, last_error = ?, next_attempt_at = NULL, "
+            "result_owed = 1, updated_at = ? WHERE id = ? AND status = 'pending'",
+            (status.value, error, timestamp(now), op_id),
+        )
+        return changed == 1
+
     async def unfinished(self, shop_id: int) -> list[Operation]:
         rows = await self._ex.fetch_all(
             f"SELECT {COLUMNS} FROM operations WHERE shop_id = ? "

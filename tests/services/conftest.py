@@ -21,6 +21,7 @@ from bot.services.alerts.outbox import AlertOutbox
 from bot.services.alerts.poller import AlertPoller
 from bot.services.alerts.switches import AlertSwitches
 from bot.services.delivery_services import DeliveryServices
+from bot.services.notifications.effects import Effects
 from bot.services.operations import Operations
 from bot.services.orders import OrdersService
 from storage.db import Database
@@ -134,6 +135,8 @@ class Alerting:
     answers: CancellationAnswers
     switches: AlertSwitches
     operations: Operations
+    orders: OrdersService
+    effects: Effects  # what the Market's notifications do
 
     async def look(self) -> None:
         """A poller's turn without the morning digest (due or not by the hour the test runs at): poll
@@ -155,6 +158,8 @@ def alerting_with(
         answers=CancellationAnswers(db, box, operations, outbox, clock=clock),
         switches=AlertSwitches(db),
         operations=operations,
+        orders=orders,
+        effects=Effects(db, box, orders, operations, outbox, clock=clock),
     )
 
 

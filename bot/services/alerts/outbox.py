@@ -4,6 +4,7 @@ settled once it is."""
 
 from __future__ import annotations
 
+import asyncio
 import datetime as dt
 from collections.abc import Callable
 
@@ -29,6 +30,9 @@ class AlertOutbox:
         self._notices = notices
         self.clock = clock  # a message says how much time is left then
         self.on_sent: Callable[[AlertKind], None] = lambda kind: None  # the metrics count them
+        # The poller and the notifications' worker both send what they recorded: one at a time, or
+        # both would read the same message as due and send it twice.
+        self._sending = asyncio.Lock()
 
     @property
     def _repos(self) -> Repos:
@@ -37,6 +41,10 @@ class AlertOutbox:
     async def deliver(self) -> int:
         """Send what was recorded and not yet sent. Stops at the first message Telegram could not take
         now (tried again on the next turn)."""
+        async with self._sending:
+            return await self._deliver()
+
+    async def _deliver(self) -> int:
         delivered = 0
         repos = self._repos
         for due in await repos.alert_deliveries.due():

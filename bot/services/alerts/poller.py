@@ -22,7 +22,7 @@ import asyncio
 import datetime as dt
 import logging
 from collections.abc import Callable, Iterable
-from dataclasses import replace
+from dataclasses import dataclass, replace
 
 from bot.domain.alerts import (
     CANCEL_STATUSES,
@@ -67,6 +67,7 @@ POLL_SHARE_PER_HOUR = 6_000  # of getBusinessOrders' 10,000 an hour per key
 RESERVE = 1_000  # no poll while the Market says fewer calls than this are left this hour
 TICK = 10.0  # seconds between looks at what is due (polls, reminders, digests, messages)
 EXPIRED_AFTER = dt.timedelta(hours=1)  # an unanswered request this long past its 48 hours is over
+NOTIFIED_WITHIN = dt.timedelta(hours=1)  # a shop notified since then is polled only as a backstop
 
 
 def _second_after(moment: dt.datetime) -> dt.datetime:
@@ -110,6 +111,55 @@ async def record(
     return True
 
 
+@dataclass(frozen=True, slots=True)
+class Seen:
+    """What one look at an order recorded: a new alert, a request settled some other way (its messages
+    are to show it once the transaction is in)."""
+
+    alerted: bool = False
+    settled: int | None = None
+
+
+async def observe(
+    tx: Executor,
+    shop_id: int,
+    order: BusinessOrder,
+    now: dt.datetime,
+    *,
+    watched_from: dt.datetime,
+    requested_at: dt.datetime | None = None,
+    new: bool = False,
+) -> Seen:
+    """One order as just read (by a poll, or after a notification about it): a cancellation request
+    not recorded before, a request answered some other way, a new order. Nothing is recorded twice,
+    whoever looks first. `requested_at`: when the buyer asked (a notification says it; a poll only
+    knows when the order last changed, and a later notification corrects the time of a request still
+    open). `new`: the Market said the order was just placed (no need to have watched from before)."""
+    alerts = AlertsRepo(tx)
+    if order.cancel_requested and order.status in CANCEL_STATUSES:
+        requested = min(requested_at or order.update_date or now, now)
+        facts = facts_of(order, requested_at=requested)
+        to = await request_recipients(tx, shop_id, order.order_id)
+        if await record(tx, shop_id, order.order_id, AlertKind.CANCEL, facts, to):
+            return Seen(alerted=True)
+        known = await alerts.cancel_request(shop_id, order.order_id)
+        if requested_at is not None and known is not None and known.answer is None:
+            await alerts.correct_requested_at(known.id, requested)
+        return Seen()
+    settled = None
+    request = await alerts.cancel_request(shop_id, order.order_id)
+    if request is not None and request.answer is None:  # answered some other way
+        how = SETTLED_BY_MARKET if order.status == OrderStatus.CANCELLED else SETTLED_ELSEWHERE
+        if await alerts.answered(request.id, now, answer=how):
+            settled = request.id
+    alerted = False
+    created = order.creation_date
+    if order.status == OrderStatus.PROCESSING and created is not None and (new or created >= watched_from):
+        to = await recipients(tx, shop_id, Switch.NEW_ORDER)
+        alerted = await record(tx, shop_id, order.order_id, AlertKind.NEW_ORDER, facts_of(order), to)
+    return Seen(alerted, settled)
+
+
 class AlertPoller:
     def __init__(
         self,
@@ -120,6 +170,8 @@ class AlertPoller:
         outbox: AlertOutbox,
         *,
         poll_seconds: float = 120.0,
+        backstop_seconds: float = 900.0,
+        last_seen: Callable[[int], dt.datetime | None] = lambda campaign_id: None,
         clock: Callable[[], dt.datetime] = utcnow,
     ) -> None:
         self._db = db
@@ -128,6 +180,8 @@ class AlertPoller:
         self._orders = orders
         self._outbox = outbox
         self.poll_seconds = poll_seconds
+        self.backstop_seconds = backstop_seconds
+        self.last_seen = last_seen  # when a notification about this campaign last came (the inbox)
         self.clock = clock
         self._polled_at: dict[int, float] = {}  # shop id → loop time of its last poll
         self._loop = Loop("alerts", self.turn, every=lambda: min(TICK, self.poll_seconds))
@@ -176,9 +230,15 @@ class AlertPoller:
                 groups.setdefault(key, []).append(shop)
         return groups
 
-    def interval(self, shops_on_key: int) -> float:
-        """Seconds between two polls of one shop whose key serves `shops_on_key` shops."""
-        return max(self.poll_seconds, shops_on_key * 3600 / POLL_SHARE_PER_HOUR)
+    def interval(self, shops_on_key: int, shop: Shop | None = None) -> float:
+        """Seconds between two polls of one shop whose key serves `shops_on_key` shops. While the
+        Market's notifications about the shop arrive (one in the last hour), the poll is only the
+        safety net for one lost on the way: `backstop_seconds`."""
+        every = self.poll_seconds
+        seen = self.last_seen(shop.campaign_id) if shop is not None else None
+        if seen is not None and self.clock() - seen <= NOTIFIED_WITHIN:
+            every = max(every, self.backstop_seconds)
+        return max(every, shops_on_key * 3600 / POLL_SHARE_PER_HOUR)
 
     async def poll_due(self, *, every: bool = False) -> int:
         """Poll every shop whose turn it is (`every`: each shop), one at a time. Returns how many were
@@ -186,10 +246,10 @@ class AlertPoller:
         polled = 0
         loop = asyncio.get_running_loop()
         for api_key, shops in (await self._keys()).items():
-            interval = self.interval(len(shops))
             for shop in shops:
                 if self._loop.stopping:
                     return polled
+                interval = self.interval(len(shops), shop)
                 if not every and loop.time() - self._polled_at.get(shop.id, -float("inf")) < interval:
                     continue
                 budget = self._market.hourly_budget(api_key, "getBusinessOrders")
@@ -222,18 +282,8 @@ class AlertPoller:
         async with self._db.transaction() as tx:
             repos = Repos.on(tx, self._box)
             for order in found:
-                if order.cancel_requested and order.status in CANCEL_STATUSES:
-                    await self._record_request(tx, shop, order, now)
-                    continue
-                request = await repos.alerts.cancel_request(shop.id, order.order_id)
-                if request is not None and request.answer is None:  # answered some other way
-                    how = SETTLED_BY_MARKET if order.status == OrderStatus.CANCELLED else SETTLED_ELSEWHERE
-                    if await repos.alerts.answered(request.id, now, answer=how):
-                        settled.append(request.id)
-                created = order.creation_date
-                if order.status == OrderStatus.PROCESSING and created is not None and created >= watched_from:
-                    to = await recipients(tx, shop.id, Switch.NEW_ORDER)
-                    await record(tx, shop.id, order.order_id, AlertKind.NEW_ORDER, facts_of(order), to)
+                seen = await observe(tx, shop.id, order, now, watched_from=watched_from)
+                settled.extend([seen.settled] if seen.settled is not None else [])
             if sweep.token:
                 await repos.order_watch.paused(shop.id, sweep, watched_from=watched_from)
             else:
@@ -294,12 +344,6 @@ class AlertPoller:
         )
         found = [order async for page in pages for order in page.items]
         return found, pages.next_token, pages.read
-
-    async def _record_request(self, tx: Executor, shop: Shop, order: BusinessOrder, now: dt.datetime) -> None:
-        requested = min(order.update_date or now, now)
-        facts = facts_of(order, requested_at=requested)
-        to = await request_recipients(tx, shop.id, order.order_id)
-        await record(tx, shop.id, order.order_id, AlertKind.CANCEL, facts, to)
 
     # --- reminders and digests -------------------------------------------------------------
     async def remind(self) -> int:

@@ -215,6 +215,7 @@ result-failed-order = Order #{ $id }
 result-not-sent = ❌ Not sent: { $reason }.
 result-not-read = ⚠️ Could not ask the Market: { $reason }. Nothing was being sent.
 failure-courier-removed = the courier was removed from the team, their queue was cancelled
+failure-order-cancelled = the order was cancelled, there is nothing left to send to it
 failure-superseded = a newer track code was sent for the order and replaced this one
 failure-shop-gone = the shop was disconnected from the bot
 failure-key-unreadable = the shop's API key cannot be read (SECRET_KEY changed): the owner needs to connect the shop again: /settings

@@ -216,6 +216,7 @@ result-failed-order = Заказ №{ $id }
 result-not-sent = ❌ Не отправлено: { $reason }.
 result-not-read = ⚠️ Не получилось узнать у Маркета: { $reason }. Ничего не отправлялось.
 failure-courier-removed = курьера удалили из команды, его очередь отменена
+failure-order-cancelled = заказ отменили, отправлять ему уже нечего
 failure-superseded = для заказа прислали более новый трек-номер, он заменил этот
 failure-shop-gone = магазин отключён от бота
 failure-key-unreadable = API-ключ магазина не читается (SECRET_KEY сменили) — владельцу нужно подключить магазин заново: /settings
