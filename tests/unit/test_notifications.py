@@ -7,18 +7,16 @@ import datetime as dt
 from ipaddress import ip_address, ip_network
 
 import pytest
-import yaml
 
 from bot.domain.notifications import SHAPES, UnknownEvent, parse_event
 from bot.telegram.market_notify import source_of
-from tests.fakes.market_push import SPEC_PATH
+from tests.fakes.market_push import notifications_spec
 
 PROXY = [ip_network("10.0.0.0/8")]
 
 
 def test_each_type_requires_what_the_contract_requires_and_reads_its_own_time() -> None:
-    spec = yaml.safe_load(SPEC_PATH.read_text("utf-8"))
-    schemas = spec["components"]["schemas"]
+    schemas = (notifications_spec().spec / "components" / "schemas").read_value()
     mapping = schemas["SendNotificationRequest"]["discriminator"]["mapping"]
     assert set(SHAPES) == set(mapping)
     for kind, ref in mapping.items():

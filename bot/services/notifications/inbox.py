@@ -39,7 +39,7 @@ class MarketInbox:
     async def record(self, event: MarketEvent, received_at: dt.datetime) -> bool:
         """Write a notification to be worked on; False when it is already here (a duplicate: the
         Market sent it again). InboxFull when `cap` wait already. Returns once it is committed."""
-        written = asyncio.get_running_loop().create_future()
+        written: asyncio.Future[bool] = asyncio.get_running_loop().create_future()
         self._waiting.append((event, received_at, written))
         async with self._writing:  # whoever holds it writes everything waiting, this one included
             if self._waiting:
