@@ -43,6 +43,7 @@ from bot.services.barcodes import BarcodeReader
 from bot.services.bulk import BulkSends
 from bot.services.delivery_services import DeliveryServices
 from bot.services.housekeeping import Housekeeping
+from bot.services.notifications.inbox import MarketInbox
 from bot.services.operations import Operations
 from bot.services.orders import OrdersService
 from bot.services.pending_keys import PendingKeys
@@ -58,6 +59,7 @@ from bot.telegram.flows import Flows
 from bot.telegram.health import Health, Metrics, UpdateMetrics, WebhookRequests, add_routes
 from bot.telegram.i18n import Catalogue, I18nMiddleware
 from bot.telegram.live_keyboards import LiveKeyboards
+from bot.telegram.market_notify import MarketNotifications
 from bot.telegram.menus import Menus
 from bot.telegram.middlewares import FloodControl, InFlightUpdates, UserRecordMiddleware
 from bot.telegram.notifier import Notifier
@@ -98,6 +100,7 @@ class Deps:
     access: AccessService
     users: UsersService
     housekeeping: Housekeeping
+    inbox: MarketInbox  # the Market's push notifications, written by the HTTP endpoint
 
     def for_handlers(self) -> dict[str, Any]:
         return {
@@ -160,6 +163,7 @@ def build_deps(
         access=AccessService(db, box),
         users=users,
         housekeeping=Housekeeping(db),
+        inbox=MarketInbox(db),
     )
 
 
@@ -410,6 +414,13 @@ async def serve(
             storage=SQLiteStorage(db), deps=deps, flood=flood, in_flight=in_flight, metrics=metrics
         )
         worker = build_worker(deps)
+        notifications = MarketNotifications(
+            deps.inbox,
+            path=settings.market_notify_path,
+            allow=settings.market_notify_allow,
+            trusted=settings.trusted_proxies,
+            count=metrics.notification,
+        )
         health = Health(
             Vitals(db),
             metrics,
@@ -423,9 +434,9 @@ async def serve(
         gc.freeze()
         try:
             if settings.webhook_url is not None:
-                await serve_webhook(settings, bot, dp, health, stop, in_flight)
+                await serve_webhook(settings, bot, dp, health, stop, in_flight, notifications)
             else:
-                await poll(settings, bot, dp, health, stop)
+                await poll(settings, bot, dp, health, stop, notifications)
         finally:
             # Handlers and retries already running get a few seconds to finish, side by side.
             grace = settings.shutdown_grace_seconds
@@ -436,6 +447,7 @@ async def serve(
                 deps.alert_poller.stop(grace),
                 deps.menus.stop(),
                 deps.notifier.stop(grace),
+                notifications.stop(grace),
             )
     finally:
         await transport.aclose()
@@ -460,13 +472,20 @@ def served(app: web.Application) -> list[str]:
     ]
 
 
-async def poll(settings: Settings, bot: Bot, dp: Dispatcher, health: Health, stop: asyncio.Event) -> None:
+async def poll(
+    settings: Settings,
+    bot: Bot,
+    dp: Dispatcher,
+    health: Health,
+    stop: asyncio.Event,
+    notifications: MarketNotifications | None = None,
+) -> None:
     """Long polling; a webhook left from webhook mode is removed first (Telegram refuses getUpdates
-    while one is set). /healthz and /metrics only when HTTP_PORT is set."""
+    while one is set). /healthz, /metrics and the Market's notifications only when HTTP_PORT is set."""
     runner = None
     if settings.http_port is not None:
         app = web.Application()
-        add_routes(app, health)
+        add_routes(app, health, notifications)
         runner = await _http(app, settings, settings.http_port)
     try:
         with stopping_on_signals(stop):
@@ -504,6 +523,7 @@ async def serve_webhook(
     health: Health,
     stop: asyncio.Event,
     in_flight: InFlightUpdates,
+    notifications: MarketNotifications | None = None,
 ) -> None:
     """The webhook at WEBHOOK_URL's path (aiogram's aiohttp integration, see WebhookRequests): a
     request without the matching X-Telegram-Bot-Api-Secret-Token gets 401 and reaches no handler, a
@@ -516,7 +536,7 @@ async def serve_webhook(
     WebhookRequests(dispatcher=dp, bot=bot, secret_token=secret).register(
         app, path=settings.webhook_url.path or "/"
     )
-    add_routes(app, health)
+    add_routes(app, health, notifications)
     runner = await _http(app, settings, settings.http_port or DEFAULT_HTTP_PORT)
     try:
         with stopping_on_signals(stop):

@@ -5,8 +5,9 @@ from __future__ import annotations
 import logging
 import os
 import re
+from ipaddress import IPv4Network, IPv6Network, ip_network
 from pathlib import Path
-from typing import Literal
+from typing import Annotated, Literal
 
 from cryptography.fernet import Fernet
 from pydantic import (
@@ -18,7 +19,7 @@ from pydantic import (
     field_validator,
     model_validator,
 )
-from pydantic_settings import BaseSettings, SettingsConfigDict
+from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
 
 DEFAULT_MARKET_API_URL = "https://api.partner.market.yandex.ru"
 
@@ -28,6 +29,9 @@ BOT_TOKEN_SHAPE = re.compile(r"[0-9]{1,20}:[A-Za-z0-9_-]{30,64}")
 PLACEHOLDER_TOKEN = "replace_with_your_token"  # noqa: S105 - not a secret: the example's text
 SECRET_TOKEN = re.compile(r"[A-Za-z0-9_-]{1,256}")  # what Telegram takes as a webhook's secret_token
 LogLevel = Literal["DEBUG", "INFO", "WARNING", "ERROR", "CRITICAL"]
+# Where the Market's push notifications come from (its documentation names these three).
+MARKET_NOTIFY_SOURCES = "5.45.207.0/25,141.8.142.0/25,5.255.253.0/25"
+Networks = Annotated[tuple[IPv4Network | IPv6Network, ...], NoDecode]  # "a/n, b/m" in the environment
 
 
 class Settings(BaseSettings):
@@ -68,6 +72,12 @@ class Settings(BaseSettings):
     http_host: str = "127.0.0.1"
     http_port: int | None = Field(default=None, ge=1, le=65535)
     log_format: Literal["text", "json"] = "text"
+    # The Market's push notifications (on the HTTP server: webhook mode, or HTTP_PORT): the path of the
+    # address registered in the cabinet, who may send them, and which reverse proxies' X-Forwarded-For
+    # is believed (none: the direct peer is the source).
+    market_notify_path: str = "/market/notification"
+    market_notify_allow: Networks = Field(default=MARKET_NOTIFY_SOURCES, validate_default=True)
+    trusted_proxies: Networks = ()
 
     @field_validator("bot_token")
     @classmethod
@@ -114,6 +124,36 @@ class Settings(BaseSettings):
         if not SECRET_TOKEN.fullmatch(value.get_secret_value()):
             raise ValueError("must be 1-256 characters: letters A-Z a-z, digits, _ and -")
         return value
+
+    @field_validator("market_notify_path")
+    @classmethod
+    def _notify_path(cls, value: str) -> str:
+        path = value.strip().rstrip("/")
+        if not path.startswith("/") or any(c.isspace() or c in "?#" for c in path):
+            raise ValueError("must be a path such as /market/notification")
+        return path
+
+    @field_validator("market_notify_allow", "trusted_proxies", mode="before")
+    @classmethod
+    def _networks(cls, value: object, info: ValidationInfo) -> object:
+        if not isinstance(value, str):
+            return value
+        try:
+            networks = tuple(ip_network(part.strip()) for part in value.split(",") if part.strip())
+        except ValueError as exc:
+            raise ValueError(f"must be addresses or networks (CIDR) separated by commas: {exc}") from None
+        if not networks and info.field_name == "market_notify_allow":
+            raise ValueError("names no network (0.0.0.0/0,::/0 would accept any source)")
+        return networks
+
+    @model_validator(mode="after")
+    def _notify_path_free(self) -> Settings:
+        taken = {"/healthz", "/metrics", (self.webhook_url.path or "/") if self.webhook_url else None}
+        if self.market_notify_path in taken:
+            raise ValueError(
+                f"MARKET_NOTIFY_PATH {self.market_notify_path} is already served for another use"
+            )
+        return self
 
     @model_validator(mode="after")
     def _webhook_needs_secret(self) -> Settings:

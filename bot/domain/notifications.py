@@ -1,24 +1,68 @@
-"""The Market's push notifications (API-уведомления) as one small event: its type, the ids it names and
-its own time. The payloads carry no buyer data; what an event is about is read from the Market."""
+"""The Market's push notifications (API-уведомления), as the bot keeps them: one `MarketEvent` per
+notification, whatever its type. The contract is tests/contract/market-notifications.yaml; what each
+type requires and where its own time is are in `SHAPES` below (a unit test holds them to the spec).
+"""
 
 from __future__ import annotations
 
 import datetime as dt
 from typing import Any
 
-from pydantic import BaseModel, ConfigDict, TypeAdapter, ValidationError
+from pydantic import BaseModel, ConfigDict, StrictInt, StrictStr, ValidationError
 
-from bot.domain.clock import utcnow
+from bot.domain.clock import MSK, utcnow
 
-# Where each type keeps its own time (the first one present; PING's `time` is optional).
-TIME_FIELDS = ("requestedAt", "cancelledAt", "updatedAt", "createdAt", "sentAt", "startedAt", "finishedAt")
-ORDER_IDS = ("orderId", "campaignId")  # every ORDER_* notification names both
-CHAT_IDS = ("chatId", "businessId")  # every CHAT_* notification names both
+PING = "PING"
 
-_moment = TypeAdapter(dt.datetime)
+
+class Shape(BaseModel):
+    """What one notification type carries: its required fields (beyond `notificationType`) and the
+    field with the event's own time."""
+
+    model_config = ConfigDict(frozen=True)
+
+    required: frozenset[str]
+    time_field: str
+
+
+def _shape(time_field: str, *ids: str) -> Shape:
+    return Shape(required=frozenset((*ids, time_field)), time_field=time_field)
+
+
+SHAPES: dict[str, Shape] = {
+    PING: Shape(required=frozenset(), time_field="time"),
+    "ORDER_CREATED": _shape("createdAt", "orderId", "campaignId", "items"),
+    "ORDER_STATUS_UPDATED": _shape("updatedAt", "orderId", "campaignId", "status", "substatus"),
+    "ORDER_CANCELLATION_REQUEST": _shape("requestedAt", "orderId", "campaignId"),
+    "ORDER_CANCELLED": _shape("cancelledAt", "orderId", "campaignId", "items"),
+    "ORDER_UPDATED": _shape("updatedAt", "orderId", "campaignId", "updateType"),
+    "ORDER_RETURN_CREATED": _shape("createdAt", "orderId", "returnId", "returnType", "campaignId", "items"),
+    "ORDER_RETURN_STATUS_UPDATED": _shape("updatedAt", "orderId", "returnId", "campaignId", "statuses"),
+    "GOODS_FEEDBACK_CREATED": _shape("createdAt", "feedbackId", "businessId", "publishedAt"),
+    "GOODS_FEEDBACK_COMMENT_CREATED": _shape("createdAt", "commentId", "businessId"),
+    "CHAT_CREATED": _shape("createdAt", "chatId", "businessId"),
+    "CHAT_MESSAGE_SENT": _shape("sentAt", "chatId", "messageId", "businessId"),
+    "CHAT_ARBITRAGE_STARTED": _shape("startedAt", "chatId", "businessId"),
+    "CHAT_ARBITRAGE_FINISHED": _shape("finishedAt", "chatId", "businessId"),
+    "QUESTION_CREATED": _shape("createdAt", "questionId", "businessId"),
+    "QUESTION_ANSWER_CREATED": _shape("createdAt", "answerId", "businessId"),
+    "QUESTION_COMMENT_CREATED": _shape("createdAt", "answerId", "commentId", "businessId"),
+}
+
+
+class UnknownEvent(ValueError):
+    """A well-formed notification of a type this version does not know (the Market added one): it is
+    answered 200 and not kept (its payload is not known to be free of a buyer's data)."""
+
+    def __init__(self, kind: str) -> None:
+        super().__init__(f"unknown notificationType {kind[:60]!r}")
+        self.kind = kind
 
 
 class MarketEvent(BaseModel):
+    """One notification: its type, the ids it names, the event's own time (aware UTC) and the raw
+    payload (small; these payloads carry no buyer's data)."""
+
     model_config = ConfigDict(frozen=True)
 
     kind: str  # notificationType, e.g. "ORDER_CANCELLATION_REQUEST", "PING"
@@ -26,52 +70,71 @@ class MarketEvent(BaseModel):
     order_id: int | None = None
     chat_id: int | None = None
     business_id: int | None = None
-    at: dt.datetime  # the event's own time (requestedAt, createdAt, updatedAt, sentAt...), aware UTC
-    payload: dict[str, Any]  # the raw small payload (no buyer data is in these payloads)
+    at: dt.datetime  # requestedAt, createdAt, updatedAt, cancelledAt, sentAt...
+    payload: dict[str, Any]
 
 
-def _id(body: dict[str, Any], name: str) -> int | None:
-    value = body.get(name)
-    if value is None:
-        return None
-    if isinstance(value, bool) or not isinstance(value, int) or value < 1:
-        raise ValueError(f"{name} is not a positive integer")
-    return value
+class _Ids(BaseModel):
+    """The ids and the type every notification may carry, checked strictly (a string is not an id)."""
+
+    notificationType: StrictStr
+    campaignId: StrictInt | None = None
+    orderId: StrictInt | None = None
+    chatId: StrictInt | None = None
+    businessId: StrictInt | None = None
 
 
-def _time(raw: object, name: str) -> dt.datetime:
-    try:
-        moment = _moment.validate_python(raw)
-    except ValidationError:
-        raise ValueError(f"{name} is not an ISO 8601 date-time") from None
-    if moment.tzinfo is None:
-        raise ValueError(f"{name} has no offset from UTC")
-    return moment.astimezone(dt.UTC)
+class _Moment(BaseModel):
+    at: dt.datetime
 
 
 def parse_event(body: dict[str, Any]) -> MarketEvent:
-    """The event a notification's body describes. Raises ValueError for a malformed one: no type, an
-    id that is not a positive integer, an order or chat event without its ids, no time of its own."""
-    kind = body.get("notificationType")
-    if not isinstance(kind, str) or not kind:
-        raise ValueError("notificationType is missing")
-    needed = ORDER_IDS if kind.startswith("ORDER_") else CHAT_IDS if kind.startswith("CHAT_") else ()
-    missing = [name for name in needed if body.get(name) is None]
+    """The event a notification's JSON body tells; ValueError when it is malformed (a required field
+    missing, an id that is not an integer, a time that is not ISO 8601), `UnknownEvent` (a
+    ValueError too) for a type not in the contract. A time without an offset is the Market's own,
+    Moscow's; PING's optional `time`, missing, is now."""
+    if not isinstance(body, dict):
+        raise ValueError("the notification is not a JSON object")  # noqa: TRY004 - a malformed one
+    try:
+        ids = _Ids.model_validate(body)
+    except ValidationError as exc:
+        raise ValueError(_first_error(exc)) from None
+    shape = SHAPES.get(ids.notificationType)
+    if shape is None:
+        raise UnknownEvent(ids.notificationType)
+    missing = sorted(shape.required - body.keys())
     if missing:
-        raise ValueError(f"{kind} without {', '.join(missing)}")
-    named = next((name for name in TIME_FIELDS if body.get(name) is not None), None)
-    if named is not None:
-        at = _time(body[named], named)
-    elif kind == "PING":
-        at = _time(body["time"], "time") if body.get("time") is not None else utcnow()
-    else:
-        raise ValueError(f"{kind} without its time")
+        raise ValueError(f"{ids.notificationType} without {', '.join(missing)}")
+    for name in ("campaignId", "businessId"):  # the contract's `minimum: 1`
+        value = getattr(ids, name)
+        if value is not None and value < 1:
+            raise ValueError(f"{name} must be a positive integer")
     return MarketEvent(
-        kind=kind,
-        campaign_id=_id(body, "campaignId"),
-        order_id=_id(body, "orderId"),
-        chat_id=_id(body, "chatId"),
-        business_id=_id(body, "businessId"),
-        at=at,
+        kind=ids.notificationType,
+        campaign_id=ids.campaignId,
+        order_id=ids.orderId,
+        chat_id=ids.chatId,
+        business_id=ids.businessId,
+        at=_moment(body.get(shape.time_field), shape.time_field),
         payload=body,
     )
+
+
+def _moment(value: Any, name: str) -> dt.datetime:
+    if value is None and name == "time":  # PING's time is optional
+        return utcnow()
+    if not isinstance(value, str):
+        raise ValueError(f"{name} must be an ISO 8601 date and time")  # noqa: TRY004 - malformed
+    try:
+        at = _Moment.model_validate({"at": value}).at
+    except ValidationError:
+        raise ValueError(f"{name} must be an ISO 8601 date and time") from None
+    if at.tzinfo is None:
+        at = at.replace(tzinfo=MSK)
+    return at.astimezone(dt.UTC)
+
+
+def _first_error(exc: ValidationError) -> str:
+    first = exc.errors()[0]
+    where = ".".join(str(part) for part in first["loc"]) or "the notification"
+    return f"{where}: {first['msg']}"

@@ -1,6 +1,6 @@
 """What would otherwise only grow: old operations (their counts are kept), expired invites, abandoned
-conversations, old alerts, and people who hold nothing here (a stranger who only sent /start). Run at
-start and once a day by the retry worker."""
+conversations, old alerts, the Market's notifications worked on, and people who hold nothing here (a
+stranger who only sent /start). Run at start and once a day by the retry worker."""
 
 from __future__ import annotations
 
@@ -16,6 +16,7 @@ from storage.repositories import (
     BatchesRepo,
     ConversationsRepo,
     InvitesRepo,
+    MarketInboxRepo,
     OperationsRepo,
     UsersRepo,
 )
@@ -25,6 +26,7 @@ logger = logging.getLogger(__name__)
 OPERATIONS_KEPT = dt.timedelta(days=90)
 CONVERSATIONS_KEPT = dt.timedelta(days=7)
 ALERTS_KEPT = dt.timedelta(days=30)  # an open cancellation request is kept until it is settled
+NOTIFICATIONS_KEPT = dt.timedelta(days=7)  # worked on; what waits is kept until it is
 STRANGERS_KEPT = dt.timedelta(days=30)  # since last seen, a user with no shop, team, operation or invite
 
 
@@ -34,6 +36,7 @@ class Pruned:
     invites: int
     conversations: int
     users: int
+    notifications: int = 0
 
 
 class Housekeeping:
@@ -49,16 +52,18 @@ class Housekeeping:
             await AlertsRepo(tx).delete_settled_before(now - ALERTS_KEPT)
         invites = await InvitesRepo(self._db).delete_expired(now)
         conversations = await ConversationsRepo(self._db).forget_untouched_since(now - CONVERSATIONS_KEPT)
+        notifications = await MarketInboxRepo(self._db).delete_finished_before(now - NOTIFICATIONS_KEPT)
         async with self._db.transaction() as tx:
             users = await UsersRepo(tx).forget_strangers(now - STRANGERS_KEPT, now)
-        pruned = Pruned(operations, invites, conversations, users)
-        if operations or invites or conversations or users:
+        pruned = Pruned(operations, invites, conversations, users, notifications)
+        if operations or invites or conversations or users or notifications:
             logger.info(
                 "housekeeping: %d old operations archived, %d expired invites, %d abandoned conversations, "
-                "%d users who hold nothing here forgotten",
+                "%d users who hold nothing here forgotten, %d old market notifications",
                 operations,
                 invites,
                 conversations,
                 users,
+                notifications,
             )
         return pruned

@@ -1,13 +1,15 @@
-"""What /healthz and /metrics read of the bot's state: whether the database answers, and how many
-operations are in each state. The HTTP side (bot/telegram/health.py) asks this, not storage."""
+"""What /healthz and /metrics read of the bot's state: whether the database answers, how many
+operations are in each state, when the Market's last notification came. The HTTP side
+(bot/telegram/health.py) asks this, not storage."""
 
 from __future__ import annotations
 
 import asyncio
+import datetime as dt
 import sqlite3
 
 from storage.db import Database
-from storage.repositories import OperationsRepo
+from storage.repositories import MarketInboxRepo, OperationsRepo
 
 DB_CHECK_SECONDS = 2.0
 # A closed connection raises ValueError; a broken file sqlite3.Error; a stuck one times out.
@@ -28,6 +30,13 @@ class Vitals:
         """Returns when the database answers a query within DB_CHECK_SECONDS; raises DatabaseDown."""
         try:
             await asyncio.wait_for(self._db.fetch_one("SELECT 1"), DB_CHECK_SECONDS)
+        except DATABASE_DOWN as exc:
+            raise DatabaseDown(type(exc).__name__) from exc
+
+    async def last_notification(self) -> dt.datetime | None:
+        """When the Market's last push notification (PING included) arrived; raises DatabaseDown."""
+        try:
+            return await MarketInboxRepo(self._db).last_received(None)
         except DATABASE_DOWN as exc:
             raise DatabaseDown(type(exc).__name__) from exc
 

@@ -2,7 +2,8 @@
 `GET /metrics` (Prometheus text format, prometheus-client).
 
 Metrics carry no personal data and no keys: update types, Market operations as "METHOD /path/{template}"
-with their status, alert kinds, operation statuses.
+with their status, alert kinds, operation statuses, the Market's push notifications by type and outcome.
+The endpoint for those is bot/telegram/market_notify.py, served here too.
 """
 
 from __future__ import annotations
@@ -27,8 +28,10 @@ from prometheus_client import (
     generate_latest,
 )
 
+from bot.domain.clock import utcnow
 from bot.services.background import Tasks
 from bot.services.vitals import DatabaseDown, Vitals
+from bot.telegram.market_notify import MarketNotifications
 from bot.telegram.safety import TokenConflicts
 
 logger = logging.getLogger(__name__)
@@ -64,12 +67,22 @@ class Metrics:
             "bot_operation_retries", "Attempts at an operation after its first", registry=r
         )
         self.alerts_sent = Counter("bot_alerts_sent", "Alert messages sent, by kind", ["kind"], registry=r)
+        self.notifications = Counter(
+            "bot_market_notifications",
+            "The Market's push notifications, by type and outcome (recorded, duplicate, answered, "
+            "malformed, refused, full, unknown)",
+            ["type", "outcome"],
+            registry=r,
+        )
         self.last_update: float | None = None  # time.monotonic() when the last update was handled
 
     def market_call(self, operation: str, status: int | str) -> None:
         self.market_calls.labels(operation=operation, status=str(status)).inc()
         if status == 420:
             self.market_rate_limited.labels(operation=operation).inc()
+
+    def notification(self, kind: str, outcome: str) -> None:
+        self.notifications.labels(type=kind, outcome=outcome).inc()
 
     def alert_sent(self, kind: str) -> None:
         self.alerts_sent.labels(kind=str(kind)).inc()
@@ -156,9 +169,11 @@ class Health:
 
     async def report(self) -> tuple[bool, dict[str, Any]]:
         problems = []
+        notified = None
         try:
             await self.vitals.check_database()
             database = "ok"
+            notified = await self.vitals.last_notification()
         except DatabaseDown as exc:
             database = f"unreachable ({exc})"
             problems.append("database unreachable")
@@ -172,13 +187,21 @@ class Health:
             "database": database,
             **loops,
             "last_update_age_seconds": None if last is None else round(time.monotonic() - last, 1),
+            # The Market's push notifications (PING included); None: none came (or polling only).
+            "last_notification_age_seconds": (
+                None if notified is None else round((utcnow() - notified).total_seconds(), 1)
+            ),
         }
         if problems:
             body["problems"] = problems
         return not problems, body
 
 
-def add_routes(app: web.Application, health: Health) -> None:
+def add_routes(
+    app: web.Application, health: Health, notifications: MarketNotifications | None = None
+) -> None:
+    """/healthz, /metrics and, when given, the endpoint for the Market's push notifications."""
+
     async def healthz(_: web.Request) -> web.Response:
         ok, body = await health.report()
         return web.json_response(body, status=200 if ok else 503)
@@ -192,3 +215,5 @@ def add_routes(app: web.Application, health: Health) -> None:
 
     app.router.add_get("/healthz", healthz)
     app.router.add_get("/metrics", metrics)
+    if notifications is not None:
+        notifications.register(app)

@@ -16,6 +16,7 @@ from storage.repositories.batches import BatchesRepo
 from storage.repositories.conversations import ConversationsRepo
 from storage.repositories.delivery_services import DeliveryServicesRepo
 from storage.repositories.invites import InvitesRepo
+from storage.repositories.market_inbox import MarketInboxRepo
 from storage.repositories.memberships import MembershipsRepo
 from storage.repositories.meta import MetaRepo
 from storage.repositories.operations import OperationsRepo
@@ -34,6 +35,7 @@ __all__ = [
     "ConversationsRepo",
     "DeliveryServicesRepo",
     "InvitesRepo",
+    "MarketInboxRepo",
     "MembershipsRepo",
     "MetaRepo",
     "OperationsRepo",
@@ -64,6 +66,7 @@ class Repos:
     alerts: AlertsRepo
     alert_deliveries: AlertDeliveriesRepo
     alert_switches: AlertSwitchesRepo
+    market_inbox: MarketInboxRepo
 
     @classmethod
     def on(cls, ex: Executor, box: SecretBox) -> Repos:
@@ -82,4 +85,5 @@ class Repos:
             alerts=AlertsRepo(ex),
             alert_deliveries=AlertDeliveriesRepo(ex),
             alert_switches=AlertSwitchesRepo(ex),
+            market_inbox=MarketInboxRepo(ex),
         )

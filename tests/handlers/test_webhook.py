@@ -87,6 +87,11 @@ async def test_webhook_refuses_a_wrong_secret_answers_a_valid_update_and_reports
             assert body["status"] == "ok" and body["database"] == "ok"
             assert body["retry_worker"] == body["alerts_poller"] == "alive"
             assert 0 <= body["last_update_age_seconds"] < 30
+            assert body["last_notification_age_seconds"] is None, "no Market notification came"
+
+            # The Market's notifications are served here too; this machine is no Market source.
+            ping = {"notificationType": "PING", "time": "2026-11-20T10:00:00Z"}
+            assert (await http.post("/market/notification", json=ping)).status_code == 403
 
             scraped = (await http.get("/metrics")).text
         samples = {
@@ -98,7 +103,10 @@ async def test_webhook_refuses_a_wrong_secret_answers_a_valid_update_and_reports
         assert samples[("bot_handler_seconds_count", ())] == 1
         assert samples[("bot_operations", (("status", "pending"),))] == 0
         assert SECRET not in scraped and telegram.token not in scraped
-        served = f"HTTP on 127.0.0.1:{port} serves POST /tg/hook, GET /healthz, GET /metrics"
+        served = (
+            f"HTTP on 127.0.0.1:{port} serves POST /tg/hook, GET /healthz, GET /metrics, "
+            "POST /market/notification, POST /market/notification/notification"
+        )
         assert served in caplog.messages, "the log says which address and paths are open"
         assert [r.getMessage() for r in caplog.records if r.levelno >= logging.ERROR] == [], (
             "what a stranger sends logs no error"

@@ -34,9 +34,20 @@ TIME_FIELD = {
 }
 
 
+# What the contract requires beyond the ids and the time (notifications.yaml).
+ITEMS = [{"offerId": "SKU-1", "count": 1}]
+REQUIRED: dict[str, dict[str, Any]] = {
+    "ORDER_CREATED": {"items": ITEMS},
+    "ORDER_CANCELLED": {"items": ITEMS},
+    "ORDER_STATUS_UPDATED": {"status": "DELIVERY", "substatus": "STARTED"},
+    "ORDER_UPDATED": {"updateType": "DELIVERY_DATE_UPDATED"},
+}
+
+
 def notification(kind: str, order_id: int, at: dt.datetime, campaign: int = 1001, **more: Any) -> Any:
     """The event a notification about the order brings (as the endpoint parses it)."""
-    body = {"notificationType": kind, "campaignId": campaign, "orderId": order_id, **more}
+    body = {"notificationType": kind, "campaignId": campaign, "orderId": order_id, **REQUIRED.get(kind, {})}
+    body |= more
     body[TIME_FIELD[kind]] = at.isoformat()
     return parse_event(body)
 
@@ -248,7 +259,10 @@ async def test_an_order_placed_more_than_30_days_ago_is_found_by_its_number(
 @pytest.mark.parametrize(
     ("body", "outcome"),
     [
-        ({"notificationType": "ORDER_CREATED", "campaignId": 5555, "orderId": 42}, "ignored:no-shop"),
+        (
+            {"notificationType": "ORDER_CREATED", "campaignId": 5555, "orderId": 42, "items": ITEMS},
+            "ignored:no-shop",
+        ),
         ({"notificationType": "PING"}, "ignored:ping"),
         ({"notificationType": "CHAT_CREATED", "chatId": 7, "businessId": 777}, "recorded"),
         (

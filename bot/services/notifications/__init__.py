@@ -1,2 +1,2 @@
-"""The Market's push notifications: the inbox they are written to on arrival, and what each one does
-(`effects`) once a worker takes it from there."""
+"""The Market's push notifications: the inbox they are written to before being answered
+(`inbox.MarketInbox`), and what each one does afterwards (`effects.Effects`)."""

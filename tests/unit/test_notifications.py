@@ -1,0 +1,64 @@
+"""Reading the Market's notifications: what each type requires agrees with the contract, and where a
+request comes from (X-Forwarded-For believed only from a trusted proxy)."""
+
+from __future__ import annotations
+
+import datetime as dt
+from ipaddress import ip_address, ip_network
+
+import pytest
+
+from bot.domain.notifications import SHAPES, UnknownEvent, parse_event
+from bot.telegram.market_notify import source_of
+from tests.fakes.market_push import notifications_spec
+
+PROXY = [ip_network("10.0.0.0/8")]
+
+
+def test_each_type_requires_what_the_contract_requires_and_reads_its_own_time() -> None:
+    schemas = (notifications_spec().spec / "components" / "schemas").read_value()
+    mapping = schemas["SendNotificationRequest"]["discriminator"]["mapping"]
+    assert set(SHAPES) == set(mapping)
+    for kind, ref in mapping.items():
+        schema = schemas[ref.rsplit("/", 1)[1]]
+        assert SHAPES[kind].required == set(schema.get("required", [])) - {"notificationType"}, kind
+        times = {n for n, p in schema["properties"].items() if p.get("format") == "date-time"}
+        assert SHAPES[kind].time_field in times, kind
+
+
+def test_parse_event_reads_ids_and_time_in_utc() -> None:
+    event = parse_event(
+        {"notificationType": "ORDER_CANCELLATION_REQUEST", "orderId": 7, "campaignId": 1001,
+         "requestedAt": "2026-11-20T13:00:00+03:00"}
+    )  # fmt: skip
+    assert (event.order_id, event.campaign_id, event.at) == (
+        7,
+        1001,
+        dt.datetime(2026, 11, 20, 10, tzinfo=dt.UTC),
+    )
+    with pytest.raises(UnknownEvent):
+        parse_event({"notificationType": "NEW_KIND"})
+    with pytest.raises(ValueError, match="without orderId"):
+        parse_event(
+            {
+                "notificationType": "ORDER_UPDATED",
+                "campaignId": 1,
+                "updateType": "X",
+                "updatedAt": "2026-01-01T00:00:00Z",
+            }
+        )
+
+
+@pytest.mark.parametrize(
+    ("peer", "forwarded", "source"),
+    [
+        ("5.45.207.1", None, "5.45.207.1"),
+        ("5.45.207.1", "203.0.113.9", "5.45.207.1"),  # an untrusted peer's header is ignored
+        ("10.0.0.2", "203.0.113.9, 5.45.207.1", "5.45.207.1"),  # the last hop before the proxy
+        ("10.0.0.2", "5.45.207.1, 10.0.0.3", "5.45.207.1"),  # two proxies of ours
+        ("10.0.0.2", "garbage", None),
+        ("::ffff:5.45.207.1", None, "5.45.207.1"),
+    ],
+)
+def test_source_of(peer: str, forwarded: str | None, source: str | None) -> None:
+    assert source_of(peer, forwarded, PROXY) == (ip_address(source) if source else None)
