@@ -43,7 +43,9 @@ from bot.services.barcodes import BarcodeReader
 from bot.services.bulk import BulkSends
 from bot.services.delivery_services import DeliveryServices
 from bot.services.housekeeping import Housekeeping
+from bot.services.notifications.effects import Effects
 from bot.services.notifications.inbox import MarketInbox
+from bot.services.notifications.worker import NotificationWorker
 from bot.services.operations import Operations
 from bot.services.orders import OrdersService
 from bot.services.pending_keys import PendingKeys
@@ -101,6 +103,7 @@ class Deps:
     users: UsersService
     housekeeping: Housekeeping
     inbox: MarketInbox  # the Market's push notifications, written by the HTTP endpoint
+    notifications: NotificationWorker  # acts on what the inbox holds
 
     def for_handlers(self) -> dict[str, Any]:
         return {
@@ -137,6 +140,8 @@ def build_deps(
     notifier = Notifier(bot, catalogue, users, delivery_services, menus)
     operations = Operations(db, box, market, notifier, orders, policy)
     alert_outbox = AlertOutbox(db, box, notifier)
+    inbox = MarketInbox(db)
+    notifications = NotificationWorker(inbox, Effects(db, box, orders, operations, alert_outbox))
     return Deps(
         catalogue=catalogue,
         shops=ShopsService(db, box, market, notifier, PendingKeys()),
@@ -156,6 +161,7 @@ def build_deps(
             alert_outbox,
             poll_seconds=orders_poll_seconds,
             backstop_seconds=orders_backstop_seconds,
+            last_seen=notifications.last_seen,  # a shop whose notifications arrive: a backstop poll
         ),
         alert_outbox=alert_outbox,
         menus=menus,
@@ -163,7 +169,8 @@ def build_deps(
         access=AccessService(db, box),
         users=users,
         housekeeping=Housekeeping(db),
-        inbox=MarketInbox(db),
+        inbox=inbox,
+        notifications=notifications,
     )
 
 
@@ -420,15 +427,21 @@ async def serve(
             allow=settings.market_notify_allow,
             trusted=settings.trusted_proxies,
             count=metrics.notification,
+            heard=deps.notifications.heard,
         )
         health = Health(
             Vitals(db),
             metrics,
-            {"retry_worker": lambda: worker.alive, "alerts_poller": lambda: deps.alert_poller.alive},
+            {
+                "retry_worker": lambda: worker.alive,
+                "alerts_poller": lambda: deps.alert_poller.alive,
+                "notifications": lambda: deps.notifications.alive,
+            },
             conflicts,
         )
         await worker.start()
         await deps.alert_poller.start()
+        deps.notifications.start()
         # What start-up built stays for the process's life: kept out of the garbage collector's
         # scans, so each collection looks only at what updates create (`run` unfreezes it at the end).
         gc.freeze()
@@ -445,6 +458,7 @@ async def serve(
                 worker.stop(grace),
                 deps.bulk.stop(grace),
                 deps.alert_poller.stop(grace),
+                deps.notifications.stop(grace),
                 deps.menus.stop(),
                 deps.notifier.stop(grace),
                 notifications.stop(grace),

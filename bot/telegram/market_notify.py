@@ -76,8 +76,10 @@ class MarketNotifications:
         allow: Sequence[Network],
         trusted: Sequence[Network] = (),
         count: Callable[[str, str], None] = lambda kind, outcome: None,
+        heard: Callable[[MarketEvent], None] = lambda event: None,
     ) -> None:
         self._inbox = inbox
+        self._heard = heard  # told of each notification taken (the worker acts on it at once)
         self.path = path
         self._allow = tuple(allow)
         self._trusted = tuple(trusted)
@@ -112,6 +114,7 @@ class MarketNotifications:
         if event.kind == PING:
             self._noting.spawn(self._note_ping(event, received_at), name="market-ping")
             self._count(PING, "answered")
+            self._heard(event)
             logger.info("market notification PING answered")
             return _answer()
         try:
@@ -120,6 +123,8 @@ class MarketNotifications:
             self._count(event.kind, "full")
             return _error(500, "UNKNOWN", "too many notifications wait; send it again later")
         self._count(event.kind, "recorded" if recorded else "duplicate")
+        if recorded:
+            self._heard(event)
         return _answer()
 
     async def _note_ping(self, event: MarketEvent, received_at: dt.datetime) -> None:
