@@ -85,7 +85,7 @@ async def test_webhook_refuses_a_wrong_secret_answers_a_valid_update_and_reports
             assert health.status_code == 200
             body = health.json()
             assert body["status"] == "ok" and body["database"] == "ok"
-            assert body["retry_worker"] == body["alerts_poller"] == "alive"
+            assert body["retry_worker"] == body["alerts_poller"] == body["notifications"] == "alive"
             assert 0 <= body["last_update_age_seconds"] < 30
             assert body["last_notification_age_seconds"] is None, "no Market notification came"
 
