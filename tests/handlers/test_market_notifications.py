@@ -187,20 +187,6 @@ async def test_a_full_inbox_answers_500_with_one_log_line_and_takes_again_once_w
         assert endpoint.counted("ORDER_CREATED", "full") == 2
 
 
-async def test_a_thousand_notifications_at_once_are_all_recorded_and_a_ping_among_them_answered(
-    endpoint: Endpoint,
-) -> None:
-    bodies = [order_created(order) for order in range(1, 1001)]
-    bodies.insert(500, ping())
-    answers = await asyncio.gather(*(endpoint.market.send(body) for body in bodies))
-    assert [a.status_code for a in answers] == [200] * 1001
-    assert answers[500].json()["name"] == "market-dbs-bot", "the PING was answered"
-    [count] = await endpoint.db.fetch_all(
-        "SELECT count(*) FROM market_inbox WHERE kind = 'ORDER_CREATED' AND state = 'new'"
-    )
-    assert count[0] == 1000
-
-
 async def test_metrics_count_notifications_by_type_and_outcome(endpoint: Endpoint) -> None:
     await endpoint.market.send(order_created(7))
     scraped = (await endpoint.http.get("/metrics")).text
