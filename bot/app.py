@@ -501,6 +501,14 @@ async def poll(
         app = web.Application()
         add_routes(app, health, notifications)
         runner = await _http(app, settings, settings.http_port)
+    else:
+        # The owner who set up push notifications must not be left guessing why none arrive.
+        meant = settings.trusted_proxies or "market_notify_path" in settings.model_fields_set
+        (logger.warning if meant else logger.info)(
+            "polling without HTTP_PORT: /healthz, /metrics and the Market's push notifications (%s) "
+            "are not served; set HTTP_PORT=8080 to receive them",
+            settings.market_notify_path,
+        )
     try:
         with stopping_on_signals(stop):
             taken = await at_start(

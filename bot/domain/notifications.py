@@ -74,6 +74,10 @@ class MarketEvent(BaseModel):
     payload: dict[str, Any]
 
 
+ID_MAX = 2**63 - 1  # the largest id SQLite stores as an integer
+CLOCK_SKEW = dt.timedelta(minutes=5)  # how far ahead of ours the Market's clock may be
+
+
 class _Ids(BaseModel):
     """The ids and the type every notification may carry, checked strictly (a string is not an id)."""
 
@@ -105,18 +109,24 @@ def parse_event(body: dict[str, Any]) -> MarketEvent:
     missing = sorted(shape.required - body.keys())
     if missing:
         raise ValueError(f"{ids.notificationType} without {', '.join(missing)}")
-    for name in ("campaignId", "businessId"):  # the contract's `minimum: 1`
+    for name in ("campaignId", "businessId", "orderId", "chatId"):  # positive, and what SQLite holds
         value = getattr(ids, name)
-        if value is not None and value < 1:
-            raise ValueError(f"{name} must be a positive integer")
+        if value is not None and not 1 <= value <= ID_MAX:
+            raise ValueError(f"{name} must be a positive integer of at most 19 digits")
+    at = _moment(body.get(shape.time_field), shape.time_field)
+    if at > utcnow() + CLOCK_SKEW:
+        raise ValueError(f"{shape.time_field} is in the future")
+    # Only what the contract names for this type is kept: anything else a sender adds (a buyer's
+    # data, padding) is dropped here, before it could reach the inbox.
+    known = shape.required | {"notificationType", shape.time_field}
     return MarketEvent(
         kind=ids.notificationType,
         campaign_id=ids.campaignId,
         order_id=ids.orderId,
         chat_id=ids.chatId,
         business_id=ids.businessId,
-        at=_moment(body.get(shape.time_field), shape.time_field),
-        payload=body,
+        at=at,
+        payload={name: value for name, value in body.items() if name in known},
     )
 
 
@@ -131,7 +141,10 @@ def _moment(value: Any, name: str) -> dt.datetime:
         raise ValueError(f"{name} must be an ISO 8601 date and time") from None
     if at.tzinfo is None:
         at = at.replace(tzinfo=MSK)
-    return at.astimezone(dt.UTC)
+    try:
+        return at.astimezone(dt.UTC)
+    except OverflowError:  # year 1 or 9999 with an offset
+        raise ValueError(f"{name} is out of range") from None
 
 
 def _first_error(exc: ValidationError) -> str:

@@ -95,10 +95,14 @@ class MarketNotifications:
         await self._noting.stop(grace)
 
     async def handle(self, request: web.Request) -> web.Response:
-        source = source_of(request.remote, request.headers.get("X-Forwarded-For"), self._trusted)
+        # Several header lines are one list (RFC 9110): a client's own line comes first, the proxy's last.
+        forwarded = ",".join(request.headers.getall("X-Forwarded-For", [])) or None
+        source = source_of(request.remote, forwarded, self._trusted)
         if source is None or not any(source in net for net in self._allow):
             self._count("-", "refused")
-            logger.info("market notification from %s refused: not in MARKET_NOTIFY_ALLOW", source)
+            logger.warning(
+                "market notification refused (403): %s", self._why_refused(request.remote, forwarded, source)
+            )
             return _error(403, "UNKNOWN", "the source is not allowed")
         received_at = utcnow()
         try:
@@ -126,6 +130,24 @@ class MarketNotifications:
         if recorded:
             self._heard(event)
         return _answer()
+
+    def _why_refused(self, peer: str | None, forwarded: str | None, source: Address | None) -> str:
+        """What the owner should change, not just what was refused: a proxy that is not trusted (its
+        X-Forwarded-For ignored), a trusted proxy that sent none, or a source outside the list."""
+        direct = _address(peer or "")
+        trusted = direct is not None and any(direct in net for net in self._trusted)
+        if forwarded and not trusted:
+            return (
+                f"it came through {peer} with X-Forwarded-For {forwarded[:100]!r}, but {peer} is not in "
+                f"TRUSTED_PROXIES, so the header was ignored; if {peer} is your reverse proxy, set "
+                f"TRUSTED_PROXIES={peer} (do not add it to MARKET_NOTIFY_ALLOW)"
+            )
+        if trusted and not forwarded:
+            return (
+                f"it came from the trusted proxy {peer} without X-Forwarded-For: add "
+                '"proxy_set_header X-Forwarded-For $remote_addr;" to its location'
+            )
+        return f"the source {source} is not in MARKET_NOTIFY_ALLOW"
 
     async def _note_ping(self, event: MarketEvent, received_at: dt.datetime) -> None:
         await self._inbox.record_done(event, received_at, "pong")

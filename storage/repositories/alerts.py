@@ -18,6 +18,9 @@ def alert_of(row: sqlite3.Row) -> Alert:
     return Alert.model_validate(values)
 
 
+CORRECTION_LIMIT = dt.timedelta(hours=48)  # a request older than that is settled already: not a guess
+
+
 class AlertsRepo:
     def __init__(self, ex: Executor) -> None:
         self._ex = ex
@@ -44,6 +47,9 @@ class AlertsRepo:
         and the reminder count from it; what was already sent is not sent again)."""
         alert = await self.get(alert_id)
         if alert is None or alert.facts.requested_at == at:
+            return
+        guessed = alert.facts.requested_at
+        if guessed is not None and abs(guessed - at) > CORRECTION_LIMIT:  # not a guess set right: odd
             return
         facts = alert.facts.model_copy(update={"requested_at": at})
         await self._ex.execute(

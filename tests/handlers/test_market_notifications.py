@@ -198,3 +198,24 @@ async def test_metrics_count_notifications_by_type_and_outcome(endpoint: Endpoin
         if s.name.endswith("_total")
     }
     assert samples[("ORDER_CREATED", "recorded")] == 1
+
+
+async def test_a_second_forwarded_line_written_by_the_client_does_not_pass(endpoint: Endpoint) -> None:
+    """A proxy that adds its own X-Forwarded-For line instead of joining the client's: the client's
+    line (a Market address it made up) comes first, the address the proxy saw last."""
+    headers = [("X-Forwarded-For", "5.45.207.17"), ("X-Forwarded-For", "203.0.113.9")]
+    async with aiohttp.ClientSession() as http:
+        url = str(endpoint.http.base_url).rstrip("/") + PATH
+        async with http.post(url, json=order_created(5001), headers=headers) as answer:
+            assert answer.status == 403
+    assert await endpoint.rows() == []
+
+
+async def test_a_refusal_tells_the_owner_what_to_change(
+    endpoint: Endpoint, caplog: pytest.LogCaptureFixture
+) -> None:
+    await endpoint.http.post(PATH, json=order_created(5001))  # from the trusted proxy, no header
+    await endpoint.market.send(order_created(5001), source="203.0.113.5")
+    said = [r.getMessage() for r in caplog.records if "refused (403)" in r.getMessage()]
+    assert "without X-Forwarded-For" in said[0] and "proxy_set_header" in said[0]
+    assert "203.0.113.5 is not in MARKET_NOTIFY_ALLOW" in said[1]

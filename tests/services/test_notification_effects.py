@@ -109,6 +109,35 @@ async def test_a_request_the_poller_found_first_is_not_told_again_and_takes_the_
     assert request.deadline == asked + CANCEL_WINDOW, "the real time corrects the guess"
 
 
+async def test_a_forged_old_time_neither_ends_a_request_nor_creates_one(
+    alerting: Alerting,
+    db: Database,
+    box: SecretBox,
+    market: FakeMarket,
+    notices: RecordedNotices,
+    clock: Clock,
+) -> None:
+    """A notification whose time no real request can have (years ago) does not move a request's
+    48 hours, and an old one is not taken over the order as read (only a fresh one may be ahead)."""
+    shop_id = await seed_shop(db, box, OWNER)
+    market.add_order(1001, 42, "DELIVERY")
+    market.request_cancel(1001, 42, at=clock.now - dt.timedelta(hours=1))
+    await alerting.look()
+    request = await AlertsRepo(db).cancel_request(shop_id, 42)
+    assert request is not None
+    deadline = request.deadline
+    long_ago = dt.datetime(2020, 1, 1, tzinfo=dt.UTC)
+    await alerting.effects.act(notification("ORDER_CANCELLATION_REQUEST", 42, long_ago))
+    again = await AlertsRepo(db).cancel_request(shop_id, 42)
+    assert again is not None and again.deadline == deadline and again.answer is None
+
+    market.add_order(1001, 43, "DELIVERY")  # no request at the Market
+    market.touch(1001, 43, clock.now - dt.timedelta(days=3))
+    stale = notification("ORDER_CANCELLATION_REQUEST", 43, clock.now - dt.timedelta(days=1))
+    assert await alerting.effects.act(stale) == "refreshed"
+    assert notices.alerted(AlertKind.CANCEL) == [(OWNER, 42)]
+
+
 async def test_a_request_the_market_read_does_not_show_yet_is_alerted_all_the_same(
     alerting: Alerting,
     db: Database,

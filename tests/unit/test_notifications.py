@@ -62,3 +62,34 @@ def test_parse_event_reads_ids_and_time_in_utc() -> None:
 )
 def test_source_of(peer: str, forwarded: str | None, source: str | None) -> None:
     assert source_of(peer, forwarded, PROXY) == (ip_address(source) if source else None)
+
+
+@pytest.mark.parametrize(
+    ("change", "why"),
+    [
+        ({"orderId": 2**63}, "orderId"),
+        ({"orderId": -1}, "orderId"),
+        ({"requestedAt": "2999-01-01T00:00:00+00:00"}, "in the future"),
+        ({"requestedAt": "0001-01-01T00:00:00+01:00"}, "out of range"),
+        ({"requestedAt": "9999-12-31T23:59:59-01:00"}, "out of range"),
+    ],
+)
+def test_an_id_or_time_no_notification_can_have_is_malformed(change: dict[str, object], why: str) -> None:
+    body = {"notificationType": "ORDER_CANCELLATION_REQUEST", "orderId": 1, "campaignId": 2}
+    body |= {"requestedAt": "2026-11-20T10:00:00+00:00"} | change
+    with pytest.raises(ValueError, match=why):
+        parse_event(body)
+
+
+def test_only_what_the_contract_names_is_kept() -> None:
+    event = parse_event(
+        {
+            "notificationType": "ORDER_CANCELLATION_REQUEST",
+            "orderId": 1,
+            "campaignId": 2,
+            "requestedAt": "2026-11-20T10:00:00+00:00",
+            "buyer": {"phone": "+79990001122", "name": "Иван"},
+            "padding": "x" * 60_000,
+        }
+    )
+    assert set(event.payload) == {"notificationType", "orderId", "campaignId", "requestedAt"}

@@ -15,6 +15,7 @@ from __future__ import annotations
 import datetime as dt
 from collections.abc import Callable
 
+from bot.domain.alerts import CANCEL_WINDOW
 from bot.domain.clock import utcnow
 from bot.domain.errors import OrderUnavailable
 from bot.domain.market_data import BusinessOrder, OrderStatus
@@ -86,7 +87,7 @@ class Effects:
             return f"failed:{exc.failure.code}"
         if order is None:
             return "ignored:no-order"
-        fresh = newest(order, event)
+        fresh = newest(order, event, self.clock())
         self._orders.forget(shop.id, order.order_id, read_back=order if fresh is order else None)
         return await self._look(shop, fresh, event)
 
@@ -113,7 +114,7 @@ class Effects:
                 order,
                 now,
                 watched_from=watch.watched_from if watch else now,
-                requested_at=event.at if event.kind == CANCELLATION_REQUEST else None,
+                requested_at=_requested_at(event, now),
                 new=event.kind == CREATED,
             )
         if seen.settled is not None:
@@ -124,12 +125,25 @@ class Effects:
         return "settled" if seen.settled is not None else "stopped" if stopped else "refreshed"
 
 
-def newest(order: BusinessOrder, event: MarketEvent) -> BusinessOrder:
+TRUSTED_LAG = dt.timedelta(minutes=30)  # how long the Market's copy of an order may lag its notification
+
+
+def _requested_at(event: MarketEvent, now: dt.datetime) -> dt.datetime | None:
+    """A cancellation request's own time, when it is one a request can have: not before the 48 hours
+    that would have ended it, not ahead of now. Otherwise the poll's way of dating it is kept."""
+    if event.kind != CANCELLATION_REQUEST or not now - CANCEL_WINDOW <= event.at <= now + TRUSTED_LAG:
+        return None
+    return event.at
+
+
+def newest(order: BusinessOrder, event: MarketEvent, now: dt.datetime | None = None) -> BusinessOrder:
     """The order as read, unless the notification is newer than the read (the Market's copy may lag
     its own notification by a moment): then what the notification says wins — the later time is the
     true one (notifications.yaml)."""
     if order.update_date is not None and order.update_date >= event.at:
         return order
+    if now is not None and not now - TRUSTED_LAG <= event.at <= now + TRUSTED_LAG:
+        return order  # only a fresh notification may be ahead of the copy: an old or odd one may not
     if event.kind == CANCELLATION_REQUEST and not order.cancel_requested:
         return order.model_copy(update={"cancel_requested": True})
     if event.kind == CANCELLED and order.status != OrderStatus.CANCELLED:
