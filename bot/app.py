@@ -502,13 +502,7 @@ async def poll(
         add_routes(app, health, notifications)
         runner = await _http(app, settings, settings.http_port)
     else:
-        # The owner who set up push notifications must not be left guessing why none arrive.
-        meant = settings.trusted_proxies or "market_notify_path" in settings.model_fields_set
-        (logger.warning if meant else logger.info)(
-            "polling without HTTP_PORT: /healthz, /metrics and the Market's push notifications (%s) "
-            "are not served; set HTTP_PORT=8080 to receive them",
-            settings.market_notify_path,
-        )
+        say_http_is_off(settings)
     try:
         with stopping_on_signals(stop):
             taken = await at_start(
@@ -521,6 +515,17 @@ async def poll(
     finally:
         if runner is not None:
             await runner.cleanup()
+
+
+def say_http_is_off(settings: Settings) -> None:
+    """Polling without HTTP_PORT: said at start, so an owner who set up push notifications is not
+    left guessing why none arrive (a WARNING when the settings show they meant to)."""
+    meant = bool(settings.trusted_proxies) or "market_notify_path" in settings.model_fields_set
+    (logger.warning if meant else logger.info)(
+        "polling without HTTP_PORT: /healthz, /metrics and the Market's push notifications (%s) "
+        "are not served; set HTTP_PORT=8080 to receive them",
+        settings.market_notify_path,
+    )
 
 
 async def take_over_webhook(bot: Bot) -> bool:

@@ -17,6 +17,7 @@ import pytest
 from aiohttp import web
 from prometheus_client.parser import text_string_to_metric_families
 
+from bot.app import say_http_is_off
 from bot.config import load_settings
 from bot.services.notifications.inbox import MarketInbox
 from bot.services.vitals import Vitals
@@ -219,3 +220,17 @@ async def test_a_refusal_tells_the_owner_what_to_change(
     said = [r.getMessage() for r in caplog.records if "refused (403)" in r.getMessage()]
     assert "without X-Forwarded-For" in said[0] and "proxy_set_header" in said[0]
     assert "203.0.113.5 is not in MARKET_NOTIFY_ALLOW" in said[1]
+
+
+@pytest.mark.parametrize(
+    ("setting", "level"), [({}, logging.INFO), ({"trusted_proxies": "127.0.0.1"}, logging.WARNING)]
+)
+def test_polling_without_http_port_says_notifications_are_not_served(
+    tmp_path: Path, caplog: pytest.LogCaptureFixture, setting: dict[str, str], level: int
+) -> None:
+    """An owner who set up push notifications (TRUSTED_PROXIES) but not HTTP_PORT is warned at start."""
+    caplog.set_level(logging.INFO, logger="bot")
+    settings = load_settings(bot_token="123456:" + "A" * 35, database_path=tmp_path / "db", **setting)
+    say_http_is_off(settings)
+    [record] = [r for r in caplog.records if "HTTP_PORT" in r.getMessage()]
+    assert record.levelno == level and "set HTTP_PORT=8080" in record.getMessage()
