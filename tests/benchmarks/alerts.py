@@ -14,29 +14,17 @@ requests the Market saw in flight for the key.
 from __future__ import annotations
 
 import asyncio
-import multiprocessing
 import os
 import statistics
-import tempfile
 import time
 from multiprocessing.connection import Connection
-from pathlib import Path
 
-from aiogram import Bot
-from aiogram.client.session.aiohttp import AiohttpSession
-from aiogram.client.telegram import TelegramAPIServer
 from aiohttp import web
-from cryptography.fernet import Fernet
 
-from bot.app import build_deps, install_session_middlewares
-from bot.market.client import MarketClient
-from bot.market.transport import MarketTransport
 from bot.services.access import AccessService
-from storage.db import Database
-from storage.secrets import SecretBox
+from tests.benchmarks.wiring import wired
 from tests.conftest import OWNER_KEY, seed_shop
 from tests.fakes.market import FakeMarket
-from tests.fakes.telegram import FakeTelegram
 
 SHOPS = 200
 LATENCY = 0.05
@@ -112,70 +100,52 @@ def ms(values: list[float]) -> str:
 
 
 async def main() -> None:
-    conn, child_conn = multiprocessing.Pipe()
-    child = multiprocessing.Process(target=run_market, args=(child_conn,), daemon=True)
-    child.start()
-    market_url = conn.recv()
-    telegram = FakeTelegram()
-    await telegram.start()
-    with tempfile.TemporaryDirectory() as tmp:
-        db = await Database.open(Path(tmp) / "bench.sqlite3")
-        box = SecretBox(Fernet.generate_key())
-        transport = MarketTransport(market_url)
-        bot = Bot(telegram.token, session=AiohttpSession(api=TelegramAPIServer.from_base(telegram.url)))
-        install_session_middlewares(bot)
-        deps = build_deps(bot, db, MarketClient(transport), box)
-        try:
-            shop_ids = [
-                await seed_shop(db, box, OWNER, campaign=c, domain=f"shop-{c}.example")
-                for c in range(FIRST_CAMPAIGN, FIRST_CAMPAIGN + SHOPS)
-            ]
-            access = await AccessService(db, box).to(OWNER, shop_ids[-1])
-            assert access is not None
-            order_id = (FIRST_CAMPAIGN + SHOPS - 1) * 10 + 1
+    async with wired(run_market) as w:
+        conn, telegram, db, box, deps = w.market, w.telegram, w.db, w.box, w.deps
+        shop_ids = [
+            await seed_shop(db, box, OWNER, campaign=c, domain=f"shop-{c}.example")
+            for c in range(FIRST_CAMPAIGN, FIRST_CAMPAIGN + SHOPS)
+        ]
+        access = await AccessService(db, box).to(OWNER, shop_ids[-1])
+        assert access is not None
+        order_id = (FIRST_CAMPAIGN + SHOPS - 1) * 10 + 1
 
-            async def user_read() -> float:
-                started = time.perf_counter()
-                await deps.orders.find(access, order_id)
-                return time.perf_counter() - started
+        async def user_read() -> float:
+            started = time.perf_counter()
+            await deps.orders.find(access, order_id)
+            return time.perf_counter() - started
 
-            baseline = []
-            for _ in range(BASELINE_READS):
-                baseline.append(await user_read())
-                await asyncio.sleep(0.2)
+        baseline = []
+        for _ in range(BASELINE_READS):
+            baseline.append(await user_read())
+            await asyncio.sleep(0.2)
 
-            await deps.alert_poller.start()
-            began = time.perf_counter()
-            during: list[float] = []
-            while time.perf_counter() - began < DURATION:
-                during.append(await user_read())
-                await asyncio.sleep(1.0)
-            await deps.alert_poller.stop()
-            conn.send("stop")
-            polls, in_flight, rejected = conn.recv()
-            found = rounds(polls)
-            alerts = [c for c in telegram.calls if "просит отменить" in str(c.params.get("text", ""))]
-            interval = deps.alert_poller.interval(SHOPS)
-            print(
-                f"alerts: {SHOPS} shops on one key, fake Market answering in {LATENCY * 1000:.0f} ms, "
-                f"{DURATION:.0f} s"
-            )
-            for start, took, calls in found:
-                print(f"alerts: poll round at {start:6.1f} s: {calls} calls in {took:.1f} s")
-            print(
-                f"alerts: interval per shop {interval:.0f} s → {SHOPS * 3600 / interval:,.0f} "
-                "getBusinessOrders/h for the key (limit 10,000/h; the poller's share 6,000/h)"
-            )
-            print(f"alerts: cancellation alerts sent {len(alerts)} (requests waiting {REQUESTS})")
-            print(f"alerts: a user's order read, poller off: {ms(baseline)}")
-            print(f"alerts: a user's order read, poller on:  {ms(during)} ({len(during)} reads)")
-            print(f"alerts: max in flight for the key {in_flight}, 420s {rejected}")
-        finally:
-            await bot.session.close()
-            await transport.aclose()
-            await db.close()
-            await telegram.stop()
-            child.join(timeout=5)
+        await deps.alert_poller.start()
+        began = time.perf_counter()
+        during: list[float] = []
+        while time.perf_counter() - began < DURATION:
+            during.append(await user_read())
+            await asyncio.sleep(1.0)
+        await deps.alert_poller.stop()
+        conn.send("stop")
+        polls, in_flight, rejected = conn.recv()
+        found = rounds(polls)
+        alerts = [c for c in telegram.calls if "просит отменить" in str(c.params.get("text", ""))]
+        interval = deps.alert_poller.interval(SHOPS)
+        print(
+            f"alerts: {SHOPS} shops on one key, fake Market answering in {LATENCY * 1000:.0f} ms, "
+            f"{DURATION:.0f} s"
+        )
+        for start, took, calls in found:
+            print(f"alerts: poll round at {start:6.1f} s: {calls} calls in {took:.1f} s")
+        print(
+            f"alerts: interval per shop {interval:.0f} s → {SHOPS * 3600 / interval:,.0f} "
+            "getBusinessOrders/h for the key (limit 10,000/h; the poller's share 6,000/h)"
+        )
+        print(f"alerts: cancellation alerts sent {len(alerts)} (requests waiting {REQUESTS})")
+        print(f"alerts: a user's order read, poller off: {ms(baseline)}")
+        print(f"alerts: a user's order read, poller on:  {ms(during)} ({len(during)} reads)")
+        print(f"alerts: max in flight for the key {in_flight}, 420s {rejected}")
 
 
 if __name__ == "__main__":

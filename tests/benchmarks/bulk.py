@@ -12,29 +12,19 @@ elsewhere: its checks of each request against the spec would otherwise take the 
 from __future__ import annotations
 
 import asyncio
-import multiprocessing
-import tempfile
 import time
 from multiprocessing.connection import Connection
-from pathlib import Path
 from typing import Any
 
-from aiogram import Bot
-from aiogram.client.session.aiohttp import AiohttpSession
-from aiogram.client.telegram import TelegramAPIServer
 from aiogram.types import Update
-from cryptography.fernet import Fernet
 
-from bot.app import build_deps, build_worker, create_dispatcher, install_session_middlewares
-from bot.market.client import MarketClient
-from bot.market.transport import MarketTransport
+from bot.app import build_worker, create_dispatcher
 from bot.telegram.middlewares import FloodControl
-from storage.db import Database
 from storage.fsm import SQLiteStorage
-from storage.secrets import SecretBox
+from tests.benchmarks.wiring import wired
 from tests.conftest import OWNER_KEY, seed_shop
 from tests.fakes.market import FakeMarket
-from tests.fakes.telegram import FakeTelegram, callback_query, find_button, message
+from tests.fakes.telegram import callback_query, find_button, message
 
 LINES = 500
 LATENCY = 0.05
@@ -69,19 +59,8 @@ def run_market(conn: Connection) -> None:
 
 
 async def main() -> None:
-    conn, child_conn = multiprocessing.Pipe()
-    child = multiprocessing.Process(target=run_market, args=(child_conn,), daemon=True)
-    child.start()
-    market_url = conn.recv()
-    telegram = FakeTelegram()
-    await telegram.start()
-    with tempfile.TemporaryDirectory() as tmp:
-        db = await Database.open(Path(tmp) / "bench.sqlite3")
-        box = SecretBox(Fernet.generate_key())
-        transport = MarketTransport(market_url)
-        bot = Bot(telegram.token, session=AiohttpSession(api=TelegramAPIServer.from_base(telegram.url)))
-        deps = build_deps(bot, db, MarketClient(transport), box)
-        install_session_middlewares(bot)
+    async with wired(run_market) as w:
+        conn, telegram, db, box, bot, deps = w.market, w.telegram, w.db, w.box, w.bot, w.deps
         dp = create_dispatcher(storage=SQLiteStorage(db), deps=deps, flood=FloodControl(limit=10**6))
         worker = build_worker(deps)
         await worker.start()
@@ -145,11 +124,6 @@ async def main() -> None:
         finally:
             await worker.stop()
             await deps.bulk.stop(1.0)
-            await bot.session.close()
-            await transport.aclose()
-            await db.close()
-            await telegram.stop()
-            child.join(timeout=5)
 
 
 if __name__ == "__main__":

@@ -10,30 +10,20 @@ The fake Market runs in a process of its own, as in bulk.py.
 from __future__ import annotations
 
 import asyncio
-import multiprocessing
 import statistics
-import tempfile
 import time
 from multiprocessing.connection import Connection
-from pathlib import Path
 from typing import Any
 
-from aiogram import Bot
-from aiogram.client.session.aiohttp import AiohttpSession
-from aiogram.client.telegram import TelegramAPIServer
 from aiogram.types import Update
-from cryptography.fernet import Fernet
 
-from bot.app import build_deps, create_dispatcher, install_session_middlewares
-from bot.market.client import MarketClient
-from bot.market.transport import MarketTransport
+from bot.app import create_dispatcher
 from bot.telegram.middlewares import FloodControl
-from storage.db import Database
 from storage.fsm import SQLiteStorage
-from storage.secrets import SecretBox
+from tests.benchmarks.wiring import wired
 from tests.conftest import OWNER_KEY, seed_shop
 from tests.fakes.market import FakeMarket
-from tests.fakes.telegram import FakeTelegram, message
+from tests.fakes.telegram import message
 
 COURIERS = tuple(range(8000, 8030))
 BURSTS = 5
@@ -66,20 +56,9 @@ def run_market(conn: Connection) -> None:
 
 
 async def main() -> None:
-    conn, child_conn = multiprocessing.Pipe()
-    child = multiprocessing.Process(target=run_market, args=(child_conn,), daemon=True)
-    child.start()
-    market_url = conn.recv()
-    telegram = FakeTelegram()
-    await telegram.start()
-    with tempfile.TemporaryDirectory() as tmp:
-        db = await Database.open(Path(tmp) / "bench.sqlite3")
-        box = SecretBox(Fernet.generate_key())
-        transport = MarketTransport(market_url)
-        bot = Bot(telegram.token, session=AiohttpSession(api=TelegramAPIServer.from_base(telegram.url)))
-        deps = build_deps(bot, db, MarketClient(transport), box)
-        install_session_middlewares(bot)
-        dp = create_dispatcher(storage=SQLiteStorage(db), deps=deps, flood=FloodControl(limit=10**6))
+    async with wired(run_market) as w:
+        conn, bot, deps = w.market, w.bot, w.deps
+        dp = create_dispatcher(storage=SQLiteStorage(w.db), deps=deps, flood=FloodControl(limit=10**6))
         ids = iter(range(1, 10**7))
 
         async def opened(courier: int) -> float:
@@ -92,7 +71,7 @@ async def main() -> None:
             return time.perf_counter() - sent
 
         try:
-            shop_id = await seed_shop(db, box, OWNER, couriers=COURIERS)
+            shop_id = await seed_shop(w.db, w.box, OWNER, couriers=COURIERS)
             await opened(OWNER)  # warm up: imports, the first connection
             conn.send("reads")
             before, _ = conn.recv()
@@ -113,11 +92,6 @@ async def main() -> None:
             )
         finally:
             conn.send("stop")
-            await bot.session.close()
-            await transport.aclose()
-            await db.close()
-            await telegram.stop()
-            child.join(timeout=5)
 
 
 if __name__ == "__main__":
