@@ -41,6 +41,8 @@ from bot.services.alerts.poller import AlertPoller
 from bot.services.alerts.switches import AlertSwitches
 from bot.services.barcodes import BarcodeReader
 from bot.services.bulk import BulkSends
+from bot.services.chats.desk import ChatDesk
+from bot.services.chats.feed import ChatFeed
 from bot.services.delivery_services import DeliveryServices
 from bot.services.housekeeping import Housekeeping
 from bot.services.notifications.effects import Effects
@@ -94,8 +96,10 @@ class Deps:
     bulk: BulkSends
     alert_answers: CancellationAnswers
     alert_switches: AlertSwitches
+    chats: ChatDesk
     # Used by the wiring only, not handed to handlers:
     alert_poller: AlertPoller
+    chat_feed: ChatFeed  # buyers' messages to the team (polled, and from notifications)
     alert_outbox: AlertOutbox
     menus: Menus
     notifier: Notifier
@@ -118,6 +122,7 @@ class Deps:
             "bulk": self.bulk,
             "alert_answers": self.alert_answers,
             "alert_switches": self.alert_switches,
+            "chats": self.chats,
         }
 
 
@@ -131,6 +136,7 @@ def build_deps(
     invite_ttl_seconds: int = 24 * 3600,
     orders_poll_seconds: float = 120.0,
     orders_backstop_seconds: float = 900.0,
+    chats_poll_seconds: float = 60.0,
 ) -> Deps:
     catalogue = Catalogue.default()
     delivery_services = DeliveryServices(market, db)
@@ -141,7 +147,17 @@ def build_deps(
     operations = Operations(db, box, market, notifier, orders, policy)
     alert_outbox = AlertOutbox(db, box, notifier)
     inbox = MarketInbox(db)
-    notifications = NotificationWorker(inbox, Effects(db, box, orders, operations, alert_outbox))
+    chat_feed = ChatFeed(
+        db,
+        box,
+        market,
+        orders,
+        notifier,
+        poll_seconds=chats_poll_seconds,
+        backstop_seconds=orders_backstop_seconds,
+    )
+    effects = Effects(db, box, orders, operations, alert_outbox, chat_feed)
+    notifications = NotificationWorker(inbox, effects)
     return Deps(
         catalogue=catalogue,
         shops=ShopsService(db, box, market, notifier, PendingKeys()),
@@ -153,6 +169,8 @@ def build_deps(
         bulk=BulkSends(db, box, operations, orders, notifier),
         alert_answers=CancellationAnswers(db, box, operations, alert_outbox),
         alert_switches=AlertSwitches(db),
+        chats=ChatDesk(db, box, market, orders, operations, notifier),
+        chat_feed=chat_feed,
         alert_poller=AlertPoller(
             db,
             box,
@@ -410,6 +428,7 @@ async def serve(
             invite_ttl_seconds=settings.invite_ttl_seconds,
             orders_poll_seconds=settings.orders_poll_seconds,
             orders_backstop_seconds=settings.orders_backstop_seconds,
+            chats_poll_seconds=settings.chats_poll_seconds,
         )
         metrics = Metrics()
         transport.on_call = metrics.market_call
@@ -435,12 +454,14 @@ async def serve(
             {
                 "retry_worker": lambda: worker.alive,
                 "alerts_poller": lambda: deps.alert_poller.alive,
+                "chats": lambda: deps.chat_feed.alive,
                 "notifications": lambda: deps.notifications.alive,
             },
             conflicts,
         )
         await worker.start()
         await deps.alert_poller.start()
+        await deps.chat_feed.start()
         deps.notifications.start()
         # What start-up built stays for the process's life: kept out of the garbage collector's
         # scans, so each collection looks only at what updates create (`run` unfreezes it at the end).
@@ -458,6 +479,7 @@ async def serve(
                 worker.stop(grace),
                 deps.bulk.stop(grace),
                 deps.alert_poller.stop(grace),
+                deps.chat_feed.stop(grace),
                 deps.notifications.stop(grace),
                 deps.menus.stop(),
                 deps.notifier.stop(grace),

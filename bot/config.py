@@ -62,6 +62,8 @@ class Settings(BaseSettings):
     orders_poll_seconds: float = Field(default=120.0, ge=10, le=3600)
     # A shop whose notifications arrive is polled this seldom (a safety net for a lost notification).
     orders_backstop_seconds: float = Field(default=900.0, ge=10, le=24 * 3600)
+    # Buyers' chats are read this often when no push notification about them arrives.
+    chats_poll_seconds: float = Field(default=60.0, ge=10, le=3600)
     # How long a stop lets running work finish; with the rest of the stop it stays within Docker's
     # 10 s before SIGKILL.
     shutdown_grace_seconds: float = Field(default=5.0, ge=0, le=8)

@@ -16,6 +16,7 @@ from bot.telegram.flows import Flows
 from handlers import (
     alerts,
     bulk,
+    chats,
     common,
     confirm,
     delivery_date,
@@ -39,6 +40,7 @@ def build_router(flows: Flows | None = None) -> Router:
         errors,
         team,  # before common: `/start <invite>` is not the plain /start
         common,
+        chats,  # before the conversations: a reply to a buyer's message answers the buyer at any step
         bulk,  # before the conversations: a list of several lines is taken at any step
         settings,
         shop,

@@ -27,6 +27,7 @@ from bot.services.access import Access
 from bot.services.orders import OrdersService
 from bot.telegram.access import requires
 from bot.telegram.alert_views import OpenCD
+from bot.telegram.callbacks import ChatCD
 from bot.telegram.confirm import ask_to_confirm
 from bot.telegram.draft import StatusDraft, current_draft, load_draft, save_draft
 from bot.telegram.flows import Flow, Flows
@@ -172,6 +173,9 @@ def card_keyboard(
         shown.append((t.plain("button-card-date"), CardCD(action="date", order_id=order.order_id)))
     if order.can_take_track:  # the buyer's contact is given while the order is on its way
         shown.append((t.plain("button-card-phone"), CardCD(action="phone", order_id=order.order_id)))
+    if access.is_owner or access.shop.couriers_write:
+        write = ChatCD(action="write", shop_id=access.shop_id, order_id=order.order_id)
+        shown.append((t.plain("button-card-chat"), write))
     if access.is_owner and order.status in CANCELLABLE:
         shown.append((t.plain("button-card-cancel"), CardCD(action="cancel", order_id=order.order_id)))
     return buttons(shown) if shown else None

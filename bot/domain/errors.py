@@ -189,3 +189,22 @@ class FileRefused(Refused):
 
     def __init__(self, key: str) -> None:
         super().__init__(key)
+
+
+class NoChatScope(Refused):
+    """The shop's key has no access to buyers' chats: the owner adds the `communication` scope to it in
+    the Market's cabinet (everything else keeps working)."""
+
+    def __init__(self) -> None:
+        super().__init__("chat-no-scope")
+
+
+class ChatNotSent(Refused):
+    """The Market refused a message or a file for a buyer's chat: its answer follows; the reply step
+    stays open for another try."""
+
+    again = True
+
+    def __init__(self, failure: Failure) -> None:
+        super().__init__("chat-not-sent")
+        self.failure = failure

@@ -11,7 +11,7 @@ from __future__ import annotations
 import datetime as dt
 import json
 from dataclasses import dataclass
-from typing import Annotated, Any, Literal
+from typing import Annotated, Any, ClassVar, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, TypeAdapter
 from pydantic.alias_generators import to_camel
@@ -21,6 +21,8 @@ from bot.domain.market_data import BusinessOrder, DeliveryDateReason, OrderStatu
 
 class _Kind(BaseModel):
     model_config = ConfigDict(frozen=True, alias_generator=to_camel, populate_by_name=True)
+
+    seen_on_order: ClassVar[bool] = True  # an order read back shows whether it landed (`applied`)
 
     def payload(self) -> dict[str, Any]:
         """What is stored (and sent): the Market's field names, without the kind tag."""
@@ -91,7 +93,22 @@ class CancellationAnswer(_Kind):
         return not order.cancel_requested and order.status != OrderStatus.CANCELLED
 
 
-AnyAction = TrackCode | DeliveryDate | StatusStep | CancellationAnswer
+class ChatReply(_Kind):
+    """A message from the shop's team to a buyer's chat. An order read back cannot show it, so it is
+    never taken as landed from one (`seen_on_order`); the chat's history tells instead."""
+
+    kind: Literal["chat"] = "chat"
+    chat_id: int
+    message: str = Field(min_length=1, max_length=4096)
+    after: int | None = None  # the chat's newest message known when it was written (to look it up)
+
+    seen_on_order: ClassVar[bool] = False
+
+    def applied(self, order: BusinessOrder) -> bool:
+        return False
+
+
+AnyAction = TrackCode | DeliveryDate | StatusStep | CancellationAnswer | ChatReply
 Action = Annotated[AnyAction, Field(discriminator="kind")]
 ACTION: TypeAdapter[AnyAction] = TypeAdapter(Action)
 

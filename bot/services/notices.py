@@ -8,8 +8,10 @@ from dataclasses import dataclass, field
 from typing import Protocol
 
 from bot.domain.alerts import Alert
+from bot.domain.chats import Chat, ChatMessage
+from bot.domain.market_data import BusinessOrder
 from bot.domain.outcomes import Outcome
-from bot.domain.records import BatchSummary, Operation, Shop
+from bot.domain.records import BatchSummary, ChatPost, Operation, Shop
 
 
 class OrderNumbers(tuple[int, ...]):
@@ -26,6 +28,27 @@ class Notice:
     user_id: int
     key: str
     args: dict[str, object] = field(default_factory=dict)
+
+
+@dataclass(frozen=True, slots=True)
+class ChatFileData:
+    """A file of a buyer's message, read from the Market (`data` None: too big or unreadable, so only
+    named). Kept in memory while it is shown, never stored."""
+
+    name: str
+    data: bytes | None
+
+
+@dataclass(frozen=True, slots=True)
+class ChatNote:
+    """A buyer's message (or Market support's) for one member of the shop's team."""
+
+    shop: Shop
+    chat: Chat
+    message: ChatMessage
+    order: BusinessOrder | None
+    files: tuple[ChatFileData, ...] = ()
+    may_reply: bool = True
 
 
 class Notices(Protocol):
@@ -61,6 +84,15 @@ class Notices(Protocol):
         self, user_id: int, message_id: int, alert: Alert, request: Alert, shop: Shop, who: str | None
     ) -> None:
         """Show on an alert's message that its request was answered (by `who`), without its buttons."""
+
+    async def chat_message(self, user_id: int, note: ChatNote) -> tuple[bool, list[tuple[int, bool]]]:
+        """A buyer's message: its header (order, buyer, text, buttons), then each file as a reply to
+        it. (True, [(message id, is the header)...]) when sent, (True, []) when it never can be (the
+        bot is blocked), (False, [...]) when Telegram could not take it now (what went out is listed:
+        the next try starts again, so a header may come twice, never a missed message)."""
+
+    async def chat_answered(self, post: ChatPost, who: str, may_reply: bool) -> None:
+        """Show on another member's copy of a buyer's message that `who` answered the buyer."""
 
     async def roles_changed(self, user_ids: Iterable[int]) -> None:
         """These users' roles may have changed (a shop connected, a team joined or left, a shop handed

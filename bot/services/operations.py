@@ -17,13 +17,13 @@ from dataclasses import dataclass, field
 from bot.domain.clock import utcnow
 from bot.domain.errors import NotAllowedForCouriers, Refused
 from bot.domain.market_data import BusinessOrder, OrderStatus
-from bot.domain.operations import AnyAction, DeliveryDate, Failure, StatusStep, TrackCode
+from bot.domain.operations import AnyAction, ChatReply, DeliveryDate, Failure, StatusStep, TrackCode
 from bot.domain.outcomes import Outcome
-from bot.domain.records import BatchSummary, Operation, OperationStatus
+from bot.domain.records import BatchSummary, Operation, OperationStatus, Shop
 from bot.domain.retry import RetryPolicy
 from bot.market.client import MarketClient
 from bot.market.errors import MarketError
-from bot.market.writer import send
+from bot.market.writer import chat_reply_landed, send
 from bot.services.access import Access
 from bot.services.conversations import InTransaction
 from bot.services.notices import Notices
@@ -33,6 +33,7 @@ from storage.repositories import Repos
 from storage.secrets import SecretBox, SecretDecryptError
 
 logger = logging.getLogger(__name__)
+CLOCKS_APART = dt.timedelta(minutes=5)  # how far the Market's clock may be from ours
 
 
 @dataclass(frozen=True, slots=True)
@@ -116,6 +117,8 @@ class Operations:
             raise NotAllowedForCouriers("date-buyer-only")
         if courier and isinstance(action, StatusStep) and action.status is OrderStatus.CANCELLED:
             raise NotAllowedForCouriers("team-not-owner")  # only the owner cancels an order
+        if courier and isinstance(action, ChatReply) and not access.shop.couriers_write:
+            raise NotAllowedForCouriers("chat-couriers-off")
         async with self._db.transaction() as tx:
             repos = Repos.on(tx, self._box)
             existing = await repos.operations.by_idempotency_key(self._key(access.user_id, nonce))
@@ -269,14 +272,18 @@ class Operations:
         if api_key is None or shop is None:
             return Failure(None, "SHOP_GONE", "shop disconnected")
         try:
-            if operation.attempts > 1:
-                order = await self._orders.lookup(api_key, shop, operation.order_id)
-                if order is not None and operation.action.applied(order):
-                    logger.info("operation %s had already landed; not sending again", operation.id)
-                    self._orders.forget(shop.id, operation.order_id, read_back=order)
-                    return None
+            if operation.attempts > 1 and await self._landed(api_key, shop, operation):
+                logger.info("operation %s had already landed; not sending again", operation.id)
+                return None
             try:
-                await send(self._market, api_key, shop.campaign_id, operation.order_id, operation.action)
+                await send(
+                    self._market,
+                    api_key,
+                    shop.campaign_id,
+                    operation.order_id,
+                    operation.action,
+                    business_id=shop.business_id,
+                )
             finally:  # whatever the answer, the order may have changed: a listed copy is not shown again
                 self._orders.forget(shop.id, operation.order_id)
         except MarketError as exc:
@@ -286,6 +293,21 @@ class Operations:
             return Failure(None, "INTERNAL", "unexpected error in the bot", retryable=True)
         return None
 
+    async def _landed(self, api_key: str, shop: Shop, operation: Operation) -> bool:
+        """An earlier attempt landed although its answer was lost: the order read back shows it, or,
+        for a chat message, the chat's history does."""
+        action = operation.action
+        if isinstance(action, ChatReply):
+            since = operation.created_at - CLOCKS_APART
+            return shop.business_id is not None and await chat_reply_landed(
+                self._market, api_key, shop.business_id, action, since
+            )
+        order = await self._orders.lookup(api_key, shop, operation.order_id)
+        if order is None or not action.applied(order):
+            return False
+        self._orders.forget(shop.id, operation.order_id, read_back=order)
+        return True
+
     async def order_cancelled(self, shop_id: int, order: BusinessOrder) -> list[Outcome]:
         """The order was cancelled (as just read): what still waits to be sent to it will not go. One
         whose effect the order already shows (a cancellation, an accepted request) is done; the rest
@@ -294,6 +316,8 @@ class Operations:
         repo = self._repos.operations
         ended: list[Outcome] = []
         for waiting in await repo.queued_for_order(shop_id, order.order_id):
+            if not waiting.action.seen_on_order:
+                continue  # a message to the buyer's chat still goes: the chat outlives the order
             done = waiting.action.applied(order)
             status = OperationStatus.DONE if done else OperationStatus.FAILED
             if not await repo.stop(waiting.id, status, None if done else gone.to_json(), self._clock()):

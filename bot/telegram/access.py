@@ -8,7 +8,9 @@ the user's access to the right shop once, from the database, and hands it over a
 «⛔» by the error handler) and the handler does not run.
 
 Which shop: "active" (the user's active shop, for commands), "conversation" (the shop the
-conversation's draft is pinned to), "button" (the `shop_id` in the pressed button's callback data).
+conversation's draft is pinned to), "button" (the `shop_id` in the pressed button's callback data),
+"chat" (the buyer's chat the reply step is open on), "route" (the chat of the buyer's message a
+Telegram reply answers, found by its filter as `chat_route`).
 """
 
 from __future__ import annotations
@@ -25,9 +27,9 @@ from aiogram.types import CallbackQuery, Message, TelegramObject, User
 
 from bot.domain.errors import Refused
 from bot.services.access import Access, AccessService
-from bot.telegram.draft import load_draft
+from bot.telegram.draft import load_chat, load_draft
 
-Source = Literal["active", "conversation", "button"]
+Source = Literal["active", "conversation", "button", "chat", "route"]
 FLAG = "requires"
 
 
@@ -95,6 +97,12 @@ class AccessMiddleware(BaseMiddleware):
             state: FSMContext = data["state"]
             draft = await load_draft(state)
             return draft.shop_id if draft else None
+        if need.shop == "chat":
+            chat = await load_chat(data["state"])
+            return chat.shop_id if chat else None
+        if need.shop == "route":
+            route = data.get("chat_route")
+            return getattr(route, "shop_id", None)
         return await self._service.active_shop_id(user_id)
 
 

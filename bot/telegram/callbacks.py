@@ -28,3 +28,15 @@ class SwitchCD(CallbackData, prefix="sw"):
 
     shop_id: int
     order_id: int
+
+
+class ChatCD(CallbackData, prefix="ch"):
+    """A buyer's chat of `shop_id`: «↩️ Ответить» (`reply`), open its last messages (`open`), a quick
+    phrase `n` (`phrase`), the order's chat from its card (`write`, `order_id`), stop answering
+    (`stop`). The chat's shop and the presser's right to it are re-checked on every press."""
+
+    action: str
+    shop_id: int
+    chat_id: int = 0
+    order_id: int = 0
+    n: int = 0

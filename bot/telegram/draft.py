@@ -218,6 +218,29 @@ async def save_bulk(state: FSMContext, draft: BulkDraft) -> None:
     await state.set_data({BULK_KEY: draft.model_dump(mode="json")})
 
 
+class ChatDraft(BaseModel):
+    """The reply step open on a buyer's chat: what the user writes next goes there."""
+
+    shop_id: int
+    chat_id: int
+    order_id: int | None = None
+
+
+CHAT_KEY = "chat"
+
+
+async def load_chat(state: FSMContext) -> ChatDraft | None:
+    raw = (await state.get_data()).get(CHAT_KEY)
+    try:
+        return ChatDraft.model_validate(raw) if raw is not None else None
+    except ValidationError:
+        return None
+
+
+async def save_chat(state: FSMContext, draft: ChatDraft) -> None:
+    await state.set_data({CHAT_KEY: draft.model_dump(mode="json")})
+
+
 def draft_of(data: dict[str, object]) -> Draft | None:
     raw = data.get(KEY)
     if raw is None:

@@ -3,12 +3,14 @@
 from __future__ import annotations
 
 import io
+from dataclasses import dataclass
 
 import aiohttp
 from aiogram import Bot
 from aiogram.exceptions import TelegramAPIError
 from aiogram.types import Document, Message
 
+from bot.domain.chats import FILE_LIMIT as CHAT_FILE_LIMIT
 from bot.domain.errors import FileRefused
 from bot.services.barcodes import MAX_BYTES
 from bot.services.tables import TableKind
@@ -75,3 +77,38 @@ async def _download(bot: Bot, file_id: str) -> bytes:
     except (TelegramAPIError, aiohttp.ClientError, TimeoutError):
         raise FileRefused("scan-download-failed") from None
     return out.getvalue()
+
+
+@dataclass(frozen=True, slots=True)
+class Upload:
+    """A photo or a file the user sends on to a buyer's chat."""
+
+    name: str
+    data: bytes
+    content_type: str
+
+
+def has_file(message: Message) -> bool:
+    return bool(message.photo) or message.document is not None
+
+
+async def upload_of(message: Message, bot: Bot) -> Upload:
+    """The photo (its largest size) or the document, up to the chat's 5 MB. Raises `FileRefused` for a
+    bigger one (before anything is downloaded when Telegram gives its size), or one not handed over."""
+    if message.photo:
+        photo = message.photo[-1]
+        file_id, size = photo.file_id, photo.file_size
+        name, content_type = f"photo-{photo.file_unique_id}.jpg", "image/jpeg"
+    elif message.document is not None:
+        document = message.document
+        file_id, size = document.file_id, document.file_size
+        name = document.file_name or f"file-{document.file_unique_id}"
+        content_type = document.mime_type or "application/octet-stream"
+    else:
+        raise FileRefused("chat-file-what")
+    if size is not None and size > CHAT_FILE_LIMIT:
+        raise FileRefused("chat-file-too-big")
+    data = await _download(bot, file_id)
+    if len(data) > CHAT_FILE_LIMIT:
+        raise FileRefused("chat-file-too-big")
+    return Upload(name, data, content_type)

@@ -1,4 +1,4 @@
-"""The text catalogue (Fluent): `bot/locales/<lang>/bot.ftl`, Russian by default, English for `en*`.
+"""The text catalogue (Fluent): `bot/locales/<lang>/*.ftl`, Russian by default, English for `en*`.
 
 Fluent refuses to write a value longer than `fluent.runtime.resolver.MAX_PART_LENGTH` (2,500 characters)
 into one placeable and gives `{???}` for the whole message instead (its error says "max allowed is
@@ -43,8 +43,8 @@ class Catalogue:
         self._bundles: dict[str, FluentBundle] = {}
         for lang in LANGUAGES:
             bundle = FluentBundle([lang], use_isolating=False)
-            source = (locales_dir / lang / "bot.ftl").read_text("utf-8")
-            bundle.add_resource(FluentResource(source))
+            for source in sorted((locales_dir / lang).glob("*.ftl")):  # bot.ftl, then one per topic
+                bundle.add_resource(FluentResource(source.read_text("utf-8")))
             self._bundles[lang] = bundle
         self._texts = {lang: Texts(self, lang) for lang in LANGUAGES}  # one per language, shared
 

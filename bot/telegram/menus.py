@@ -26,12 +26,13 @@ from bot.telegram.i18n import LANGUAGES, Catalogue, Texts
 logger = logging.getLogger(__name__)
 
 NEWCOMER = ("settings", "help", "cancel")
-COURIER = ("track", "date", "order", "orders", "history", "alerts", "shop", "cancel", "help")
+COURIER = ("track", "date", "order", "orders", "chats", "history", "alerts", "shop", "cancel", "help")
 OWNER = (
     "track",
     "date",
     "order",
     "orders",
+    "chats",
     "history",
     "alerts",
     "team",

@@ -7,16 +7,18 @@ import logging
 from collections.abc import Iterable, Sequence
 
 from aiogram import Bot
+from aiogram.types import BufferedInputFile
 from aiogram.exceptions import TelegramAPIError, TelegramBadRequest, TelegramForbiddenError
 
 from bot.domain.alerts import Alert
 from bot.domain.outcomes import Outcome
-from bot.domain.records import BatchSummary, Operation, Shop
+from bot.domain.records import BatchSummary, ChatPost, Operation, Shop
 from bot.services.background import Tasks
 from bot.services.delivery_services import DeliveryServices
-from bot.services.notices import Notice, OrderNumbers
+from bot.services.notices import ChatNote, Notice, OrderNumbers
 from bot.services.users import UsersService
 from bot.telegram.alert_views import alert_keyboard, alert_text
+from bot.telegram.chat_views import answered_keyboard, chat_keyboard, chat_texts, is_picture
 from bot.telegram.i18n import Catalogue, Texts
 from bot.telegram.menus import Menus
 from bot.telegram.safety import quietly
@@ -143,6 +145,46 @@ class Notifier:
         await quietly(
             self._bot.edit_message_text(text, chat_id=user_id, message_id=message_id, reply_markup=None),
             "show who answered a cancellation request",
+        )
+
+    async def chat_message(self, user_id: int, note: ChatNote) -> tuple[bool, list[tuple[int, bool]]]:
+        t = await self._texts(user_id)
+        keyboard = chat_keyboard(t, note.shop.id, note.chat, may_reply=note.may_reply)
+        posts: list[tuple[int, bool]] = []
+        texts = chat_texts(t, note)
+        try:
+            header = await self._bot.send_message(user_id, texts[0], reply_markup=keyboard)
+            posts.append((header.message_id, True))
+            for more in texts[1:]:
+                sent = await self._bot.send_message(user_id, more, reply_to_message_id=header.message_id)
+                posts.append((sent.message_id, False))
+            for file in note.files:
+                if file.data is None:
+                    continue
+                upload = BufferedInputFile(file.data, filename=file.name)
+                if is_picture(file.name):
+                    sent = await self._bot.send_photo(user_id, upload, reply_to_message_id=header.message_id)
+                else:
+                    sent = await self._bot.send_document(user_id, upload, reply_to_message_id=header.message_id)
+                posts.append((sent.message_id, False))
+        except (TelegramForbiddenError, TelegramBadRequest) as exc:
+            logger.warning("a buyer's message cannot be shown to a user: %s", type(exc).__name__)
+            return True, posts
+        except TelegramAPIError as exc:  # network, server, flood wait: tried again on the next turn
+            logger.warning("a buyer's message not shown yet: %s", type(exc).__name__)
+            return False, posts
+        return True, posts
+
+    async def chat_answered(self, post: ChatPost, who: str, may_reply: bool) -> None:
+        t = await self._texts(post.user_id)
+        keyboard = answered_keyboard(
+            t, post.shop_id, post.chat_id, post.order_id, who=who, may_reply=may_reply
+        )
+        await quietly(
+            self._bot.edit_message_reply_markup(
+                chat_id=post.user_id, message_id=post.tg_message_id, reply_markup=keyboard
+            ),
+            "show who answered a buyer",
         )
 
     async def roles_changed(self, user_ids: Iterable[int]) -> None:

@@ -16,7 +16,7 @@ from bot.domain.bulk import MAX_LINES
 from bot.domain.clock import MSK
 from bot.domain.market_data import BusinessOrder, BuyerInfo, OrderStatus
 from bot.domain.market_refusals import explain
-from bot.domain.operations import CancellationAnswer, DeliveryDate, Failure, StatusStep, TrackCode
+from bot.domain.operations import CancellationAnswer, ChatReply, DeliveryDate, Failure, StatusStep, TrackCode
 from bot.domain.outcomes import Outcome
 from bot.domain.records import Batch, BatchSummary, Operation, OperationStatus
 from bot.domain.status_steps import GROUPS, day_group
@@ -224,6 +224,11 @@ def _(action: CancellationAnswer, t: Texts, order_id: int, services: dict[int, s
     return t("result-answer-ok", id=order_id, answer=t.plain(f"answer-{_answer_of(action)}"))
 
 
+@action_done.register
+def _(action: ChatReply, t: Texts, order_id: int, services: dict[int, str]) -> str:
+    return t("chat-sent", id=order_id) if order_id else t("chat-sent-direct")
+
+
 def _answer_of(action: CancellationAnswer) -> str:
     return "accept" if action.accepted else str(action.reason)
 
@@ -254,8 +259,15 @@ def _(action: CancellationAnswer, t: Texts, services: dict[int, str]) -> str:
     return t("history-answer", answer=t.plain(f"answer-{_answer_of(action)}"))
 
 
+@action_line.register
+def _(action: ChatReply, t: Texts, services: dict[int, str]) -> str:
+    return t("history-chat")
+
+
 def outcome_text(t: Texts, outcome: Outcome, services: dict[int, str] | None = None) -> str:
     op = outcome.operation
+    if isinstance(op.action, ChatReply) and op.status is not OperationStatus.DONE:
+        return _chat_outcome_text(t, outcome)
     if outcome.duplicate and op.status is OperationStatus.DONE:
         return t("result-already-done", id=op.order_id)
     if outcome.pending:
@@ -264,6 +276,15 @@ def outcome_text(t: Texts, outcome: Outcome, services: dict[int, str] | None = N
         failure = outcome.failure or Failure.from_json(op.last_error) or Failure(None, "ERROR", "")
         return t("result-failed-order", id=op.order_id) + "\n" + failure_text(t, failure)
     return action_done(op.action, t, op.order_id, services or {})
+
+
+def _chat_outcome_text(t: Texts, outcome: Outcome) -> str:
+    """A message to a buyer that did not go (yet): queued after a busy Market, or refused."""
+    op = outcome.operation
+    if outcome.pending:
+        return t("chat-queued")
+    failure = outcome.failure or Failure.from_json(op.last_error) or Failure(None, "ERROR", "")
+    return t("chat-not-sent") + "\n" + failure_text(t, failure)
 
 
 def history_line(t: Texts, op: Operation, services: dict[int, str], who: str | None = None) -> str:

@@ -7,10 +7,12 @@ import json
 import sqlite3
 from typing import Any
 
-from bot.domain.operations import AnyAction, action_from
+from bot.domain.operations import AnyAction, ChatReply, action_from
 from bot.domain.records import Operation, OperationStatus
 from storage.db import Executor, timestamp
 
+CHAT_KIND = ChatReply.model_fields["kind"].default
+SENT_TEXT = "…"  # what a sent chat message keeps of its text
 COLUMNS = (
     "id, user_id, shop_id, order_id, kind, payload, status, attempts, last_error, "
     "idempotency_key, next_attempt_at, created_at, updated_at, batch_id"
@@ -82,10 +84,13 @@ class OperationsRepo:
     async def finish(self, op_id: int, status: OperationStatus, error: str | None, now: dt.datetime) -> None:
         if status not in (OperationStatus.DONE, OperationStatus.FAILED):
             raise ValueError("finish() takes DONE or FAILED")
+        # A message to a buyer's chat is kept only until it is sent: its text may quote the buyer.
         await self._ex.execute(
             "UPDATE operations SET status = ?, last_error = ?, next_attempt_at = NULL, "
-            "result_owed = 1, updated_at = ? WHERE id = ?",
-            (status.value, error, timestamp(now), op_id),
+            "result_owed = 1, updated_at = ?, "
+            "payload = CASE WHEN kind = ? THEN json_set(payload, '$.message', ?) ELSE payload END "
+            "WHERE id = ?",
+            (status.value, error, timestamp(now), CHAT_KIND, SENT_TEXT, op_id),
         )
 
     async def mark_told(self, op_id: int) -> None:

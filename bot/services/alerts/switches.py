@@ -16,12 +16,18 @@ async def recipients(ex: Executor, shop_id: int, switch: Switch) -> list[int]:
 
 
 async def request_recipients(ex: Executor, shop_id: int, order_id: int) -> list[int]:
-    """Who is told of a cancellation request: the owners, and the courier who last acted on the order
-    (not every courier of the shop), each only with their switch on."""
-    team = await AlertSwitchesRepo(ex).team_switches(shop_id, Switch.CANCEL)
-    on = {user for user, role, chosen in team if is_on(Switch.CANCEL, role, chosen)}
+    """Who is told of a cancellation request (see `order_recipients`)."""
+    return await order_recipients(ex, shop_id, order_id, Switch.CANCEL)
+
+
+async def order_recipients(ex: Executor, shop_id: int, order_id: int | None, switch: Switch) -> list[int]:
+    """Who is told of something about one order (a cancellation request, a buyer's message): the
+    owners, and the courier who last acted on the order (not every courier of the shop), each only
+    with `switch` on. Without an order (a buyer's question about a product): the owners."""
+    team = await AlertSwitchesRepo(ex).team_switches(shop_id, switch)
+    on = {user for user, role, chosen in team if is_on(switch, role, chosen)}
     owners = [user for user, role, _ in team if role is Role.OWNER and user in on]
-    courier = await OperationsRepo(ex).last_courier(shop_id, order_id)
+    courier = await OperationsRepo(ex).last_courier(shop_id, order_id) if order_id else None
     return [*owners, *([courier] if courier in on else [])]
 
 

@@ -25,6 +25,7 @@ from bot.domain.records import Shop
 from bot.market.errors import MarketError, NotFoundError
 from bot.services.alerts.outbox import AlertOutbox
 from bot.services.alerts.poller import Seen, observe
+from bot.services.chats.feed import ChatFeed
 from bot.services.operations import Operations
 from bot.services.orders import OrdersService
 from storage.db import Database
@@ -35,7 +36,7 @@ CANCELLATION_REQUEST = "ORDER_CANCELLATION_REQUEST"
 CREATED = "ORDER_CREATED"
 CANCELLED = "ORDER_CANCELLED"
 ORDER_KINDS = frozenset({CANCELLATION_REQUEST, CREATED, CANCELLED, "ORDER_STATUS_UPDATED", "ORDER_UPDATED"})
-CHAT_KINDS = frozenset({"CHAT_CREATED", "CHAT_MESSAGE_SENT"})  # kept for the chats work that follows
+CHAT_KINDS = frozenset({"CHAT_CREATED", "CHAT_MESSAGE_SENT"})  # buyers' chats: `ChatFeed.on_event`
 
 
 class Effects:
@@ -46,6 +47,7 @@ class Effects:
         orders: OrdersService,
         operations: Operations,
         outbox: AlertOutbox,
+        chats: ChatFeed,
         *,
         clock: Callable[[], dt.datetime] = utcnow,
     ) -> None:
@@ -54,6 +56,7 @@ class Effects:
         self._orders = orders
         self._operations = operations
         self._outbox = outbox
+        self._chats = chats
         self.clock = clock
 
     @property
@@ -67,7 +70,7 @@ class Effects:
         if event.kind == "PING":
             return "ignored:ping"
         if event.kind in CHAT_KINDS:
-            return "recorded"
+            return await self._chats.on_event(event)
         if event.kind not in ORDER_KINDS:
             return "ignored:kind"
         if event.campaign_id is None or event.order_id is None:

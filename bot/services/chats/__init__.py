@@ -1,0 +1,1 @@
+"""Buyers' chats: their messages to the team (`feed`), the team's answers (`desk`)."""

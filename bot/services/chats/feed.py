@@ -1,0 +1,378 @@
+"""Buyers' messages reach the shop's team: from the Market's push notifications within seconds
+(`on_event`), and from a poll of the chats waiting for the shop's answer (`poll_due`) every
+`poll_seconds`, or only as a safety net while notifications about the business arrive.
+
+Each message is recorded with its recipients first (ids only: chat, message, user), in the same
+transaction that moves the chat's "read up to" mark, and sent after; so a restart between the two
+neither loses nor repeats it, and a message that came by both ways is told once per recipient. Its
+text and files are read from the Market when it is shown and kept nowhere.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import datetime as dt
+import logging
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+
+from bot.domain.alerts import Switch
+from bot.domain.chats import FILE_LIMIT, WAITING, Chat, ChatMessage, Sender
+from bot.domain.clock import utcnow
+from bot.domain.market_data import BusinessOrder
+from bot.domain.notifications import MarketEvent
+from bot.domain.records import ChatDue, ChatPost, Role, Shop
+from bot.market.client import MarketClient
+from bot.market.errors import MarketError
+from bot.services.alerts.switches import order_recipients
+from bot.services.background import Loop
+from bot.services.notices import ChatFileData, ChatNote, Notices
+from bot.services.orders import OrdersService
+from storage.db import Database
+from storage.repositories import Repos
+from storage.secrets import SecretBox, SecretDecryptError
+
+logger = logging.getLogger(__name__)
+
+CREATED = "CHAT_CREATED"
+MESSAGE_SENT = "CHAT_MESSAGE_SENT"
+TICK = 5.0  # seconds between two looks at what is due
+MAX_CHAT_PAGES = 5  # of 20 chats: the 100 chats waiting longest are read in one poll
+MAX_HISTORY_PAGES = 5  # of 100 messages, read for one chat in one look
+FIRST_LOOK = 3  # the newest unanswered messages of a chat the bot has not read before
+FIRST_LOOK_AGE = dt.timedelta(hours=48)  # ... when no older than this
+MAX_FILES = 10  # files of one message read and shown (the rest named)
+RESERVE = 500  # of the hourly getChats budget, left to the users' /chats
+NOTIFIED_WITHIN = dt.timedelta(hours=1)
+
+
+@dataclass(frozen=True, slots=True)
+class _Read:
+    """A chat and one of its messages as just read (what a delivery in the same turn shows)."""
+
+    chat: Chat
+    message: ChatMessage
+
+
+class ChatFeed:
+    def __init__(
+        self,
+        db: Database,
+        box: SecretBox,
+        market: MarketClient,
+        orders: OrdersService,
+        notices: Notices,
+        *,
+        poll_seconds: float = 60.0,
+        backstop_seconds: float = 900.0,
+        clock: Callable[[], dt.datetime] = utcnow,
+    ) -> None:
+        self._db = db
+        self._box = box
+        self._market = market
+        self._orders = orders
+        self._notices = notices
+        self.poll_seconds = poll_seconds
+        self.backstop_seconds = backstop_seconds
+        self.clock = clock
+        self.on_told: Callable[[], None] = lambda: None  # the metrics count them
+        self._polled_at: dict[tuple[int, int], float] = {}  # (shop id, business) → loop time
+        self._notified: dict[int, dt.datetime] = {}  # business id → its last chat notification
+        self._read: dict[tuple[int, int], _Read] = {}  # (chat, message) → as read this turn
+        self._sending = asyncio.Lock()  # the poll and the notifications' worker both deliver
+        self._loop = Loop("chats", self.turn, every=lambda: min(TICK, self.poll_seconds))
+
+    @property
+    def _repos(self) -> Repos:
+        return Repos.on(self._db, self._box)
+
+    # --- the background loop ---------------------------------------------------------------
+    async def start(self) -> None:
+        self._loop.start()
+
+    async def stop(self, grace: float = 5.0) -> None:
+        await self._loop.stop(grace)
+
+    def wake(self) -> None:
+        self._loop.wake()
+
+    @property
+    def alive(self) -> bool:
+        return self._loop.alive
+
+    async def turn(self, *, poll_every: bool = False) -> None:
+        """What a restart owes first, then the polls due, then what they found."""
+        await self.deliver()
+        await self.poll_due(every=poll_every)
+        await self.deliver()
+
+    # --- polling ---------------------------------------------------------------------------
+    async def _businesses(self) -> dict[tuple[str, int], list[Shop]]:
+        """The shops by (API key, business): one poll of a business's chats serves all its shops."""
+        groups: dict[tuple[str, int], list[Shop]] = {}
+        repos = self._repos
+        for shop in await repos.shops.every():
+            if shop.business_id is None:
+                continue
+            try:
+                key = await repos.shops.api_key(shop.id)
+            except SecretDecryptError:
+                continue  # reported at start
+            if key:
+                groups.setdefault((key, shop.business_id), []).append(shop)
+        return groups
+
+    def interval(self, business_id: int) -> float:
+        """Seconds between two polls of a business's chats: `poll_seconds`, or the safety net's
+        `backstop_seconds` while the Market's chat notifications about it arrive."""
+        seen = self._notified.get(business_id)
+        if seen is not None and self.clock() - seen <= NOTIFIED_WITHIN:
+            return max(self.poll_seconds, self.backstop_seconds)
+        return self.poll_seconds
+
+    async def poll_due(self, *, every: bool = False) -> int:
+        """Poll each business whose turn it is (`every`: each one now). Returns how many were polled."""
+        polled = 0
+        loop = asyncio.get_running_loop()
+        for (api_key, business_id), shops in (await self._businesses()).items():
+            if self._loop.stopping:
+                break
+            mark = (shops[0].id, business_id)
+            if not every and loop.time() - self._polled_at.get(mark, -float("inf")) < self.interval(business_id):
+                continue
+            budget = self._market.hourly_budget(api_key, "getChats")
+            if budget is not None and budget.remaining < RESERVE:
+                continue  # the rest of this hour's budget is the users'
+            self._polled_at[mark] = loop.time()
+            try:
+                await self.poll_business(api_key, business_id, shops)
+            except MarketError as exc:
+                logger.warning("chats: business of shop %s not polled: %s", shops[0].id, type(exc).__name__)
+            polled += 1
+        return polled
+
+    async def poll_business(self, api_key: str, business_id: int, shops: Sequence[Shop]) -> None:
+        """Read the chats waiting for the shops' answer and record their messages not yet told."""
+        pages = self._market.chat_pages(
+            api_key, business_id, max_pages=MAX_CHAT_PAGES, statuses=list(WAITING)
+        )
+        async for chat in pages.items():
+            shop = _shop_of(chat, shops)
+            if shop is not None:
+                await self._read_chat(api_key, business_id, shop, chat)
+
+    async def _read_chat(self, api_key: str, business_id: int, shop: Shop, chat: Chat) -> None:
+        last = await self._repos.chat_watch.last(shop.id, chat.chat_id)
+        messages: list[ChatMessage] = []
+        token: str | None = None
+        for _ in range(MAX_HISTORY_PAGES):
+            page = await self._market.get_chat_history(
+                api_key, business_id, chat.chat_id, message_id_from=last, page_token=token
+            )
+            messages.extend(m for m in page.messages if last is None or m.message_id > last)
+            token = page.next_page_token
+            if not token:
+                break
+        if not messages:
+            return
+        newest = max(m.message_id for m in messages)
+        told = [m for m in messages if m.sender is not Sender.PARTNER]
+        if last is None:
+            told = _first_look(messages, self.clock())
+        await self._record(shop, chat, told, newest)
+
+    async def _record(self, shop: Shop, chat: Chat, messages: Sequence[ChatMessage], newest: int | None) -> int:
+        now = self.clock()
+        order_id = chat.context.order_id
+        recorded = 0
+        async with self._db.transaction() as tx:
+            repos = Repos.on(tx, self._box)
+            to = await order_recipients(tx, shop.id, order_id, Switch.CHAT) if messages else []
+            for message in messages:
+                self._read[(chat.chat_id, message.message_id)] = _Read(chat, message)
+                recorded += await repos.chat_deliveries.record(
+                    shop.id, chat.chat_id, message.message_id, order_id, to, now
+                )
+            if newest is not None:
+                await repos.chat_watch.advance(shop.id, chat.chat_id, newest, now)
+        return recorded
+
+    # --- push notifications ----------------------------------------------------------------
+    async def on_event(self, event: MarketEvent) -> str:
+        """A chat notification: the message it names (or the new chat's messages) recorded and told.
+        Returns the inbox's outcome word; raises `MarketError` when reading failed and trying again
+        later can help."""
+        if event.business_id is None or event.chat_id is None:
+            return "ignored:no-chat"
+        shops = [s for s in await self._repos.shops.every() if s.business_id == event.business_id]
+        if not shops:
+            return "ignored:no-shop"
+        self._notified[event.business_id] = self.clock()
+        try:
+            api_key = await self._repos.shops.api_key(shops[0].id)
+        except SecretDecryptError:
+            return "ignored:key-unreadable"
+        if not api_key:
+            return "ignored:no-shop"
+        try:
+            chat = await self._market.get_chat(api_key, event.business_id, event.chat_id)
+            shop = _shop_of(chat, shops)
+            if shop is None:
+                return "ignored:no-shop"
+            if event.kind == MESSAGE_SENT and event.message_id is not None:
+                message = await self._market.get_chat_message(
+                    api_key, event.business_id, event.chat_id, event.message_id
+                )
+                if message.sender is Sender.PARTNER:
+                    return "ignored:ours"
+                recorded = await self._record(shop, chat, [message], None)
+            else:
+                await self._read_chat(api_key, event.business_id, shop, chat)
+                recorded = 1
+        except MarketError as exc:
+            if exc.retryable:
+                raise
+            return f"failed:{exc.failure.code}"
+        if not recorded:
+            return "recorded"
+        await self.deliver()
+        return "alerted"
+
+    # --- telling ---------------------------------------------------------------------------
+    async def deliver(self) -> int:
+        """Show what was recorded and not yet shown. Stops at the first message Telegram (or the
+        Market, reading it) could not take now: tried again on the next turn."""
+        async with self._sending:
+            try:
+                return await self._deliver()
+            finally:
+                self._read.clear()
+
+    async def _deliver(self) -> int:
+        shown = 0
+        repos = self._repos
+        orders: dict[tuple[int, int], BusinessOrder | None] = {}
+        for (shop_id, chat_id, message_id), dues in _by_message(await repos.chat_deliveries.due()).items():
+            shop = await repos.shops.get(shop_id)
+            api_key = await self._api_key(shop_id) if shop else None
+            if shop is None or api_key is None or shop.business_id is None:
+                for due in dues:
+                    await repos.chat_deliveries.sent(shop_id, chat_id, message_id, due.user_id)
+                continue
+            try:
+                read = await self._content(api_key, shop.business_id, chat_id, message_id)
+            except MarketError as exc:
+                if exc.retryable:
+                    break
+                logger.warning("chats: message of chat %s cannot be read: %s", chat_id, exc.failure.code)
+                read = None
+            if read is None:
+                for due in dues:
+                    await repos.chat_deliveries.sent(shop_id, chat_id, message_id, due.user_id)
+                continue
+            order_id = read.chat.context.order_id
+            if order_id is not None and (shop_id, order_id) not in orders:
+                orders[(shop_id, order_id)] = await self._order(api_key, shop, order_id)
+            files = await self._files(api_key, read.message)
+            for due in dues:
+                member = await repos.memberships.of_user_in(due.user_id, shop_id)
+                if member is None:  # no longer theirs
+                    await repos.chat_deliveries.sent(shop_id, chat_id, message_id, due.user_id)
+                    continue
+                note = ChatNote(
+                    shop=member.shop,
+                    chat=read.chat,
+                    message=read.message,
+                    order=orders.get((shop_id, order_id)) if order_id is not None else None,
+                    files=files,
+                    may_reply=member.role is Role.OWNER or member.shop.couriers_write,
+                )
+                done, posts = await self._notices.chat_message(due.user_id, note)
+                now = self.clock()
+                for tg_message_id, header in posts:
+                    await repos.chat_posts.add(
+                        ChatPost(
+                            user_id=due.user_id,
+                            tg_message_id=tg_message_id,
+                            shop_id=shop_id,
+                            chat_id=chat_id,
+                            message_id=message_id,
+                            order_id=order_id,
+                            header=header,
+                            answered_by=None,
+                        ),
+                        now,
+                    )
+                if not done:
+                    return shown
+                await repos.chat_deliveries.sent(shop_id, chat_id, message_id, due.user_id)
+                if posts:
+                    shown += 1
+                    self.on_told()
+        return shown
+
+    async def _api_key(self, shop_id: int) -> str | None:
+        try:
+            return await self._repos.shops.api_key(shop_id)
+        except SecretDecryptError:
+            return None
+
+    async def _content(self, api_key: str, business_id: int, chat_id: int, message_id: int) -> _Read | None:
+        """The chat and the message, as read this turn or read now (after a restart)."""
+        read = self._read.get((chat_id, message_id))
+        if read is not None:
+            return read
+        chat = await self._market.get_chat(api_key, business_id, chat_id)
+        message = await self._market.get_chat_message(api_key, business_id, chat_id, message_id)
+        return _Read(chat, message)
+
+    async def _order(self, api_key: str, shop: Shop, order_id: int) -> BusinessOrder | None:
+        """The order the chat is about, for its number, status and day (a message goes without them
+        when the order cannot be read now)."""
+        try:
+            return await self._orders.lookup(api_key, shop, order_id)
+        except MarketError as exc:
+            logger.warning("chats: order of a chat not read: %s", type(exc).__name__)
+            return None
+
+    async def _files(self, api_key: str, message: ChatMessage) -> tuple[ChatFileData, ...]:
+        """The message's files, read once for all its recipients: up to `FILE_LIMIT` each (a bigger
+        or unreadable one is only named)."""
+        files: list[ChatFileData] = []
+        for n, file in enumerate(message.files):
+            data: bytes | None = None
+            if n < MAX_FILES and 0 <= file.size <= FILE_LIMIT:
+                try:
+                    data = await self._market.download_chat_file(api_key, file.url, max_bytes=FILE_LIMIT)
+                except MarketError as exc:
+                    logger.warning("chats: a file not read: %s", type(exc).__name__)
+            files.append(ChatFileData(file.name, data))
+        return tuple(files)
+
+
+def _shop_of(chat: Chat, shops: Sequence[Shop]) -> Shop | None:
+    """The shop a chat belongs to: its campaign's; a chat about no shop (a buyer's question about a
+    product) goes to the business's first shop here."""
+    campaign_id = chat.context.campaign_id
+    if campaign_id is None:
+        return min(shops, key=lambda s: s.id) if shops else None
+    return next((s for s in shops if s.campaign_id == campaign_id), None)
+
+
+def _first_look(messages: Sequence[ChatMessage], now: dt.datetime) -> list[ChatMessage]:
+    """A chat read for the first time: only its newest unanswered messages, and only recent ones (a
+    shop just connected is not flooded with its history)."""
+    answered = max((m.message_id for m in messages if m.sender is Sender.PARTNER), default=0)
+    waiting = [
+        m
+        for m in messages
+        if m.sender is not Sender.PARTNER and m.message_id > answered and now - m.created_at <= FIRST_LOOK_AGE
+    ]
+    return sorted(waiting, key=lambda m: m.message_id)[-FIRST_LOOK:]
+
+
+def _by_message(dues: Sequence[ChatDue]) -> dict[tuple[int, int, int], list[ChatDue]]:
+    grouped: dict[tuple[int, int, int], list[ChatDue]] = {}
+    for due in dues:
+        grouped.setdefault((due.shop_id, due.chat_id, due.message_id), []).append(due)
+    return grouped

@@ -1,0 +1,76 @@
+# Buyers' chats
+
+command-chats = Buyers' chats waiting for an answer
+button-card-chat = 💬 Message the buyer
+button-chat-reply = ↩️ Reply
+button-chat-answered = ✅ { $name } replied · ↩️ More
+button-chat-card = 📋 Order card
+button-chat-stop = Cancel
+
+chat-from-buyer = Buyer { $name }
+chat-from-buyer-unnamed = Buyer
+chat-from-customer = Buyer
+chat-from-support = 🛟 Market support
+chat-from-market = 🤖 Market (automatic message)
+chat-from-partner = Shop
+chat-from-you = You
+chat-head = 💬 <b>{ $who }</b>
+chat-order = Order #{ $id }
+chat-order-status = Order #{ $id } · { $status }
+chat-order-status-day = Order #{ $id } · { $status } · delivery { $day }
+chat-about-product = A question about a product (not an order)
+chat-dispute = ⚖️ <b>Dispute</b>: a Market arbiter takes part in this chat
+chat-file = 📎 { $name }
+chat-file-not-read = 📎 { $name } — not loaded here (over 5 MB or unavailable); open it in the Market's cabinet
+
+chat-reply-prompt = ✍️ Reply to the buyer of order #{ $id }: write a text or send a photo or a file (up to 5 MB). Or one button:
+chat-reply-prompt-direct = ✍️ Reply to the buyer: write a text or send a photo or a file (up to 5 MB).
+chat-reply-again = Write your reply to the buyer as text, or send a photo or a file. /cancel — do not reply.
+chat-reply-what = A buyer can be sent a text, a photo or a file.
+chat-reply-stopped = OK, not replying.
+chat-phrase-0 = On my way, I will be there in 15 minutes
+chat-phrase-1 = I cannot reach you by phone, please call me back
+chat-phrase-2 = I left the order at your door
+
+chat-sent = ✅ Message sent to the buyer of order #{ $id }.
+chat-sent-direct = ✅ Message sent to the buyer.
+chat-file-sent = ✅ File sent to the buyer.
+chat-queued = ⏳ The Market is busy right now. The message is saved: I will send it as soon as the Market takes it, and tell you.
+chat-not-sent = ❌ The message to the buyer was not sent.
+history-chat = message to the buyer
+
+chat-empty = An empty message cannot be sent to the buyer: write a text.
+chat-too-long = The message is longer than the Market takes: { $count } { $count ->
+    [one] character
+   *[other] characters
+} where the limit is { $limit }. Shorten it or send it in parts.
+chat-file-what = A buyer can be sent a photo or a file.
+chat-file-too-big = The file is over 5 MB — the Market will not take it. Compress it or send another one.
+chat-gone = This chat is not available: it is not your shop's, or you are no longer on the team.
+chat-couriers-off = The shop's owner has turned off couriers' messages to buyers (/team).
+chat-no-scope = The shop's API key has no access to buyers' chats. Owner: in the Market's cabinet (Settings → API and modules) give the key the "Communication with buyers" (communication) access and connect the key again in /settings. Everything else works as before.
+
+chats-none = 💬 No chats are waiting for an answer in { $shop }.
+chats-head = 💬 <b>Waiting for an answer</b> — { $shop }: { $count } { $count ->
+    [one] chat
+   *[other] chats
+} (longest waiting first)
+chats-order = order #{ $id }
+chats-product = product question
+chats-line = { $n }. { $what } · { $name } · waiting { $waited }
+chats-more = … and { $count } more — answer these first.
+chat-waited-minutes = { $minutes } min
+chat-waited-hours = { $hours } h { $minutes } min
+chat-waited-days = { $days } { $days ->
+    [one] day
+   *[other] days
+}
+chat-log-head = 💬 <b>Chat: { $what }</b> — last messages
+chat-log-empty = No messages yet.
+chat-log-line = <i>{ $when } · { $who }</i>{ $files ->
+    [0] {""}
+   *[other] {" "}· 📎 { $files }
+}
+{ $text }
+
+settings-chats-scope-missing = ⚠️ This key has no "Communication with buyers" (communication) access: track codes and dates work, buyers' chats do not. To answer buyers from the bot, give the key this access in the Market's cabinet and connect it again.
