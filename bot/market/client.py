@@ -10,6 +10,16 @@ import datetime as dt
 from collections.abc import AsyncIterator, Awaitable
 from typing import Any, Literal, TypedDict, Unpack
 
+from bot.domain.chats import (
+    FILE_LIMIT,
+    Chat,
+    ChatHistory,
+    ChatMessage,
+    ChatStatus,
+    ChatType,
+    ContextType,
+    FileTooLarge,
+)
 from bot.domain.market_data import BusinessOrder, BuyerInfo, Campaign, DeliveryDateReason, OrderStatus
 from bot.market.models import (
     AcceptOrderCancellationRequest,
@@ -18,10 +28,21 @@ from bot.market.models import (
     BuyerInfoResponse,
     CampaignResponse,
     CampaignsResponse,
+    ChatContextRef,
+    ChatHistoryRequest,
+    ChatHistoryResponse,
+    ChatMessageResponse,
+    ChatResponse,
+    ChatsPage,
+    ChatsRequest,
+    ChatsResponse,
+    CreateChatRequest,
+    CreateChatResponse,
     DeliveryDates,
     DeliveryService,
     DeliveryServicesResponse,
     OrderDatesFilter,
+    SendMessageRequest,
     SetDeliveryDateRequest,
     SetTrackCodeRequest,
     StatusChange,
@@ -45,13 +66,26 @@ CANCELLATION = "/v2/campaigns/{campaignId}/orders/{orderId}/cancellation/accept"
 BUYER = "/v2/campaigns/{campaignId}/orders/{orderId}/buyer"
 DELIVERY_SERVICES = "/v2/delivery/services"
 TOKEN_INFO = "/v2/auth/token"  # noqa: S105 - a path, not a password
+# Buyers' chats: the chat and the message are named in the query (chatId, messageId).
+CREATE_CHAT = "/v2/businesses/{businessId}/chats/new"
+CHATS = "/v2/businesses/{businessId}/chats"
+CHAT = "/v2/businesses/{businessId}/chat"
+CHAT_MESSAGE = "/v2/businesses/{businessId}/chats/message"
+CHAT_HISTORY = "/v2/businesses/{businessId}/chats/history"
+CHAT_FILE = "/v2/businesses/{businessId}/chats/file/send"
+CHATS_PAGE_SIZE = 20  # the spec's maximum for getChats' `limit`
+CHAT_HISTORY_PAGE_SIZE = 100  # and for getChatHistory's
 
 CAMPAIGNS_PAGE_SIZE = 100  # the spec's maximum for `limit`
 MAX_CAMPAIGN_PAGES = 50
 
 # The endpoints whose hourly budget a caller reads, by the spec's name for them.
-Budgeted = Literal["getBusinessOrders"]
-_BUDGETED: dict[Budgeted, tuple[str, str]] = {"getBusinessOrders": ("POST", BUSINESS_ORDERS)}
+Budgeted = Literal["getBusinessOrders", "getChats", "getChatHistory"]
+_BUDGETED: dict[Budgeted, tuple[str, str]] = {
+    "getBusinessOrders": ("POST", BUSINESS_ORDERS),
+    "getChats": ("POST", CHATS),
+    "getChatHistory": ("POST", CHAT_HISTORY),
+}
 
 
 class OrderQuery(TypedDict, total=False):
@@ -68,6 +102,14 @@ class OrderQuery(TypedDict, total=False):
     updated_from: dt.datetime | None
     updated_to: dt.datetime | None
     waiting_for_cancellation: bool | None
+
+
+class ChatQuery(TypedDict, total=False):
+    """Which chats getChats lists (all of the business's when none is given)."""
+
+    statuses: list[ChatStatus] | None
+    types: list[ChatType] | None
+    order_ids: list[int] | None
 
 
 def _dump(model: Any) -> Any:
@@ -262,3 +304,153 @@ class MarketClient:
     async def get_token_info(self, api_key: str) -> TokenInfo:
         body = await self.transport.request("POST", TOKEN_INFO, api_key=api_key)
         return TokenInfoResponse.model_validate(body).result.api_key
+
+    # --- buyers' chats (scope `communication` or `all-methods`) ------------------------------
+
+    async def create_chat(self, api_key: str, business_id: int, order_id: int) -> int:
+        """createChat for an order: the id of its chat, new or the one it has."""
+        request = CreateChatRequest(context=ChatContextRef(type=ContextType.ORDER, id=order_id))
+        body = await self.transport.request(
+            "POST",
+            CREATE_CHAT,
+            api_key=api_key,
+            path_params={"businessId": business_id},
+            json=_dump(request),
+        )
+        return CreateChatResponse.model_validate(body).result.chat_id
+
+    async def get_chats(
+        self,
+        api_key: str,
+        business_id: int,
+        *,
+        page_token: str | None = None,
+        limit: int = CHATS_PAGE_SIZE,
+        **query: Unpack[ChatQuery],
+    ) -> ChatsPage:
+        """One page of the business's chats (getChats), the least recently updated first."""
+        order_ids = query.get("order_ids")
+        request = ChatsRequest(
+            statuses=query.get("statuses"),
+            types=query.get("types"),
+            contexts=[ChatContextRef(type=ContextType.ORDER, id=i) for i in order_ids] if order_ids else None,
+        )
+        body = await self.transport.request(
+            "POST",
+            CHATS,
+            api_key=api_key,
+            path_params={"businessId": business_id},
+            params=_page_params(limit, page_token),
+            json=_dump(request),
+            retry=True,  # a read, though it is a POST
+        )
+        return ChatsResponse.model_validate(body).result
+
+    def chat_pages(
+        self,
+        api_key: str,
+        business_id: int,
+        *,
+        page_token: str | None = None,
+        max_pages: int | None = None,
+        **query: Unpack[ChatQuery],
+    ) -> Pages[Chat]:
+        """The pages of the business's chats that `query` finds, like `business_order_pages`."""
+
+        def page(token: str | None) -> Awaitable[ChatsPage]:
+            return self.get_chats(api_key, business_id, page_token=token, **query)
+
+        return Pages(page, token=page_token, max_pages=max_pages)
+
+    async def get_chat(self, api_key: str, business_id: int, chat_id: int) -> Chat:
+        body = await self.transport.request(
+            "GET", CHAT, api_key=api_key, path_params={"businessId": business_id}, params={"chatId": chat_id}
+        )
+        return ChatResponse.model_validate(body).result
+
+    async def get_chat_message(
+        self, api_key: str, business_id: int, chat_id: int, message_id: int
+    ) -> ChatMessage:
+        body = await self.transport.request(
+            "GET",
+            CHAT_MESSAGE,
+            api_key=api_key,
+            path_params={"businessId": business_id},
+            params={"chatId": chat_id, "messageId": message_id},
+        )
+        return ChatMessageResponse.model_validate(body).result
+
+    async def get_chat_history(
+        self,
+        api_key: str,
+        business_id: int,
+        chat_id: int,
+        *,
+        message_id_from: int | None = None,
+        page_token: str | None = None,
+        limit: int = CHAT_HISTORY_PAGE_SIZE,
+    ) -> ChatHistory:
+        """One page of a chat's messages (getChatHistory), oldest first, from `message_id_from` on."""
+        params: dict[str, str | int] = {"chatId": chat_id, **_page_params(limit, page_token)}
+        body = await self.transport.request(
+            "POST",
+            CHAT_HISTORY,
+            api_key=api_key,
+            path_params={"businessId": business_id},
+            params=params,
+            json=_dump(ChatHistoryRequest(message_id_from=message_id_from)),
+            retry=True,  # a read, though it is a POST
+        )
+        return ChatHistoryResponse.model_validate(body).result
+
+    def chat_history_pages(
+        self,
+        api_key: str,
+        business_id: int,
+        chat_id: int,
+        *,
+        message_id_from: int | None = None,
+        page_token: str | None = None,
+        max_pages: int | None = None,
+    ) -> Pages[ChatMessage]:
+        """The pages of a chat's messages from `message_id_from` on, oldest first."""
+
+        def page(token: str | None) -> Awaitable[ChatHistory]:
+            return self.get_chat_history(
+                api_key, business_id, chat_id, message_id_from=message_id_from, page_token=token
+            )
+
+        return Pages(page, token=page_token, max_pages=max_pages)
+
+    async def send_chat_message(self, api_key: str, business_id: int, chat_id: int, text: str) -> None:
+        """sendMessageToChat, sent once. The text is 1-4,096 characters (`MESSAGE_LIMIT`): the caller
+        refuses another, the Market would."""
+        await self.transport.request(
+            "POST",
+            CHAT_MESSAGE,
+            api_key=api_key,
+            path_params={"businessId": business_id},
+            params={"chatId": chat_id},
+            json=_dump(SendMessageRequest(message=text)),
+        )
+
+    async def send_chat_file(
+        self, api_key: str, business_id: int, chat_id: int, *, name: str, data: bytes, content_type: str
+    ) -> None:
+        """sendFileToChat, sent once (multipart `file`). Over `FILE_LIMIT` bytes raises `FileTooLarge`
+        without sending."""
+        if len(data) > FILE_LIMIT:
+            raise FileTooLarge(len(data))
+        await self.transport.request(
+            "POST",
+            CHAT_FILE,
+            api_key=api_key,
+            path_params={"businessId": business_id},
+            params={"chatId": chat_id},
+            files={"file": (name, data, content_type)},
+        )
+
+    async def download_chat_file(self, api_key: str, url: str, *, max_bytes: int = FILE_LIMIT) -> bytes:
+        """A chat message's file (its `url`), at most `max_bytes`: a bigger one raises `FileTooLarge`.
+        The key goes only to the Market's own host."""
+        return await self.transport.download(url, api_key=api_key, max_bytes=max_bytes)

@@ -8,6 +8,7 @@ from typing import Annotated
 
 from pydantic import Field, PlainSerializer
 
+from bot.domain.chats import Chat, ChatHistory, ChatMessage, ChatStatus, ChatType, ContextType
 from bot.domain.market_data import (
     BusinessOrder,
     BuyerInfo,
@@ -49,6 +50,11 @@ class TokenInfo(MarketModel):
     @property
     def can_process_orders(self) -> bool:
         return bool({"ALL_METHODS", "INVENTORY_AND_ORDER_PROCESSING"} & set(self.auth_scopes))
+
+    @property
+    def can_chat(self) -> bool:
+        """The key reaches buyers' chats (`communication`; `all-methods` reaches everything)."""
+        return bool({"ALL_METHODS", "COMMUNICATION"} & set(self.auth_scopes))
 
 
 class TokenResult(MarketModel):
@@ -144,3 +150,65 @@ class AcceptOrderCancellationRequest(MarketModel):
 
 class BuyerInfoResponse(MarketModel):
     result: BuyerInfo | None = None
+
+
+# Buyers' chats: the records are the domain's (`bot.domain.chats`).
+
+
+class ChatContextRef(MarketModel):
+    """Which chat createChat makes, or getChats keeps: an order's (or a return's)."""
+
+    type: ContextType
+    id: int
+
+
+class CreateChatRequest(MarketModel):
+    context: ChatContextRef
+
+
+class CreateChatResult(MarketModel):
+    chat_id: int
+
+
+class CreateChatResponse(MarketModel):
+    result: CreateChatResult
+
+
+class ChatsRequest(MarketModel):
+    statuses: list[ChatStatus] | None = None
+    types: list[ChatType] | None = None
+    contexts: list[ChatContextRef] | None = None
+
+
+class ChatsPage(PagedResponse):
+    """One page of getChats: `chats`, and `next_page_token` (None: the last page)."""
+
+    chats: list[Chat] = Field(default_factory=list)
+
+    @property
+    def items(self) -> list[Chat]:
+        return self.chats
+
+
+class ChatsResponse(MarketModel):
+    result: ChatsPage
+
+
+class ChatResponse(MarketModel):
+    result: Chat
+
+
+class ChatHistoryRequest(MarketModel):
+    message_id_from: int | None = None
+
+
+class ChatHistoryResponse(MarketModel):
+    result: ChatHistory
+
+
+class ChatMessageResponse(MarketModel):
+    result: ChatMessage
+
+
+class SendMessageRequest(MarketModel):
+    message: str

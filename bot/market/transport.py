@@ -14,18 +14,20 @@ import contextlib
 import datetime as dt
 import functools
 import hashlib
+import json as jsonlib
 import logging
 import ssl
 import time
 from collections.abc import AsyncIterator, Awaitable, Callable, Mapping
 from dataclasses import dataclass
 from email.utils import parsedate_to_datetime
-from typing import Any
+from typing import Any, TypeVar
 
 import certifi
 import httpx
 
 from bot.domain.backoff import jittered_delay
+from bot.domain.chats import FileTooLarge
 from bot.market.errors import (
     ApiErrorItem,
     MarketApiError,
@@ -43,7 +45,13 @@ MAX_BUDGETS = 10_000
 INTEGRATION = "market-dbs-bot/0.1"
 REQUEST_ID_HEADERS = ("X-Market-Request-Id", "X-Market-Req-Id", "X-Request-Id")
 
+MAX_REDIRECTS = 5
+ERROR_BODY_LIMIT = 64 * 1024  # of an error answer to a download, read to say what went wrong
+FILE_CALL = "(chat file)"  # a download's "path" in logs and metrics: its URL is never logged
+
 Params = Mapping[str, str | int | list[str] | list[int]]
+Files = Mapping[str, tuple[str, bytes, str]]
+_T = TypeVar("_T")
 
 
 @dataclass(slots=True)
@@ -104,9 +112,13 @@ def _int_header(headers: httpx.Headers, name: str) -> int | None:
 
 def parse_error(response: httpx.Response) -> MarketApiError:
     """Turn an error response into `MarketApiError`, keeping the Market's own `errors` list."""
+    return _api_error(response.status_code, response.headers, response.content)
+
+
+def _api_error(status: int, headers: httpx.Headers, content: bytes) -> MarketApiError:
     items: list[ApiErrorItem] = []
     try:
-        body = response.json()
+        body = jsonlib.loads(content)
     except ValueError:
         body = None
     if isinstance(body, dict) and isinstance(body.get("errors"), list):
@@ -114,15 +126,43 @@ def parse_error(response: httpx.Response) -> MarketApiError:
             if isinstance(raw, dict) and raw.get("code"):
                 items.append(ApiErrorItem(code=str(raw["code"]), message=str(raw.get("message", ""))))
     if not items:
-        text = response.reason_phrase or f"HTTP {response.status_code}"
-        items.append(ApiErrorItem(code=f"HTTP_{response.status_code}", message=text))
-    request_id = next((response.headers[h] for h in REQUEST_ID_HEADERS if h in response.headers), None)
+        text = httpx.codes.get_reason_phrase(status) or f"HTTP {status}"
+        items.append(ApiErrorItem(code=f"HTTP_{status}", message=text))
+    request_id = next((headers[h] for h in REQUEST_ID_HEADERS if h in headers), None)
     return MarketApiError.for_status(
-        response.status_code,
+        status,
         items,
         request_id=request_id,
-        retry_after=_retry_after(response.headers),
+        retry_after=_retry_after(headers),
     )
+
+
+async def _read_capped(response: httpx.Response, max_bytes: int) -> bytes:
+    """The body, refused on its declared length before any of it is read, else once more than
+    `max_bytes` have arrived (a server may send no length, or a false one)."""
+    declared = _int_header(response.headers, "Content-Length")
+    if declared is not None and declared > max_bytes:
+        raise FileTooLarge(declared, max_bytes)
+    body = bytearray()
+    async for chunk in response.aiter_bytes():
+        body += chunk
+        if len(body) > max_bytes:
+            raise FileTooLarge(len(body), max_bytes)
+    return bytes(body)
+
+
+async def _download_error(response: httpx.Response) -> MarketApiError:
+    """The error an answer to a download says, from at most ERROR_BODY_LIMIT bytes of its body."""
+    body = bytearray()
+    async for chunk in response.aiter_bytes():
+        body += chunk
+        if len(body) >= ERROR_BODY_LIMIT:
+            break
+    return _api_error(response.status_code, response.headers, bytes(body[:ERROR_BODY_LIMIT]))
+
+
+def _bad_download(code: str, message: str) -> MarketApiError:
+    return MarketApiError(502, [ApiErrorItem(code, message)])
 
 
 class MarketTransport:
@@ -171,16 +211,33 @@ class MarketTransport:
         path_params: Mapping[str, int] | None = None,
         params: Params | None = None,
         json: Any = None,
+        files: Files | None = None,
         retry: bool | None = None,
     ) -> Any:
         """Send one call and return the decoded JSON. Reads are retried when retrying can help: GETs by
-        default, a POST that only reads with `retry=True`; `retry=False` sends once."""
+        default, a POST that only reads with `retry=True`; `retry=False` sends once. `files` makes the
+        body multipart/form-data: field → (file name, bytes, content type)."""
         attempts = self._get_attempts if (method == "GET" if retry is None else retry) else 1
+        return await self._retrying(
+            attempts,
+            lambda attempt: self._send(
+                method, path_template, api_key, path_params or {}, params, json, files, attempt
+            ),
+        )
+
+    async def download(self, url: str, *, api_key: str, max_bytes: int) -> bytes:
+        """The body of a GET of `url` (a file the Market links to), at most `max_bytes` of it: a bigger
+        one raises `FileTooLarge` on its declared length, before its body is read, else as soon as more
+        has arrived. The key goes only to the Market's own origin (scheme, host and port), redirects
+        included; the URL is never logged. Retried like a GET."""
+        return await self._retrying(
+            self._get_attempts, lambda attempt: self._download(url, api_key, max_bytes, attempt)
+        )
+
+    async def _retrying(self, attempts: int, send: Callable[[int], Awaitable[_T]]) -> _T:
         for attempt in range(1, attempts + 1):
             try:
-                return await self._send(
-                    method, path_template, api_key, path_params or {}, params, json, attempt
-                )
+                return await send(attempt)
             except MarketError as exc:
                 delay = self._retry_delay(exc, attempt) if attempt < attempts else None
                 if delay is None:
@@ -258,6 +315,7 @@ class MarketTransport:
         path_params: Mapping[str, int],
         params: Params | None,
         json: Any,
+        files: Files | None,
         attempt: int,
     ) -> Any:
         key_id = _key_id(api_key)
@@ -271,7 +329,7 @@ class MarketTransport:
                 # so a Market dripping its answer cannot hold one of the key's 2 slots for long.
                 async with asyncio.timeout(self._timeout):
                     response = await self._http.request(
-                        method, path, params=params, json=json, headers={"Api-Key": api_key}
+                        method, path, params=params, json=json, files=files, headers={"Api-Key": api_key}
                     )
             except (httpx.TimeoutException, TimeoutError) as exc:
                 self._log(method, path_template, "timeout", started, attempt)
@@ -291,6 +349,54 @@ class MarketTransport:
                     [ApiErrorItem("BAD_RESPONSE", "The Market sent a response that is not JSON")],
                 ) from None
         raise parse_error(response)
+
+    def _is_market(self, url: httpx.URL) -> bool:
+        base = self._http.base_url
+        return (url.scheme, url.host, url.port) == (base.scheme, base.host, base.port)
+
+    async def _download(self, url: str, api_key: str, max_bytes: int, attempt: int) -> bytes:
+        key_id = _key_id(api_key)
+        started = time.perf_counter()
+        status: int | str = "bad-url"
+        try:
+            target = httpx.URL(url)
+            # The whole download, redirects included, within `timeout` (a server dripping a file
+            # cannot hold one of the key's slots for long).
+            async with asyncio.timeout(self._timeout):
+                for _ in range(MAX_REDIRECTS + 1):
+                    if target.scheme not in ("http", "https") or not target.host:
+                        raise _bad_download("BAD_FILE_URL", "The file's address is not an http(s) URL")
+                    mine = self._is_market(target)
+                    # identity: a compressed body could inflate past the cap within one chunk
+                    headers = {"Accept": "*/*", "Accept-Encoding": "identity"}
+                    if mine:
+                        headers["Api-Key"] = api_key
+                    async with (
+                        self._slot(key_id) if mine else contextlib.nullcontext(),
+                        self._http.stream("GET", target, headers=headers) as response,
+                    ):
+                        status = response.status_code
+                        if response.is_redirect:
+                            target = target.join(response.headers["Location"])
+                            continue
+                        if not response.is_success:
+                            raise await _download_error(response)
+                        if mine:
+                            REDACTOR.add(api_key)
+                        return await _read_capped(response, max_bytes)
+                raise _bad_download(
+                    "TOO_MANY_REDIRECTS", f"The file's address redirects over {MAX_REDIRECTS} times"
+                )
+        except (httpx.TimeoutException, TimeoutError) as exc:
+            status = "timeout"
+            raise MarketTimeoutError(f"The file did not arrive in time ({type(exc).__name__})") from None
+        except httpx.TransportError as exc:
+            status = "network-error"
+            raise MarketConnectionError(f"Could not reach the file ({type(exc).__name__})") from None
+        except httpx.InvalidURL:
+            raise _bad_download("BAD_FILE_URL", "The file's address is not a valid URL") from None
+        finally:
+            self._log("GET", FILE_CALL, status, started, attempt)
 
     def _log(self, method: str, path_template: str, status: int | str, started: float, attempt: int) -> None:
         self.on_call(f"{method} {path_template}", status)

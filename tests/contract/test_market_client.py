@@ -96,9 +96,13 @@ async def test_delivery_services_and_token_info(market: FakeMarket, client: Mark
     services = await client.get_delivery_services(OWNER_KEY)
     assert {(s.id, s.name) for s in services} >= {(51, "СДЭК"), (1003, "Своя служба доставки")}
     info = await client.get_token_info(OWNER_KEY)
-    assert info.auth_scopes == ["INVENTORY_AND_ORDER_PROCESSING"] and info.can_process_orders
+    assert info.auth_scopes == ["INVENTORY_AND_ORDER_PROCESSING", "COMMUNICATION"]
+    assert info.can_process_orders and info.can_chat
     market.add_key("readonly", {1001}, scopes=["ALL_METHODS_READ_ONLY"])
-    assert not (await client.get_token_info("readonly")).can_process_orders
+    readonly = await client.get_token_info("readonly")
+    assert not readonly.can_process_orders and not readonly.can_chat
+    market.add_key("all", {1001}, scopes=["ALL_METHODS"])
+    assert (await client.get_token_info("all")).can_chat
 
 
 @pytest.mark.parametrize(

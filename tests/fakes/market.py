@@ -4,7 +4,8 @@ Every request it receives is validated against the official spec (tests/contract
 with openapi-core, and so is every response it sends. It checks `Api-Key`, emulates campaigns with
 paging, orders in each status, the status rules for track and date, realistic 400/401/403/404
 answers, 420 when a key has more than 2 requests in flight, and scripted faults (500, 420, slow
-answers, answers lost after the change was applied).
+answers, answers lost after the change was applied). Buyers' chats too: `add_chat`, `buyer_writes` (files
+served at the fake's own `/chat-files/...`, with the Api-Key), `chat_messages`, `chat_files`.
 """
 
 from __future__ import annotations
@@ -13,12 +14,17 @@ import asyncio
 import contextlib
 import datetime as dt
 import json
+import mimetypes
+from collections.abc import Iterable
 from dataclasses import dataclass, field
 from functools import cache
 from pathlib import Path
 from typing import Any
+from urllib.parse import quote
 
-from aiohttp import web
+from aiohttp import BodyPartReader, MultipartReader, web
+from aiohttp.base_protocol import BaseProtocol
+from aiohttp.streams import StreamReader
 from openapi_core import OpenAPI
 from openapi_core.exceptions import OpenAPIError
 from openapi_core.testing import MockRequest, MockResponse
@@ -29,6 +35,20 @@ from tests.fakes.serve import serve
 SPEC_PATH = Path(__file__).resolve().parent.parent / "contract" / "market-openapi.yaml"
 SPEC_SERVER = "https://api.partner.market.yandex.ru"
 ORDER_SCOPES = {"ALL_METHODS", "INVENTORY_AND_ORDER_PROCESSING"}
+CHAT_SCOPES = {"ALL_METHODS", "COMMUNICATION"}
+CHAT_FILE_LIMIT = 5 * 1024 * 1024  # bytes of a file sent to a chat
+CHAT_FILE_ROUTE = "chatFile"  # the fake's own route for a chat's files: not in the spec
+CHAT_ROUTES = frozenset(
+    {
+        "createChat",
+        "getChats",
+        "getChat",
+        "getChatMessage",
+        "sendMessageToChat",
+        "getChatHistory",
+        "sendFileToChat",
+    }
+)
 TRACK_STATUSES = {"PROCESSING", "DELIVERY", "PICKUP"}
 DATE_STATUSES = {"PROCESSING", "DELIVERY"}
 BUYER_PHONE = "+74951234567"  # the substitute number getOrderBuyerInfo gives
@@ -42,11 +62,12 @@ def market_spec() -> OpenAPI:
 @dataclass
 class ApiKey:
     campaign_ids: set[int]
-    scopes: list[str] = field(default_factory=lambda: ["INVENTORY_AND_ORDER_PROCESSING"])
+    scopes: list[str] = field(default_factory=lambda: ["INVENTORY_AND_ORDER_PROCESSING", "COMMUNICATION"])
     name: str = "bot key"
 
 
-READING_POSTS = frozenset({"getBusinessOrders", "getAuthTokenInfo"})  # a search, the key's own info
+# Searches, the key's own info, listings of chats and their messages
+READING_POSTS = frozenset({"getBusinessOrders", "getAuthTokenInfo", "getChats", "getChatHistory"})
 
 
 @dataclass
@@ -60,6 +81,47 @@ class Received:
     body: Any
     api_key: str | None
     status: int = 0
+
+
+@dataclass
+class SentFile:
+    """A file sendFileToChat received, as it arrived."""
+
+    name: str
+    content_type: str | None
+    data: bytes
+
+    @property
+    def size(self) -> int:
+        return len(self.data)
+
+
+@dataclass
+class ChatMessage:
+    message_id: int
+    created_at: dt.datetime
+    sender: str
+    text: str | None
+    files: list[tuple[str, int]]  # name and size; the bytes are in `FakeMarket.chat_blobs`
+
+
+@dataclass
+class FakeChat:
+    chat_id: int
+    business_id: int
+    campaign_id: int
+    order_id: int | None  # None: a DIRECT chat
+    type: str
+    status: str
+    customer: str | None
+    created_at: dt.datetime
+    updated_at: dt.datetime
+    messages: list[ChatMessage] = field(default_factory=list)
+    files: list[SentFile] = field(default_factory=list)  # what the shop sent (sendFileToChat)
+
+
+def _stamp(moment: dt.datetime) -> str:
+    return moment.isoformat(timespec="milliseconds")
 
 
 @dataclass
@@ -221,6 +283,11 @@ class FakeMarket:
         self.today = moscow_today()
         self.date_edits_allowed = 10  # moves of one order's delivery date the Market takes
         self.date_edits: dict[int, int] = {}  # order id → its date's moves so far
+        self.chats: dict[int, FakeChat] = {}
+        self.chat_blobs: dict[tuple[int, str], bytes] = {}  # (message id, file name) → the file
+        self._next_chat_id = 9001
+        self._next_message_id = 1
+        self._last_stamp = dt.datetime.min.replace(tzinfo=dt.UTC)
         self._runner: web.AppRunner | None = None
         self.url = ""
 
@@ -264,6 +331,85 @@ class FakeMarket:
         self.orders[(campaign_id, order_id)]["cancelRequested"] = True
         self.touch(campaign_id, order_id, at)
 
+    def add_chat(
+        self,
+        campaign_id: int,
+        order_id: int | None,
+        *,
+        chat_id: int | None = None,
+        type: str = "CHAT",
+        status: str = "NEW",
+        customer: str | None = "Анна Петрова",
+    ) -> int:
+        """A chat of the campaign's business about the order (a DIRECT one when `order_id` is None)."""
+        if chat_id is None:
+            chat_id = self._next_chat_id
+        self._next_chat_id = max(self._next_chat_id, chat_id + 1)
+        now = self._now()
+        self.chats[chat_id] = FakeChat(
+            chat_id=chat_id,
+            business_id=self.campaigns[campaign_id]["business"]["id"],
+            campaign_id=campaign_id,
+            order_id=order_id,
+            type=type,
+            status=status,
+            customer=customer,
+            created_at=now,
+            updated_at=now,
+        )
+        return chat_id
+
+    def buyer_writes(
+        self,
+        chat_id: int,
+        text: str | None = None,
+        *,
+        files: Iterable[tuple[str, bytes]] = (),
+        sender: str = "CUSTOMER",
+    ) -> int:
+        """A message in the chat (by the buyer unless `sender` says otherwise), its files served at the
+        fake's `/chat-files/<message id>/<name>` (with the Api-Key). A buyer's message leaves the chat
+        waiting for the shop. Returns the message's id (increasing)."""
+        files = list(files)
+        assert text or files, "a message has a text or files"
+        chat = self.chats[chat_id]
+        message = self._append(chat, sender, text, files)
+        if sender == "CUSTOMER":
+            chat.status = "WAITING_FOR_PARTNER"
+        return message.message_id
+
+    def chat_messages(self, chat_id: int) -> list[dict[str, Any]]:
+        """The chat's messages as getChatHistory gives them, oldest first."""
+        return [self._message_dto(m) for m in self.chats[chat_id].messages]
+
+    def chat_files(self, chat_id: int) -> list[SentFile]:
+        """The files the shop sent to the chat (sendFileToChat), as they arrived."""
+        return list(self.chats[chat_id].files)
+
+    def _now(self) -> dt.datetime:
+        """Now, always later than the last time given (a chat's updatedAt moves on each change)."""
+        now = dt.datetime.now(dt.UTC)
+        now = now.replace(microsecond=now.microsecond // 1000 * 1000)  # the milliseconds it shows
+        self._last_stamp = max(now, self._last_stamp + dt.timedelta(milliseconds=1))
+        return self._last_stamp
+
+    def _append(
+        self, chat: FakeChat, sender: str, text: str | None, files: list[tuple[str, bytes]]
+    ) -> ChatMessage:
+        message = ChatMessage(
+            message_id=self._next_message_id,
+            created_at=self._now(),
+            sender=sender,
+            text=text,
+            files=[(name, len(data)) for name, data in files],
+        )
+        self._next_message_id += 1
+        for name, data in files:
+            self.chat_blobs[(message.message_id, name)] = data
+        chat.messages.append(message)
+        chat.updated_at = message.created_at
+        return message
+
     def fail(self, route: str, times: int = 1, **kwargs: Any) -> None:
         for _ in range(times):
             self.faults.append(Fault(route=route, **kwargs))
@@ -291,7 +437,8 @@ class FakeMarket:
 
     # --- server ----------------------------------------------------------------------------
     async def start(self) -> str:
-        app = web.Application(middlewares=[self._middleware])
+        # Room for a file over the chats' 5 MB (the Market's own 400, not aiohttp's 413)
+        app = web.Application(middlewares=[self._middleware], client_max_size=2 * CHAT_FILE_LIMIT)
         routes = [
             ("GET", "/v2/campaigns", "getCampaigns", self._campaigns),
             ("GET", "/v2/campaigns/{campaignId}", "getCampaign", self._campaign),
@@ -320,6 +467,14 @@ class FakeMarket:
             ),
             ("GET", "/v2/delivery/services", "getDeliveryServices", self._services),
             ("POST", "/v2/auth/token", "getAuthTokenInfo", self._token),
+            ("POST", "/v2/businesses/{businessId}/chats/new", "createChat", self._create_chat),
+            ("POST", "/v2/businesses/{businessId}/chats", "getChats", self._chats),
+            ("GET", "/v2/businesses/{businessId}/chat", "getChat", self._chat),
+            ("GET", "/v2/businesses/{businessId}/chats/message", "getChatMessage", self._chat_message),
+            ("POST", "/v2/businesses/{businessId}/chats/message", "sendMessageToChat", self._send_message),
+            ("POST", "/v2/businesses/{businessId}/chats/history", "getChatHistory", self._chat_history),
+            ("POST", "/v2/businesses/{businessId}/chats/file/send", "sendFileToChat", self._send_file),
+            ("GET", "/chat-files/{messageId}/{name}", CHAT_FILE_ROUTE, self._chat_file),
         ]
         for method, path, name, handler in routes:
             app.router.add_route(method, path, handler, name=name)
@@ -347,7 +502,8 @@ class FakeMarket:
         raw = await request.read()
         route = request.match_info.route.name or "unknown"
         try:
-            body = json.loads(raw) if raw else None
+            # a multipart body (a file) is kept by its endpoint: `chat_files`
+            body = json.loads(raw) if raw and not request.content_type.startswith("multipart/") else None
         except ValueError:
             body = raw.decode(errors="replace")
         api_key = request.headers.get("Api-Key")
@@ -367,6 +523,9 @@ class FakeMarket:
     async def _serve(
         self, request: web.Request, handler: Any, raw: bytes, api_key: str | None, route: str, arrived: float
     ) -> web.StreamResponse:
+        content_type = request.content_type if raw else "application/json"
+        if content_type.startswith("multipart/"):  # with its boundary
+            content_type = request.headers["Content-Type"]
         openapi_request = MockRequest(
             SPEC_SERVER,
             request.method.lower(),
@@ -374,10 +533,12 @@ class FakeMarket:
             args={k: request.query.getall(k) for k in request.query},
             headers=dict(request.headers),
             data=raw,
-            content_type=request.content_type if raw else "application/json",
+            content_type=content_type,
         )
+        in_spec = route != CHAT_FILE_ROUTE  # a chat's file: the fake's own address, not the API
         try:  # validated, not unmarshalled: the same check, without building objects (20× faster)
-            self.spec.validate_request(openapi_request)
+            if in_spec:
+                self.spec.validate_request(openapi_request)
         except OpenAPIError as exc:
             detail = f"{exc}: {getattr(exc, '__cause__', '')}"
             self.spec_errors.append(f"{request.method} {request.path}: {detail}")
@@ -394,7 +555,8 @@ class FakeMarket:
             response = await self._answer(request, handler, route, arrived)
         finally:
             self.in_flight[api_key] -= 1
-        self._check_response(openapi_request, response)
+        if in_spec:
+            self._check_response(openapi_request, response)
         return response
 
     async def _answer(self, request: web.Request, handler: Any, route: str, arrived: float) -> web.Response:
@@ -686,3 +848,222 @@ class FakeMarket:
             200,
             {"status": "OK", "result": {"apiKey": {"name": key.name, "authScopes": key.scopes}}},
         )
+
+    # --- buyers' chats -----------------------------------------------------------------------
+    def _chat_access(self, request: web.Request) -> tuple[int, web.Response | None]:
+        """The business of the path, if the key may use its chats: 403 without the scope
+        (COMMUNICATION or ALL_METHODS) or without a campaign of that business."""
+        key = self.keys[request.headers["Api-Key"]]
+        business_id = int(request.match_info["businessId"])
+        if not CHAT_SCOPES & set(key.scopes):
+            return business_id, self._json(
+                403, error_body("FORBIDDEN", "Access denied: token has no scope for this method")
+            )
+        if not self._business_campaigns(key, business_id):
+            return business_id, self._json(403, error_body("FORBIDDEN", "Access denied"))
+        return business_id, None
+
+    def _business_campaigns(self, key: ApiKey, business_id: int) -> set[int]:
+        return {
+            c
+            for c in key.campaign_ids
+            if self.campaigns.get(c, {}).get("business", {}).get("id") == business_id
+        }
+
+    def _chat_or_error(self, request: web.Request) -> tuple[FakeChat | None, web.Response | None]:
+        business_id, denied = self._chat_access(request)
+        if denied:
+            return None, denied
+        chat_id = int(request.query["chatId"])
+        chat = self.chats.get(chat_id)
+        if chat is None or chat.business_id != business_id:  # another business's chat is not found
+            return None, self._json(404, error_body("CHAT_NOT_FOUND", f"Chat {chat_id} not found"))
+        return chat, None
+
+    def _chat_dto(self, chat: FakeChat) -> dict[str, Any]:
+        context: dict[str, Any] = {
+            "type": "ORDER" if chat.order_id else "DIRECT",
+            "campaignId": chat.campaign_id,
+        }
+        if chat.order_id:
+            context["orderId"] = chat.order_id
+        if chat.customer:
+            context["customer"] = {"name": chat.customer, "publicId": f"buyer-{chat.chat_id}"}
+        return {
+            "chatId": chat.chat_id,
+            "context": context,
+            "type": chat.type,
+            "status": chat.status,
+            "createdAt": _stamp(chat.created_at),
+            "updatedAt": _stamp(chat.updated_at),
+        }
+
+    def _message_dto(self, message: ChatMessage) -> dict[str, Any]:
+        dto: dict[str, Any] = {
+            "messageId": message.message_id,
+            "createdAt": _stamp(message.created_at),
+            "sender": message.sender,
+        }
+        if message.text is not None:
+            dto["message"] = message.text
+        if message.files:
+            dto["payload"] = [
+                {
+                    "name": name,
+                    "size": size,
+                    "url": f"{self.url}/chat-files/{message.message_id}/{quote(name)}",
+                }
+                for name, size in message.files
+            ]
+        return dto
+
+    def _shop_writes(self, chat: FakeChat, text: str | None, files: list[tuple[str, bytes]]) -> None:
+        self._append(chat, "PARTNER", text, files)
+        chat.status = "WAITING_FOR_CUSTOMER"
+
+    async def _create_chat(self, request: web.Request) -> web.Response:
+        """createChat for an order of one of the business's campaigns (that the key reaches): the
+        order's chat, or a new one."""
+        business_id, denied = self._chat_access(request)
+        if denied:
+            return denied
+        body = await request.json()
+        context = body.get("context") or {"type": "ORDER", "id": body.get("orderId")}
+        if context["type"] != "ORDER":
+            return self._json(400, error_body("BAD_REQUEST", "Only order chats can be created for DBS"))
+        order_id = context["id"]
+        mine = self._business_campaigns(self.keys[request.headers["Api-Key"]], business_id)
+        campaign_id = next((c for c in sorted(mine) if (c, order_id) in self.orders), None)
+        if campaign_id is None:
+            return self._json(404, error_body("ORDER_NOT_FOUND", f"Order {order_id} not found"))
+        chat_id = next(
+            (
+                c.chat_id
+                for c in self.chats.values()
+                if c.business_id == business_id and c.order_id == order_id
+            ),
+            None,
+        )
+        if chat_id is None:
+            chat_id = self.add_chat(campaign_id, order_id)
+        return self._json(200, {"status": "OK", "result": {"chatId": chat_id}})
+
+    async def _chats(self, request: web.Request) -> web.Response:
+        """getChats: filtered by statuses, types, contextTypes, contexts and (deprecated) orderIds; the
+        least recently updated first; pages by `limit` (at most 20) and `pageToken`."""
+        business_id, denied = self._chat_access(request)
+        if denied:
+            return denied
+        body = await request.json()
+        statuses, types = set(body.get("statuses") or []), set(body.get("types") or [])
+        context_types = set(body.get("contextTypes") or [])
+        orders = set(body.get("orderIds") or []) | {
+            c["id"] for c in body.get("contexts") or [] if c["type"] == "ORDER"
+        }
+        if body.get("contexts") and not orders:
+            orders = {0}  # only RETURN contexts asked: none of a DBS shop's
+        found = [
+            self._chat_dto(c)
+            for c in sorted(self.chats.values(), key=lambda c: (c.updated_at, c.chat_id))
+            if c.business_id == business_id
+            and (not statuses or c.status in statuses)
+            and (not types or c.type in types)
+            and (not context_types or ("ORDER" if c.order_id else "DIRECT") in context_types)
+            and (not orders or c.order_id in orders)
+        ]
+        if not request.query.get("pageToken", "0").isdecimal():
+            return self._json(400, error_body("BAD_REQUEST", "Invalid page token"))
+        page, _, paging = _page(request, found, default_limit=10)
+        return self._json(200, {"status": "OK", "result": {"chats": page, **paging}})
+
+    async def _chat(self, request: web.Request) -> web.Response:
+        chat, error = self._chat_or_error(request)
+        if error:
+            return error
+        assert chat is not None
+        return self._json(200, {"status": "OK", "result": self._chat_dto(chat)})
+
+    async def _chat_message(self, request: web.Request) -> web.Response:
+        chat, error = self._chat_or_error(request)
+        if error:
+            return error
+        assert chat is not None
+        message_id = int(request.query["messageId"])
+        message = next((m for m in chat.messages if m.message_id == message_id), None)
+        if message is None:
+            return self._json(404, error_body("MESSAGE_NOT_FOUND", f"Message {message_id} not found"))
+        return self._json(200, {"status": "OK", "result": self._message_dto(message)})
+
+    async def _chat_history(self, request: web.Request) -> web.Response:
+        """getChatHistory: the messages from `messageIdFrom` on, oldest first; pages by `limit` (at most
+        100) and `pageToken`."""
+        chat, error = self._chat_or_error(request)
+        if error:
+            return error
+        assert chat is not None
+        start = (await request.json()).get("messageIdFrom") or 0
+        found = [self._message_dto(m) for m in chat.messages if m.message_id >= start]
+        if not request.query.get("pageToken", "0").isdecimal():
+            return self._json(400, error_body("BAD_REQUEST", "Invalid page token"))
+        page, _, paging = _page(request, found, default_limit=50)
+        context = self._chat_dto(chat)["context"]
+        return self._json(200, {"status": "OK", "result": {"context": context, "messages": page, **paging}})
+
+    async def _send_message(self, request: web.Request) -> web.Response:
+        """sendMessageToChat: the shop's message (1-4,096 characters; the spec's check says so first)."""
+        chat, error = self._chat_or_error(request)
+        if error:
+            return error
+        assert chat is not None
+        text = (await request.json())["message"]
+        if not 1 <= len(text) <= 4096:
+            return self._json(400, error_body("BAD_REQUEST", "message must be 1-4096 characters"))
+        self._shop_writes(chat, text, [])
+        return self._json(200, {"status": "OK"})
+
+    async def _send_file(self, request: web.Request) -> web.Response:
+        """sendFileToChat: multipart `file`, at most 5 MB."""
+        chat, error = self._chat_or_error(request)
+        if error:
+            return error
+        assert chat is not None
+        sent = await _multipart_file(request, "file")
+        if sent is None:
+            return self._json(400, error_body("BAD_REQUEST", "file is required"))
+        if sent.size > CHAT_FILE_LIMIT:
+            return self._json(400, error_body("BAD_REQUEST", f"File is larger than {CHAT_FILE_LIMIT} bytes"))
+        chat.files.append(sent)
+        self._shop_writes(chat, None, [(sent.name, sent.data)])
+        return self._json(200, {"status": "OK"})
+
+    async def _chat_file(self, request: web.Request) -> web.Response:
+        """A chat message's file, for a key that reaches the chat's business."""
+        message_id, name = int(request.match_info["messageId"]), request.match_info["name"]
+        data = self.chat_blobs.get((message_id, name))
+        chat = next(
+            (c for c in self.chats.values() if any(m.message_id == message_id for m in c.messages)), None
+        )
+        if data is None or chat is None:
+            return self._json(404, error_body("NOT_FOUND", "No such file"))
+        if not self._business_campaigns(self.keys[request.headers["Api-Key"]], chat.business_id):
+            return self._json(403, error_body("FORBIDDEN", "Access denied"))
+        kind = mimetypes.guess_type(name)[0] or "application/octet-stream"
+        return web.Response(body=data, content_type=kind)
+
+
+async def _multipart_file(request: web.Request, field_name: str) -> SentFile | None:
+    """The part `field_name` of a multipart body (already read by the middleware: parsed from its
+    bytes, as aiohttp's own reader parses a stream)."""
+    loop = asyncio.get_running_loop()
+    raw = await request.read()
+    stream = StreamReader(BaseProtocol(loop), 2**16, loop=loop)
+    stream.feed_data(raw)
+    stream.feed_eof()
+    reader = MultipartReader(request.headers, stream)
+    while (part := await reader.next()) is not None:
+        if isinstance(part, BodyPartReader) and part.name == field_name:
+            data = bytes(await part.read())
+            return SentFile(
+                name=part.filename or "", content_type=part.headers.get("Content-Type"), data=data
+            )
+    return None
