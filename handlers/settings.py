@@ -57,7 +57,8 @@ async def on_api_key(message: Message, bot: Bot, state: FSMContext, t: Texts, sh
         # Asked again with the key step's question, also where a key replaces the one being chosen for.
         await message.answer(t(refused.key, **refused.args_) + "\n" + t("settings-ask-key-again"))
         return
-    await _offer(message, state, t, offer.campaigns, t("settings-key-ok") + "\n\n")
+    checked = t("settings-key-ok") + ("" if offer.chats else "\n" + t("settings-chats-scope-missing"))
+    await _offer(message, state, t, offer.campaigns, checked + "\n\n")
 
 
 async def _delete(bot: Bot, message: Message) -> None:

@@ -17,6 +17,7 @@ from bot.domain.market_data import Campaign
 from bot.domain.records import CourierDates, Role, Shop, ShopMembership
 from bot.market.client import MarketClient
 from bot.market.errors import ForbiddenError, MarketError, UnauthorizedError
+from bot.market.models import TokenInfo
 from bot.services.access import Access
 from bot.services.notices import Notice, Notices, OrderNumbers
 from bot.services.pending_keys import PendingKeys
@@ -30,6 +31,7 @@ class KeyOffer:
     """What a key reaches: its campaigns, DBS and active ones first."""
 
     campaigns: list[Campaign]
+    chats: bool = True  # the key reaches buyers' chats (its scopes, when the Market said them)
 
 
 @dataclass(frozen=True, slots=True)
@@ -108,10 +110,11 @@ class ShopsService:
             raise KeyRefused(exc.failure, wrong_key=wrong_key) from exc
         if not campaigns:
             raise NoCampaigns
-        if not await self._can_process_orders(api_key):
+        scopes = await self._scopes(api_key)
+        if scopes is not None and not scopes.can_process_orders:
             raise KeyCannotProcessOrders
         self.pending.put(user_id, api_key, campaigns)
-        return KeyOffer(rank_campaigns(campaigns))
+        return KeyOffer(rank_campaigns(campaigns), chats=scopes is None or scopes.can_chat)
 
     async def offer_same_key(self, access: Access) -> KeyOffer:
         """The other shops the active shop's key reaches, to connect without pasting the key again
@@ -124,12 +127,13 @@ class ShopsService:
         }
         return KeyOffer([c for c in offer.campaigns if c.id not in owned])
 
-    async def _can_process_orders(self, api_key: str) -> bool:
+    async def _scopes(self, api_key: str) -> TokenInfo | None:
+        """What the key may do, as the Market says (None when it did not say: the check is a
+        courtesy, without it the key may still work)."""
         try:
-            info = await self._market.get_token_info(api_key)
+            return await self._market.get_token_info(api_key)
         except MarketError:
-            return True  # the check is a courtesy: without it the key may still work
-        return info.can_process_orders
+            return None
 
     async def connect(self, user_id: int, campaign_id: int) -> Connected:
         """Connect the chosen campaign with the key offered before.

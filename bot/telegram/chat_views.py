@@ -32,19 +32,21 @@ def is_picture(name: str) -> bool:
     return name.lower().endswith(PICTURES)
 
 
-def sender_name(t: Texts, chat: Chat, sender: Sender) -> str:
-    """Who wrote: the buyer (by first name), Market support, the Market's robot, the shop."""
+def sender_name(t: Texts, chat: Chat, sender: Sender | str) -> str:
+    """Who wrote: the buyer (by first name), Market support, the Market's robot, the shop (a sender the
+    Market adds later reads as the Market)."""
     if sender is Sender.CUSTOMER:
         name = chat.context.first_name
         return t.plain("chat-from-buyer", name=name) if name else t.plain("chat-from-buyer-unnamed")
-    return t.plain(f"chat-from-{sender.value.lower()}")
+    known = sender if isinstance(sender, Sender) else Sender.MARKET
+    return t.plain(f"chat-from-{known.value.lower()}")
 
 
 def chat_texts(t: Texts, note: ChatNote) -> list[str]:
     """A buyer's message: the header (who, the order, a dispute mark) with as much of the text as
     fits; the rest of a long text in further messages, none over Telegram's limit."""
     chat, order = note.chat, note.order
-    lines = [t("chat-head", who=sender_name(t, chat, note.message.sender))]
+    lines: list[str] = [t("chat-head", who=sender_name(t, chat, note.message.sender))]
     if chat.context.order_id is not None:
         lines.append(_order_line(t, chat.context.order_id, order))
     else:
@@ -104,7 +106,7 @@ def answered_keyboard(
     return buttons(shown) if shown else None
 
 
-def reply_prompt(t: Texts, chat: Chat | None, order_id: int | None) -> str:
+def reply_prompt(t: Texts, order_id: int | None) -> str:
     if order_id:
         return t("chat-reply-prompt", id=order_id)
     return t("chat-reply-prompt-direct")
@@ -137,7 +139,7 @@ def waiting_view(
     """/chats: the chats waiting for the shop's answer, the longest waiting first, each a button."""
     if not chats:
         return t("chats-none", shop=shop_title), None
-    lines = [t("chats-head", shop=shop_title, count=len(chats))]
+    lines: list[str] = [t("chats-head", shop=shop_title, count=len(chats))]
     shown: list[tuple[str, ChatCD]] = []
     for n, chat in enumerate(chats[:WAITING_SHOWN], start=1):
         what = (

@@ -13,14 +13,16 @@ from bot.domain.alerts import Alert, AlertKind
 from bot.domain.clock import utcnow
 from bot.domain.operations import TrackCode
 from bot.domain.outcomes import Outcome
-from bot.domain.records import BatchSummary, Operation, Shop
+from bot.domain.records import BatchSummary, ChatPost, Operation, Shop
 from bot.domain.retry import RetryPolicy
 from bot.market.client import MarketClient
 from bot.services.alerts.answers import CancellationAnswers
 from bot.services.alerts.outbox import AlertOutbox
 from bot.services.alerts.poller import AlertPoller
 from bot.services.alerts.switches import AlertSwitches
+from bot.services.chats.feed import ChatFeed
 from bot.services.delivery_services import DeliveryServices
+from bot.services.notices import ChatNote
 from bot.services.notifications.effects import Effects
 from bot.services.operations import Operations
 from bot.services.orders import OrdersService
@@ -45,6 +47,9 @@ class RecordedNotices:
     settled: list[tuple[int, int, Alert, str | None]] = field(default_factory=list)
     role_changes: list[int] = field(default_factory=list)
     soon: list[Notice] = field(default_factory=list)  # told in the background (also in `told`)
+    chat_notes: list[tuple[int, ChatNote]] = field(default_factory=list)
+    chat_answers: list[tuple[ChatPost, str, bool]] = field(default_factory=list)
+    next_message_id: int = 1000  # the Telegram message ids a buyer's messages become
 
     async def tell(self, user_id: int, key: str, **args: object) -> None:
         self.told.append((user_id, key, args))
@@ -80,6 +85,16 @@ class RecordedNotices:
 
     async def roles_changed(self, user_ids: Iterable[int]) -> None:
         self.role_changes.extend(user_ids)
+
+    async def chat_message(self, user_id: int, note: ChatNote) -> tuple[bool, list[tuple[int, bool]]]:
+        self.chat_notes.append((user_id, note))
+        posts = [(self.next_message_id, True)]
+        posts += [(self.next_message_id + n, False) for n, f in enumerate(note.files, 1) if f.data is not None]
+        self.next_message_id += len(posts)
+        return True, posts
+
+    async def chat_answered(self, post: ChatPost, who: str, may_reply: bool) -> None:
+        self.chat_answers.append((post, who, may_reply))
 
     def keys_for(self, user_id: int) -> list[str]:
         return [key for who, key, _ in self.told if who == user_id]
@@ -137,6 +152,7 @@ class Alerting:
     operations: Operations
     orders: OrdersService
     effects: Effects  # what the Market's notifications do
+    chats: ChatFeed  # buyers' messages to the team
 
     async def look(self) -> None:
         """A poller's turn without the morning digest (due or not by the hour the test runs at): poll
@@ -152,6 +168,7 @@ def alerting_with(
     orders = OrdersService(db, box, client, DeliveryServices(client, db))
     operations = Operations(db, box, client, notices, orders, clock=clock)
     outbox = AlertOutbox(db, box, notices, clock=clock)
+    chats = ChatFeed(db, box, client, orders, notices, clock=clock)
     return Alerting(
         poller=AlertPoller(db, box, client, orders, outbox, clock=clock),
         outbox=outbox,
@@ -159,7 +176,8 @@ def alerting_with(
         switches=AlertSwitches(db),
         operations=operations,
         orders=orders,
-        effects=Effects(db, box, orders, operations, outbox, clock=clock),
+        effects=Effects(db, box, orders, operations, outbox, chats, clock=clock),
+        chats=chats,
     )
 
 

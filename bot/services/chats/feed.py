@@ -19,6 +19,7 @@ from dataclasses import dataclass
 from bot.domain.alerts import Switch
 from bot.domain.chats import FILE_LIMIT, WAITING, Chat, ChatMessage, Sender
 from bot.domain.clock import utcnow
+from bot.domain.errors import MarketFailure
 from bot.domain.market_data import BusinessOrder
 from bot.domain.notifications import MarketEvent
 from bot.domain.records import ChatDue, ChatPost, Role, Shop
@@ -344,7 +345,7 @@ class ChatFeed:
             if n < MAX_FILES and 0 <= file.size <= FILE_LIMIT:
                 try:
                     data = await self._market.download_chat_file(api_key, file.url, max_bytes=FILE_LIMIT)
-                except MarketError as exc:
+                except MarketFailure as exc:  # a refused or failed download, or one over the cap
                     logger.warning("chats: a file not read: %s", type(exc).__name__)
             files.append(ChatFileData(file.name, data))
         return tuple(files)
