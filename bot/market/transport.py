@@ -4,7 +4,8 @@ It owns, process-wide: the Market's global limit of 2 requests in flight per API
 waits for a slot), the per-method hourly budget read from `X-RateLimit-Resource-*`, retries of GETs with
 capped exponential backoff and jitter (honouring `Retry-After` / `X-RateLimit-Resource-Until`), timeouts,
 error parsing and one log line per call. POST and PUT are sent once: whoever owns the operation decides
-whether to send it again.
+whether to send it again. A multipart body (a chat's file) goes through `request(files=...)`; a file the
+Market links to comes through `download`, capped, its Api-Key only to the Market's own origin.
 """
 
 from __future__ import annotations

@@ -1056,7 +1056,7 @@ async def _multipart_file(request: web.Request, field_name: str) -> SentFile | N
     bytes, as aiohttp's own reader parses a stream)."""
     loop = asyncio.get_running_loop()
     raw = await request.read()
-    stream = StreamReader(BaseProtocol(loop), 2**16, loop=loop)
+    stream = StreamReader(BaseProtocol(loop), len(raw) + 1, loop=loop)  # never paused: no transport
     stream.feed_data(raw)
     stream.feed_eof()
     reader = MultipartReader(request.headers, stream)
