@@ -1,4 +1,5 @@
-"""/team: the owner invites couriers, removes them, sets notices, replaces the key or disconnects.
+"""/team: the owner invites couriers, removes them, sets notices and what couriers may do, replaces the
+key or disconnects.
 
 Also `/start <payload>`: a courier joins through an invite link.
 """
@@ -37,8 +38,8 @@ JOIN_REFUSALS = {
 class TeamCD(CallbackData, prefix="tm"):
     """`action` on shop `shop_id` (and member `user_id`); the presser's role is re-checked every time."""
 
-    # invite | revoke | remove | remove_yes | promote | promote_yes | notify | rekey | disconnect
-    # | disconnect_yes | back
+    # invite | revoke | remove | remove_yes | promote | promote_yes | notify | dates | write | rekey
+    # | disconnect | disconnect_yes | back
     action: str
     shop_id: int
     user_id: int = 0
@@ -115,6 +116,12 @@ async def on_courier_dates(
     query: CallbackQuery, card: Message, t: Texts, access: Access, shops: ShopsService, team: TeamService
 ) -> None:
     await _refresh(card, t, await shops.next_courier_dates(access.shop), team)
+
+
+async def on_couriers_write(
+    query: CallbackQuery, card: Message, t: Texts, access: Access, team: TeamService
+) -> None:
+    await _refresh(card, t, await team.toggle_couriers_write(access.shop), team)
 
 
 async def on_rekey(
@@ -206,6 +213,7 @@ def _team_text(t: Texts, shop: Shop, members: list[Member], invites: list[Invite
         lines.append(t("team-invites-open", count=len(invites), until=until))
     lines.append(t("team-notices-on") if shop.notify_owner else t("team-notices-off"))
     lines.append(t(f"team-dates-{shop.courier_dates.value}"))
+    lines.append(t("team-write-yes" if shop.couriers_write else "team-write-no"))
     return fit("\n".join(lines), MESSAGE_LIMIT - 600)  # room for a note above it
 
 
@@ -235,6 +243,10 @@ def _team_keyboard(
             TeamCD(action="notify", shop_id=shop.id),
         ),
         (t("team-button-dates"), TeamCD(action="dates", shop_id=shop.id)),
+        (
+            t("team-button-write-yes" if shop.couriers_write else "team-button-write-no"),
+            TeamCD(action="write", shop_id=shop.id),
+        ),
         (t("team-button-rekey"), TeamCD(action="rekey", shop_id=shop.id)),
         (t("team-button-disconnect"), TeamCD(action="disconnect", shop_id=shop.id)),
     ]
@@ -247,6 +259,7 @@ ACTIONS: dict[str, Callable[..., Awaitable[None]]] = {
     "remove_yes": on_remove_confirmed,
     "notify": on_notices,
     "dates": on_courier_dates,
+    "write": on_couriers_write,
     "rekey": on_rekey,
     "disconnect": on_disconnect,
     "disconnect_yes": on_disconnect_confirmed,

@@ -30,12 +30,14 @@ class Switch(StrEnum):
     CANCEL = "cancel"
     NEW_ORDER = "new"
     DIGEST = "digest"
+    CHAT = "chat"  # buyers' messages
 
 
 DEFAULTS: dict[Switch, frozenset[Role]] = {  # who has a switch on until they change it
     Switch.CANCEL: frozenset({Role.OWNER, Role.COURIER}),
     Switch.NEW_ORDER: frozenset({Role.OWNER}),
     Switch.DIGEST: frozenset({Role.OWNER}),
+    Switch.CHAT: frozenset({Role.OWNER, Role.COURIER}),
 }
 
 

@@ -6,6 +6,7 @@ type requires and where its own time is are in `SHAPES` below (a unit test holds
 from __future__ import annotations
 
 import datetime as dt
+import re
 from typing import Any
 
 from pydantic import BaseModel, ConfigDict, StrictInt, StrictStr, ValidationError
@@ -70,6 +71,7 @@ class MarketEvent(BaseModel):
     order_id: int | None = None
     chat_id: int | None = None
     business_id: int | None = None
+    message_id: int | None = None  # a chat message's (CHAT_MESSAGE_SENT)
     at: dt.datetime  # requestedAt, createdAt, updatedAt, cancelledAt, sentAt...
     payload: dict[str, Any]
 
@@ -86,6 +88,7 @@ class _Ids(BaseModel):
     orderId: StrictInt | None = None
     chatId: StrictInt | None = None
     businessId: StrictInt | None = None
+    messageId: StrictStr | StrictInt | None = None  # the contract's is a string of digits
 
 
 class _Moment(BaseModel):
@@ -113,6 +116,9 @@ def parse_event(body: dict[str, Any]) -> MarketEvent:
         value = getattr(ids, name)
         if value is not None and not 1 <= value <= ID_MAX:
             raise ValueError(f"{name} must be a positive integer of at most 19 digits")
+    message_id = _message_id(ids.messageId)
+    if message_id is None and "messageId" in shape.required:
+        raise ValueError(f"{ids.notificationType} without messageId")
     at = _moment(body.get(shape.time_field), shape.time_field)
     if at > utcnow() + CLOCK_SKEW:
         raise ValueError(f"{shape.time_field} is in the future")
@@ -125,9 +131,24 @@ def parse_event(body: dict[str, Any]) -> MarketEvent:
         order_id=ids.orderId,
         chat_id=ids.chatId,
         business_id=ids.businessId,
+        message_id=message_id,
         at=at,
         payload={name: value for name, value in body.items() if name in known},
     )
+
+
+def _message_id(value: str | int | None) -> int | None:
+    """`messageId` as a number: the contract sends it as a string of digits (a number is taken too);
+    anything else, or an id SQLite cannot hold, is malformed."""
+    if value is None:
+        return None
+    if isinstance(value, str):
+        if not re.fullmatch(r"[0-9]{1,19}", value):
+            raise ValueError("messageId must be a positive integer of at most 19 digits")
+        value = int(value)
+    if not 1 <= value <= ID_MAX:
+        raise ValueError("messageId must be a positive integer of at most 19 digits")
+    return value
 
 
 def _moment(value: Any, name: str) -> dt.datetime:

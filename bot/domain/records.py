@@ -63,6 +63,7 @@ class Shop(Record):
     owner_id: int
     notify_owner: bool = False
     courier_dates: CourierDates = CourierDates.BUYER
+    couriers_write: bool = True  # may couriers write to buyers (the owner always may)
 
     @property
     def title(self) -> str:
@@ -147,3 +148,27 @@ class BatchSummary(Record):
     failed: int
     retrying: int  # failed once, to be tried again by the retry worker
     waiting: int  # not ended yet: not sent, being sent or retrying
+
+
+class ChatDue(Record):
+    """A buyer's message still to be told to one user (ids only: the text is read from the Market)."""
+
+    shop_id: int
+    chat_id: int
+    message_id: int
+    order_id: int | None
+    user_id: int
+
+
+class ChatPost(Record):
+    """A Telegram message a buyer's message became in one user's chat: its header (text and buttons)
+    or one of its files. A reply to it goes to `chat_id`; `answered_by` is who answered (headers)."""
+
+    user_id: int
+    tg_message_id: int
+    shop_id: int
+    chat_id: int
+    message_id: int
+    order_id: int | None
+    header: bool
+    answered_by: int | None

@@ -1,4 +1,5 @@
-"""A shop's team: invite links for couriers, joining by one, removing a courier."""
+"""A shop's team: invite links for couriers, joining by one, removing a courier, whether couriers may
+write to buyers."""
 
 from __future__ import annotations
 
@@ -109,6 +110,12 @@ class TeamService:
 
     async def revoke_invites(self, shop: Shop) -> int:
         return await self._repos.invites.revoke_unused(shop.id)
+
+    async def toggle_couriers_write(self, shop: Shop) -> Shop:
+        """The owner's switch «💬 Couriers write to buyers»: allowed ↔ not; the shop as it now is."""
+        repos = self._repos
+        await repos.shops.set_couriers_write(shop.id, not shop.couriers_write)
+        return await repos.shops.get(shop.id) or shop
 
     async def hand_over(self, shop: Shop, user_id: int) -> str:
         """Make a courier the owner (the owner stays on as a courier); unused invites are revoked.

@@ -13,6 +13,9 @@ from storage.repositories.alert_deliveries import AlertDeliveriesRepo
 from storage.repositories.alert_switches import AlertSwitchesRepo
 from storage.repositories.alerts import AlertsRepo
 from storage.repositories.batches import BatchesRepo
+from storage.repositories.chat_deliveries import ChatDeliveriesRepo
+from storage.repositories.chat_posts import ChatPostsRepo
+from storage.repositories.chat_watch import ChatWatchRepo
 from storage.repositories.conversations import ConversationsRepo
 from storage.repositories.delivery_services import DeliveryServicesRepo
 from storage.repositories.invites import InvitesRepo
@@ -32,6 +35,9 @@ __all__ = [
     "AlertSwitchesRepo",
     "AlertsRepo",
     "BatchesRepo",
+    "ChatDeliveriesRepo",
+    "ChatPostsRepo",
+    "ChatWatchRepo",
     "ConversationsRepo",
     "DeliveryServicesRepo",
     "InvitesRepo",
@@ -67,6 +73,9 @@ class Repos:
     alert_deliveries: AlertDeliveriesRepo
     alert_switches: AlertSwitchesRepo
     market_inbox: MarketInboxRepo
+    chat_deliveries: ChatDeliveriesRepo
+    chat_posts: ChatPostsRepo
+    chat_watch: ChatWatchRepo
 
     @classmethod
     def on(cls, ex: Executor, box: SecretBox) -> Repos:
@@ -86,4 +95,7 @@ class Repos:
             alert_deliveries=AlertDeliveriesRepo(ex),
             alert_switches=AlertSwitchesRepo(ex),
             market_inbox=MarketInboxRepo(ex),
+            chat_deliveries=ChatDeliveriesRepo(ex),
+            chat_posts=ChatPostsRepo(ex),
+            chat_watch=ChatWatchRepo(ex),
         )

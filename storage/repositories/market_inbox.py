@@ -9,7 +9,7 @@ import sqlite3
 from bot.domain.notifications import MarketEvent
 from storage.db import Executor, timestamp
 
-COLUMNS = "id, kind, campaign_id, order_id, chat_id, business_id, event_at, payload"
+COLUMNS = "id, kind, campaign_id, order_id, chat_id, business_id, message_id, event_at, payload"
 FINISHED = ("done", "ignored", "failed")
 
 
@@ -24,6 +24,7 @@ def event_of(row: sqlite3.Row) -> MarketEvent:
         order_id=row["order_id"],
         chat_id=row["chat_id"],
         business_id=row["business_id"],
+        message_id=row["message_id"],
         at=_parse_time(row["event_at"]),
         payload=json.loads(row["payload"]),
     )
@@ -38,8 +39,8 @@ class MarketInboxRepo:
     ) -> int | None:
         """The new row's id; None when the same notification (type, ids, event time) is already here."""
         row = await self._ex.fetch_one(
-            "INSERT INTO market_inbox (kind, campaign_id, order_id, chat_id, business_id, event_at, "
-            "received_at, payload, state, outcome) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?) "
+            "INSERT INTO market_inbox (kind, campaign_id, order_id, chat_id, business_id, message_id, "
+            "event_at, received_at, payload, state, outcome) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) "
             "ON CONFLICT DO NOTHING RETURNING id",
             (
                 event.kind,
@@ -47,6 +48,7 @@ class MarketInboxRepo:
                 event.order_id,
                 event.chat_id,
                 event.business_id,
+                event.message_id,
                 timestamp(event.at),
                 timestamp(received_at),
                 json.dumps(event.payload, ensure_ascii=False, separators=(",", ":")),
@@ -61,13 +63,14 @@ class MarketInboxRepo:
         row = await self._ex.fetch_one(
             "SELECT 1 FROM market_inbox WHERE kind = ? AND ifnull(campaign_id, 0) = ? "
             "AND ifnull(order_id, 0) = ? AND ifnull(chat_id, 0) = ? AND ifnull(business_id, 0) = ? "
-            "AND event_at = ?",
+            "AND ifnull(message_id, 0) = ? AND event_at = ?",
             (
                 event.kind,
                 event.campaign_id or 0,
                 event.order_id or 0,
                 event.chat_id or 0,
                 event.business_id or 0,
+                event.message_id or 0,
                 timestamp(event.at),
             ),
         )

@@ -10,7 +10,7 @@ from storage.secrets import SecretBox, SecretDecryptError
 
 COLUMNS = (
     "id, campaign_id, domain, business_id, business_name, placement_type, owner_id, notify_owner, "
-    "courier_dates"
+    "courier_dates, couriers_write"
 )
 NOW = "strftime('%Y-%m-%dT%H:%M:%fZ', 'now')"
 
@@ -114,6 +114,9 @@ class ShopsRepo:
 
     async def set_notify_owner(self, shop_id: int, enabled: bool) -> None:
         await self._ex.execute("UPDATE shops SET notify_owner = ? WHERE id = ?", (int(enabled), shop_id))
+
+    async def set_couriers_write(self, shop_id: int, allowed: bool) -> None:
+        await self._ex.execute("UPDATE shops SET couriers_write = ? WHERE id = ?", (int(allowed), shop_id))
 
     async def delete(self, shop_id: int) -> bool:
         """Forget a shop: its memberships, invites and operations go with it (ON DELETE CASCADE)."""

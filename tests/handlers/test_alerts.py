@@ -209,7 +209,12 @@ async def test_alerts_switches_choose_who_is_told(
 ) -> None:
     await add_courier(harness.db, harness.box, 1, COURIER)
     shown = await harness.send(COURIER, "/alerts")
-    assert buttons_of(shown) == ["🔔 Запросы на отмену", "🔕 Новые заказы", "🔕 Утренняя сводка"]
+    assert buttons_of(shown) == [
+        "🔔 Запросы на отмену",
+        "🔕 Новые заказы",
+        "🔕 Утренняя сводка",
+        "🔔 Сообщения покупателей",
+    ]
     switched = await harness.press_button(COURIER, shown, "Новые заказы")
     assert buttons_of(switched)[1] == "🔔 Новые заказы"
     owner = await harness.send(OWNER, "/alerts")
@@ -218,7 +223,26 @@ async def test_alerts_switches_choose_who_is_told(
         Switch.CANCEL: True,
         Switch.NEW_ORDER: False,
         Switch.DIGEST: True,
+        Switch.CHAT: True,
     }
+
+
+async def test_buyers_messages_are_on_by_default_and_each_user_switches_them(harness: Harness) -> None:
+    await add_courier(harness.db, harness.box, 1, COURIER)
+    shown = await harness.send(COURIER, "/alerts")
+    assert "🔔 <b>Сообщения покупателей</b>" in texts(shown)
+    off = await harness.press_button(COURIER, shown, "Сообщения покупателей")
+    assert buttons_of(off)[3] == "🔕 Сообщения покупателей"
+    assert "🔕 <b>Сообщения покупателей</b>" in texts(off)
+    row = await harness.db.fetch_one(
+        "SELECT enabled FROM alert_switches WHERE user_id = ? AND kind = 'chat'", (COURIER,)
+    )
+    assert row is not None and row["enabled"] == 0
+    assert (await harness.deps.alert_switches.switches(COURIER, Role.COURIER))[Switch.CHAT] is False
+    assert (await harness.deps.alert_switches.switches(OWNER, Role.OWNER))[Switch.CHAT] is True, "theirs only"
+    on = await harness.press_button(COURIER, off, "Сообщения покупателей")
+    assert buttons_of(on)[3] == "🔔 Сообщения покупателей"
+    assert (await harness.deps.alert_switches.switches(COURIER, Role.COURIER))[Switch.CHAT] is True
 
 
 @pytest.mark.digest

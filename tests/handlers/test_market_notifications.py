@@ -24,7 +24,7 @@ from bot.services.vitals import Vitals
 from bot.telegram.health import Health, Metrics, add_routes
 from bot.telegram.market_notify import MarketNotifications
 from storage.db import Database
-from tests.fakes.market_push import MarketPush, cancellation_request, order_created, ping
+from tests.fakes.market_push import MarketPush, at, cancellation_request, order_created, ping
 from tests.fakes.serve import serve
 
 PATH = "/market/notification"
@@ -116,6 +116,32 @@ async def test_a_notification_sent_twice_is_recorded_once_and_waits_for_the_work
     assert await endpoint.inbox.last_seen(1001) is not None and await endpoint.inbox.last_seen(1002) is None
 
 
+def chat_message(message_id: str, chat_id: int = 301, minute: int = 0) -> dict[str, object]:
+    return {
+        "notificationType": "CHAT_MESSAGE_SENT",
+        "chatId": chat_id,
+        "messageId": message_id,
+        "businessId": 777,
+        "sentAt": at(minute),
+    }
+
+
+async def test_two_messages_of_one_chat_at_one_moment_are_two_notifications_each_kept_once(
+    endpoint: Endpoint,
+) -> None:
+    for body in (chat_message("9001"), chat_message("9002"), chat_message("9001"), chat_message("9002")):
+        answer = await endpoint.market.send(body)  # checked against the contract (messageId a string)
+        assert answer.status_code == 200
+    due = await endpoint.inbox.due(10)
+    assert [(event.kind, event.chat_id, event.message_id) for _, event in due] == [
+        ("CHAT_MESSAGE_SENT", 301, 9001),
+        ("CHAT_MESSAGE_SENT", 301, 9002),
+    ], "two messages at the same moment are not one; the same one sent again is kept once"
+    assert endpoint.counted("CHAT_MESSAGE_SENT", "duplicate") == 2
+    stored = await endpoint.db.fetch_all("SELECT message_id FROM market_inbox ORDER BY id")
+    assert [r["message_id"] for r in stored] == [9001, 9002]
+
+
 @pytest.mark.parametrize(
     "body",
     [
@@ -130,8 +156,19 @@ async def test_a_notification_sent_twice_is_recorded_once_and_waits_for_the_work
         {**cancellation_request(5001), "requestedAt": "вчера"},
         {"orderId": 5001},
         [cancellation_request(5001)],
+        chat_message("первое"),
+        chat_message(str(2**63)),
     ],
-    ids=["no orderId", "id as text", "campaign 0", "time not ISO", "no type", "a list"],
+    ids=[
+        "no orderId",
+        "id as text",
+        "campaign 0",
+        "time not ISO",
+        "no type",
+        "a list",
+        "messageId not a number",
+        "messageId past SQLite's range",
+    ],
 )
 async def test_a_malformed_notification_gets_400_and_is_not_recorded(
     endpoint: Endpoint, body: object

@@ -108,7 +108,7 @@ def burst() -> tuple[list[dict[str, Any]], set[int]]:
             {
                 "notificationType": "CHAT_MESSAGE_SENT",
                 **common,
-                "messageId": f"m{chat}",
+                "messageId": str(50_000 + chat),  # a string of digits, as the contract has it
                 "sentAt": asked.isoformat(),
             }
         )

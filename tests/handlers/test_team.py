@@ -12,7 +12,7 @@ import pytest
 from bot.domain.operations import TrackCode
 from handlers.team import TeamCD
 from storage.db import Database
-from storage.repositories import OperationsRepo, UsersRepo
+from storage.repositories import OperationsRepo, ShopsRepo, UsersRepo
 from storage.secrets import SecretBox
 from tests.conftest import OWNER_KEY, add_courier
 from tests.fakes.market import FakeMarket
@@ -406,3 +406,29 @@ async def test_disconnecting_tells_each_courier_once_with_their_orders_after_the
     assert "Заказов: 2 — №7, №8." in texts(pressed)
     methods = [c.method for c in harness.telegram.calls]
     assert methods.index("answerCallbackQuery") < methods.index("sendMessage"), "the owner is answered first"
+
+
+async def test_the_owner_switches_whether_couriers_write_to_buyers(
+    harness: Harness, db: Database, shop: int
+) -> None:
+    await join(harness)
+    team = await harness.send(OWNER, "/team")
+    assert "💬 Курьеры пишут покупателям в чаты заказов: да." in texts(team)
+    assert "💬 Курьеры пишут покупателям: да" in buttons_of(team)
+    off = await harness.press_button(OWNER, team, "Курьеры пишут покупателям")
+    assert "💬 Курьеры пишут покупателям: нет" in buttons_of(off)
+    assert "пишете только вы" in texts(off)
+    stored = await ShopsRepo(db, harness.box).get(shop)
+    assert stored is not None and stored.couriers_write is False
+
+    forged = await harness.press(COURIER, TeamCD(action="write", shop_id=shop).pack())
+    assert "⛔" in texts(forged)
+    stranger = await harness.press(STRANGER, TeamCD(action="write", shop_id=shop).pack())
+    assert "⛔" in texts(stranger)
+    row = await db.fetch_one("SELECT couriers_write FROM shops WHERE id = ?", (shop,))
+    assert row is not None and row["couriers_write"] == 0, "a courier's press changed nothing"
+
+    on = await harness.press_button(OWNER, off, "Курьеры пишут покупателям")
+    assert "💬 Курьеры пишут покупателям: да" in buttons_of(on)
+    stored = await ShopsRepo(db, harness.box).get(shop)
+    assert stored is not None and stored.couriers_write is True

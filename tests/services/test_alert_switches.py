@@ -25,6 +25,7 @@ async def test_switches_start_at_the_roles_defaults_and_keep_a_users_choice(
         Switch.CANCEL: True,
         Switch.NEW_ORDER: False,
         Switch.DIGEST: False,
+        Switch.CHAT: True,
     }
     turned = await switches.toggle(COURIER, Role.COURIER, Switch.DIGEST)
     assert turned[Switch.DIGEST] and await switches.switches(COURIER, Role.COURIER) == turned

@@ -9,7 +9,7 @@ import datetime as dt
 from bot.domain.alerts import AlertKind, Facts, Switch
 from bot.domain.clock import utcnow
 from bot.domain.operations import TrackCode
-from bot.domain.records import OperationStatus
+from bot.domain.records import ChatPost, OperationStatus
 from bot.market.client import MarketClient
 from bot.market.transport import MarketTransport
 from bot.services.alerts.poller import record
@@ -19,9 +19,11 @@ from storage.db import Database, timestamp
 from storage.repositories import (
     AlertsRepo,
     AlertSwitchesRepo,
+    ChatPostsRepo,
     InvitesRepo,
     OperationsRepo,
     PreferencesRepo,
+    Repos,
     UsersRepo,
 )
 from storage.secrets import SecretBox
@@ -145,3 +147,39 @@ async def test_old_alerts_go_but_an_open_cancellation_request_stays(db: Database
     assert left == [1, 4], "an unanswered request is kept however old; a recent alert too"
     deliveries = await db.fetch_all("SELECT alert_id FROM alert_deliveries")
     assert len(deliveries) == 2, "their deliveries went with them"
+
+
+async def test_a_chats_ids_are_forgotten_30_days_after(db: Database, box: SecretBox) -> None:
+    shop_id = await seed_shop(db, box, OWNER)
+    now = dt.datetime(2026, 3, 1, 12, tzinfo=dt.UTC)
+    old, recent = now - dt.timedelta(days=30, minutes=1), now - dt.timedelta(days=29, hours=23)
+    async with db.transaction() as tx:
+        repos = Repos.on(tx, box)
+        for chat_id, when in ((1, old), (2, recent)):
+            await repos.chat_deliveries.record(shop_id, chat_id, 10, None, [OWNER, 11], when)
+            await repos.chat_watch.advance(shop_id, chat_id, 10, when)
+            for tg in (chat_id * 100, chat_id * 100 + 1):
+                post = ChatPost(
+                    user_id=OWNER,
+                    tg_message_id=tg,
+                    shop_id=shop_id,
+                    chat_id=chat_id,
+                    message_id=10,
+                    order_id=None,
+                    header=tg % 2 == 0,
+                    answered_by=None,
+                )
+                await repos.chat_posts.add(post, when)
+        await repos.chat_watch.advance(shop_id, 3, 5, old)
+        await repos.chat_watch.advance(shop_id, 3, 6, recent)  # looked at again since: kept
+
+    pruned = await Housekeeping(db, clock=lambda: now).prune()
+
+    assert (pruned.chat_deliveries, pruned.chat_posts, pruned.chat_watch) == (2, 2, 1)
+    for table in ("chat_deliveries", "chat_posts", "chat_watch"):
+        left = {r["chat_id"] for r in await db.fetch_all(f"SELECT chat_id FROM {table}")}  # noqa: S608
+        assert left == ({2, 3} if table == "chat_watch" else {2}), table
+    assert await ChatPostsRepo(db).route(OWNER, 100) is None, "an old message's reply routes nowhere"
+    assert await ChatPostsRepo(db).route(OWNER, 200) is not None
+    again = await Housekeeping(db, clock=lambda: now).prune()
+    assert (again.chat_deliveries, again.chat_posts, again.chat_watch) == (0, 0, 0)

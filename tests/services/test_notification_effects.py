@@ -295,7 +295,7 @@ async def test_an_order_placed_more_than_30_days_ago_is_found_by_its_number(
         ({"notificationType": "PING"}, "ignored:ping"),
         ({"notificationType": "CHAT_CREATED", "chatId": 7, "businessId": 777}, "recorded"),
         (
-            {"notificationType": "CHAT_MESSAGE_SENT", "chatId": 7, "businessId": 777, "messageId": "m"},
+            {"notificationType": "CHAT_MESSAGE_SENT", "chatId": 7, "businessId": 777, "messageId": "9001"},
             "recorded",
         ),
         ({"notificationType": "QUESTION_CREATED", "questionId": 3, "businessId": 777}, "ignored:kind"),

@@ -316,9 +316,11 @@ def longest_arguments(t: Texts) -> dict[str, dict[str, Any]]:
         "alerts-cancel": {"state": t("alerts-off")},
         "alerts-new": {"state": t("alerts-off")},
         "alerts-digest": {"state": t("alerts-off")},
+        "alerts-chat": {"state": t("alerts-off")},
         "button-alerts-cancel": {"state": t.plain("alerts-off")},
         "button-alerts-new": {"state": t.plain("alerts-off")},
         "button-alerts-digest": {"state": t.plain("alerts-off")},
+        "button-alerts-chat": {"state": t.plain("alerts-off")},
     }
 
 

@@ -93,3 +93,26 @@ def test_only_what_the_contract_names_is_kept() -> None:
         }
     )
     assert set(event.payload) == {"notificationType", "orderId", "campaignId", "requestedAt"}
+
+
+@pytest.mark.parametrize(
+    ("message_id", "parsed"),
+    [("1", 1), ("9001", 9001), (str(2**63 - 1), 2**63 - 1), (42, 42)],
+)
+def test_a_chat_messages_id_is_read_as_a_number(message_id: object, parsed: int) -> None:
+    event = parse_event(
+        {"notificationType": "CHAT_MESSAGE_SENT", "chatId": 5, "messageId": message_id, "businessId": 7,
+         "sentAt": "2026-11-20T10:00:00+00:00"}
+    )  # fmt: skip
+    assert (event.chat_id, event.message_id, event.business_id) == (5, parsed, 7)
+
+
+@pytest.mark.parametrize(
+    "message_id",
+    ["", "0", "-1", "12a", " 12", "١٢", "1e3", str(2**63), "9" * 40, 0, -5, 2**63, 1.5, True, None],
+)
+def test_a_chat_messages_id_that_is_no_number_is_malformed(message_id: object) -> None:
+    body = {"notificationType": "CHAT_MESSAGE_SENT", "chatId": 5, "businessId": 7}
+    body |= {"messageId": message_id, "sentAt": "2026-11-20T10:00:00+00:00"}
+    with pytest.raises(ValueError, match="messageId"):
+        parse_event(body)
