@@ -164,7 +164,7 @@ def card_keyboard(
     t: Texts, order: BusinessOrder, step: OrderStatus | None, access: Access
 ) -> InlineKeyboardMarkup | None:
     """Only what the order's status allows and the user's role permits."""
-    shown = []
+    shown: list[tuple[str, CallbackData]] = []
     if step is not None:
         shown.append((t.plain(f"button-step-{step.value}"), CardCD(action="step", order_id=order.order_id)))
     if order.can_take_track:

@@ -34,7 +34,7 @@ def shown_to(harness: Harness, user_id: int, part: str) -> dict[str, Any]:
     for call in reversed(harness.telegram.calls):
         if call.method == "sendMessage" and int(call.params["chat_id"]) == user_id:
             if part in str(call.params.get("text", "")):
-                return {**call.params, "message_id": call.result["message_id"]}  # type: ignore[index]
+                return {**call.params, "message_id": call.result["message_id"]}
     raise AssertionError(f"nothing with {part!r} for {user_id}: {texts(harness.telegram.calls)}")
 
 
