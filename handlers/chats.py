@@ -119,12 +119,16 @@ async def on_phrase(
     await card.answer(outcome_text(t, outcome))
 
 
-async def on_stop(query: CallbackQuery, callback_data: ChatCD, card: Message, state: FSMContext, t: Texts) -> None:
+async def on_stop(
+    query: CallbackQuery, callback_data: ChatCD, card: Message, state: FSMContext, t: Texts
+) -> None:
     await _ended_reply(state, callback_data.chat_id, True)
     await card.answer(t("chat-reply-stopped"))
 
 
-async def on_answer(message: Message, bot: Bot, state: FSMContext, t: Texts, access: Access, chats: ChatDesk) -> None:
+async def on_answer(
+    message: Message, bot: Bot, state: FSMContext, t: Texts, access: Access, chats: ChatDesk
+) -> None:
     draft = await load_chat(state)
     if draft is None:  # the access check found it; gone since
         raise Refused("stale-button")
@@ -171,7 +175,10 @@ def register(router: Router, flows: Flows) -> None:
     router.message.register(on_reply_to_buyer, RepliesToBuyer(), flags=requires("route", refusal="chat-gone"))
     router.message.register(show_waiting, Command("chats"), flags=requires())
     router.message.register(
-        on_answer, StateFilter(ChatSG.answer), ~F.text.startswith("/"), flags=requires("chat", refusal="chat-gone")
+        on_answer,
+        StateFilter(ChatSG.answer),
+        ~F.text.startswith("/"),
+        flags=requires("chat", refusal="chat-gone"),
     )
     button = requires("button", refusal="no-right")
     router.callback_query.register(on_open, ChatCD.filter(F.action == "open"), flags=button | PRE)

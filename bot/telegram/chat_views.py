@@ -54,7 +54,9 @@ def chat_texts(t: Texts, note: ChatNote) -> list[str]:
     if chat.type is ChatType.ARBITRAGE:
         lines.append(t("chat-dispute"))
     for file in note.files:
-        lines.append(t("chat-file" if file.data is not None else "chat-file-not-read", name=clip(file.name, 100)))
+        lines.append(
+            t("chat-file" if file.data is not None else "chat-file-not-read", name=clip(file.name, 100))
+        )
     head = "\n".join(lines)
     text = note.message.text
     if not text:
@@ -86,7 +88,9 @@ def chat_keyboard(
     """«↩️ Ответить» (or who answered already, still a way to answer) and «📋 Карточка заказа»."""
     shown: list[tuple[str, ChatCD | OpenCD]] = []
     if may_reply:
-        label = t.plain("button-chat-answered", name=answered_by) if answered_by else t.plain("button-chat-reply")
+        label = (
+            t.plain("button-chat-answered", name=answered_by) if answered_by else t.plain("button-chat-reply")
+        )
         shown.append((label, ChatCD(action="reply", shop_id=shop_id, chat_id=chat.chat_id)))
     order_id = chat.context.order_id
     if order_id is not None:
@@ -149,7 +153,10 @@ def waiting_view(
         )
         name = chat.context.first_name or t.plain("chat-from-buyer-unnamed")
         dispute = " ⚖️" if chat.type is ChatType.ARBITRAGE else ""
-        lines.append(t("chats-line", n=n, what=what, name=clip(name, 32), waited=waited(t, chat.updated_at, now)) + dispute)
+        lines.append(
+            t("chats-line", n=n, what=what, name=clip(name, 32), waited=waited(t, chat.updated_at, now))
+            + dispute
+        )
         shown.append((f"{n}. {what}", ChatCD(action="open", shop_id=shop_id, chat_id=chat.chat_id)))
     if len(chats) > WAITING_SHOWN:
         lines.append(t("chats-more", count=len(chats) - WAITING_SHOWN))
@@ -184,7 +191,9 @@ def _what(t: Texts, chat: Chat) -> str:
 
 def _log_line(t: Texts, chat: Chat, message: ChatMessage) -> str:
     when = message.created_at.astimezone(MSK).strftime("%d.%m %H:%M")
-    who = t.plain("chat-from-you") if message.sender is Sender.PARTNER else sender_name(t, chat, message.sender)
+    who = (
+        t.plain("chat-from-you") if message.sender is Sender.PARTNER else sender_name(t, chat, message.sender)
+    )
     files = len(message.files)
     return t(
         "chat-log-line",

@@ -7,8 +7,8 @@ import logging
 from collections.abc import Iterable, Sequence
 
 from aiogram import Bot
-from aiogram.types import BufferedInputFile
 from aiogram.exceptions import TelegramAPIError, TelegramBadRequest, TelegramForbiddenError
+from aiogram.types import BufferedInputFile
 
 from bot.domain.alerts import Alert
 from bot.domain.outcomes import Outcome
@@ -165,7 +165,9 @@ class Notifier:
                 if is_picture(file.name):
                     sent = await self._bot.send_photo(user_id, upload, reply_to_message_id=header.message_id)
                 else:
-                    sent = await self._bot.send_document(user_id, upload, reply_to_message_id=header.message_id)
+                    sent = await self._bot.send_document(
+                        user_id, upload, reply_to_message_id=header.message_id
+                    )
                 posts.append((sent.message_id, False))
         except (TelegramForbiddenError, TelegramBadRequest) as exc:
             logger.warning("a buyer's message cannot be shown to a user: %s", type(exc).__name__)

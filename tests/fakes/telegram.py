@@ -319,7 +319,9 @@ class FakeTelegram:
             return {**self._sent_message(params), "document": document, "caption": params.get("caption")}
         if method == "sendPhoto":
             size = len(params["photo"]) if isinstance(params.get("photo"), bytes) else 0
-            photo = [{"file_id": "sent", "file_unique_id": "sent", "width": 1, "height": 1, "file_size": size}]
+            photo = [
+                {"file_id": "sent", "file_unique_id": "sent", "width": 1, "height": 1, "file_size": size}
+            ]
             return {**self._sent_message(params), "photo": photo}
         return True
 

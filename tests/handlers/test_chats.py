@@ -32,9 +32,9 @@ def bot_message(message_id: int, user_id: int) -> dict[str, Any]:
 def shown_to(harness: Harness, user_id: int, part: str) -> dict[str, Any]:
     """The newest message to `user_id` whose text has `part` (its params, with its message id)."""
     for call in reversed(harness.telegram.calls):
-        if call.method == "sendMessage" and int(call.params["chat_id"]) == user_id:
-            if part in str(call.params.get("text", "")):
-                return {**call.params, "message_id": call.result["message_id"]}
+        mine = call.method == "sendMessage" and int(call.params["chat_id"]) == user_id
+        if mine and part in str(call.params.get("text", "")):
+            return {**call.params, "message_id": call.result["message_id"]}
     raise AssertionError(f"nothing with {part!r} for {user_id}: {texts(harness.telegram.calls)}")
 
 
@@ -57,7 +57,9 @@ async def test_a_buyers_message_reaches_the_owner_with_its_order_and_a_reply_rea
     assert "&lt;b&gt;срочно" in shown["text"], "the buyer's text is shown as written, not as markup"
     assert [text for text, _ in keyboard(shown)] == ["↩️ Ответить", "📋 Карточка заказа"]
 
-    calls = await harness.send(OWNER, "Да, привезём к 19:00", reply_to_message=bot_message(shown["message_id"], OWNER))
+    calls = await harness.send(
+        OWNER, "Да, привезём к 19:00", reply_to_message=bot_message(shown["message_id"], OWNER)
+    )
     assert "✅ Сообщение отправлено покупателю заказа №42" in texts(calls)
     sent = market.calls("sendMessageToChat")
     assert [c.body for c in sent] == [{"message": "Да, привезём к 19:00"}]
@@ -131,7 +133,9 @@ async def test_once_one_member_answers_the_others_copy_says_who(
     couriers_copy = shown_to(harness, COURIER, "Позвоните мне")
     owners_copy = shown_to(harness, OWNER, "Позвоните мне")
 
-    await harness.send(OWNER, "Сейчас позвоним", reply_to_message=bot_message(owners_copy["message_id"], OWNER))
+    await harness.send(
+        OWNER, "Сейчас позвоним", reply_to_message=bot_message(owners_copy["message_id"], OWNER)
+    )
     edits = [e for e in harness.telegram.sent("editMessageReplyMarkup") if int(e["chat_id"]) == COURIER]
     assert [int(e["message_id"]) for e in edits] == [couriers_copy["message_id"]]
     assert "✅ Ответил(а)" in keyboard(edits[0])[0][0]
@@ -153,7 +157,9 @@ async def test_a_stranger_a_removed_courier_and_forged_buttons_cannot_read_or_an
             calls = await harness.press(user, ChatCD(action=action, shop_id=shop, chat_id=chat_id).pack())
             assert "Секретный" not in texts(calls)
         # a reply to the owner's copy, forwarded to them, finds no route for them
-        calls = await harness.send(user, "Это я", reply_to_message=bot_message(owners_copy["message_id"], user))
+        calls = await harness.send(
+            user, "Это я", reply_to_message=bot_message(owners_copy["message_id"], user)
+        )
         assert "Секретный" not in texts(calls)
     assert market.calls("sendMessageToChat") == []
     assert market.calls("getChatHistory")[1:] == [], "only the poll read the chat"

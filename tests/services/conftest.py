@@ -89,7 +89,9 @@ class RecordedNotices:
     async def chat_message(self, user_id: int, note: ChatNote) -> tuple[bool, list[tuple[int, bool]]]:
         self.chat_notes.append((user_id, note))
         posts = [(self.next_message_id, True)]
-        posts += [(self.next_message_id + n, False) for n, f in enumerate(note.files, 1) if f.data is not None]
+        posts += [
+            (self.next_message_id + n, False) for n, f in enumerate(note.files, 1) if f.data is not None
+        ]
         self.next_message_id += len(posts)
         return True, posts
 

@@ -40,7 +40,12 @@ def chat_event(kind: str, chat_id: int, message_id: int | None = None) -> object
 
 
 async def test_a_buyers_message_found_by_the_poll_reaches_the_owner_and_the_orders_courier_once(
-    alerting: Alerting, db: Database, box: SecretBox, market: FakeMarket, notices: RecordedNotices, clock: Clock
+    alerting: Alerting,
+    db: Database,
+    box: SecretBox,
+    market: FakeMarket,
+    notices: RecordedNotices,
+    clock: Clock,
 ) -> None:
     shop_id = await seed_shop(db, box, OWNER, couriers=(COURIER, OTHER_COURIER))
     await acted_on(db, clock, shop_id, 42, OTHER_COURIER, COURIER)  # COURIER acted last
@@ -65,7 +70,12 @@ async def test_a_buyers_message_found_by_the_poll_reaches_the_owner_and_the_orde
 
 
 async def test_a_push_notification_tells_at_once_and_the_poll_after_it_tells_nothing_again(
-    alerting: Alerting, db: Database, box: SecretBox, market: FakeMarket, notices: RecordedNotices, clock: Clock
+    alerting: Alerting,
+    db: Database,
+    box: SecretBox,
+    market: FakeMarket,
+    notices: RecordedNotices,
+    clock: Clock,
 ) -> None:
     await seed_shop(db, box, OWNER)
     market.add_order(1001, 42, "PROCESSING")
@@ -105,7 +115,12 @@ async def test_a_message_recorded_before_a_restart_is_shown_after_it_once(
 
 
 async def test_chat_alerts_switched_off_reach_nobody_and_a_removed_courier_gets_nothing(
-    alerting: Alerting, db: Database, box: SecretBox, market: FakeMarket, notices: RecordedNotices, clock: Clock
+    alerting: Alerting,
+    db: Database,
+    box: SecretBox,
+    market: FakeMarket,
+    notices: RecordedNotices,
+    clock: Clock,
 ) -> None:
     shop_id = await seed_shop(db, box, OWNER, couriers=(COURIER,))
     await acted_on(db, clock, shop_id, 42, COURIER)
@@ -120,12 +135,21 @@ async def test_chat_alerts_switched_off_reach_nobody_and_a_removed_courier_gets_
 
 
 async def test_a_dispute_support_and_files_are_shown_as_such_and_a_big_file_is_only_named(
-    alerting: Alerting, db: Database, box: SecretBox, market: FakeMarket, notices: RecordedNotices, clock: Clock
+    alerting: Alerting,
+    db: Database,
+    box: SecretBox,
+    market: FakeMarket,
+    notices: RecordedNotices,
+    clock: Clock,
 ) -> None:
     await seed_shop(db, box, OWNER)
     market.add_order(1001, 42, "DELIVERY")
     chat_id = market.add_chat(1001, 42, type="ARBITRAGE")
-    market.buyer_writes(chat_id, "Посмотрите фото", files=[("door.jpg", b"\xff\xd8jpeg"), ("big.pdf", b"x" * (5 * 1024 * 1024 + 1))])
+    market.buyer_writes(
+        chat_id,
+        "Посмотрите фото",
+        files=[("door.jpg", b"\xff\xd8jpeg"), ("big.pdf", b"x" * (5 * 1024 * 1024 + 1))],
+    )
     market.buyer_writes(chat_id, "Арбитр на связи", sender="SUPPORT")
 
     await alerting.chats.turn(poll_every=True)
@@ -137,7 +161,12 @@ async def test_a_dispute_support_and_files_are_shown_as_such_and_a_big_file_is_o
 
 
 async def test_a_shop_just_connected_hears_only_its_newest_unanswered_messages(
-    alerting: Alerting, db: Database, box: SecretBox, market: FakeMarket, notices: RecordedNotices, clock: Clock
+    alerting: Alerting,
+    db: Database,
+    box: SecretBox,
+    market: FakeMarket,
+    notices: RecordedNotices,
+    clock: Clock,
 ) -> None:
     await seed_shop(db, box, OWNER)
     market.add_order(1001, 42, "DELIVERY")

@@ -130,7 +130,9 @@ class ChatDesk:
             await self.answered(access, chat_id)
         return outcome
 
-    async def send_file(self, access: Access, chat_id: int, name: str, data: bytes, content_type: str) -> Chat:
+    async def send_file(
+        self, access: Access, chat_id: int, name: str, data: bytes, content_type: str
+    ) -> Chat:
         """A file to the chat, sent now. Raises `ChatNotSent` with the Market's answer when refused."""
         self._check_writer(access)
         chat = await self.chat(access, chat_id)

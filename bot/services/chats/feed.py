@@ -139,7 +139,9 @@ class ChatFeed:
             if self._loop.stopping:
                 break
             mark = (shops[0].id, business_id)
-            if not every and loop.time() - self._polled_at.get(mark, -float("inf")) < self.interval(business_id):
+            if not every and loop.time() - self._polled_at.get(mark, -float("inf")) < self.interval(
+                business_id
+            ):
                 continue
             budget = self._market.hourly_budget(api_key, "getChats")
             if budget is not None and budget.remaining < RESERVE:
@@ -182,7 +184,9 @@ class ChatFeed:
             told = _first_look(messages, self.clock())
         await self._record(shop, chat, told, newest)
 
-    async def _record(self, shop: Shop, chat: Chat, messages: Sequence[ChatMessage], newest: int | None) -> int:
+    async def _record(
+        self, shop: Shop, chat: Chat, messages: Sequence[ChatMessage], newest: int | None
+    ) -> int:
         now = self.clock()
         order_id = chat.context.order_id
         recorded = 0
