@@ -29,6 +29,7 @@ from bot.telegram.chat_views import (
 )
 from bot.telegram.draft import ChatDraft, load_chat, save_chat
 from bot.telegram.files import has_file, upload_of
+from bot.telegram.filters import not_a_command
 from bot.telegram.flows import Flow, Flows
 from bot.telegram.i18n import Texts
 from bot.telegram.presses import PRE
@@ -177,7 +178,7 @@ def register(router: Router, flows: Flows) -> None:
     router.message.register(
         on_answer,
         StateFilter(ChatSG.answer),
-        ~F.text.startswith("/"),
+        not_a_command,
         flags=requires("chat", refusal="chat-gone"),
     )
     button = requires("button", refusal="no-right")
@@ -185,4 +186,4 @@ def register(router: Router, flows: Flows) -> None:
     router.callback_query.register(on_reply, ChatCD.filter(F.action == "reply"), flags=button | PRE)
     router.callback_query.register(on_write, ChatCD.filter(F.action == "write"), flags=button | PRE)
     router.callback_query.register(on_phrase, ChatCD.filter(F.action == "phrase"), flags=button | PRE)
-    router.callback_query.register(on_stop, ChatCD.filter(F.action == "stop"))
+    router.callback_query.register(on_stop, ChatCD.filter(F.action == "stop"), flags=button)

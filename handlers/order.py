@@ -46,6 +46,7 @@ from bot.telegram.presses import PRE
 from bot.telegram.views import buyer_text, human_date, orders_overview, status_text
 
 CANCELLABLE = (OrderStatus.PROCESSING, OrderStatus.DELIVERY)  # the shop cancels with SHOP_FAILED
+FINISHED = (OrderStatus.DELIVERED, OrderStatus.CANCELLED)  # no «Написать»: a buyer's message has «Ответить»
 
 
 class OrderSG(StatesGroup):
@@ -173,7 +174,7 @@ def card_keyboard(
         shown.append((t.plain("button-card-date"), CardCD(action="date", order_id=order.order_id)))
     if order.can_take_track:  # the buyer's contact is given while the order is on its way
         shown.append((t.plain("button-card-phone"), CardCD(action="phone", order_id=order.order_id)))
-    if access.is_owner or access.shop.couriers_write:
+    if order.status not in FINISHED and (access.is_owner or access.shop.couriers_write):
         write = ChatCD(action="write", shop_id=access.shop_id, order_id=order.order_id)
         shown.append((t.plain("button-card-chat"), write))
     if access.is_owner and order.status in CANCELLABLE:

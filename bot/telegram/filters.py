@@ -26,6 +26,11 @@ async def plain_text(message: Message) -> bool:
     return bool(message.text) and not (message.text or "").startswith("/")
 
 
+async def not_a_command(message: Message) -> bool:
+    """Anything but a command: a text, a photo, a file..."""
+    return not (message.text or "").startswith("/")
+
+
 async def picture(message: Message) -> bool:
     """A photo, or a file (an image sent as a document)."""
     return message.photo is not None or message.document is not None

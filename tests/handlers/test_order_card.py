@@ -33,6 +33,7 @@ async def test_a_courier_marks_an_order_out_for_delivery_then_delivered(
         "🔢 Трек-номер",
         "📅 Перенести дату",
         "📞 Телефон покупателя",
+        "💬 Написать покупателю",
     ]
     confirm = await harness.press_button(COURIER, card, "Передан в доставку")
     assert "Новый статус: передан в доставку" in texts(confirm)

@@ -293,14 +293,14 @@ async def test_an_order_placed_more_than_30_days_ago_is_found_by_its_number(
             "ignored:no-shop",
         ),
         ({"notificationType": "PING"}, "ignored:ping"),
-        ({"notificationType": "CHAT_CREATED", "chatId": 7, "businessId": 777}, "recorded"),
+        ({"notificationType": "CHAT_CREATED", "chatId": 7, "businessId": 778}, "ignored:no-shop"),
         (
-            {"notificationType": "CHAT_MESSAGE_SENT", "chatId": 7, "businessId": 777, "messageId": "9001"},
-            "recorded",
+            {"notificationType": "CHAT_MESSAGE_SENT", "chatId": 7, "businessId": 778, "messageId": "9001"},
+            "ignored:no-shop",
         ),
         ({"notificationType": "QUESTION_CREATED", "questionId": 3, "businessId": 777}, "ignored:kind"),
     ],
-    ids=["other-campaign", "ping", "chat", "chat-message", "question"],
+    ids=["other-campaign", "ping", "other-business-chat", "other-business-message", "question"],
 )
 async def test_what_is_not_about_a_connected_shops_order_reads_nothing(
     alerting: Alerting,

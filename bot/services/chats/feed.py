@@ -24,7 +24,7 @@ from bot.domain.market_data import BusinessOrder
 from bot.domain.notifications import MarketEvent
 from bot.domain.records import ChatDue, ChatPost, Role, Shop
 from bot.market.client import MarketClient
-from bot.market.errors import MarketError
+from bot.market.errors import MarketError, NotFoundError
 from bot.services.alerts.switches import order_recipients
 from bot.services.background import Loop
 from bot.services.notices import ChatFileData, ChatNote, Notices
@@ -234,6 +234,8 @@ class ChatFeed:
             else:
                 await self._read_chat(api_key, event.business_id, shop, chat)
                 recorded = 1
+        except NotFoundError:
+            return "ignored:no-chat"  # not (or no longer) a chat of the business
         except MarketError as exc:
             if exc.retryable:
                 raise
