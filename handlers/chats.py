@@ -133,8 +133,10 @@ async def on_answer(
     draft = await load_chat(state)
     if draft is None:  # the access check found it; gone since
         raise Refused("stale-button")
-    await _send(message, bot, t, access, chats, draft.chat_id)
-    await state.clear()
+    if await _send(message, bot, t, access, chats, draft.chat_id):
+        await state.clear()
+    else:  # refused by the Market: the reply step stays for another try
+        await message.answer(t("chat-reply-again"))
 
 
 async def on_reply_to_buyer(
@@ -143,18 +145,20 @@ async def on_reply_to_buyer(
     await _send(message, bot, t, access, chats, chat_route.chat_id)
 
 
-async def _send(message: Message, bot: Bot, t: Texts, access: Access, chats: ChatDesk, chat_id: int) -> None:
-    """A text goes as a message, a photo or a document as a file; anything else is asked again."""
+async def _send(message: Message, bot: Bot, t: Texts, access: Access, chats: ChatDesk, chat_id: int) -> bool:
+    """A text goes as a message, a photo or a document as a file; anything else is asked again.
+    False when the Market refused the text (its reason told)."""
     if has_file(message):
         upload = await upload_of(message, bot)
         await chats.send_file(access, chat_id, upload.name, upload.data, upload.content_type)
         await message.answer(t("chat-file-sent"))
-        return
+        return True
     text = message.text or message.caption
     if not text:
         raise _again(Refused("chat-reply-what"))
     outcome = await chats.send_text(access, chat_id, text, nonce=f"m{message.chat.id}:{message.message_id}")
     await message.answer(outcome_text(t, outcome))
+    return outcome.ok or outcome.pending
 
 
 async def _ended_reply(state: FSMContext, chat_id: int, ended: bool) -> None:

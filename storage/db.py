@@ -210,3 +210,8 @@ def _split_sql(script: str) -> list[str]:
 def timestamp(moment: dt.datetime) -> str:
     """Timestamps are stored as sortable ISO-8601 UTC text, like the schema's defaults."""
     return moment.astimezone(dt.UTC).strftime("%Y-%m-%dT%H:%M:%S.%f")[:-3] + "Z"
+
+
+def parse_timestamp(text: str) -> dt.datetime:
+    """A stored timestamp read back (see `timestamp`)."""
+    return dt.datetime.fromisoformat(text)

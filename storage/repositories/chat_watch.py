@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import datetime as dt
 
-from storage.db import Executor, timestamp
+from storage.db import Executor, parse_timestamp, timestamp
 
 
 class ChatWatchRepo:
@@ -24,6 +24,15 @@ class ChatWatchRepo:
             "SELECT chat_id, last_message_id FROM chat_watch WHERE shop_id = ?", (shop_id,)
         )
         return {int(r["chat_id"]): int(r["last_message_id"]) for r in rows}
+
+    async def seen(self, shop_id: int) -> dict[int, tuple[int, dt.datetime]]:
+        """Each watched chat of the shop → its newest message looked at, and when it was."""
+        rows = await self._ex.fetch_all(
+            "SELECT chat_id, last_message_id, updated_at FROM chat_watch WHERE shop_id = ?", (shop_id,)
+        )
+        return {
+            int(r["chat_id"]): (int(r["last_message_id"]), parse_timestamp(r["updated_at"])) for r in rows
+        }
 
     async def advance(self, shop_id: int, chat_id: int, message_id: int, now: dt.datetime) -> None:
         """The chat has been looked at up to `message_id` (never moves back; the time is noted anyway)."""

@@ -6,8 +6,14 @@ courier, a stranger, forged buttons, the owner's switch); a key without chats is
 
 from __future__ import annotations
 
+import datetime as dt
+import logging
+from pathlib import Path
 from typing import Any
 
+import pytest
+
+from bot.domain.notifications import parse_event
 from bot.telegram.callbacks import ChatCD
 from storage.db import Database
 from storage.repositories import MembershipsRepo, ShopsRepo
@@ -216,3 +222,127 @@ async def test_a_key_without_the_communication_scope_is_told_what_to_add(
     assert "communication" in texts(calls)
     card = await harness.send(OWNER, "/order 42")
     assert "Трек" in texts(card) or "№42" in texts(card), "the rest keeps working"
+
+
+async def test_a_refused_message_says_the_markets_reason_and_the_next_try_goes(
+    harness: Harness, market: FakeMarket, shop: int
+) -> None:
+    market.add_order(CAMPAIGN, 42, "DELIVERY")
+    chat_id = await buyer_says(harness, market, "?")
+    market.fail("sendMessageToChat", status=400, code="CHAT_CLOSED", message="Chat is closed for messages")
+    await harness.press(OWNER, ChatCD(action="reply", shop_id=shop, chat_id=chat_id).pack())
+    calls = await harness.send(OWNER, "Привезём завтра")
+    said = texts(calls)
+    assert "❌ Сообщение покупателю не отправлено" in said and "Chat is closed for messages" in said
+    calls = await harness.send(OWNER, "Привезём завтра")
+    assert "✅" in texts(calls), "the reply step stayed open: the next try went"
+    assert [c.status for c in market.calls("sendMessageToChat")] == [400, 200]
+
+
+async def test_a_message_the_market_refuses_for_its_limit_is_queued_then_sent_once_and_told(
+    harness: Harness, market: FakeMarket, shop: int
+) -> None:
+    market.add_order(CAMPAIGN, 42, "DELIVERY")
+    chat_id = await buyer_says(harness, market, "?")
+    market.fail("sendMessageToChat", status=420, retry_after="0")
+    calls = await harness.send(
+        OWNER,
+        "Будем в 19:00",
+        reply_to_message=bot_message(shown_to(harness, OWNER, "?")["message_id"], OWNER),
+    )
+    assert "⏳" in texts(calls) and "сохранено" in texts(calls)
+    await harness.wait_sent("✅ Сообщение отправлено покупателю заказа №42")
+    assert [c.status for c in market.calls("sendMessageToChat")] == [420, 200]
+    assert [m["message"] for m in market.chat_messages(chat_id) if m["sender"] == "PARTNER"] == [
+        "Будем в 19:00"
+    ]
+    rows = await harness.db.fetch_all("SELECT payload FROM operations WHERE kind = 'chat'")
+    assert ["Будем в 19:00" in r["payload"] for r in rows] == [False], "the text is not kept once sent"
+
+
+async def test_a_lost_answer_is_not_sent_twice_when_the_chat_shows_it_arrived(
+    harness: Harness, market: FakeMarket, shop: int
+) -> None:
+    market.add_order(CAMPAIGN, 42, "DELIVERY")
+    chat_id = await buyer_says(harness, market, "?")
+    market.fail("sendMessageToChat", status=500, apply=True)  # taken by the Market, its answer lost
+    await harness.press(OWNER, ChatCD(action="reply", shop_id=shop, chat_id=chat_id).pack())
+    await harness.send(OWNER, "Уже едем")
+    await harness.wait_sent("✅ Сообщение отправлено покупателю заказа №42")
+    assert [m["message"] for m in market.chat_messages(chat_id) if m["sender"] == "PARTNER"] == ["Уже едем"]
+    assert len(market.calls("sendMessageToChat")) == 1, "the retry read the chat and found it there"
+
+
+async def test_a_buyers_text_and_files_are_never_logged_or_stored(
+    harness: Harness, market: FakeMarket, shop: int, caplog: pytest.LogCaptureFixture, tmp_path: Path
+) -> None:
+    caplog.set_level(logging.DEBUG)
+    market.add_order(CAMPAIGN, 42, "DELIVERY")
+    chat_id = market.add_chat(CAMPAIGN, 42, customer="Анна Секретова")
+    market.buyer_writes(chat_id, "Мой подъезд 7, код 1234К", files=[("паспорт-скан.jpg", b"\xff\xd8 secret")])
+    await harness.deps.chat_feed.turn(poll_every=True)
+    message_id = market.buyer_writes(chat_id, "Второй этаж, квартира 15")
+    event = {"notificationType": "CHAT_MESSAGE_SENT", "chatId": chat_id, "businessId": 777}
+    await harness.deps.chat_feed.on_event(
+        parse_event({**event, "messageId": str(message_id), "sentAt": _now()})
+    )
+    shown = texts(harness.telegram.calls)
+    assert "код 1234К" in shown and "квартира 15" in shown
+    assert harness.telegram.sent("sendPhoto"), "the photo was shown"
+    await harness.send(OWNER, "/chats")
+    for secret in ("код 1234К", "квартира 15", "Секретова", "паспорт-скан", "secret"):
+        assert secret not in caplog.text
+        assert secret.encode() not in database_bytes(tmp_path)
+
+
+async def test_a_courier_the_owner_does_not_let_write_still_hears_the_buyer_without_a_reply_button(
+    harness: Harness, market: FakeMarket, db: Database, box: SecretBox, shop: int
+) -> None:
+    await add_courier(db, box, shop, COURIER)
+    market.add_order(CAMPAIGN, 42, "DELIVERY")
+    chat_id = market.add_chat(CAMPAIGN, 42)
+    await harness.press(COURIER, ChatCD(action="phrase", shop_id=shop, chat_id=chat_id, n=1).pack())
+    await ShopsRepo(db, box).set_couriers_write(shop, False)
+    await buyer_says(harness, market, "Перезваниваю")
+    copy = shown_to(harness, COURIER, "Перезваниваю")
+    assert [text for text, _ in keyboard(copy)] == ["📋 Карточка заказа"]
+    reply = bot_message(copy["message_id"], COURIER)
+    calls = await harness.send(COURIER, "Ок", reply_to_message=reply)
+    assert "выключил переписку курьеров" in texts(calls)
+    assert len(market.calls("sendMessageToChat")) == 1, "only the phrase sent before"
+
+
+async def test_a_question_about_a_product_goes_to_the_owner_only(
+    harness: Harness, market: FakeMarket, db: Database, box: SecretBox, shop: int
+) -> None:
+    await add_courier(db, box, shop, COURIER)
+    chat_id = market.add_chat(CAMPAIGN, None)
+    market.buyer_writes(chat_id, "Есть синий цвет?")
+    await harness.deps.chat_feed.turn(poll_every=True)
+    owners = shown_to(harness, OWNER, "Есть синий цвет?")
+    assert "Вопрос о товаре" in owners["text"] and [t for t, _ in keyboard(owners)] == ["↩️ Ответить"]
+    assert not [c for c in harness.telegram.sent("sendMessage") if int(c["chat_id"]) == COURIER]
+    calls = await harness.press(COURIER, ChatCD(action="open", shop_id=shop, chat_id=chat_id).pack())
+    assert "синий" not in texts(calls)
+    calls = await harness.send(OWNER, "Есть!", reply_to_message=bot_message(owners["message_id"], OWNER))
+    assert "✅ Сообщение отправлено покупателю." in texts(calls)
+
+
+async def test_quick_phrases_come_in_the_users_language(
+    harness: Harness, market: FakeMarket, shop: int
+) -> None:
+    market.add_order(CAMPAIGN, 42, "DELIVERY")
+    card = await harness.send(OWNER, "/order 42", language="en")
+    calls = await harness.press_button(OWNER, card, "Message the buyer", language="en")
+    assert "I left the order at your door" in buttons_of(calls)
+    calls = await harness.press_button(OWNER, calls, "I left the order at your door", language="en")
+    assert "✅ Message sent to the buyer of order #42" in texts(calls)
+
+
+def _now() -> str:
+    return dt.datetime.now(dt.UTC).isoformat()
+
+
+def database_bytes(folder: Path) -> bytes:
+    """Everything SQLite wrote: the database file and its WAL."""
+    return b"".join(p.read_bytes() for p in folder.glob("bot.sqlite3*"))

@@ -155,38 +155,55 @@ class ChatFeed:
         return polled
 
     async def poll_business(self, api_key: str, business_id: int, shops: Sequence[Shop]) -> None:
-        """Read the chats waiting for the shops' answer and record their messages not yet told."""
+        """Read the chats waiting for the shops' answer and record their messages not yet told. A chat
+        not changed since it was last read is not read again."""
+        seen = {shop.id: await self._repos.chat_watch.seen(shop.id) for shop in shops}
         pages = self._market.chat_pages(
             api_key, business_id, max_pages=MAX_CHAT_PAGES, statuses=list(WAITING)
         )
         async for chat in pages.items():
             shop = _shop_of(chat, shops)
-            if shop is not None:
-                await self._read_chat(api_key, business_id, shop, chat)
+            if shop is None:
+                continue
+            watched = seen[shop.id].get(chat.chat_id)
+            if watched is not None and watched[1] >= chat.updated_at:
+                continue
+            budget = self._market.hourly_budget(api_key, "getChatHistory")
+            if budget is not None and budget.remaining < RESERVE:
+                return  # the rest of this hour's budget is the users'
+            await self._read_chat(api_key, business_id, shop, chat)
 
     async def _read_chat(self, api_key: str, business_id: int, shop: Shop, chat: Chat) -> None:
+        """The chat's messages after the last one read (the first time: its newest unanswered ones),
+        recorded; the chat marked read as of its `updated_at`."""
         last = await self._repos.chat_watch.last(shop.id, chat.chat_id)
         messages: list[ChatMessage] = []
         token: str | None = None
         for _ in range(MAX_HISTORY_PAGES):
             page = await self._market.get_chat_history(
-                api_key, business_id, chat.chat_id, message_id_from=last, page_token=token
+                api_key, business_id, chat.chat_id, message_id_from=last or None, page_token=token
             )
             messages.extend(m for m in page.messages if last is None or m.message_id > last)
             token = page.next_page_token
             if not token:
                 break
-        if not messages:
-            return
-        newest = max(m.message_id for m in messages)
+        newest = max((m.message_id for m in messages), default=last or 0)
         told = [m for m in messages if m.sender is not Sender.PARTNER]
         if last is None:
             told = _first_look(messages, self.clock())
-        await self._record(shop, chat, told, newest)
+        await self._record(shop, chat, told, newest, seen_at=chat.updated_at)
 
     async def _record(
-        self, shop: Shop, chat: Chat, messages: Sequence[ChatMessage], newest: int | None
+        self,
+        shop: Shop,
+        chat: Chat,
+        messages: Sequence[ChatMessage],
+        newest: int | None,
+        *,
+        seen_at: dt.datetime | None = None,
     ) -> int:
+        """Record the messages with their recipients and, with `newest`, mark the chat read up to it
+        (as of `seen_at`, the chat's own time), in one transaction."""
         now = self.clock()
         order_id = chat.context.order_id
         recorded = 0
@@ -199,7 +216,7 @@ class ChatFeed:
                     shop.id, chat.chat_id, message.message_id, order_id, to, now
                 )
             if newest is not None:
-                await repos.chat_watch.advance(shop.id, chat.chat_id, newest, now)
+                await repos.chat_watch.advance(shop.id, chat.chat_id, newest, seen_at or now)
         return recorded
 
     # --- push notifications ----------------------------------------------------------------
