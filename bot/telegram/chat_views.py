@@ -195,13 +195,10 @@ def _log_line(t: Texts, chat: Chat, message: ChatMessage) -> str:
         t.plain("chat-from-you") if message.sender is Sender.PARTNER else sender_name(t, chat, message.sender)
     )
     files = len(message.files)
-    return t(
-        "chat-log-line",
-        when=when,
-        who=who,
-        text=clip(message.text, LOG_MESSAGE_CHARS),
-        files=files,
-    )
+    head = t("chat-log-line", when=when, who=who, files=files)
+    # The buyer's words are escaped here, not through the catalogue (Fluent cuts a long value).
+    text = clip(message.text, LOG_MESSAGE_CHARS)
+    return head + ("\n" + html.escape(text, quote=False) if text else "")
 
 
 def log_keyboard(t: Texts, shop_id: int, chat: Chat, *, may_reply: bool) -> InlineKeyboardMarkup | None:

@@ -321,6 +321,33 @@ def longest_arguments(t: Texts) -> dict[str, dict[str, Any]]:
         "button-alerts-new": {"state": t.plain("alerts-off")},
         "button-alerts-digest": {"state": t.plain("alerts-off")},
         "button-alerts-chat": {"state": t.plain("alerts-off")},
+        # buyers' chats: a buyer's first name is cut to 32 characters, a file's name to 100
+        "chat-from-buyer": {"name": "&" * 32},
+        "chat-head": {"who": t.plain("chat-from-buyer", name="&" * 32)},
+        "chat-order": {"id": ID},
+        "chat-order-status": {"id": ID, "status": status},
+        "chat-order-status-day": {"id": ID, "status": status, "day": date},
+        "chat-file": {"name": "&" * 100},
+        "chat-file-not-read": {"name": "&" * 100},
+        "button-chat-answered": {"name": NAME[:40]},
+        "chat-reply-prompt": {"id": ID},
+        "chat-sent": {"id": ID},
+        "chat-too-long": {"count": 10**6, "limit": 4096},
+        "chats-none": {"shop": SHOP},
+        "chats-head": {"shop": SHOP, "count": 10**4},
+        "chats-order": {"id": ID},
+        "chats-line": {
+            "n": 10,
+            "what": t.plain("chats-order", id=ID),
+            "name": "&" * 32,
+            "waited": "99 ч 59 мин",
+        },
+        "chats-more": big,
+        "chat-waited-minutes": {"minutes": 59},
+        "chat-waited-hours": {"hours": 47, "minutes": 59},
+        "chat-waited-days": {"days": 10**4},
+        "chat-log-head": {"what": t.plain("chats-order", id=ID)},
+        "chat-log-line": {"when": "31.12 23:59", "who": "&" * 60, "files": 10},
     }
 
 
@@ -335,9 +362,13 @@ def variables(lang: str) -> dict[str, set[str]]:
         def visit_VariableReference(self, node: ast.VariableReference) -> None:
             self.names.add(node.id.name)
 
-    resource = FluentParser().parse((ROOT / "bot/telegram/locales" / lang / "bot.ftl").read_text("utf-8"))
+    entries = [
+        entry
+        for path in sorted((ROOT / "bot/telegram/locales" / lang).glob("*.ftl"))
+        for entry in FluentParser().parse(path.read_text("utf-8")).body
+    ]
     found: dict[str, set[str]] = {}
-    for entry in resource.body:
+    for entry in entries:
         if isinstance(entry, ast.Message):
             names = Found()
             names.visit(entry)

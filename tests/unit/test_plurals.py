@@ -26,8 +26,12 @@ WORD_AFTER = re.compile(r"^\s+([^\s{}<>()·:,.;!?…]+)")
 
 
 def _messages(lang: str) -> list[ast.Message]:
-    source = (LOCALES_DIR / lang / "bot.ftl").read_text("utf-8")
-    return [e for e in FluentParser().parse(source).body if isinstance(e, ast.Message)]
+    return [
+        e
+        for path in sorted((LOCALES_DIR / lang).glob("*.ftl"))
+        for e in FluentParser().parse(path.read_text("utf-8")).body
+        if isinstance(e, ast.Message)
+    ]
 
 
 def _unagreed(pattern: ast.Pattern, selected: frozenset[str] = frozenset()) -> list[str]:
@@ -127,3 +131,5 @@ def test_russian_counts_agree(key: str, args: str, texts: list[str]) -> None:
 
 def test_the_files_are_where_the_catalogue_reads_them() -> None:
     assert {p.parent.name for p in Path(LOCALES_DIR).glob("*/bot.ftl")} == set(LANGUAGES)
+    for lang in LANGUAGES:  # each topic's file exists in every language
+        assert {p.name for p in (LOCALES_DIR / lang).glob("*.ftl")} == {"bot.ftl", "chats.ftl"}

@@ -71,6 +71,5 @@ chat-log-line = <i>{ $when } · { $who }</i>{ $files ->
     [0] {""}
    *[other] {" "}· 📎 { $files }
 }
-{ $text }
 
 settings-chats-scope-missing = ⚠️ This key has no "Communication with buyers" (communication) access: track codes and dates work, buyers' chats do not. To answer buyers from the bot, give the key this access in the Market's cabinet and connect it again.
