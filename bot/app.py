@@ -434,6 +434,7 @@ async def serve(
         transport.on_call = metrics.market_call
         deps.operations.on_retry = metrics.retries.inc
         deps.alert_outbox.on_sent = metrics.alert_sent
+        deps.chat_feed.on_told = lambda: metrics.alert_sent("chat_message")
         flood = FloodControl(settings.flood_limit, settings.flood_period_seconds)
         in_flight = InFlightUpdates()
         dp = create_dispatcher(

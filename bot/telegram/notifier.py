@@ -161,14 +161,7 @@ class Notifier:
             for file in note.files:
                 if file.data is None:
                     continue
-                upload = BufferedInputFile(file.data, filename=file.name)
-                if is_picture(file.name):
-                    sent = await self._bot.send_photo(user_id, upload, reply_to_message_id=header.message_id)
-                else:
-                    sent = await self._bot.send_document(
-                        user_id, upload, reply_to_message_id=header.message_id
-                    )
-                posts.append((sent.message_id, False))
+                posts.append((await self._chat_file(user_id, file.name, file.data, header.message_id), False))
         except (TelegramForbiddenError, TelegramBadRequest) as exc:
             logger.warning("a buyer's message cannot be shown to a user: %s", type(exc).__name__)
             return True, posts
@@ -176,6 +169,17 @@ class Notifier:
             logger.warning("a buyer's message not shown yet: %s", type(exc).__name__)
             return False, posts
         return True, posts
+
+    async def _chat_file(self, user_id: int, name: str, data: bytes, header_id: int) -> int:
+        """A buyer's file under their message: a picture as a photo (one Telegram will not take as a
+        photo, as a document), anything else as a document."""
+        upload = BufferedInputFile(data, filename=name)
+        if is_picture(name):
+            try:
+                return (await self._bot.send_photo(user_id, upload, reply_to_message_id=header_id)).message_id
+            except TelegramBadRequest:
+                logger.info("a buyer's picture was not taken as a photo; sent as a document")
+        return (await self._bot.send_document(user_id, upload, reply_to_message_id=header_id)).message_id
 
     async def chat_answered(self, post: ChatPost, who: str, may_reply: bool) -> None:
         t = await self._texts(post.user_id)

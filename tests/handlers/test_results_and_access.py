@@ -184,6 +184,19 @@ async def test_key_without_order_scope_is_refused_with_the_reason(
     assert await db.fetch_one("SELECT id FROM shops") is None
 
 
+async def test_a_key_without_chats_is_taken_with_a_line_on_what_to_add_for_them(
+    harness: Harness, market: FakeMarket, db: Database
+) -> None:
+    market.add_key("orders-only", {1001}, scopes=["INVENTORY_AND_ORDER_PROCESSING"])
+    await harness.send(OWNER, "/settings")
+    reply = texts(await harness.send(OWNER, "orders-only"))
+    assert "✅ Ключ принят" in reply and "communication" in reply
+    market.add_key("orders-and-chats", {1001}, scopes=["INVENTORY_AND_ORDER_PROCESSING", "COMMUNICATION"])
+    await harness.send(OWNER, "/settings")
+    reply = texts(await harness.send(OWNER, "orders-and-chats"))
+    assert "✅ Ключ принят" in reply and "communication" not in reply
+
+
 @pytest.mark.usefixtures("shop")
 async def test_another_key_of_the_business_cannot_take_the_shop_over(
     harness: Harness, market: FakeMarket, db: Database

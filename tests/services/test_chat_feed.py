@@ -59,8 +59,10 @@ async def test_a_buyers_message_found_by_the_poll_reaches_the_owner_and_the_orde
     assert note.order is not None and note.order.order_id == 42, "shown with its order"
     assert note.chat.context.first_name == "Анна"
 
+    reads = len(market.calls("getChatHistory"))
     await alerting.chats.turn(poll_every=True)
     assert len(notices.chat_notes) == 2, "nothing new: told once"
+    assert len(market.calls("getChatHistory")) == reads, "a chat not changed since is not read again"
 
     market.buyer_writes(chat_id, "И позвоните заранее")
     await alerting.chats.turn(poll_every=True)

@@ -34,8 +34,9 @@ help-courier =
     📋 /order — the order card: «Out for delivery», «Delivered».
     🗂 /orders — active orders by delivery day.
     📅 /date — move a delivery date (if the owner allows it).
+    💬 /chats — buyers' chats; «💬 Message the buyer» on the order card.
     🕘 /history — your last operations.
-    🔔 /alerts — order alerts.
+    🔔 /alerts — order and buyer message alerts.
     🏪 /shop — choose the shop if you have several.
     /cancel stops the current step.
 
@@ -48,7 +49,8 @@ help-owner =
     📷 /track — a track code: order → service → label photo or code → «Send».
     📅 /date — move a delivery date: order → date → reason.
     🕘 /history — your last operations in this shop.
-    🔔 /alerts — cancellation requests, new orders, the morning digest.
+    💬 /chats — buyers' chats waiting for an answer; reply to a buyer's message to answer.
+    🔔 /alerts — cancellation requests, new orders, the morning digest, buyers' messages.
     👥 /team — couriers: invite, remove, hand the shop over.
     ⚙️ /settings — API key and shops, 🏪 /shop — choose the shop.
     /cancel stops the current step.
