@@ -115,7 +115,9 @@ async def on_phrase(
     if not 0 <= callback_data.n < PHRASES:
         raise Refused("stale-button")
     text = t.plain(f"chat-phrase-{callback_data.n}")
-    outcome = await chats.send_text(access, callback_data.chat_id, text, nonce=f"q{query.id}")
+    # One phrase of one keyboard goes once, however many times it is tapped.
+    nonce = f"p{card.message_id}:{callback_data.chat_id}:{callback_data.n}"
+    outcome = await chats.send_text(access, callback_data.chat_id, text, nonce=nonce)
     await _ended_reply(state, callback_data.chat_id, outcome.ok or outcome.pending)
     await card.answer(outcome_text(t, outcome))
 

@@ -346,3 +346,13 @@ def _now() -> str:
 def database_bytes(folder: Path) -> bytes:
     """Everything SQLite wrote: the database file and its WAL."""
     return b"".join(p.read_bytes() for p in folder.glob("bot.sqlite3*"))
+
+
+async def test_a_phrase_tapped_twice_goes_once(harness: Harness, market: FakeMarket, shop: int) -> None:
+    market.add_order(CAMPAIGN, 42, "DELIVERY")
+    card = await harness.send(OWNER, "/order 42")
+    phrases = await harness.press_button(OWNER, card, "Написать покупателю")
+    await harness.press_button(OWNER, phrases, "Подъезжаю")
+    calls = await harness.press_button(OWNER, phrases, "Подъезжаю")
+    assert "повторно не отправляю" in texts(calls)
+    assert len(market.calls("sendMessageToChat")) == 1
