@@ -90,6 +90,27 @@ class Loop:
         return self._every() if callable(self._every) else self._every
 
 
+class Looping:
+    """A service whose work runs in its `Loop` (the alerts poller, the chats' feed): started, stopped
+    within a grace (a turn in progress finishes or is cancelled; what it recorded and did not send yet
+    goes out after the next start), woken, and alive for /healthz."""
+
+    _loop: Loop
+
+    async def start(self) -> None:
+        self._loop.start()
+
+    async def stop(self, grace: float = 5.0) -> None:
+        await self._loop.stop(grace)
+
+    def wake(self) -> None:
+        self._loop.wake()
+
+    @property
+    def alive(self) -> bool:
+        return self._loop.alive
+
+
 class Tasks:
     """Tasks started in the background and not awaited by anyone: kept referenced until they end (the
     event loop holds only a weak reference), a fault in one logged with its traceback, stopped together

@@ -42,7 +42,7 @@ from bot.market.client import MarketClient
 from bot.market.errors import BadRequestError, MarketError
 from bot.services.alerts.outbox import AlertOutbox
 from bot.services.alerts.switches import recipients, request_recipients
-from bot.services.background import Loop
+from bot.services.background import Loop, Looping
 from bot.services.orders import OrdersService
 from storage.db import Database, Executor
 from storage.repositories import AlertDeliveriesRepo, AlertsRepo, OrderWatchRepo, Repos
@@ -160,7 +160,7 @@ async def observe(
     return Seen(alerted, settled)
 
 
-class AlertPoller:
+class AlertPoller(Looping):
     def __init__(
         self,
         db: Database,
@@ -189,23 +189,6 @@ class AlertPoller:
     @property
     def _repos(self) -> Repos:
         return Repos.on(self._db, self._box)
-
-    # --- the background loop ---------------------------------------------------------------
-    async def start(self) -> None:
-        self._loop.start()
-
-    async def stop(self, grace: float = 5.0) -> None:
-        """Stop polling; a poll or message in flight gets `grace` seconds. What was recorded but not
-        yet sent goes out after the next start."""
-        await self._loop.stop(grace)
-
-    def wake(self) -> None:
-        self._loop.wake()
-
-    @property
-    def alive(self) -> bool:
-        """The poller's loop is running (for /healthz)."""
-        return self._loop.alive
 
     async def turn(self, *, poll_every: bool = False) -> None:
         """Everything due now: messages first (a restart owes them), then polls, reminders, digests,

@@ -26,7 +26,7 @@ from bot.domain.records import ChatDue, ChatPost, Role, Shop
 from bot.market.client import MarketClient
 from bot.market.errors import MarketError, NotFoundError
 from bot.services.alerts.switches import order_recipients
-from bot.services.background import Loop
+from bot.services.background import Loop, Looping
 from bot.services.notices import ChatFileData, ChatNote, Notices
 from bot.services.orders import OrdersService
 from storage.db import Database
@@ -55,7 +55,7 @@ class _Read:
     message: ChatMessage
 
 
-class ChatFeed:
+class ChatFeed(Looping):
     def __init__(
         self,
         db: Database,
@@ -86,20 +86,6 @@ class ChatFeed:
     @property
     def _repos(self) -> Repos:
         return Repos.on(self._db, self._box)
-
-    # --- the background loop ---------------------------------------------------------------
-    async def start(self) -> None:
-        self._loop.start()
-
-    async def stop(self, grace: float = 5.0) -> None:
-        await self._loop.stop(grace)
-
-    def wake(self) -> None:
-        self._loop.wake()
-
-    @property
-    def alive(self) -> bool:
-        return self._loop.alive
 
     async def turn(self, *, poll_every: bool = False) -> None:
         """What a restart owes first, then the polls due, then what they found."""
