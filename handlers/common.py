@@ -45,10 +45,13 @@ async def on_help_more(query: CallbackQuery, t: Texts) -> None:
         await query.message.answer(t("help-more"), disable_web_page_preview=True)
 
 
-async def on_cancel(message: Message, state: FSMContext, t: Texts) -> None:
-    had_state = await state.get_state() is not None
+async def on_cancel(message: Message, state: FSMContext, t: Texts, flows: Flows) -> None:
+    current = await state.get_state()
     await state.clear()
-    await message.answer(t("cancelled") if had_state else t("nothing-to-cancel"))
+    if current is None:
+        await message.answer(t("nothing-to-cancel"))
+    else:  # an answer to a buyer says so; any other step, how to start again
+        await message.answer(t("chat-reply-stopped" if flows.name_of(current) == "chat" else "cancelled"))
 
 
 def register(router: Router, flows: Flows) -> None:

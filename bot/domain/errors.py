@@ -200,11 +200,11 @@ class NoChatScope(Refused):
 
 
 class ChatNotSent(Refused):
-    """The Market refused a message or a file for a buyer's chat: its answer follows; the reply step
-    stays open for another try."""
+    """The Market refused a file for a buyer's chat (`key` "chat-file-not-sent"), or to open the chat
+    ("chat-not-opened"): its answer follows; a reply step stays open for another try."""
 
     again = True
 
-    def __init__(self, failure: Failure) -> None:
-        super().__init__("chat-not-sent")
+    def __init__(self, failure: Failure, key: str = "chat-file-not-sent") -> None:
+        super().__init__(key)
         self.failure = failure

@@ -22,6 +22,7 @@ from bot.telegram.views import MESSAGE_LIMIT, clip, human_date, status_text
 
 PHRASES = 3  # chat-phrase-0 .. chat-phrase-2
 WAITING_SHOWN = 10  # chats listed (and buttons) in /chats
+FILES_LISTED = 10  # a message's files named in its header (the rest counted)
 LOG_MESSAGE_CHARS = 600  # one message of a chat's log is cut to this
 
 
@@ -43,8 +44,8 @@ def sender_name(t: Texts, chat: Chat, sender: Sender | str) -> str:
 
 
 def chat_texts(t: Texts, note: ChatNote) -> list[str]:
-    """A buyer's message: the header (who, the order, a dispute mark) with as much of the text as
-    fits; the rest of a long text in further messages, none over Telegram's limit."""
+    """A buyer's message: the header (who, the order, a dispute mark, its files' names) with as much of
+    the text as fits; the rest of a long text in further messages, none over Telegram's limit."""
     chat, order = note.chat, note.order
     lines: list[str] = [t("chat-head", who=sender_name(t, chat, note.message.sender))]
     if chat.context.order_id is not None:
@@ -53,23 +54,40 @@ def chat_texts(t: Texts, note: ChatNote) -> list[str]:
         lines.append(t("chat-about-product"))
     if chat.type is ChatType.ARBITRAGE:
         lines.append(t("chat-dispute"))
-    for file in note.files:
+    for file in note.files[:FILES_LISTED]:
         lines.append(
             t("chat-file" if file.data is not None else "chat-file-not-read", name=clip(file.name, 100))
         )
+    if len(note.files) > FILES_LISTED:
+        lines.append(t("chat-files-more", count=len(note.files) - FILES_LISTED))
     head = "\n".join(lines)
     text = note.message.text
     if not text:
         return [head]
     # Escaped here, not through the catalogue: Fluent cuts a value over 2,500 characters. Telegram
-    # counts the text as shown (an escaped "<" is one character), so the cuts are made on the raw text.
-    room = MESSAGE_LIMIT - len(head) - 2
-    parts = [head + "\n\n" + html.escape(text[:room], quote=False)]
-    rest = text[room:]
+    # counts the text as shown (an escaped "<" is one character; in UTF-16 units, to be safe), so the
+    # cuts are made on the raw text.
+    first, rest = utf16_cut(text, MESSAGE_LIMIT - utf16_len(head) - 2)
+    parts = [head + "\n\n" + html.escape(first, quote=False)] if first else [head]
     while rest:
-        parts.append(html.escape(rest[:MESSAGE_LIMIT], quote=False))
-        rest = rest[MESSAGE_LIMIT:]
+        part, rest = utf16_cut(rest, MESSAGE_LIMIT)
+        parts.append(html.escape(part, quote=False))
     return parts
+
+
+def utf16_len(text: str) -> int:
+    """Telegram's length of a text: UTF-16 code units (a character beyond the BMP counts two)."""
+    return len(text.encode("utf-16-le")) // 2
+
+
+def utf16_cut(text: str, limit: int) -> tuple[str, str]:
+    """The longest start of `text` within `limit` UTF-16 units (no character cut in two), and the rest."""
+    used = 0
+    for n, char in enumerate(text):
+        used += 2 if ord(char) > 0xFFFF else 1
+        if used > limit:
+            return text[:n], text[n:]
+    return text, ""
 
 
 def _order_line(t: Texts, order_id: int, order: BusinessOrder | None) -> str:
@@ -191,9 +209,7 @@ def _what(t: Texts, chat: Chat) -> str:
 
 def _log_line(t: Texts, chat: Chat, message: ChatMessage) -> str:
     when = message.created_at.astimezone(MSK).strftime("%d.%m %H:%M")
-    who = (
-        t.plain("chat-from-you") if message.sender is Sender.PARTNER else sender_name(t, chat, message.sender)
-    )
+    who = sender_name(t, chat, message.sender)  # the shop's own: «Магазин» (the Market names nobody)
     files = len(message.files)
     head = t("chat-log-line", when=when, who=who, files=files)
     # The buyer's words are escaped here, not through the catalogue (Fluent cuts a long value).

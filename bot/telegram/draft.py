@@ -12,6 +12,7 @@ from collections.abc import Sequence
 from typing import Annotated, Literal, Self, TypeAlias, TypeVar
 
 from aiogram.fsm.context import FSMContext
+from aiogram.fsm.state import State
 from pydantic import BaseModel, ConfigDict, Field, TypeAdapter, ValidationError
 
 from bot.domain.market_data import BusinessOrder, DeliveryDateReason, OrderStatus
@@ -219,11 +220,16 @@ async def save_bulk(state: FSMContext, draft: BulkDraft) -> None:
 
 
 class ChatDraft(BaseModel):
-    """The reply step open on a buyer's chat: what the user writes next goes there."""
+    """The reply step open on a buyer's chat: what the user sends next goes there. It opens over any
+    conversation (`resume`: the step it was at, whose answers stay in the FSM data) and, once the
+    answer went, hands back to that step; without one it stays open `open_until` for a follow-up
+    (a second photo, one more line)."""
 
     shop_id: int
     chat_id: int
     order_id: int | None = None
+    resume: str | None = None
+    open_until: dt.datetime | None = None
 
 
 CHAT_KEY = "chat"
@@ -237,8 +243,32 @@ async def load_chat(state: FSMContext) -> ChatDraft | None:
         return None
 
 
+async def open_chat_step(state: FSMContext, step: State, draft: ChatDraft) -> None:
+    """The reply step opens over whatever conversation is open (it is kept to go back to)."""
+    current = await state.get_state()
+    before = await load_chat(state) if current == step.state else None
+    resume = before.resume if before is not None else current
+    await state.set_state(step)
+    await state.update_data({CHAT_KEY: draft.model_copy(update={"resume": resume}).model_dump(mode="json")})
+
+
+async def close_chat_step(state: FSMContext) -> str | None:
+    """The reply step ends: back to the step it opened over (returned), or to no conversation."""
+    draft = await load_chat(state)
+    resume = draft.resume if draft is not None else None
+    if resume is None:
+        await state.clear()
+        return None
+    data = await state.get_data()
+    data.pop(CHAT_KEY, None)
+    await state.set_data(data)
+    await state.set_state(resume)
+    return resume
+
+
 async def save_chat(state: FSMContext, draft: ChatDraft) -> None:
-    await state.set_data({CHAT_KEY: draft.model_dump(mode="json")})
+    """The reply step's draft changed (its follow-up window)."""
+    await state.update_data({CHAT_KEY: draft.model_dump(mode="json")})
 
 
 def draft_of(data: dict[str, object]) -> Draft | None:

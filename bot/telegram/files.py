@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import io
-from dataclasses import dataclass
 
 import aiohttp
 from aiogram import Bot
@@ -13,6 +12,7 @@ from aiogram.types import Document, Message
 from bot.domain.chats import FILE_LIMIT as CHAT_FILE_LIMIT
 from bot.domain.errors import FileRefused
 from bot.services.barcodes import MAX_BYTES
+from bot.services.chats.desk import Upload
 from bot.services.tables import TableKind
 
 TABLE_MAX_BYTES = 2 * 1024 * 1024  # 500 lines of a table are a few dozen kilobytes
@@ -77,15 +77,6 @@ async def _download(bot: Bot, file_id: str) -> bytes:
     except (TelegramAPIError, aiohttp.ClientError, TimeoutError):
         raise FileRefused("scan-download-failed") from None
     return out.getvalue()
-
-
-@dataclass(frozen=True, slots=True)
-class Upload:
-    """A photo or a file the user sends on to a buyer's chat."""
-
-    name: str
-    data: bytes
-    content_type: str
 
 
 def has_file(message: Message) -> bool:

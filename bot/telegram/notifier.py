@@ -161,7 +161,12 @@ class Notifier:
             for file in note.files:
                 if file.data is None:
                     continue
-                posts.append((await self._chat_file(user_id, file.name, file.data, header.message_id), False))
+                try:
+                    posts.append(
+                        (await self._chat_file(user_id, file.name, file.data, header.message_id), False)
+                    )
+                except TelegramBadRequest as exc:  # this file only (it stays named in the header)
+                    logger.warning("a buyer's file was not taken by Telegram: %s", type(exc).__name__)
         except (TelegramForbiddenError, TelegramBadRequest) as exc:
             logger.warning("a buyer's message cannot be shown to a user: %s", type(exc).__name__)
             return True, posts

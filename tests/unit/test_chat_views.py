@@ -13,7 +13,7 @@ from hypothesis import strategies as st
 from bot.domain.chats import Chat, ChatMessage
 from bot.domain.records import Shop
 from bot.services.notices import ChatFileData, ChatNote
-from bot.telegram.chat_views import chat_texts, waited
+from bot.telegram.chat_views import chat_texts, utf16_len, waited
 from bot.telegram.i18n import Catalogue
 
 TAG = re.compile(r"<[^>]+>")
@@ -52,11 +52,11 @@ def note(text: str, *, files: tuple[ChatFileData, ...] = ()) -> ChatNote:
 
 
 @settings(max_examples=40, deadline=None)
-@given(st.text(alphabet="я<&>b a\n", min_size=1, max_size=9000))
+@given(st.text(alphabet="я<&>b a\n😀", min_size=1, max_size=9000))
 def test_a_long_text_comes_whole_in_parts_within_telegrams_limit(text: str) -> None:
     t = Catalogue.default().texts("ru")
     parts = chat_texts(t, note(text))
-    assert all(len(shown(p)) <= 4096 for p in parts)
+    assert all(utf16_len(shown(p)) <= 4096 for p in parts), "counted as Telegram does, in UTF-16"
     body = shown(parts[0]).split("\n\n", 1)[1] + "".join(shown(p) for p in parts[1:])
     assert body == text
 
@@ -68,6 +68,15 @@ def test_the_buyers_markup_is_shown_as_written_and_files_are_named() -> None:
     assert "&lt;b&gt;жирный&lt;/b&gt; &amp; &lt;a href='x'&gt;" in text
     assert "Покупатель Анна" in text and "Заказ №42" in text
     assert "📎 door.jpg" in text and "big.pdf — не загрузился" in text
+
+
+def test_many_files_are_named_up_to_ten_and_the_header_fits_with_a_long_text() -> None:
+    t = Catalogue.default().texts("ru")
+    files = tuple(ChatFileData("ф" * 100 + f"{n}.pdf", None) for n in range(45))
+    parts = chat_texts(t, note("Ω" * 4096, files=files))
+    assert all(utf16_len(shown(p)) <= 4096 for p in parts)
+    assert shown(parts[0]).count("📎") == 11 and "и ещё 35 файлов" in parts[0]
+    assert "".join(shown(p) for p in parts).count("Ω") == 4096, "the whole text"
 
 
 def test_how_long_a_chat_has_waited_reads_naturally() -> None:

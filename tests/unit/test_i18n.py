@@ -332,6 +332,8 @@ def longest_arguments(t: Texts) -> dict[str, dict[str, Any]]:
         "button-chat-answered": {"name": NAME[:40]},
         "chat-reply-prompt": {"id": ID},
         "chat-sent": {"id": ID},
+        "chat-file-sent": {"id": ID},
+        "chat-files-more": big,
         "chat-too-long": {"count": 10**6, "limit": 4096},
         "chats-none": {"shop": SHOP},
         "chats-head": {"shop": SHOP, "count": 10**4},

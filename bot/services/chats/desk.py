@@ -10,7 +10,6 @@ retried after a busy Market, told once); a file is sent at once (its bytes are n
 from __future__ import annotations
 
 import datetime as dt
-import uuid
 from collections import deque
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -34,6 +33,23 @@ from storage.secrets import SecretBox
 SHOWN_MESSAGES = 10  # a chat opened from /chats shows its newest messages
 MAX_HISTORY_PAGES = 10  # of 100 messages each
 MAX_WAITING_PAGES = 5  # of 20 chats each
+
+
+@dataclass(frozen=True, slots=True)
+class ChatPlace:
+    """A chat the user may write to, with the order it is about (None: a question about a product)."""
+
+    chat_id: int
+    order_id: int | None
+
+
+@dataclass(frozen=True, slots=True)
+class Upload:
+    """A photo or a file the user sends on to a buyer's chat."""
+
+    name: str
+    data: bytes
+    content_type: str
 
 
 @dataclass(frozen=True, slots=True)
@@ -75,7 +91,9 @@ class ChatDesk:
 
     def _check_writer(self, access: Access) -> None:
         if not self.may_write(access):
-            raise NotAllowedForCouriers("chat-couriers-off")
+            refusal = NotAllowedForCouriers("chat-couriers-off")
+            refusal.ends = True  # a reply step open when the owner turned it off ends
+            raise refusal
 
     async def _business(self, access: Access) -> int:
         return await self._orders.business_id(access.api_key, access.shop)
@@ -83,6 +101,8 @@ class ChatDesk:
     async def chat(self, access: Access, chat_id: int) -> Chat:
         """The chat, if it is this shop's and the user may see it (a courier: chats about orders).
         Raises `Refused("chat-gone")` otherwise, `NoChatScope` for a key without chats."""
+        if chat_id < 1:  # no chat has such an id: a forged button
+            raise Refused("chat-gone")
         business_id = await self._business(access)
         try:
             chat = await self._market.get_chat(access.api_key, business_id, chat_id)
@@ -109,44 +129,80 @@ class ChatDesk:
         except ForbiddenError as exc:
             raise NoChatScope from exc
         except MarketError as exc:
-            raise ChatNotSent(exc.failure) from exc
+            raise ChatNotSent(exc.failure, "chat-not-opened") from exc
 
-    async def send_text(self, access: Access, chat_id: int, text: str, nonce: str | None = None) -> Outcome:
+    async def send_text(
+        self, access: Access, chat_id: int, text: str, nonce: str, *, known: ChatPlace | None = None
+    ) -> Outcome:
         """A message to the chat: recorded, then sent (a busy Market: queued, retried, told later).
-        Raises `Refused` for an empty or too long text (with its length), a chat not the user's."""
+        `known`: the chat as the bot showed it to this user (a buyer's message, an open reply step),
+        not asked of the Market again. Raises `Refused` for an empty or too long text (with its
+        length), a chat not the user's."""
         self._check_writer(access)
         text = text.strip()
         if not text:
             raise _again(Refused("chat-empty"))
         if len(text) > MESSAGE_LIMIT:
             raise _again(Refused("chat-too-long", count=len(text), limit=MESSAGE_LIMIT))
-        chat = await self.chat(access, chat_id)
+        place = known or await self._place(access, chat_id)
         after = await self._repos.chat_watch.last(access.shop_id, chat_id)
         action = ChatReply(chat_id=chat_id, message=text, after=after)
-        outcome = await self._operations.confirm(
-            access, chat.context.order_id or 0, action, nonce or uuid.uuid4().hex
-        )
+        outcome = await self._operations.confirm(access, place.order_id or 0, action, nonce)
         if outcome.ok:
             await self.answered(access, chat_id)
         return outcome
 
+    async def told(self, outcome: Outcome) -> None:
+        """The user has seen the message's result (a queued one is told by the worker later)."""
+        if not outcome.pending:
+            await self._operations.told(outcome.operation.id)
+
     async def send_file(
-        self, access: Access, chat_id: int, name: str, data: bytes, content_type: str
-    ) -> Chat:
+        self,
+        access: Access,
+        chat_id: int,
+        upload: Upload,
+        *,
+        known: ChatPlace | None = None,
+    ) -> ChatPlace:
         """A file to the chat, sent now. Raises `ChatNotSent` with the Market's answer when refused."""
         self._check_writer(access)
-        chat = await self.chat(access, chat_id)
+        place = known or await self._place(access, chat_id)
         business_id = await self._business(access)
         try:
             await self._market.send_chat_file(
-                access.api_key, business_id, chat_id, name=name, data=data, content_type=content_type
+                access.api_key,
+                business_id,
+                chat_id,
+                name=upload.name,
+                data=upload.data,
+                content_type=upload.content_type,
             )
         except ForbiddenError as exc:
             raise NoChatScope from exc
         except MarketError as exc:
             raise ChatNotSent(exc.failure) from exc
         await self.answered(access, chat_id)
-        return chat
+        return place
+
+    async def _place(self, access: Access, chat_id: int) -> ChatPlace:
+        chat = await self.chat(access, chat_id)
+        return ChatPlace(chat.chat_id, chat.context.order_id)
+
+    async def remember(self, access: Access, tg_message_id: int, place: ChatPlace) -> None:
+        """A message the bot showed this user about the chat (its last messages, a message's result):
+        a Telegram reply to it answers the chat too."""
+        post = ChatPost(
+            user_id=access.user_id,
+            tg_message_id=tg_message_id,
+            shop_id=access.shop_id,
+            chat_id=place.chat_id,
+            message_id=0,
+            order_id=place.order_id,
+            header=False,
+            answered_by=None,
+        )
+        await self._repos.chat_posts.add(post, self.clock())
 
     async def answered(self, access: Access, chat_id: int) -> None:
         """The others' copies of the buyer's messages in this chat say who answered."""

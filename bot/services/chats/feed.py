@@ -13,6 +13,7 @@ from __future__ import annotations
 import asyncio
 import datetime as dt
 import logging
+from collections import deque
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 
@@ -40,6 +41,8 @@ MESSAGE_SENT = "CHAT_MESSAGE_SENT"
 TICK = 5.0  # seconds between two looks at what is due
 MAX_CHAT_PAGES = 5  # of 20 chats: the 100 chats waiting longest are read in one poll
 MAX_HISTORY_PAGES = 5  # of 100 messages, read for one chat in one look
+FIRST_LOOK_PAGES = 20  # ... the first time (only its end is kept: `FIRST_LOOK_KEPT` messages)
+FIRST_LOOK_KEPT = 100
 FIRST_LOOK = 3  # the newest unanswered messages of a chat the bot has not read before
 FIRST_LOOK_AGE = dt.timedelta(hours=48)  # ... when no older than this
 MAX_FILES = 10  # files of one message read and shown (the rest named)
@@ -80,6 +83,7 @@ class ChatFeed(Looping):
         self._polled_at: dict[tuple[int, int], float] = {}  # (shop id, business) → loop time
         self._notified: dict[int, dt.datetime] = {}  # business id → its last chat notification
         self._read: dict[tuple[int, int], _Read] = {}  # (chat, message) → as read this turn
+        self._chat_pages: dict[tuple[int, int], str] = {}  # a poll cut by the page cap goes on here
         self._sending = asyncio.Lock()  # the poll and the notifications' worker both deliver
         self._loop = Loop("chats", self.turn, every=lambda: min(TICK, self.poll_seconds))
 
@@ -134,18 +138,25 @@ class ChatFeed(Looping):
                 continue  # the rest of this hour's budget is the users'
             self._polled_at[mark] = loop.time()
             try:
-                await self.poll_business(api_key, business_id, shops)
+                if not await self.poll_business(api_key, business_id, shops):
+                    del self._polled_at[mark]  # more chats than one poll reads: the rest at once
             except MarketError as exc:
                 logger.warning("chats: business of shop %s not polled: %s", shops[0].id, type(exc).__name__)
             polled += 1
         return polled
 
-    async def poll_business(self, api_key: str, business_id: int, shops: Sequence[Shop]) -> None:
+    async def poll_business(self, api_key: str, business_id: int, shops: Sequence[Shop]) -> bool:
         """Read the chats waiting for the shops' answer and record their messages not yet told. A chat
-        not changed since it was last read is not read again."""
+        not changed since it was last read is not read again. Returns False when the page cap (or the
+        hour's budget) stopped it: the next poll goes on from there, at once."""
+        mark = (shops[0].id, business_id)
         seen = {shop.id: await self._repos.chat_watch.seen(shop.id) for shop in shops}
         pages = self._market.chat_pages(
-            api_key, business_id, max_pages=MAX_CHAT_PAGES, statuses=list(WAITING)
+            api_key,
+            business_id,
+            page_token=self._chat_pages.pop(mark, None),
+            max_pages=MAX_CHAT_PAGES,
+            statuses=list(WAITING),
         )
         async for chat in pages.items():
             shop = _shop_of(chat, shops)
@@ -156,16 +167,22 @@ class ChatFeed(Looping):
                 continue
             budget = self._market.hourly_budget(api_key, "getChatHistory")
             if budget is not None and budget.remaining < RESERVE:
-                return  # the rest of this hour's budget is the users'
+                return True  # the rest of this hour's budget is the users'
             await self._read_chat(api_key, business_id, shop, chat)
+        if pages.next_token is None:
+            return True
+        self._chat_pages[mark] = pages.next_token
+        return False
 
     async def _read_chat(self, api_key: str, business_id: int, shop: Shop, chat: Chat) -> None:
         """The chat's messages after the last one read (the first time: its newest unanswered ones),
-        recorded; the chat marked read as of its `updated_at`."""
+        recorded; the chat marked read as of its `updated_at` once read to its end (a chat with more
+        new messages than one look reads is read on from there by the next poll)."""
         last = await self._repos.chat_watch.last(shop.id, chat.chat_id)
-        messages: list[ChatMessage] = []
+        first = last is None
+        messages: deque[ChatMessage] = deque(maxlen=FIRST_LOOK_KEPT if first else None)
         token: str | None = None
-        for _ in range(MAX_HISTORY_PAGES):
+        for _ in range(FIRST_LOOK_PAGES if first else MAX_HISTORY_PAGES):
             page = await self._market.get_chat_history(
                 api_key, business_id, chat.chat_id, message_id_from=last or None, page_token=token
             )
@@ -174,10 +191,14 @@ class ChatFeed(Looping):
             if not token:
                 break
         newest = max((m.message_id for m in messages), default=last or 0)
-        told = [m for m in messages if m.sender is not Sender.PARTNER]
-        if last is None:
-            told = _first_look(messages, self.clock())
-        await self._record(shop, chat, told, newest, seen_at=chat.updated_at)
+        told = (
+            _first_look(list(messages), self.clock())
+            if first
+            else [m for m in messages if m.sender is not Sender.PARTNER]
+        )
+        # Read to its end: not read again until it changes. Cut short: read on at the next poll.
+        seen_at = chat.updated_at if token is None else chat.updated_at - dt.timedelta(milliseconds=1)
+        await self._record(shop, chat, told, newest, seen_at=seen_at)
 
     async def _record(
         self,
@@ -262,64 +283,70 @@ class ChatFeed(Looping):
         shown = 0
         repos = self._repos
         orders: dict[tuple[int, int], BusinessOrder | None] = {}
-        for (shop_id, chat_id, message_id), dues in _by_message(await repos.chat_deliveries.due()).items():
-            shop = await repos.shops.get(shop_id)
-            api_key = await self._api_key(shop_id) if shop else None
-            if shop is None or api_key is None or shop.business_id is None:
-                for due in dues:
-                    await repos.chat_deliveries.sent(shop_id, chat_id, message_id, due.user_id)
-                continue
-            try:
-                read = await self._content(api_key, shop.business_id, chat_id, message_id)
-            except MarketError as exc:
-                if exc.retryable:
-                    break
-                logger.warning("chats: message of chat %s cannot be read: %s", chat_id, exc.failure.code)
-                read = None
-            if read is None:
-                for due in dues:
-                    await repos.chat_deliveries.sent(shop_id, chat_id, message_id, due.user_id)
-                continue
-            order_id = read.chat.context.order_id
-            if order_id is not None and (shop_id, order_id) not in orders:
-                orders[(shop_id, order_id)] = await self._order(api_key, shop, order_id)
-            files = await self._files(api_key, read.message)
-            for due in dues:
-                member = await repos.memberships.of_user_in(due.user_id, shop_id)
-                if member is None:  # no longer theirs
-                    await repos.chat_deliveries.sent(shop_id, chat_id, message_id, due.user_id)
+        while dues := await repos.chat_deliveries.due():  # each batch's rows all end marked, or it returns
+            for (shop_id, chat_id, message_id), group in _by_message(dues).items():
+                shop = await repos.shops.get(shop_id)
+                api_key = await self._api_key(shop_id) if shop else None
+                read: _Read | None = None
+                if shop is not None and api_key is not None and shop.business_id is not None:
+                    try:
+                        read = await self._content(api_key, shop.business_id, chat_id, message_id)
+                    except MarketError as exc:
+                        if exc.retryable:
+                            return shown  # the Market is busy: on the next turn
+                        logger.warning("chats: a message cannot be read: %s", exc.failure.code)
+                if shop is None or api_key is None or read is None:
+                    for due in group:  # gone (the shop, the chat or the message): nobody to tell
+                        await repos.chat_deliveries.sent(shop_id, chat_id, message_id, due.user_id)
                     continue
-                note = ChatNote(
-                    shop=member.shop,
-                    chat=read.chat,
-                    message=read.message,
-                    order=orders.get((shop_id, order_id)) if order_id is not None else None,
-                    files=files,
-                    may_reply=member.role is Role.OWNER or member.shop.couriers_write,
-                )
-                done, posts = await self._notices.chat_message(due.user_id, note)
-                now = self.clock()
-                for tg_message_id, header in posts:
-                    await repos.chat_posts.add(
-                        ChatPost(
-                            user_id=due.user_id,
-                            tg_message_id=tg_message_id,
-                            shop_id=shop_id,
-                            chat_id=chat_id,
-                            message_id=message_id,
-                            order_id=order_id,
-                            header=header,
-                            answered_by=None,
-                        ),
-                        now,
-                    )
-                if not done:
-                    return shown
-                await repos.chat_deliveries.sent(shop_id, chat_id, message_id, due.user_id)
-                if posts:
+                order_id = read.chat.context.order_id
+                if order_id is not None and (shop_id, order_id) not in orders:
+                    orders[(shop_id, order_id)] = await self._order(api_key, shop, order_id)
+                order = orders.get((shop_id, order_id)) if order_id is not None else None
+                files = await self._files(api_key, read.message)
+                for due in group:
+                    if not await self._show(due, read, order, files):
+                        return shown
                     shown += 1
-                    self.on_told()
         return shown
+
+    async def _show(
+        self, due: ChatDue, read: _Read, order: BusinessOrder | None, files: tuple[ChatFileData, ...]
+    ) -> bool:
+        """One recipient's copy of a message; False when Telegram could not take it now."""
+        repos = self._repos
+        member = await repos.memberships.of_user_in(due.user_id, due.shop_id)
+        if member is None:  # no longer theirs
+            await repos.chat_deliveries.sent(due.shop_id, due.chat_id, due.message_id, due.user_id)
+            return True
+        note = ChatNote(
+            shop=member.shop,
+            chat=read.chat,
+            message=read.message,
+            order=order,
+            files=files,
+            may_reply=member.role is Role.OWNER or member.shop.couriers_write,
+        )
+        done, posts = await self._notices.chat_message(due.user_id, note)
+        now = self.clock()
+        for tg_message_id, header in posts:
+            post = ChatPost(
+                user_id=due.user_id,
+                tg_message_id=tg_message_id,
+                shop_id=due.shop_id,
+                chat_id=due.chat_id,
+                message_id=due.message_id,
+                order_id=read.chat.context.order_id,
+                header=header,
+                answered_by=None,
+            )
+            await repos.chat_posts.add(post, now)
+        if not done:
+            return False
+        await repos.chat_deliveries.sent(due.shop_id, due.chat_id, due.message_id, due.user_id)
+        if posts:
+            self.on_told()
+        return True
 
     async def _api_key(self, shop_id: int) -> str | None:
         try:
@@ -328,13 +355,22 @@ class ChatFeed(Looping):
             return None
 
     async def _content(self, api_key: str, business_id: int, chat_id: int, message_id: int) -> _Read | None:
-        """The chat and the message, as read this turn or read now (after a restart)."""
+        """The chat and the message, as read this turn, or read now (after a restart, or more due than
+        one turn shows): the chat once, and the chat's history from this message on, which brings its
+        next ones too (one read for up to 100 messages). None when the chat or the message is gone."""
         read = self._read.get((chat_id, message_id))
         if read is not None:
             return read
-        chat = await self._market.get_chat(api_key, business_id, chat_id)
-        message = await self._market.get_chat_message(api_key, business_id, chat_id, message_id)
-        return _Read(chat, message)
+        try:
+            chat = await self._market.get_chat(api_key, business_id, chat_id)
+            page = await self._market.get_chat_history(
+                api_key, business_id, chat_id, message_id_from=message_id
+            )
+        except NotFoundError:
+            return None
+        for message in page.messages:
+            self._read[(chat_id, message.message_id)] = _Read(chat, message)
+        return self._read.get((chat_id, message_id))
 
     async def _order(self, api_key: str, shop: Shop, order_id: int) -> BusinessOrder | None:
         """The order the chat is about, for its number, status and day (a message goes without them

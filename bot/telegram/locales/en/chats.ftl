@@ -13,7 +13,6 @@ chat-from-customer = Buyer
 chat-from-support = 🛟 Market support
 chat-from-market = 🤖 Market (automatic message)
 chat-from-partner = Shop
-chat-from-you = You
 chat-head = 💬 <b>{ $who }</b>
 chat-order = Order #{ $id }
 chat-order-status = Order #{ $id } · { $status }
@@ -22,6 +21,10 @@ chat-about-product = A question about a product (not an order)
 chat-dispute = ⚖️ <b>Dispute</b>: a Market arbiter takes part in this chat
 chat-file = 📎 { $name }
 chat-file-not-read = 📎 { $name } — not loaded here (over 5 MB or unavailable); open it in the Market's cabinet
+chat-files-more = 📎 … and { $count } more { $count ->
+    [one] file
+   *[other] files
+} — in the Market's cabinet
 
 chat-reply-prompt = ✍️ Reply to the buyer of order #{ $id }: write a text or send a photo or a file (up to 5 MB). Or one button:
 chat-reply-prompt-direct = ✍️ Reply to the buyer: write a text or send a photo or a file (up to 5 MB).
@@ -34,7 +37,13 @@ chat-phrase-2 = I left the order at your door
 
 chat-sent = ✅ Message sent to the buyer of order #{ $id }.
 chat-sent-direct = ✅ Message sent to the buyer.
-chat-file-sent = ✅ File sent to the buyer.
+chat-file-sent = ✅ File sent to the buyer of order #{ $id }.
+chat-file-sent-direct = ✅ File sent to the buyer.
+chat-file-sent-with-caption = ✅ File sent to the buyer; its caption as a separate message:
+chat-follow-up = Anything else for the buyer? Send it within 2 minutes and it goes to the same chat. /cancel — done.
+chat-resumed = ↩️ Back to what you were doing:
+chat-not-opened = ❌ Could not open the chat with the buyer.
+chat-file-not-sent = ❌ The file was not sent to the buyer.
 chat-queued = ⏳ The Market is busy right now. The message is saved: I will send it as soon as the Market takes it, and tell you.
 chat-not-sent = ❌ The message to the buyer was not sent.
 history-chat = message to the buyer
