@@ -63,6 +63,32 @@ class RepliesToBuyer(BaseFilter):
         return {"chat_route": route} if route is not None else False
 
 
+ALBUM_KEY = "chat_album"  # FSM data: the album whose first photo went to a chat, and the chat
+
+
+class RestOfAlbum(BaseFilter):
+    """A photo of an album whose first photo went to a buyer's chat (the reply step had handed back
+    to the conversation it opened over): it goes to the same chat, as `chat_route`."""
+
+    async def __call__(self, message: Message, state: FSMContext) -> bool | dict[str, Any]:
+        if message.media_group_id is None:
+            return False
+        album = (await state.get_data()).get(ALBUM_KEY)
+        if not isinstance(album, dict) or album.get("group") != message.media_group_id:
+            return False
+        route = ChatPost(
+            user_id=user_id_of(message),
+            tg_message_id=0,
+            shop_id=int(album["shop_id"]),
+            chat_id=int(album["chat_id"]),
+            message_id=0,
+            order_id=album.get("order_id"),
+            header=False,
+            answered_by=None,
+        )
+        return {"chat_route": route}
+
+
 async def show_waiting(message: Message, t: Texts, access: Access, chats: ChatDesk) -> None:
     waiting = await chats.waiting(access)
     text, keyboard = waiting_view(t, access.shop_id, access.shop.title, waiting, utcnow())
@@ -173,6 +199,12 @@ async def on_answer(
         return
     if draft.resume is not None:
         await _resumed(message, t, flows, await close_chat_step(state))
+        if message.media_group_id is not None:  # the album's other photos follow to the same chat
+            album = {
+                "group": message.media_group_id,
+                **draft.model_dump(include={"shop_id", "chat_id", "order_id"}),
+            }
+            await state.update_data({ALBUM_KEY: album})
         return
     await save_chat(state, draft.model_copy(update={"open_until": utcnow() + FOLLOW_UP}))
 
@@ -251,7 +283,9 @@ def register(router: Router, flows: Flows) -> None:
     """This module's handlers, added to the bot's one router in order. A reply to a buyer's message
     comes first: it answers the buyer whatever conversation is open."""
     flows.add(Flow("chat", ChatSG, {ChatSG.answer: "chat-reply-again"}))
-    router.message.register(on_reply_to_buyer, RepliesToBuyer(), flags=requires("route", refusal="chat-gone"))
+    to_route = requires("route", refusal="chat-gone")
+    router.message.register(on_reply_to_buyer, RepliesToBuyer(), flags=to_route)
+    router.message.register(on_reply_to_buyer, RestOfAlbum(), flags=to_route)
     router.message.register(show_waiting, Command("chats"), flags=requires())
     router.message.register(
         on_answer,
