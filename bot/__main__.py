@@ -73,6 +73,11 @@ def check_not_a_folder(database_path: Path) -> None:
         raise ConfigError(f"DATABASE_PATH {database_path} is a folder: name the database file in it")
 
 
+# Libraries that would log what the bot must not: httpx full URLs at INFO (a buyer's file's name is in
+# its URL; our own one line per call is enough), aiosqlite each statement with its values at DEBUG.
+QUIETER = {"httpx": logging.WARNING, "aiosqlite": logging.INFO}
+
+
 def setup_logging(level: str, fmt: str = "text") -> None:
     logging.basicConfig(
         level=level,
@@ -82,8 +87,8 @@ def setup_logging(level: str, fmt: str = "text") -> None:
     if fmt == "json":
         for handler in logging.getLogger().handlers:
             handler.setFormatter(redaction.JsonFormatter())
-    # httpx logs full URLs at INFO; our own one-line-per-call log is enough.
-    logging.getLogger("httpx").setLevel(logging.WARNING)
+    for name, quiet in QUIETER.items():
+        logging.getLogger(name).setLevel(quiet)
     # aiogram logs every update handled at INFO: counted and timed in /metrics instead (DEBUG keeps it).
     if level != "DEBUG":
         logging.getLogger("aiogram.event").setLevel(logging.WARNING)

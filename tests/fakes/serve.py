@@ -9,8 +9,8 @@ from aiohttp import web
 
 async def serve(app: web.Application, port: int = 0) -> tuple[web.AppRunner, str]:
     """Start `app` on 127.0.0.1 (on `port`, or a free one) and return its runner (for cleanup) and base
-    URL."""
-    runner = web.AppRunner(app, handle_signals=False)
+    URL. A fake logs no access lines: what a test reads in the logs is the bot's."""
+    runner = web.AppRunner(app, handle_signals=False, access_log=None)
     await runner.setup()
     site = web.TCPSite(runner, "127.0.0.1", port)
     await site.start()

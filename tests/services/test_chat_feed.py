@@ -9,7 +9,7 @@ import datetime as dt
 
 from bot.domain.alerts import Switch
 from bot.domain.chats import ChatType, Sender
-from bot.domain.notifications import parse_event
+from bot.domain.notifications import MarketEvent, parse_event
 from bot.market.client import MarketClient
 from bot.services.chats.feed import ChatFeed
 from bot.services.delivery_services import DeliveryServices
@@ -30,7 +30,7 @@ def told(notices: RecordedNotices) -> list[tuple[int, int, str]]:
     return [(user, note.chat.context.order_id or 0, note.message.text) for user, note in notices.chat_notes]
 
 
-def chat_event(kind: str, chat_id: int, message_id: int | None = None) -> object:
+def chat_event(kind: str, chat_id: int, message_id: int | None = None) -> MarketEvent:
     body: dict[str, object] = {"notificationType": kind, "chatId": chat_id, "businessId": BUSINESS}
     if kind == "CHAT_MESSAGE_SENT":
         body |= {"messageId": str(message_id), "sentAt": dt.datetime.now(dt.UTC).isoformat()}
@@ -85,9 +85,9 @@ async def test_a_push_notification_tells_at_once_and_the_poll_after_it_tells_not
     message_id = market.buyer_writes(chat_id, "Где мой заказ?")
 
     event = chat_event("CHAT_MESSAGE_SENT", chat_id, message_id)
-    assert await alerting.effects.act(event) == "alerted"  # type: ignore[arg-type]
+    assert await alerting.effects.act(event) == "alerted"
     assert told(notices) == [(OWNER, 42, "Где мой заказ?")]
-    assert await alerting.effects.act(event) == "recorded", "the same notification again"  # type: ignore[arg-type]
+    assert await alerting.effects.act(event) == "recorded", "the same notification again"
     await alerting.chats.turn(poll_every=True)
     assert len(notices.chat_notes) == 1, "the poll finds the same message: told once"
 
