@@ -347,3 +347,18 @@ async def test_chats_counts_in_russian_and_english(harness: Harness, market: Fak
     calls = await harness.send(OWNER, "/chats")
     assert "и ещё 15" in texts(calls) and len(buttons_of(calls)) == 10
     assert "25 chats" in texts(await harness.send(OWNER, "/chats", language="en"))
+
+
+async def test_after_the_follow_up_minutes_a_number_opens_its_card_again(
+    harness: Harness, market: FakeMarket, db: Database, box: SecretBox, shop: int
+) -> None:
+    market.add_order(CAMPAIGN, 42, "DELIVERY")
+    chat_id = await buyer_says(harness, market, "Где заказ?")
+    await harness.press(OWNER, ChatCD(action="reply", shop_id=shop, chat_id=chat_id).pack())
+    assert "Ещё что-то покупателю" in texts(await harness.send(OWNER, "Едет"))
+    context = harness.dp.fsm.get_context(harness.bot, chat_id=OWNER, user_id=OWNER)
+    draft = (await context.get_data())["chat"]
+    await context.update_data(chat={**draft, "open_until": "2020-01-01T00:00:00Z"})  # the minutes passed
+    calls = await harness.send(OWNER, "42")
+    assert "Заказ №42" in texts(calls) and "Доставка" in texts(calls), "not for the buyer: its card"
+    assert partner_texts(market, chat_id) == ["Едет"]
