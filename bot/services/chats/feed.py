@@ -14,7 +14,7 @@ import asyncio
 import datetime as dt
 import logging
 from collections import deque
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
 
 from bot.domain.alerts import Switch
@@ -284,7 +284,9 @@ class ChatFeed(Looping):
         repos = self._repos
         orders: dict[tuple[int, int], BusinessOrder | None] = {}
         while dues := await repos.chat_deliveries.due():  # each batch's rows all end marked, or it returns
-            for (shop_id, chat_id, message_id), group in _by_message(dues).items():
+            groups = _by_message(dues)
+            reads: dict[tuple[int, int, int], tuple[Shop, str, _Read]] = {}
+            for (shop_id, chat_id, message_id), group in groups.items():
                 shop = await repos.shops.get(shop_id)
                 api_key = await self._api_key(shop_id) if shop else None
                 read: _Read | None = None
@@ -299,16 +301,35 @@ class ChatFeed(Looping):
                     for due in group:  # gone (the shop, the chat or the message): nobody to tell
                         await repos.chat_deliveries.sent(shop_id, chat_id, message_id, due.user_id)
                     continue
+                reads[(shop_id, chat_id, message_id)] = (shop, api_key, read)
+            await self._orders_of(reads.values(), orders)
+            for key, (shop, _, read) in reads.items():
                 order_id = read.chat.context.order_id
-                if order_id is not None and (shop_id, order_id) not in orders:
-                    orders[(shop_id, order_id)] = await self._order(api_key, shop, order_id)
-                order = orders.get((shop_id, order_id)) if order_id is not None else None
-                files = await self._files(api_key, read.message)
-                for due in group:
+                order = orders.get((shop.id, order_id)) if order_id is not None else None
+                files = await self._files(reads[key][1], read.message)
+                for due in groups[key]:
                     if not await self._show(due, read, order, files):
                         return shown
                     shown += 1
         return shown
+
+    async def _orders_of(
+        self, reads: Iterable[tuple[Shop, str, _Read]], orders: dict[tuple[int, int], BusinessOrder | None]
+    ) -> None:
+        """The orders these messages are about, for their number, status and day: read together, 50 a
+        call, each once a turn (a message goes without them when they cannot be read now)."""
+        wanted: dict[int, tuple[Shop, str, set[int]]] = {}
+        for shop, api_key, read in reads:
+            order_id = read.chat.context.order_id
+            if order_id is not None and (shop.id, order_id) not in orders:
+                wanted.setdefault(shop.id, (shop, api_key, set()))[2].add(order_id)
+        for shop, api_key, order_ids in wanted.values():
+            try:
+                found = await self._orders.lookup_many(api_key, shop, sorted(order_ids))
+            except MarketError as exc:
+                logger.warning("chats: orders of chats not read: %s", type(exc).__name__)
+                found = {}
+            orders |= {(shop.id, order_id): found.get(order_id) for order_id in order_ids}
 
     async def _show(
         self, due: ChatDue, read: _Read, order: BusinessOrder | None, files: tuple[ChatFileData, ...]
@@ -371,15 +392,6 @@ class ChatFeed(Looping):
         for message in page.messages:
             self._read[(chat_id, message.message_id)] = _Read(chat, message)
         return self._read.get((chat_id, message_id))
-
-    async def _order(self, api_key: str, shop: Shop, order_id: int) -> BusinessOrder | None:
-        """The order the chat is about, for its number, status and day (a message goes without them
-        when the order cannot be read now)."""
-        try:
-            return await self._orders.lookup(api_key, shop, order_id)
-        except MarketError as exc:
-            logger.warning("chats: order of a chat not read: %s", type(exc).__name__)
-            return None
 
     async def _files(self, api_key: str, message: ChatMessage) -> tuple[ChatFileData, ...]:
         """The message's files, read once for all its recipients: up to `FILE_LIMIT` each (a bigger
