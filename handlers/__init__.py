@@ -22,6 +22,7 @@ from handlers import (
     delivery_date,
     errors,
     fallback,
+    follow_ups,
     history,
     order,
     settings,
@@ -51,6 +52,7 @@ def build_router(flows: Flows | None = None) -> Router:
         alerts,
         history,
         shortcuts,  # outside any conversation: a label's photo, an order number
+        follow_ups,  # a line soon after an answer to a buyer, that nothing before took: offered to it
         fallback,
     ):
         module.register(router, flows)

@@ -3,8 +3,9 @@
 the bot showed about the chat); a quick phrase in one tap; «💬 Написать покупателю» from a card.
 
 The reply step opens over any conversation and hands back to it once the answer went (a courier in
-the middle of /track answers the buyer, then sends the track code). Opened on its own, it stays open
-`FOLLOW_UP` after each answer for the second photo or one more line, then lets go."""
+the middle of /track answers the buyer, then sends the track code). The rest of an album follows its
+first photo; a line that means nothing else soon after an answer is offered to the same chat with one
+button (handlers.follow_ups), never sent to it unasked."""
 
 from __future__ import annotations
 
@@ -12,15 +13,15 @@ import datetime as dt
 from typing import Any
 
 from aiogram import Bot, F, Router
-from aiogram.dispatcher.event.bases import SkipHandler
 from aiogram.filters import BaseFilter, Command, StateFilter
 from aiogram.fsm.context import FSMContext
 from aiogram.fsm.state import State, StatesGroup
 from aiogram.types import CallbackQuery, Message
 
 from bot.domain.clock import utcnow
-from bot.domain.errors import NotAllowedForCouriers, Refused
+from bot.domain.errors import NoChatScope, NotAllowedForCouriers, Refused
 from bot.domain.outcomes import Outcome
+from bot.domain.parsing import looks_like_market_key
 from bot.domain.records import ChatPost
 from bot.services.access import Access
 from bot.services.chats.desk import ChatDesk, ChatPlace
@@ -34,15 +35,25 @@ from bot.telegram.chat_views import (
     reply_prompt,
     waiting_view,
 )
-from bot.telegram.draft import ChatDraft, close_chat_step, load_chat, open_chat_step, save_chat
+from bot.telegram.draft import (
+    ALBUM_KEY,
+    LAST_CHAT_KEY,
+    ChatAside,
+    ChatDraft,
+    close_chat_step,
+    load_aside,
+    load_chat,
+    open_chat_step,
+)
 from bot.telegram.files import has_file, upload_of
 from bot.telegram.filters import not_a_command
 from bot.telegram.flows import Flow, Flows
 from bot.telegram.i18n import Texts
 from bot.telegram.presses import PRE
+from bot.telegram.safety import quietly
 from bot.telegram.views import outcome_text
 
-FOLLOW_UP = dt.timedelta(minutes=2)  # after an answer, what the user sends goes to the same chat
+FOLLOW_UP = dt.timedelta(minutes=10)  # after an answer, a line meaning nothing else is offered to the chat
 
 
 class ChatSG(StatesGroup):
@@ -63,30 +74,17 @@ class RepliesToBuyer(BaseFilter):
         return {"chat_route": route} if route is not None else False
 
 
-ALBUM_KEY = "chat_album"  # FSM data: the album whose first photo went to a chat, and the chat
-
-
 class RestOfAlbum(BaseFilter):
-    """A photo of an album whose first photo went to a buyer's chat (the reply step had handed back
-    to the conversation it opened over): it goes to the same chat, as `chat_route`."""
+    """A photo of an album whose first photo went to a buyer's chat: it goes to the same chat, as
+    `chat_route` (its shop then checked like a button's)."""
 
     async def __call__(self, message: Message, state: FSMContext) -> bool | dict[str, Any]:
         if message.media_group_id is None:
             return False
-        album = (await state.get_data()).get(ALBUM_KEY)
-        if not isinstance(album, dict) or album.get("group") != message.media_group_id:
+        album = await load_aside(state, ALBUM_KEY)
+        if album is None or album.group != message.media_group_id:
             return False
-        route = ChatPost(
-            user_id=user_id_of(message),
-            tg_message_id=0,
-            shop_id=int(album["shop_id"]),
-            chat_id=int(album["chat_id"]),
-            message_id=0,
-            order_id=album.get("order_id"),
-            header=False,
-            answered_by=None,
-        )
-        return {"chat_route": route}
+        return {"chat_route": album}
 
 
 async def show_waiting(message: Message, t: Texts, access: Access, chats: ChatDesk) -> None:
@@ -116,7 +114,7 @@ async def on_reply(
     if not chats.may_write(access):
         raise NotAllowedForCouriers("chat-couriers-off")
     chat = await chats.chat(access, callback_data.chat_id)
-    await _open_reply(card, state, t, access, ChatPlace(chat.chat_id, chat.context.order_id))
+    await _open_reply(card, state, t, access, chats, ChatPlace(chat.chat_id, chat.context.order_id))
 
 
 async def on_write(
@@ -129,14 +127,17 @@ async def on_write(
     chats: ChatDesk,
 ) -> None:
     chat_id = await chats.order_chat(access, callback_data.order_id)
-    await _open_reply(card, state, t, access, ChatPlace(chat_id, callback_data.order_id))
+    await _open_reply(card, state, t, access, chats, ChatPlace(chat_id, callback_data.order_id))
 
 
-async def _open_reply(card: Message, state: FSMContext, t: Texts, access: Access, place: ChatPlace) -> None:
+async def _open_reply(
+    card: Message, state: FSMContext, t: Texts, access: Access, chats: ChatDesk, place: ChatPlace
+) -> None:
     draft = ChatDraft(shop_id=access.shop_id, chat_id=place.chat_id, order_id=place.order_id)
     await open_chat_step(state, ChatSG.answer, draft)
     keyboard = phrases_keyboard(t, access.shop_id, place.chat_id, phrases=place.order_id is not None)
-    await card.answer(reply_prompt(t, place.order_id), reply_markup=keyboard)
+    prompt = await card.answer(reply_prompt(t, place.order_id), reply_markup=keyboard)
+    await chats.remember(access, prompt.message_id, place)  # a swipe reply to it answers there too
 
 
 async def on_phrase(
@@ -147,7 +148,6 @@ async def on_phrase(
     t: Texts,
     access: Access,
     chats: ChatDesk,
-    flows: Flows,
 ) -> None:
     if not 0 <= callback_data.n < PHRASES:
         raise Refused("stale-button")
@@ -155,65 +155,91 @@ async def on_phrase(
     # One phrase of one keyboard goes once, however many times it is tapped.
     nonce = f"p{card.message_id}:{callback_data.chat_id}:{callback_data.n}"
     outcome = await chats.send_text(access, callback_data.chat_id, text, nonce)
-    back = await _after_phrase(state, callback_data.chat_id)
     place = ChatPlace(callback_data.chat_id, outcome.operation.order_id or None)
-    await _tell(card, t, access, chats, outcome, place)
-    await _resumed(card, t, flows, back)
-
-
-async def _after_phrase(state: FSMContext, chat_id: int) -> str | None:
-    """A phrase went: the reply step open on that chat ends (back to the step it opened over)."""
     draft = await load_chat(state)
-    if draft is None or draft.chat_id != chat_id or await state.get_state() != ChatSG.answer.state:
-        return None
-    return await close_chat_step(state)
+    if (
+        draft is not None
+        and draft.chat_id == callback_data.chat_id
+        and await state.get_state() == ChatSG.answer.state
+    ):
+        await close_chat_step(state)  # back where the phrase was chosen from (the card): nothing to ask
+    await _tell(card, t, access, chats, outcome, place)
+    if outcome.ok or outcome.pending:
+        await _answered(state, place, access.shop_id)
 
 
 async def on_stop(
     query: CallbackQuery, callback_data: ChatCD, card: Message, state: FSMContext, t: Texts, flows: Flows
 ) -> None:
     draft = await load_chat(state)
-    if draft is not None and draft.chat_id == callback_data.chat_id:
+    back = None
+    if (
+        draft is not None
+        and draft.chat_id == callback_data.chat_id
+        and await state.get_state() == ChatSG.answer.state
+    ):
         back = await close_chat_step(state)
-        await card.answer(t("chat-reply-stopped"))
-        await _resumed(card, t, flows, back)
-    else:
-        await card.answer(t("chat-reply-stopped"))
+    await card.answer(t("chat-reply-stopped"))
+    await resumed(card, t, flows, back)
 
 
 async def on_answer(
     message: Message, bot: Bot, state: FSMContext, t: Texts, access: Access, chats: ChatDesk, flows: Flows
 ) -> None:
+    """What the user sends at the reply step goes to the chat; then back to the step it opened over.
+    Refused by the Market: asked again when nothing else was open, else back there with how to try
+    again (a swipe reply)."""
     draft = await load_chat(state)
     if draft is None:  # the access check found it; gone since
         raise Refused("stale-button")
-    if draft.open_until is not None and utcnow() > draft.open_until:
-        # The follow-up time is over: this is not for the buyer. The step lets go, and the message
-        # is taken as it would be without it (a label's photo, an order's number...).
-        await close_chat_step(state)
-        raise SkipHandler
     place = ChatPlace(draft.chat_id, draft.order_id)
-    follow_up = draft.resume is None
-    if not await _send(message, bot, t, access, chats, place, known=True, follow_up=follow_up):
-        await message.answer(t("chat-reply-again"))  # refused by the Market: the step stays for another try
+    try:
+        went = await _send(message, bot, t, access, chats, place, known=True)
+    except (NotAllowedForCouriers, NoChatScope):  # no answer can go: the step ends
+        await close_chat_step(state)
+        raise
+    if not went and draft.resume is None:
+        await message.answer(t("chat-reply-again"))
         return
-    if draft.resume is not None:
-        await _resumed(message, t, flows, await close_chat_step(state))
-        if message.media_group_id is not None:  # the album's other photos follow to the same chat
-            album = {
-                "group": message.media_group_id,
-                **draft.model_dump(include={"shop_id", "chat_id", "order_id"}),
-            }
-            await state.update_data({ALBUM_KEY: album})
-        return
-    await save_chat(state, draft.model_copy(update={"open_until": utcnow() + FOLLOW_UP}))
+    back = await close_chat_step(state)
+    if not went:
+        await message.answer(t("chat-try-again-by-reply"))
+    else:
+        await _answered(state, place, access.shop_id, message.media_group_id)
+    await resumed(message, t, flows, back)
 
 
 async def on_reply_to_buyer(
-    message: Message, bot: Bot, t: Texts, access: Access, chats: ChatDesk, chat_route: ChatPost
+    message: Message,
+    bot: Bot,
+    state: FSMContext,
+    t: Texts,
+    access: Access,
+    chats: ChatDesk,
+    chat_route: ChatPost,
 ) -> None:
     place = ChatPlace(chat_route.chat_id, chat_route.order_id)
-    await _send(message, bot, t, access, chats, place, known=True)
+    if await _send(message, bot, t, access, chats, place, known=True):
+        await _answered(state, place, access.shop_id, message.media_group_id)
+
+
+async def on_rest_of_album(
+    message: Message, bot: Bot, t: Texts, access: Access, chats: ChatDesk, chat_route: ChatAside
+) -> None:
+    """A further photo of an album whose first went to the chat: sent quietly (the first one's ✅ said
+    it), its caption and any refusal told."""
+    place = ChatPlace(chat_route.chat_id, chat_route.order_id)
+    await _send(message, bot, t, access, chats, place, known=True, quiet=True)
+
+
+async def _answered(state: FSMContext, place: ChatPlace, shop_id: int, album: str | None = None) -> None:
+    """Remember the chat just answered: the rest of an album follows to it; a line that means
+    nothing else soon after is offered to it (handlers.follow_ups)."""
+    last = ChatAside(shop_id=shop_id, chat_id=place.chat_id, order_id=place.order_id)
+    data = {LAST_CHAT_KEY: last.model_copy(update={"until": utcnow() + FOLLOW_UP}).model_dump(mode="json")}
+    if album is not None:
+        data[ALBUM_KEY] = last.model_copy(update={"group": album}).model_dump(mode="json")
+    await state.update_data(data)
 
 
 async def _send(
@@ -225,53 +251,59 @@ async def _send(
     place: ChatPlace,
     *,
     known: bool,
-    follow_up: bool = False,
+    quiet: bool = False,
 ) -> bool:
     """A text goes as a message; a photo or a document as a file, its caption as a message after it;
-    anything else is asked again. False when the Market refused (its reason told). `follow_up`: the
-    result says the next message goes to the same chat for a while."""
+    anything else is asked again. False when the Market refused (its reason told). `quiet`: a file
+    that went is not confirmed."""
     text = message.text or message.caption
+    if looks_like_market_key(text):  # a key pasted in the wrong place: never to a buyer, not kept here
+        await quietly(bot.delete_message(message.chat.id, message.message_id), "delete a message with a key")
+        raise _again(Refused("chat-looks-like-key"))
     if has_file(message):
         upload = await upload_of(message, bot)
         await chats.send_file(access, place.chat_id, upload, known=place if known else None)
         if not text:
-            key = "chat-file-sent" if place.order_id else "chat-file-sent-direct"
-            await _shown(message, t(key, id=place.order_id or 0), t, access, chats, place, follow_up)
+            if not quiet:
+                key = "chat-file-sent" if place.order_id else "chat-file-sent-direct"
+                await _shown(message, t(key, id=place.order_id or 0), access, chats, place)
             return True
     if not text:
         raise _again(Refused("chat-reply-what"))
     nonce = f"m{message.chat.id}:{message.message_id}"
     outcome = await chats.send_text(access, place.chat_id, text, nonce, known=place if known else None)
-    went = outcome.ok or outcome.pending
     said = outcome_text(t, outcome)
-    if has_file(message):
-        said = t("chat-file-sent-with-caption") + "\n" + said
-    await _shown(message, said, t, access, chats, place, follow_up and went)
+    if has_file(message) and outcome.ok:
+        said = t("chat-file-and-caption-sent", id=place.order_id or 0)
+    elif has_file(message):
+        said = t("chat-file-sent", id=place.order_id or 0) + "\n" + said
+    await _shown(message, said, access, chats, place)
     await chats.told(outcome)
-    return went
+    return outcome.ok or outcome.pending
 
 
 async def _tell(
     message: Message, t: Texts, access: Access, chats: ChatDesk, outcome: Outcome, place: ChatPlace
 ) -> None:
     """The message's result, once: a reply to it answers the same chat."""
-    await _shown(message, outcome_text(t, outcome), t, access, chats, place, False)
+    await _shown(message, outcome_text(t, outcome), access, chats, place)
     await chats.told(outcome)
 
 
-async def _shown(
-    message: Message, text: str, t: Texts, access: Access, chats: ChatDesk, place: ChatPlace, follow_up: bool
-) -> None:
+async def _shown(message: Message, text: str, access: Access, chats: ChatDesk, place: ChatPlace) -> None:
     """A result about the chat, shown; a Telegram reply to it answers the same chat."""
-    shown = await message.answer(text + ("\n" + t("chat-follow-up") if follow_up else ""))
+    shown = await message.answer(text)
     await chats.remember(access, shown.message_id, place)
 
 
-async def _resumed(message: Message, t: Texts, flows: Flows, back: str | None) -> None:
-    """Back at the step the reply opened over: its question again."""
+async def resumed(message: Message, t: Texts, flows: Flows, back: str | None) -> None:
+    """Back at the step the reply opened over: its question again (or where to look for it)."""
+    if back is None:
+        return
     prompt = flows.prompt(back)
-    if prompt is not None:
-        await message.answer(t("chat-resumed") + "\n" + t(prompt))
+    await message.answer(
+        t("chat-resumed") + "\n" + (t(prompt) if prompt is not None else t("chat-resumed-above"))
+    )
 
 
 def _again(refusal: Refused) -> Refused:
@@ -285,7 +317,7 @@ def register(router: Router, flows: Flows) -> None:
     flows.add(Flow("chat", ChatSG, {ChatSG.answer: "chat-reply-again"}))
     to_route = requires("route", refusal="chat-gone")
     router.message.register(on_reply_to_buyer, RepliesToBuyer(), flags=to_route)
-    router.message.register(on_reply_to_buyer, RestOfAlbum(), flags=to_route)
+    router.message.register(on_rest_of_album, RestOfAlbum(), flags=to_route)
     router.message.register(show_waiting, Command("chats"), flags=requires())
     router.message.register(
         on_answer,

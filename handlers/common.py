@@ -12,6 +12,7 @@ from aiogram.types import CallbackQuery, InlineKeyboardMarkup, Message
 
 from bot.services.users import UsersService
 from bot.telegram.access import user_id_of
+from bot.telegram.draft import close_chat_step
 from bot.telegram.flows import Flows
 from bot.telegram.i18n import Texts
 from bot.telegram.keyboards import buttons
@@ -47,11 +48,16 @@ async def on_help_more(query: CallbackQuery, t: Texts) -> None:
 
 async def on_cancel(message: Message, state: FSMContext, t: Texts, flows: Flows) -> None:
     current = await state.get_state()
+    if flows.name_of(current) == "chat":  # only the answer to a buyer: back to what it opened over
+        back = await close_chat_step(state)
+        prompt = flows.prompt(back)
+        said = [t("chat-reply-stopped")]
+        if back is not None:
+            said += [t("chat-resumed"), t(prompt) if prompt is not None else t("chat-resumed-above")]
+        await message.answer("\n".join(said))
+        return
     await state.clear()
-    if current is None:
-        await message.answer(t("nothing-to-cancel"))
-    else:  # an answer to a buyer says so; any other step, how to start again
-        await message.answer(t("chat-reply-stopped" if flows.name_of(current) == "chat" else "cancelled"))
+    await message.answer(t("cancelled") if current is not None else t("nothing-to-cancel"))
 
 
 def register(router: Router, flows: Flows) -> None:

@@ -41,7 +41,12 @@ async def list_shops(message: Message, t: Texts, shops: ShopsService) -> None:
 
 
 async def on_shop(
-    query: CallbackQuery, callback_data: ShopCD, state: FSMContext, t: Texts, shops: ShopsService
+    query: CallbackQuery,
+    callback_data: ShopCD,
+    state: FSMContext,
+    t: Texts,
+    shops: ShopsService,
+    flows: Flows,
 ) -> None:
     if not isinstance(query.message, Message):
         raise Refused("stale-button")
@@ -49,7 +54,10 @@ async def on_shop(
     text: str = t("shop-active", shop=shop.title)
     # A conversation started in another shop ends here: its steps must not act on the new one.
     draft = await load_draft(state)
-    if await state.get_state() is not None and (draft is None or draft.shop_id != shop.id):
+    current = await state.get_state()
+    if flows.name_of(current) == "chat":
+        pass  # an answer to a buyer is pinned to its chat's shop: it stays open
+    elif current is not None and (draft is None or draft.shop_id != shop.id):
         await state.clear()
         text += "\n" + t("shop-switch-ended-conversation")
     await query.message.edit_text(text, reply_markup=None)

@@ -220,6 +220,14 @@ def might_hold_a_key(text: str | None) -> bool:
     return bool(text and KEY_LIKE.search(text))
 
 
+MARKET_KEY = re.compile(r"ACMA:\S{8,}")  # how the Market's API keys begin
+
+
+def looks_like_market_key(text: str | None) -> bool:
+    """Whether a message carries what looks like one of the Market's API keys (never to go to a buyer)."""
+    return bool(text and MARKET_KEY.search(text))
+
+
 def match_services(text: str, services: Sequence[DeliveryServiceRef]) -> list[DeliveryServiceRef]:
     """Services matching typed text: a numeric id exactly, else a name fragment, in any case, with ё/э
     as е, and the names couriers type for the popular services («сдек», «cdek», «боксберри»)."""

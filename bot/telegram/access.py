@@ -83,7 +83,8 @@ class AccessMiddleware(BaseMiddleware):
             key = (
                 need.refusal if need.shop != "conversation" or isinstance(event, Message) else "stale-button"
             )
-            raise _refusal(key, ends=isinstance(event, Message))
+            # A message at a step ends its conversation; a reply to a buyer's message opened none.
+            raise _refusal(key, ends=isinstance(event, Message) and need.shop != "route")
         if need.owner and not access.is_owner:
             raise Refused(need.owner_refusal, shop=access.shop.title)
         data["access"] = access

@@ -148,6 +148,8 @@ def phrases_keyboard(t: Texts, shop_id: int, chat_id: int, *, phrases: bool) -> 
 
 def waited(t: Texts, since: dt.datetime, now: dt.datetime) -> str:
     minutes = max(0, int((now - since).total_seconds() // 60))
+    if minutes < 1:
+        return t.plain("chat-waited-now")
     if minutes < 60:
         return t.plain("chat-waited-minutes", minutes=minutes)
     if minutes < 48 * 60:

@@ -24,7 +24,7 @@ from bot.domain.outcomes import Outcome
 from bot.domain.records import Operation
 from bot.services.access import Access
 from bot.services.operations import Operations
-from bot.telegram.draft import OrderDraft, cleared_with, save_draft
+from bot.telegram.draft import OrderDraft, cleared_with, open_reply, reopen_reply, save_draft
 from bot.telegram.i18n import Texts
 from bot.telegram.keyboards import buttons
 from bot.telegram.presses import answer_now
@@ -132,6 +132,7 @@ async def record(state: FSMContext, card: Message, t: Texts, write: Write[T]) ->
     """`write` records the confirmed draft and ends the conversation in one transaction (right after
     it, with an FSM storage outside the database). A refusal (a code already on its way, a rule
     changed meanwhile) ends it too, and replaces the card."""
+    reply = await open_reply(state)  # an answer to a buyer begun over the card stays open
     forget = cleared_with(state)
     try:
         recorded = await write(forget)
@@ -139,8 +140,13 @@ async def record(state: FSMContext, card: Message, t: Texts, write: Write[T]) ->
         await state.clear()
         await show(card, refusal_text(t, refused))
         raise Told from refused
+    finally:
+        if reply is not None:
+            await reopen_reply(state, reply)
     if forget is None:
         await state.clear()
+        if reply is not None:
+            await reopen_reply(state, reply)
     return recorded
 
 

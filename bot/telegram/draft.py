@@ -216,23 +216,48 @@ async def load_bulk(state: FSMContext) -> BulkDraft | None:
 
 
 async def save_bulk(state: FSMContext, draft: BulkDraft) -> None:
-    await state.set_data({BULK_KEY: draft.model_dump(mode="json")})
+    await state.set_data({BULK_KEY: draft.model_dump(mode="json"), **await _aside(state)})
 
 
 class ChatDraft(BaseModel):
     """The reply step open on a buyer's chat: what the user sends next goes there. It opens over any
     conversation (`resume`: the step it was at, whose answers stay in the FSM data) and, once the
-    answer went, hands back to that step; without one it stays open `open_until` for a follow-up
-    (a second photo, one more line)."""
+    answer went, hands back to that step."""
 
     shop_id: int
     chat_id: int
     order_id: int | None = None
     resume: str | None = None
-    open_until: dt.datetime | None = None
+    step: str | None = None  # the reply step's own state
 
 
 CHAT_KEY = "chat"
+# Beside any conversation: the chat the user answered last (with until when a line meaning nothing
+# else is offered to it), the album whose first photo went to a chat, a line waiting for «Отправить».
+LAST_CHAT_KEY = "chat_last"
+ALBUM_KEY = "chat_album"
+PENDING_KEY = "chat_pending"
+ASIDE_KEYS = (LAST_CHAT_KEY, ALBUM_KEY, PENDING_KEY)
+
+
+class ChatAside(BaseModel):
+    """A chat kept beside the conversation under one of the keys above."""
+
+    shop_id: int
+    chat_id: int
+    order_id: int | None = None
+    group: str | None = None  # ALBUM_KEY: the album
+    until: dt.datetime | None = None  # LAST_CHAT_KEY: offered until then
+    message_id: int | None = None  # PENDING_KEY: the line waiting ...
+    text: str | None = None  # ... and its text
+
+
+async def load_aside(state: FSMContext, key: str) -> ChatAside | None:
+    raw = (await state.get_data()).get(key)
+    try:
+        return ChatAside.model_validate(raw) if raw is not None else None
+    except ValidationError:
+        return None
 
 
 async def load_chat(state: FSMContext) -> ChatDraft | None:
@@ -249,7 +274,22 @@ async def open_chat_step(state: FSMContext, step: State, draft: ChatDraft) -> No
     before = await load_chat(state) if current == step.state else None
     resume = before.resume if before is not None else current
     await state.set_state(step)
-    await state.update_data({CHAT_KEY: draft.model_copy(update={"resume": resume}).model_dump(mode="json")})
+    opened = draft.model_copy(update={"resume": resume, "step": step.state})
+    await state.update_data({CHAT_KEY: opened.model_dump(mode="json")})
+
+
+async def open_reply(state: FSMContext) -> ChatDraft | None:
+    """The reply step, when it is the step open now."""
+    draft = await load_chat(state)
+    return draft if draft is not None and draft.step == await state.get_state() else None
+
+
+async def reopen_reply(state: FSMContext, draft: ChatDraft) -> None:
+    """The reply step stays open after the conversation under it ended (its card was confirmed)."""
+    if draft.step is None:
+        return
+    await state.set_state(draft.step)
+    await state.update_data({CHAT_KEY: draft.model_copy(update={"resume": None}).model_dump(mode="json")})
 
 
 async def close_chat_step(state: FSMContext) -> str | None:
@@ -264,11 +304,6 @@ async def close_chat_step(state: FSMContext) -> str | None:
     await state.set_data(data)
     await state.set_state(resume)
     return resume
-
-
-async def save_chat(state: FSMContext, draft: ChatDraft) -> None:
-    """The reply step's draft changed (its follow-up window)."""
-    await state.update_data({CHAT_KEY: draft.model_dump(mode="json")})
 
 
 def draft_of(data: dict[str, object]) -> Draft | None:
@@ -295,7 +330,14 @@ async def load_draft(state: FSMContext) -> Draft | None:
 
 
 async def save_draft(state: FSMContext, draft: OrderDraft) -> None:
-    await state.set_data({KEY: draft.model_dump(mode="json")})
+    """The conversation's draft, in place of whatever conversation was there (what is kept beside
+    conversations stays: the chat last answered, a line waiting for «Отправить»)."""
+    await state.set_data({KEY: draft.model_dump(mode="json"), **await _aside(state)})
+
+
+async def _aside(state: FSMContext) -> dict[str, object]:
+    data = await state.get_data()
+    return {key: data[key] for key in ASIDE_KEYS if key in data}
 
 
 async def current_draft(state: FSMContext, kind: type[D]) -> D:

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import datetime as dt
 import sqlite3
-from collections.abc import Sequence
+from collections.abc import Collection, Sequence
 
 from bot.domain.records import ChatDue
 from storage.db import Executor, timestamp
@@ -45,12 +45,13 @@ class ChatDeliveriesRepo:
             added += row is not None
         return added
 
-    async def due(self, limit: int = 100) -> list[ChatDue]:
-        """Messages not yet told to their recipient, oldest first."""
+    async def due(self, limit: int = 100, *, except_shops: Collection[int] = ()) -> list[ChatDue]:
+        """Messages not yet told to their recipient, oldest first (none of `except_shops`)."""
+        held = sorted(except_shops)
         rows = await self._ex.fetch_all(
-            "SELECT shop_id, chat_id, message_id, order_id, user_id FROM chat_deliveries "
-            "WHERE sent = 0 ORDER BY rowid LIMIT ?",
-            (limit,),
+            "SELECT shop_id, chat_id, message_id, order_id, user_id FROM chat_deliveries WHERE sent = 0 "
+            f"AND shop_id NOT IN ({', '.join('?' * len(held))}) ORDER BY rowid LIMIT ?",
+            (*held, limit),
         )
         return [_due_of(r) for r in rows]
 

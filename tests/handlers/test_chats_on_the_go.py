@@ -349,16 +349,26 @@ async def test_chats_counts_in_russian_and_english(harness: Harness, market: Fak
     assert "25 chats" in texts(await harness.send(OWNER, "/chats", language="en"))
 
 
-async def test_after_the_follow_up_minutes_a_number_opens_its_card_again(
+async def test_a_line_soon_after_an_answer_is_offered_to_the_chat_and_a_number_opens_its_card(
     harness: Harness, market: FakeMarket, db: Database, box: SecretBox, shop: int
 ) -> None:
     market.add_order(CAMPAIGN, 42, "DELIVERY")
+    market.add_order(CAMPAIGN, 43, "DELIVERY")
     chat_id = await buyer_says(harness, market, "Где заказ?")
     await harness.press(OWNER, ChatCD(action="reply", shop_id=shop, chat_id=chat_id).pack())
-    assert "Ещё что-то покупателю" in texts(await harness.send(OWNER, "Едет"))
-    context = harness.dp.fsm.get_context(harness.bot, chat_id=OWNER, user_id=OWNER)
-    draft = (await context.get_data())["chat"]
-    await context.update_data(chat={**draft, "open_until": "2020-01-01T00:00:00Z"})  # the minutes passed
-    calls = await harness.send(OWNER, "42")
-    assert "Заказ №42" in texts(calls) and "Доставка" in texts(calls), "not for the buyer: its card"
+    assert "✅" in texts(await harness.send(OWNER, "Едет"))
+    asked = await harness.send(OWNER, "Будет к семи")
+    assert "Отправить это покупателю заказа №42" in texts(asked), "asked, never sent unasked"
     assert partner_texts(market, chat_id) == ["Едет"]
+    done = await harness.press_button(OWNER, asked, "Отправить покупателю")
+    assert "✅ Сообщение отправлено покупателю заказа №42" in texts(done)
+    assert partner_texts(market, chat_id) == ["Едет", "Будет к семи"]
+    await harness.press_button(OWNER, asked, "Отправить покупателю")
+    assert partner_texts(market, chat_id) == ["Едет", "Будет к семи"], "one press sends it once"
+
+    left = await harness.send(OWNER, "Спасибо")
+    card = await harness.send(OWNER, "43")
+    assert "Заказ №43" in texts(card), "a number is still the order's card"
+    late = await harness.press_button(OWNER, left, "Отправить покупателю")
+    assert "уже не ждёт отправки" in texts(late), "another conversation began: the line is not sent"
+    assert partner_texts(market, chat_id) == ["Едет", "Будет к семи"]

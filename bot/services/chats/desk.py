@@ -91,9 +91,7 @@ class ChatDesk:
 
     def _check_writer(self, access: Access) -> None:
         if not self.may_write(access):
-            refusal = NotAllowedForCouriers("chat-couriers-off")
-            refusal.ends = True  # a reply step open when the owner turned it off ends
-            raise refusal
+            raise NotAllowedForCouriers("chat-couriers-off")
 
     async def _business(self, access: Access) -> int:
         return await self._orders.business_id(access.api_key, access.shop)

@@ -48,6 +48,7 @@ FIRST_LOOK_AGE = dt.timedelta(hours=48)  # ... when no older than this
 MAX_FILES = 10  # files of one message read and shown (the rest named)
 RESERVE = 500  # of the hourly getChats budget, left to the users' /chats
 NOTIFIED_WITHIN = dt.timedelta(hours=1)
+REST = dt.timedelta(minutes=10)  # after the Market refused to read a shop's messages (not "busy")
 
 
 @dataclass(frozen=True, slots=True)
@@ -83,7 +84,10 @@ class ChatFeed(Looping):
         self._polled_at: dict[tuple[int, int], float] = {}  # (shop id, business) → loop time
         self._notified: dict[int, dt.datetime] = {}  # business id → its last chat notification
         self._read: dict[tuple[int, int], _Read] = {}  # (chat, message) → as read this turn
-        self._chat_pages: dict[tuple[int, int], str] = {}  # a poll cut by the page cap goes on here
+        self._chat_pages: dict[tuple[int, int], str] = {}
+        self._resting: dict[
+            int, dt.datetime
+        ] = {}  # a shop whose messages the Market refused to read  # a poll cut by the page cap goes on here
         self._sending = asyncio.Lock()  # the poll and the notifications' worker both deliver
         self._loop = Loop("chats", self.turn, every=lambda: min(TICK, self.poll_seconds))
 
@@ -283,7 +287,9 @@ class ChatFeed(Looping):
         shown = 0
         repos = self._repos
         orders: dict[tuple[int, int], BusinessOrder | None] = {}
-        while dues := await repos.chat_deliveries.due():  # each batch's rows all end marked, or it returns
+        resting = {shop_id for shop_id, until in self._resting.items() if until > self.clock()}
+        # Each batch's rows all end marked, or their shop rests, or it returns: the loop ends.
+        while dues := await repos.chat_deliveries.due(except_shops=resting):
             groups = _by_message(dues)
             reads: dict[tuple[int, int, int], tuple[Shop, str, _Read]] = {}
             for (shop_id, chat_id, message_id), group in groups.items():
@@ -296,7 +302,13 @@ class ChatFeed(Looping):
                     except MarketError as exc:
                         if exc.retryable:
                             return shown  # the Market is busy: on the next turn
-                        logger.warning("chats: a message cannot be read: %s", exc.failure.code)
+                        # Refused (a key without chats now, say): kept, tried again after a rest.
+                        logger.warning("chats: messages of shop %s not read: %s", shop_id, exc.failure.code)
+                        self._resting[shop_id] = self.clock() + REST
+                        resting.add(shop_id)
+                        continue
+                if shop_id in resting:
+                    continue
                 if shop is None or api_key is None or read is None:
                     for due in group:  # gone (the shop, the chat or the message): nobody to tell
                         await repos.chat_deliveries.sent(shop_id, chat_id, message_id, due.user_id)

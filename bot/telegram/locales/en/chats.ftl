@@ -39,8 +39,6 @@ chat-sent = ✅ Message sent to the buyer of order #{ $id }.
 chat-sent-direct = ✅ Message sent to the buyer.
 chat-file-sent = ✅ File sent to the buyer of order #{ $id }.
 chat-file-sent-direct = ✅ File sent to the buyer.
-chat-file-sent-with-caption = ✅ File sent to the buyer; its caption as a separate message:
-chat-follow-up = Anything else for the buyer? Send it within 2 minutes and it goes to the same chat. /cancel — done.
 chat-resumed = ↩️ Back to what you were doing:
 chat-not-opened = ❌ Could not open the chat with the buyer.
 chat-file-not-sent = ❌ The file was not sent to the buyer.
@@ -82,3 +80,19 @@ chat-log-line = <i>{ $when } · { $who }</i>{ $files ->
 }
 
 settings-chats-scope-missing = ⚠️ This key has no "Communication with buyers" (communication) access: track codes and dates work, buyers' chats do not. To answer buyers from the bot, give the key this access in the Market's cabinet and connect it again.
+
+chat-follow-up-ask =
+    ✉️ Send this to the buyer of order #{ $id }?
+    <i>{ $text }</i>
+chat-follow-up-ask-direct =
+    ✉️ Send this to the buyer you have just answered?
+    <i>{ $text }</i>
+button-follow-up-send = ✉️ Send to the buyer
+button-follow-up-keep = No, do not send
+chat-follow-up-kept = OK, not sending it. /help shows what I can do.
+chat-try-again-by-reply = To try again, reply to the buyer's message.
+chat-resumed-above = (the message with its buttons is above)
+chat-file-and-caption-sent = ✅ The file and its caption were sent to the buyer of order #{ $id }.
+chat-waited-now = just now
+chat-looks-like-key = 🔑 This looks like a Market API key — I do not send that to a buyer and deleted the message. A key goes into /settings.
+chat-follow-up-gone = This line no longer waits to be sent. To write to the buyer, reply to their message.
