@@ -9,7 +9,6 @@ button (handlers.follow_ups), never sent to it unasked."""
 
 from __future__ import annotations
 
-import datetime as dt
 from typing import Any
 
 from aiogram import Bot, F, Router
@@ -21,7 +20,6 @@ from aiogram.types import CallbackQuery, Message
 from bot.domain.clock import utcnow
 from bot.domain.errors import NoChatScope, NotAllowedForCouriers, Refused
 from bot.domain.outcomes import Outcome
-from bot.domain.parsing import looks_like_market_key
 from bot.domain.records import ChatPost
 from bot.services.access import Access
 from bot.services.chats.desk import ChatDesk, ChatPlace
@@ -37,23 +35,21 @@ from bot.telegram.chat_views import (
 )
 from bot.telegram.draft import (
     ALBUM_KEY,
-    LAST_CHAT_KEY,
     ChatAside,
     ChatDraft,
     close_chat_step,
     load_aside,
     load_chat,
     open_chat_step,
+    remember_answer,
 )
 from bot.telegram.files import has_file, upload_of
 from bot.telegram.filters import not_a_command
 from bot.telegram.flows import Flow, Flows
 from bot.telegram.i18n import Texts
 from bot.telegram.presses import PRE
-from bot.telegram.safety import quietly
+from bot.telegram.safety import never_a_key
 from bot.telegram.views import outcome_text
-
-FOLLOW_UP = dt.timedelta(minutes=10)  # after an answer, a line meaning nothing else is offered to the chat
 
 
 class ChatSG(StatesGroup):
@@ -219,7 +215,10 @@ async def on_reply_to_buyer(
     chat_route: ChatPost,
 ) -> None:
     place = ChatPlace(chat_route.chat_id, chat_route.order_id)
-    if await _send(message, bot, t, access, chats, place, known=True):
+    album = await load_aside(state, ALBUM_KEY)
+    # Telegram marks each photo of an album sent as a reply: the first one's ✅ says it for all.
+    rest = message.media_group_id is not None and album is not None and album.group == message.media_group_id
+    if await _send(message, bot, t, access, chats, place, known=True, quiet=rest):
         await _answered(state, place, access.shop_id, message.media_group_id)
 
 
@@ -233,13 +232,8 @@ async def on_rest_of_album(
 
 
 async def _answered(state: FSMContext, place: ChatPlace, shop_id: int, album: str | None = None) -> None:
-    """Remember the chat just answered: the rest of an album follows to it; a line that means
-    nothing else soon after is offered to it (handlers.follow_ups)."""
-    last = ChatAside(shop_id=shop_id, chat_id=place.chat_id, order_id=place.order_id)
-    data = {LAST_CHAT_KEY: last.model_copy(update={"until": utcnow() + FOLLOW_UP}).model_dump(mode="json")}
-    if album is not None:
-        data[ALBUM_KEY] = last.model_copy(update={"group": album}).model_dump(mode="json")
-    await state.update_data(data)
+    answered = ChatAside(shop_id=shop_id, chat_id=place.chat_id, order_id=place.order_id)
+    await remember_answer(state, answered, album)
 
 
 async def _send(
@@ -257,10 +251,10 @@ async def _send(
     anything else is asked again. False when the Market refused (its reason told). `quiet`: a file
     that went is not confirmed."""
     text = message.text or message.caption
-    if looks_like_market_key(text):  # a key pasted in the wrong place: never to a buyer, not kept here
-        await quietly(bot.delete_message(message.chat.id, message.message_id), "delete a message with a key")
-        raise _again(Refused("chat-looks-like-key"))
+    await never_a_key(bot, message, text)
     if has_file(message):
+        name = message.document.file_name if message.document is not None else None
+        await never_a_key(bot, message, name)
         upload = await upload_of(message, bot)
         await chats.send_file(access, place.chat_id, upload, known=place if known else None)
         if not text:

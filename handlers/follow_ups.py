@@ -1,29 +1,40 @@
-"""A line soon after an answer to a buyer that means nothing else to the bot (no command, no order's
-number, no list, no step waiting for it): «Отправить это покупателю заказа №…?» with one button,
-instead of «Не понял». It is never sent unasked: the user may be writing to the bot, or to another
-buyer. Registered just before the fallback, so everything the bot understands comes first."""
+"""A line soon after an answer to a buyer that nothing else took (no command, no order's number, no
+list, no step waiting for text): «Отправить это покупателю заказа №…?» with one button, instead of
+«Не понял». It is never sent unasked: the user may be writing to the bot, or to another buyer. When
+the bot has shown another buyer's chat since that answer, it does not guess: it says how to answer
+the right one (a swipe reply). Registered just before the fallback, so all the bot understands comes
+first."""
 
 from __future__ import annotations
 
 from typing import Any
 
-from aiogram import F, Router
-from aiogram.filters import BaseFilter, StateFilter
+from aiogram import Bot, F, Router
+from aiogram.filters import BaseFilter
 from aiogram.fsm.context import FSMContext
 from aiogram.types import CallbackQuery, Message
 
 from bot.domain.clock import utcnow
 from bot.domain.errors import Refused
 from bot.services.access import Access
-from bot.services.chats.desk import ChatDesk
+from bot.services.chats.desk import ChatDesk, ChatPlace
 from bot.telegram.access import requires
 from bot.telegram.callbacks import ChatCD
-from bot.telegram.draft import LAST_CHAT_KEY, PENDING_KEY, load_aside
+from bot.telegram.draft import (
+    FOLLOW_UP,
+    LAST_CHAT_KEY,
+    ChatAside,
+    add_pending,
+    load_aside,
+    remember_answer,
+    take_pending,
+)
 from bot.telegram.filters import plain_text
 from bot.telegram.flows import Flows
 from bot.telegram.i18n import Texts
 from bot.telegram.keyboards import buttons
 from bot.telegram.presses import PRE
+from bot.telegram.safety import never_a_key
 from bot.telegram.views import clip, outcome_text
 
 QUOTED = 300  # characters of the line quoted in the question
@@ -39,15 +50,37 @@ class SoonAfterAnAnswer(BaseFilter):
         return {"chat_route": last}
 
 
-async def on_line(message: Message, state: FSMContext, t: Texts, access: Access, chat_route: Any) -> None:
+async def on_line(
+    message: Message,
+    bot: Bot,
+    state: FSMContext,
+    t: Texts,
+    access: Access,
+    chats: ChatDesk,
+    chat_route: ChatAside,
+) -> None:
     text = message.text or ""
-    pending = chat_route.model_copy(update={"message_id": message.message_id, "text": text, "until": None})
-    await state.update_data({PENDING_KEY: pending.model_dump(mode="json")})
-    send = ChatCD(action="more", shop_id=access.shop_id, chat_id=chat_route.chat_id, n=message.message_id)
-    keep = ChatCD(action="less", shop_id=access.shop_id, chat_id=chat_route.chat_id, n=message.message_id)
-    key = "chat-follow-up-ask" if chat_route.order_id else "chat-follow-up-ask-direct"
-    keyboard = buttons([(t.plain("button-follow-up-send"), send), (t.plain("button-follow-up-keep"), keep)])
-    await message.answer(t(key, id=chat_route.order_id or 0, text=clip(text, QUOTED)), reply_markup=keyboard)
+    await never_a_key(bot, message, text)
+    if not chats.may_write(access):  # the owner turned couriers' messages off meanwhile
+        await message.answer(t("unknown-input"))
+        return
+    shown = await chats.latest_shown(access.user_id)
+    if shown is not None and shown.chat_id != chat_route.chat_id:
+        await message.answer(t("chat-follow-up-which"))  # another buyer's chat came up since: no guess
+        return
+    waits = utcnow() + FOLLOW_UP  # a line left waiting longer is not sent: it may no longer be true
+    line = chat_route.model_copy(update={"message_id": message.message_id, "text": text, "until": waits})
+    await add_pending(state, line)
+    order = chat_route.order_id
+    data = {"shop_id": access.shop_id, "chat_id": chat_route.chat_id, "n": message.message_id}
+    keyboard = buttons(
+        [
+            (t.plain("button-follow-up-send", id=order or 0), ChatCD(action="more", **data)),
+            (t.plain("button-follow-up-keep"), ChatCD(action="less", **data)),
+        ]
+    )
+    key = "chat-follow-up-ask" if order else "chat-follow-up-ask-direct"
+    await message.answer(t(key, id=order or 0, text=clip(text, QUOTED)), reply_markup=keyboard)
 
 
 async def on_send(
@@ -59,36 +92,34 @@ async def on_send(
     access: Access,
     chats: ChatDesk,
 ) -> None:
-    pending = await load_aside(state, PENDING_KEY)
-    if pending is None or pending.message_id != callback_data.n or pending.chat_id != callback_data.chat_id:
+    line = await take_pending(state, callback_data.n)
+    mine = line is not None and line.chat_id == callback_data.chat_id and line.shop_id == access.shop_id
+    if line is None or not mine or line.until is None or utcnow() > line.until:
         raise Refused("chat-follow-up-gone")
-    nonce = f"m{query.from_user.id}:{pending.message_id}"  # as if sent at the reply step: once
-    outcome = await chats.send_text(access, pending.chat_id, pending.text or "", nonce)
-    await _forget(state)
+    nonce = f"m{query.from_user.id}:{line.message_id}"  # as if sent at the reply step: once
+    outcome = await chats.send_text(access, line.chat_id, line.text or "", nonce)
     await card.edit_text(outcome_text(t, outcome), reply_markup=None)
     await chats.told(outcome)
+    place = ChatPlace(line.chat_id, line.order_id)
+    await chats.remember(access, card.message_id, place)  # a swipe reply to the result answers there
+    if outcome.ok or outcome.pending:
+        answered = ChatAside(shop_id=access.shop_id, chat_id=line.chat_id, order_id=line.order_id)
+        await remember_answer(state, answered)
 
 
-async def on_keep(query: CallbackQuery, card: Message, state: FSMContext, t: Texts) -> None:
-    await _forget(state)
+async def on_keep(
+    query: CallbackQuery, callback_data: ChatCD, card: Message, state: FSMContext, t: Texts
+) -> None:
+    await take_pending(state, callback_data.n)  # only this line
     await card.edit_text(t("chat-follow-up-kept"), reply_markup=None)
 
 
-async def _forget(state: FSMContext) -> None:
-    data = await state.get_data()
-    data.pop(PENDING_KEY, None)
-    await state.set_data(data)
-
-
 def register(router: Router, flows: Flows) -> None:
-    """This module's handlers, added to the bot's one router in order (just before the fallback)."""
-    router.message.register(
-        on_line,
-        StateFilter(None),
-        plain_text,
-        SoonAfterAnAnswer(),
-        flags=requires("route", refusal="chat-gone"),
-    )
+    """This module's handlers, added to the bot's one router in order (just before the fallback): in
+    any step, a text that reaches here is one no step took (a step waiting for a button)."""
+    # Not (or no longer) allowed to that chat: the line is just not understood, as without it.
+    follows = requires("route", refusal="unknown-input")
+    router.message.register(on_line, plain_text, SoonAfterAnAnswer(), flags=follows)
     button = requires("button", refusal="no-right")
     router.callback_query.register(on_send, ChatCD.filter(F.action == "more"), flags=button | PRE)
     router.callback_query.register(on_keep, ChatCD.filter(F.action == "less"), flags=button)

@@ -220,7 +220,8 @@ def might_hold_a_key(text: str | None) -> bool:
     return bool(text and KEY_LIKE.search(text))
 
 
-MARKET_KEY = re.compile(r"ACMA:\S{8,}")  # how the Market's API keys begin
+# How the Market's API keys begin, however pasted (a space or a line break after the colon).
+MARKET_KEY = re.compile(r"ACMA\s*:\s*\S{8,}", re.IGNORECASE)
 
 
 def looks_like_market_key(text: str | None) -> bool:

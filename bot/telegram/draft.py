@@ -15,6 +15,7 @@ from aiogram.fsm.context import FSMContext
 from aiogram.fsm.state import State
 from pydantic import BaseModel, ConfigDict, Field, TypeAdapter, ValidationError
 
+from bot.domain.clock import utcnow
 from bot.domain.market_data import BusinessOrder, DeliveryDateReason, OrderStatus
 from bot.domain.operations import AnyAction, DeliveryDate, StatusStep, TrackCode
 from bot.domain.records import DeliveryServiceRef
@@ -254,6 +255,39 @@ class ChatAside(BaseModel):
 
 async def load_aside(state: FSMContext, key: str) -> ChatAside | None:
     raw = (await state.get_data()).get(key)
+    try:
+        return ChatAside.model_validate(raw) if raw is not None else None
+    except ValidationError:
+        return None
+
+
+FOLLOW_UP = dt.timedelta(minutes=10)  # after an answer, a line meaning nothing else is offered to the chat
+PENDING_KEPT = 5  # lines waiting for «Отправить» at once (the oldest is dropped)
+
+
+async def remember_answer(state: FSMContext, answered: ChatAside, album: str | None = None) -> None:
+    """The chat just answered: the rest of an album follows to it; a line that means nothing else
+    soon after is offered to it (handlers.follow_ups)."""
+    data = {
+        LAST_CHAT_KEY: answered.model_copy(update={"until": utcnow() + FOLLOW_UP}).model_dump(mode="json")
+    }
+    if album is not None:
+        data[ALBUM_KEY] = answered.model_copy(update={"group": album}).model_dump(mode="json")
+    await state.update_data(data)
+
+
+async def add_pending(state: FSMContext, line: ChatAside) -> None:
+    """A line waiting for its «Отправить» (a few at once, each with its own buttons)."""
+    pending = dict((await state.get_data()).get(PENDING_KEY) or {})
+    pending[str(line.message_id)] = line.model_dump(mode="json")
+    await state.update_data({PENDING_KEY: dict(list(pending.items())[-PENDING_KEPT:])})
+
+
+async def take_pending(state: FSMContext, message_id: int) -> ChatAside | None:
+    """The waiting line, no longer waiting (None: gone, or never was)."""
+    pending = dict((await state.get_data()).get(PENDING_KEY) or {})
+    raw = pending.pop(str(message_id), None)
+    await state.update_data({PENDING_KEY: pending})
     try:
         return ChatAside.model_validate(raw) if raw is not None else None
     except ValidationError:

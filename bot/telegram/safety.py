@@ -34,6 +34,10 @@ from aiogram.methods import (
     TelegramMethod,
 )
 from aiogram.methods.base import Response, TelegramType
+from aiogram.types import Message
+
+from bot.domain.errors import Refused
+from bot.domain.parsing import looks_like_market_key
 
 logger = logging.getLogger(__name__)
 T = TypeVar("T")
@@ -121,3 +125,14 @@ async def quietly(call: Awaitable[T], what: str) -> T | None:
     except TelegramAPIError as exc:
         logger.warning("could not %s: %s", what, type(exc).__name__)
         return None
+
+
+async def never_a_key(bot: Bot, message: Message, text: str | None) -> None:
+    """A Market API key pasted where a buyer would get it: the message is deleted, nothing goes, and
+    the user is told (`Refused`, the step asked again)."""
+    if not looks_like_market_key(text):
+        return
+    await quietly(bot.delete_message(message.chat.id, message.message_id), "delete a message with a key")
+    refusal = Refused("chat-looks-like-key")
+    refusal.again = True
+    raise refusal

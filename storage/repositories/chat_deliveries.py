@@ -45,13 +45,17 @@ class ChatDeliveriesRepo:
             added += row is not None
         return added
 
-    async def due(self, limit: int = 100, *, except_shops: Collection[int] = ()) -> list[ChatDue]:
-        """Messages not yet told to their recipient, oldest first (none of `except_shops`)."""
-        held = sorted(except_shops)
+    async def due(
+        self, limit: int = 100, *, except_shops: Collection[int] = (), except_chats: Collection[int] = ()
+    ) -> list[ChatDue]:
+        """Messages not yet told to their recipient, oldest first (none of `except_shops` or
+        `except_chats`)."""
+        shops, chats = sorted(except_shops), sorted(except_chats)
         rows = await self._ex.fetch_all(
             "SELECT shop_id, chat_id, message_id, order_id, user_id FROM chat_deliveries WHERE sent = 0 "
-            f"AND shop_id NOT IN ({', '.join('?' * len(held))}) ORDER BY rowid LIMIT ?",
-            (*held, limit),
+            f"AND shop_id NOT IN ({', '.join('?' * len(shops))}) "
+            f"AND chat_id NOT IN ({', '.join('?' * len(chats))}) ORDER BY rowid LIMIT ?",
+            (*shops, *chats, limit),
         )
         return [_due_of(r) for r in rows]
 

@@ -46,6 +46,13 @@ class ChatPostsRepo:
         )
         return _post_of(row) if row else None
 
+    async def latest(self, user_id: int) -> ChatPost | None:
+        """The newest message about a chat the bot showed this user (a buyer's, a result, a log)."""
+        row = await self._ex.fetch_one(
+            f"SELECT {COLUMNS} FROM chat_posts WHERE user_id = ? ORDER BY rowid DESC LIMIT 1", (user_id,)
+        )
+        return _post_of(row) if row else None
+
     async def others_unanswered(self, shop_id: int, chat_id: int, except_user: int) -> list[ChatPost]:
         """The headers of this chat's messages in everyone else's chat that do not yet say who answered."""
         rows = await self._ex.fetch_all(

@@ -48,7 +48,7 @@ FIRST_LOOK_AGE = dt.timedelta(hours=48)  # ... when no older than this
 MAX_FILES = 10  # files of one message read and shown (the rest named)
 RESERVE = 500  # of the hourly getChats budget, left to the users' /chats
 NOTIFIED_WITHIN = dt.timedelta(hours=1)
-REST = dt.timedelta(minutes=10)  # after the Market refused to read a shop's messages (not "busy")
+REST = dt.timedelta(minutes=10)  # after the Market refused to read a chat's messages (not "busy")
 
 
 @dataclass(frozen=True, slots=True)
@@ -84,10 +84,8 @@ class ChatFeed(Looping):
         self._polled_at: dict[tuple[int, int], float] = {}  # (shop id, business) → loop time
         self._notified: dict[int, dt.datetime] = {}  # business id → its last chat notification
         self._read: dict[tuple[int, int], _Read] = {}  # (chat, message) → as read this turn
-        self._chat_pages: dict[tuple[int, int], str] = {}
-        self._resting: dict[
-            int, dt.datetime
-        ] = {}  # a shop whose messages the Market refused to read  # a poll cut by the page cap goes on here
+        self._chat_pages: dict[tuple[int, int], str] = {}  # a poll cut by the page cap goes on here
+        self._resting: dict[int, dt.datetime] = {}  # chat id → until: the Market refused to read it
         self._sending = asyncio.Lock()  # the poll and the notifications' worker both deliver
         self._loop = Loop("chats", self.turn, every=lambda: min(TICK, self.poll_seconds))
 
@@ -172,7 +170,13 @@ class ChatFeed(Looping):
             budget = self._market.hourly_budget(api_key, "getChatHistory")
             if budget is not None and budget.remaining < RESERVE:
                 return True  # the rest of this hour's budget is the users'
-            await self._read_chat(api_key, business_id, shop, chat)
+            try:
+                await self._read_chat(api_key, business_id, shop, chat)
+            except MarketError as exc:
+                if exc.retryable:
+                    raise  # the Market is busy: the whole poll on the next turn
+                # This chat only (the others go on): read again on the next poll.
+                logger.warning("chats: a chat of shop %s not read: %s", shop.id, exc.failure.code)
         if pages.next_token is None:
             return True
         self._chat_pages[mark] = pages.next_token
@@ -287,12 +291,16 @@ class ChatFeed(Looping):
         shown = 0
         repos = self._repos
         orders: dict[tuple[int, int], BusinessOrder | None] = {}
-        resting = {shop_id for shop_id, until in self._resting.items() if until > self.clock()}
-        # Each batch's rows all end marked, or their shop rests, or it returns: the loop ends.
-        while dues := await repos.chat_deliveries.due(except_shops=resting):
+        now = self.clock()
+        resting = {chat_id for chat_id, until in self._resting.items() if until > now}
+        busy: set[int] = set()  # shops whose reads the Market is too busy for: on the next turn
+        # Each batch's rows all end marked, or their chat rests, or their shop waits: the loop ends.
+        while dues := await repos.chat_deliveries.due(except_shops=busy, except_chats=resting):
             groups = _by_message(dues)
             reads: dict[tuple[int, int, int], tuple[Shop, str, _Read]] = {}
             for (shop_id, chat_id, message_id), group in groups.items():
+                if shop_id in busy or chat_id in resting:
+                    continue
                 shop = await repos.shops.get(shop_id)
                 api_key = await self._api_key(shop_id) if shop else None
                 read: _Read | None = None
@@ -301,14 +309,12 @@ class ChatFeed(Looping):
                         read = await self._content(api_key, shop.business_id, chat_id, message_id)
                     except MarketError as exc:
                         if exc.retryable:
-                            return shown  # the Market is busy: on the next turn
-                        # Refused (a key without chats now, say): kept, tried again after a rest.
-                        logger.warning("chats: messages of shop %s not read: %s", shop_id, exc.failure.code)
-                        self._resting[shop_id] = self.clock() + REST
-                        resting.add(shop_id)
+                            busy.add(shop_id)
+                        else:  # refused (a key without chats now, say): this chat, after a rest
+                            logger.warning("chats: a chat of shop %s not read: %s", shop_id, exc.failure.code)
+                            self._resting[chat_id] = now + REST
+                            resting.add(chat_id)
                         continue
-                if shop_id in resting:
-                    continue
                 if shop is None or api_key is None or read is None:
                     for due in group:  # gone (the shop, the chat or the message): nobody to tell
                         await repos.chat_deliveries.sent(shop_id, chat_id, message_id, due.user_id)

@@ -87,7 +87,7 @@ chat-follow-up-ask =
 chat-follow-up-ask-direct =
     ✉️ Send this to the buyer you have just answered?
     <i>{ $text }</i>
-button-follow-up-send = ✉️ Send to the buyer
+button-follow-up-send = ✉️ Send to the buyer of #{ $id }
 button-follow-up-keep = No, do not send
 chat-follow-up-kept = OK, not sending it. /help shows what I can do.
 chat-try-again-by-reply = To try again, reply to the buyer's message.
@@ -96,3 +96,4 @@ chat-file-and-caption-sent = ✅ The file and its caption were sent to the buyer
 chat-waited-now = just now
 chat-looks-like-key = 🔑 This looks like a Market API key — I do not send that to a buyer and deleted the message. A key goes into /settings.
 chat-follow-up-gone = This line no longer waits to be sent. To write to the buyer, reply to their message.
+chat-follow-up-which = Who is this for? More than one buyer is on screen — reply (swipe) to the right buyer's message and it goes to them.
