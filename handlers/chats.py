@@ -251,10 +251,10 @@ async def _send(
     anything else is asked again. False when the Market refused (its reason told). `quiet`: a file
     that went is not confirmed."""
     text = message.text or message.caption
-    await never_a_key(bot, message, text)
+    await never_a_key(bot, message, text, access.api_key)
     if has_file(message):
         name = message.document.file_name if message.document is not None else None
-        await never_a_key(bot, message, name)
+        await never_a_key(bot, message, name, access.api_key)
         upload = await upload_of(message, bot)
         await chats.send_file(access, place.chat_id, upload, known=place if known else None)
         if not text:

@@ -60,12 +60,12 @@ async def on_line(
     chat_route: ChatAside,
 ) -> None:
     text = message.text or ""
-    await never_a_key(bot, message, text)
+    await never_a_key(bot, message, text, access.api_key)
     if not chats.may_write(access):  # the owner turned couriers' messages off meanwhile
         await message.answer(t("unknown-input"))
         return
-    shown = await chats.latest_shown(access.user_id)
-    if shown is not None and shown.chat_id != chat_route.chat_id:
+    answered_at = chat_route.until - FOLLOW_UP if chat_route.until else utcnow()
+    if await chats.chats_shown_since(access.user_id, answered_at) - {chat_route.chat_id}:
         await message.answer(t("chat-follow-up-which"))  # another buyer's chat came up since: no guess
         return
     waits = utcnow() + FOLLOW_UP  # a line left waiting longer is not sent: it may no longer be true

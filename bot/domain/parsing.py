@@ -5,6 +5,7 @@ from __future__ import annotations
 import datetime as dt
 import re
 import unicodedata
+import urllib.parse
 from collections.abc import Iterable, Sequence
 
 from bot.domain.errors import Refused
@@ -220,13 +221,32 @@ def might_hold_a_key(text: str | None) -> bool:
     return bool(text and KEY_LIKE.search(text))
 
 
-# How the Market's API keys begin, however pasted (a space or a line break after the colon).
-MARKET_KEY = re.compile(r"ACMA\s*:\s*\S{8,}", re.IGNORECASE)
+KEY_PART = 8  # a part of a key at least this long is secret enough to look for
+INVISIBLE = re.compile(r"[\s\u200b-\u200f\u2060\ufeff]+")
+LOOKALIKES = str.maketrans("АСМаСсмВЕКНОРТХвекнортх", "ACMaCcmBEKHOPTXBEKHOPTX")  # Cyrillic drawn as Latin
+MARKET_KEY = re.compile(r"ACMA:[A-Za-z0-9_\-+/=]{8,}", re.IGNORECASE)  # how the Market's keys begin
+
+
+def _flat(text: str) -> str:
+    """A text as a key would be found in it: decoded (%3A), NFKC (full-width letters and colons), with
+    no spaces, line breaks or invisible characters, Cyrillic letters drawn like Latin ones as Latin."""
+    return INVISIBLE.sub("", unicodedata.normalize("NFKC", urllib.parse.unquote(text))).translate(LOOKALIKES)
 
 
 def looks_like_market_key(text: str | None) -> bool:
-    """Whether a message carries what looks like one of the Market's API keys (never to go to a buyer)."""
-    return bool(text and MARKET_KEY.search(text))
+    """Whether a message carries what looks like one of the Market's API keys (never to go to a buyer),
+    however it was pasted."""
+    return bool(text and MARKET_KEY.search(_flat(text)))
+
+
+def holds_key(text: str | None, api_key: str) -> bool:
+    """Whether `text` carries a secret part of `api_key` in any form (a part between its colons is
+    what a phone selects when it is copied)."""
+    if not text:
+        return False
+    flat = _flat(text)
+    parts = [part for part in api_key.split(":") if len(part) >= KEY_PART and part.upper() != "ACMA"]
+    return any(part.translate(LOOKALIKES) in flat for part in parts)
 
 
 def match_services(text: str, services: Sequence[DeliveryServiceRef]) -> list[DeliveryServiceRef]:

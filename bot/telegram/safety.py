@@ -37,7 +37,7 @@ from aiogram.methods.base import Response, TelegramType
 from aiogram.types import Message
 
 from bot.domain.errors import Refused
-from bot.domain.parsing import looks_like_market_key
+from bot.domain.parsing import holds_key, looks_like_market_key
 
 logger = logging.getLogger(__name__)
 T = TypeVar("T")
@@ -127,10 +127,11 @@ async def quietly(call: Awaitable[T], what: str) -> T | None:
         return None
 
 
-async def never_a_key(bot: Bot, message: Message, text: str | None) -> None:
-    """A Market API key pasted where a buyer would get it: the message is deleted, nothing goes, and
-    the user is told (`Refused`, the step asked again)."""
-    if not looks_like_market_key(text):
+async def never_a_key(bot: Bot, message: Message, text: str | None, api_key: str) -> None:
+    """A Market API key (the shop's own `api_key` in any form, or what looks like one) pasted where a
+    buyer would get it: the message is deleted, nothing goes, and the user is told (`Refused`, the
+    step asked again)."""
+    if not looks_like_market_key(text) and not holds_key(text, api_key):
         return
     await quietly(bot.delete_message(message.chat.id, message.message_id), "delete a message with a key")
     refusal = Refused("chat-looks-like-key")

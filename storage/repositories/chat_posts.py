@@ -53,6 +53,14 @@ class ChatPostsRepo:
         )
         return _post_of(row) if row else None
 
+    async def chats_shown_since(self, user_id: int, since: dt.datetime) -> set[int]:
+        """The chats the bot showed this user something about since then."""
+        rows = await self._ex.fetch_all(
+            "SELECT DISTINCT chat_id FROM chat_posts WHERE user_id = ? AND created_at >= ?",
+            (user_id, timestamp(since)),
+        )
+        return {int(r["chat_id"]) for r in rows}
+
     async def others_unanswered(self, shop_id: int, chat_id: int, except_user: int) -> list[ChatPost]:
         """The headers of this chat's messages in everyone else's chat that do not yet say who answered."""
         rows = await self._ex.fetch_all(

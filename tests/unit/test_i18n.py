@@ -337,6 +337,7 @@ def longest_arguments(t: Texts) -> dict[str, dict[str, Any]]:
         "chat-follow-up-ask": {"id": ID, "text": "&" * 300},
         "chat-follow-up-ask-direct": {"text": "&" * 300},
         "button-follow-up-send": {"id": ID},
+        "chat-unreadable": {"id": ID},
         "chat-files-more": big,
         "chat-too-long": {"count": 10**6, "limit": 4096},
         "chats-none": {"shop": SHOP},

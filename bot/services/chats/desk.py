@@ -249,9 +249,9 @@ class ChatDesk:
                 break
         return ChatLog(chat, list(newest))
 
-    async def latest_shown(self, user_id: int) -> ChatPost | None:
-        """The chat the bot last showed this user something about (a buyer's message, a result)."""
-        return await self._repos.chat_posts.latest(user_id)
+    async def chats_shown_since(self, user_id: int, since: dt.datetime) -> set[int]:
+        """The chats the bot showed this user something about since then (buyers' messages, results)."""
+        return await self._repos.chat_posts.chats_shown_since(user_id, since)
 
     async def route(self, user_id: int, tg_message_id: int) -> ChatPost | None:
         """The buyer's message a Telegram message of this user showed (a reply to it answers there)."""

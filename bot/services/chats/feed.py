@@ -49,6 +49,8 @@ MAX_FILES = 10  # files of one message read and shown (the rest named)
 RESERVE = 500  # of the hourly getChats budget, left to the users' /chats
 NOTIFIED_WITHIN = dt.timedelta(hours=1)
 REST = dt.timedelta(minutes=10)  # after the Market refused to read a chat's messages (not "busy")
+BUSY_TURNS = 3  # a chat the Market is "busy" for this many turns in a row rests like a refused one
+GIVE_UP = 8  # failed reads (~1 hour): its recipients are told to open the chat in the cabinet
 
 
 @dataclass(frozen=True, slots=True)
@@ -86,6 +88,7 @@ class ChatFeed(Looping):
         self._read: dict[tuple[int, int], _Read] = {}  # (chat, message) → as read this turn
         self._chat_pages: dict[tuple[int, int], str] = {}  # a poll cut by the page cap goes on here
         self._resting: dict[int, dt.datetime] = {}  # chat id → until: the Market refused to read it
+        self._failures: dict[int, int] = {}  # chat id → reads that failed in a row
         self._sending = asyncio.Lock()  # the poll and the notifications' worker both deliver
         self._loop = Loop("chats", self.turn, every=lambda: min(TICK, self.poll_seconds))
 
@@ -308,13 +311,12 @@ class ChatFeed(Looping):
                     try:
                         read = await self._content(api_key, shop.business_id, chat_id, message_id)
                     except MarketError as exc:
-                        if exc.retryable:
-                            busy.add(shop_id)
-                        else:  # refused (a key without chats now, say): this chat, after a rest
-                            logger.warning("chats: a chat of shop %s not read: %s", shop_id, exc.failure.code)
-                            self._resting[chat_id] = now + REST
-                            resting.add(chat_id)
+                        logger.warning("chats: a chat of shop %s not read: %s", shop_id, exc.failure.code)
+                        if await self._not_read(shop_id, chat_id, message_id, group, exc, now):
+                            busy.add(shop_id)  # the Market is busy for the shop: the rest next turn
+                        resting.add(chat_id)
                         continue
+                    self._failures.pop(chat_id, None)
                 if shop is None or api_key is None or read is None:
                     for due in group:  # gone (the shop, the chat or the message): nobody to tell
                         await repos.chat_deliveries.sent(shop_id, chat_id, message_id, due.user_id)
@@ -330,6 +332,31 @@ class ChatFeed(Looping):
                         return shown
                     shown += 1
         return shown
+
+    async def _not_read(
+        self,
+        shop_id: int,
+        chat_id: int,
+        message_id: int,
+        group: Sequence[ChatDue],
+        exc: MarketError,
+        now: dt.datetime,
+    ) -> bool:
+        """A chat's message the Market did not give: the chat waits for the next turn (busy), or rests
+        `REST` (refused, or busy turn after turn); after `GIVE_UP` such failures its recipients are
+        told a buyer wrote and to open the chat in the cabinet, once. True when the shop waits too."""
+        failures = self._failures[chat_id] = self._failures.get(chat_id, 0) + 1
+        if failures >= GIVE_UP:
+            del self._failures[chat_id]
+            repos = self._repos
+            order_id = group[0].order_id if group else None
+            for due in group:
+                await self._notices.tell(due.user_id, "chat-unreadable", id=order_id or 0)
+                await repos.chat_deliveries.sent(shop_id, chat_id, message_id, due.user_id)
+            return False
+        if not exc.retryable or failures >= BUSY_TURNS:
+            self._resting[chat_id] = now + REST
+        return exc.retryable and failures == 1
 
     async def _orders_of(
         self, reads: Iterable[tuple[Shop, str, _Read]], orders: dict[tuple[int, int], BusinessOrder | None]
