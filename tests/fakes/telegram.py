@@ -143,11 +143,11 @@ class FakeTelegram:
             await self._runner.cleanup()
 
     # --- what the test does ----------------------------------------------------------------
-    def push_message(self, user_id: int, text: str, *, language: str = "ru") -> int:
+    def push_message(self, user_id: int, text: str, *, language: str = "ru", **extra: Any) -> int:
+        """A user's message (`extra`: more of its fields, such as `reply_to_message`)."""
         update_id = next(self._update_ids)
-        self._updates.append(
-            {"update_id": update_id, "message": message(user_id, text, next(self._message_ids), language)}
-        )
+        msg = message(user_id, text, next(self._message_ids), language, **extra)
+        self._updates.append({"update_id": update_id, "message": msg})
         self._new_update.set()
         return update_id
 
