@@ -176,7 +176,7 @@ async def on_stop(
     ):
         back = await close_chat_step(state)
     await card.answer(t("chat-reply-stopped"))
-    await resumed(card, t, flows, back)
+    await _resumed(card, t, flows, back)
 
 
 async def on_answer(
@@ -202,7 +202,7 @@ async def on_answer(
         await message.answer(t("chat-try-again-by-reply"))
     else:
         await _answered(state, place, access.shop_id, message.media_group_id)
-    await resumed(message, t, flows, back)
+    await _resumed(message, t, flows, back)
 
 
 async def on_reply_to_buyer(
@@ -259,21 +259,26 @@ async def _send(
         await chats.send_file(access, place.chat_id, upload, known=place if known else None)
         if not text:
             if not quiet:
-                key = "chat-file-sent" if place.order_id else "chat-file-sent-direct"
-                await _shown(message, t(key, id=place.order_id or 0), access, chats, place)
+                await _shown(message, _file_sent(t, place), access, chats, place)
             return True
     if not text:
         raise _again(Refused("chat-reply-what"))
     nonce = f"m{message.chat.id}:{message.message_id}"
     outcome = await chats.send_text(access, place.chat_id, text, nonce, known=place if known else None)
     said = outcome_text(t, outcome)
-    if has_file(message) and outcome.ok:
-        said = t("chat-file-and-caption-sent", id=place.order_id or 0)
+    if has_file(message) and outcome.ok and place.order_id:
+        said = t("chat-file-and-caption-sent", id=place.order_id)
     elif has_file(message):
-        said = t("chat-file-sent", id=place.order_id or 0) + "\n" + said
+        said = _file_sent(t, place) + "\n" + said
     await _shown(message, said, access, chats, place)
     await chats.told(outcome)
     return outcome.ok or outcome.pending
+
+
+def _file_sent(t: Texts, place: ChatPlace) -> str:
+    if place.order_id:
+        return t("chat-file-sent", id=place.order_id)
+    return t("chat-file-sent-direct")
 
 
 async def _tell(
@@ -290,7 +295,7 @@ async def _shown(message: Message, text: str, access: Access, chats: ChatDesk, p
     await chats.remember(access, shown.message_id, place)
 
 
-async def resumed(message: Message, t: Texts, flows: Flows, back: str | None) -> None:
+async def _resumed(message: Message, t: Texts, flows: Flows, back: str | None) -> None:
     """Back at the step the reply opened over: its question again (or where to look for it)."""
     if back is None:
         return
