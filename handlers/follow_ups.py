@@ -73,9 +73,12 @@ async def on_line(
     await add_pending(state, line)
     order = chat_route.order_id
     data = {"shop_id": access.shop_id, "chat_id": chat_route.chat_id, "n": message.message_id}
+    send_label = (
+        t.plain("button-follow-up-send", id=order) if order else t.plain("button-follow-up-send-direct")
+    )
     keyboard = buttons(
         [
-            (t.plain("button-follow-up-send", id=order or 0), ChatCD(action="more", **data)),
+            (send_label, ChatCD(action="more", **data)),
             (t.plain("button-follow-up-keep"), ChatCD(action="less", **data)),
         ]
     )

@@ -98,3 +98,4 @@ chat-looks-like-key = 🔑 This looks like a Market API key — I do not send th
 chat-follow-up-gone = This line no longer waits to be sent. To write to the buyer, reply to their message.
 chat-follow-up-which = Who is this for? More than one buyer is on screen — reply (swipe) to the right buyer's message and it goes to them.
 chat-unreadable = 💬 The buyer of order #{ $id } wrote in the chat, but the Market has not given that message to the bot for about an hour. Open the chat in the Market's cabinet.
+button-follow-up-send-direct = ✉️ Send to the buyer
