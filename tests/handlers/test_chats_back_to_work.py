@@ -31,11 +31,11 @@ def label_photo(*codes: tuple[str, F]) -> bytes:
 # After an answer, nothing goes to the buyer unasked
 
 
-async def test_follow_up_window_sends_the_answer_for_buyer_b_to_buyer_a(
+async def test_an_answer_meant_for_buyer_b_is_not_sent_to_buyer_a(
     harness: Harness, market: FakeMarket, shop: int
 ) -> None:
-    """The owner answers buyer A with «↩️ Ответить»; a minute later buyer B writes; the owner reads it
-    and types the answer (no swipe, as on a phone): it goes to buyer A."""
+    """The owner answers buyer A; buyer B writes; the owner types B's answer without a swipe: it does not go
+    to A."""
     market.add_order(CAMPAIGN, 42, "DELIVERY")
     market.add_order(CAMPAIGN, 43, "DELIVERY")
     chat_a = await buyer_says(harness, market, "Где заказ?", order_id=42)
@@ -49,10 +49,10 @@ async def test_follow_up_window_sends_the_answer_for_buyer_b_to_buyer_a(
     )
 
 
-async def test_follow_up_window_sends_the_answer_after_opening_another_chat_in_chats(
+async def test_a_line_after_opening_another_chat_in_chats_is_not_sent_to_the_first(
     harness: Harness, market: FakeMarket, shop: int
 ) -> None:
-    """Answer A; /chats; open B's chat (its last messages, with «↩️ Ответить»); type the answer: A gets it."""
+    """Answer A; /chats; open B's chat; type the answer without a swipe: A does not get it."""
     market.add_order(CAMPAIGN, 42, "DELIVERY")
     market.add_order(CAMPAIGN, 43, "DELIVERY")
     chat_a = await buyer_says(harness, market, "Где заказ?", order_id=42)
@@ -67,11 +67,11 @@ async def test_follow_up_window_sends_the_answer_after_opening_another_chat_in_c
     )
 
 
-async def test_follow_up_window_sends_a_parcel_label_photo_to_the_buyer(
+async def test_a_parcel_label_photo_after_an_answer_is_not_sent_to_the_buyer(
     harness: Harness, market: FakeMarket, shop: int
 ) -> None:
-    """Answer the buyer of 42, then within 2 minutes photograph the next parcel's label (order 43) to
-    start /track, as the bot teaches: the label (another buyer's parcel) goes to the buyer of 42."""
+    """Answer the buyer of 42, then photograph the next parcel's label: the label (another buyer's data) is
+    read as a label, not sent to the buyer."""
     market.add_order(CAMPAIGN, 42, "DELIVERY")
     market.add_order(CAMPAIGN, 43, "PROCESSING")
     chat_a = await buyer_says(harness, market, "Где заказ?", order_id=42)
@@ -85,7 +85,7 @@ async def test_follow_up_window_sends_a_parcel_label_photo_to_the_buyer(
     )
 
 
-async def test_follow_up_window_sends_a_bare_order_number_to_the_buyer(
+async def test_a_bare_order_number_after_an_answer_is_not_sent_to_the_buyer(
     harness: Harness, market: FakeMarket, shop: int
 ) -> None:
     market.add_order(CAMPAIGN, 42, "DELIVERY")
@@ -100,11 +100,10 @@ async def test_follow_up_window_sends_a_bare_order_number_to_the_buyer(
 # Handing back to the conversation
 
 
-async def test_cancel_in_a_reply_opened_mid_track_drops_the_track_too(
+async def test_cancel_in_a_reply_opened_mid_track_keeps_the_track(
     harness: Harness, market: FakeMarket, db: Database, box: SecretBox, shop: int
 ) -> None:
-    """The prompt says «/cancel — не отвечать»; «Отмена» hands back to /track; /cancel silently ends
-    /track as well (and says only «Хорошо, не отвечаю»)."""
+    """«↩️ Ответить» mid-/track, then /cancel: the reply ends, /track goes on."""
     chat_id = await courier_of_42(harness, market, db, box, shop)
     card = await harness.send(COURIER, "/track 42")
     await harness.press_button(COURIER, card, "СДЭК")
@@ -116,11 +115,11 @@ async def test_cancel_in_a_reply_opened_mid_track_drops_the_track_too(
     )
 
 
-async def test_a_refused_reply_mid_track_leaves_the_track_code_going_to_the_buyer(
+async def test_after_a_refused_reply_mid_track_the_track_code_goes_to_track(
     harness: Harness, market: FakeMarket, db: Database, box: SecretBox, shop: int
 ) -> None:
-    """The Market refuses the answer (400): «Напишите ответ… /cancel — не отвечать». The courier gives up
-    on the buyer and sends the track code: it is sent to the buyer's chat, not to /track."""
+    """Mid-/track, the Market refuses the answer; the courier then sends the track code: /track takes it, the
+    buyer does not get it."""
     chat_id = await courier_of_42(harness, market, db, box, shop)
     card = await harness.send(COURIER, "/track 42")
     await harness.press_button(COURIER, card, "СДЭК")
@@ -136,7 +135,7 @@ async def test_a_refused_reply_mid_track_leaves_the_track_code_going_to_the_buye
 async def test_pressing_send_on_the_track_confirmation_while_the_reply_step_is_open(
     harness: Harness, market: FakeMarket, db: Database, box: SecretBox, shop: int
 ) -> None:
-    """Courier at /track's confirmation card presses «↩️ Ответить», changes his mind and taps «Отправить»."""
+    """At /track's confirmation card, «↩️ Ответить», then «Отправить» on the card: the track code goes."""
     chat_id = await courier_of_42(harness, market, db, box, shop)
     card = await harness.send(COURIER, "/track 42")
     await harness.press_button(COURIER, card, "СДЭК")
@@ -178,8 +177,7 @@ async def test_reply_over_date_reason_step_then_pick_reason(
 async def test_reply_over_a_bulk_preview_says_where_you_are(
     harness: Harness, market: FakeMarket, shop: int
 ) -> None:
-    """The owner pasted a list; its preview waits for «Отправить все»; a buyer writes; the owner answers
-    with «↩️ Ответить»: he is not told he is back at the preview (every other step says so)."""
+    """Answering a buyer over a list's preview says the user is back at it."""
     market.add_order(CAMPAIGN, 42, "DELIVERY")
     market.add_order(CAMPAIGN, 101, "PROCESSING")
     market.add_order(CAMPAIGN, 102, "PROCESSING")
@@ -189,14 +187,17 @@ async def test_reply_over_a_bulk_preview_says_where_you_are(
     back = texts(await harness.send(OWNER, "Едет"))
     assert "Возвращаемся" in back, f"nothing says the list preview still waits: {back!r}"
     await harness.press_button(OWNER, preview, "Отправить все")
-    await harness.wait_shown("Пакет отправлен")
+    assert "Пакет отправлен" in await harness.wait_shown("Пакет отправлен")
+    assert sorted(c.body["trackCode"] for c in market.calls("setOrderDeliveryTrackCode")) == [
+        "CDEK-0001",
+        "CDEK-0002",
+    ]
 
 
 async def test_a_second_line_after_a_reply_mid_track_becomes_a_track_code(
     harness: Harness, market: FakeMarket, db: Database, box: SecretBox, shop: int
 ) -> None:
-    """Mid-/track (track-code step) the courier answers «Я внизу», then adds «Спуститесь, пожалуйста»
-    (as he may on his own: the follow-up): the second line is offered as the order's track code."""
+    """Mid-/track, after answering the buyer, the next line goes to /track, not to the buyer."""
     chat_id = await courier_of_42(harness, market, db, box, shop)
     card = await harness.send(COURIER, "/track 42")
     await harness.press_button(COURIER, card, "СДЭК")
@@ -206,11 +207,11 @@ async def test_a_second_line_after_a_reply_mid_track_becomes_a_track_code(
     assert "Трек-номер: <code>Спуститесь" not in texts(calls), texts(calls)
 
 
-async def test_writing_from_the_card_repeats_the_card_hint_each_time(
+async def test_writing_from_the_card_does_not_repeat_the_card_hint(
     harness: Harness, market: FakeMarket, db: Database, box: SecretBox, shop: int
 ) -> None:
-    """From the order card, «💬 Написать покупателю» → «Подъезжаю»: the courier is told «Возвращаемся к
-    тому, что вы делали: Нажмите кнопку под карточкой заказа выше» — noise for a one-tap phrase."""
+    """From the card, «💬 Написать покупателю» then a phrase: no «press a button under the card» hint each
+    time."""
     await add_courier(db, box, shop, COURIER)
     market.add_order(CAMPAIGN, 42, "DELIVERY")
     card = await harness.send(COURIER, "/order 42")
@@ -260,12 +261,11 @@ async def test_an_album_mid_track_is_not_split_by_the_track_question(
 # Shops, English, /chats
 
 
-async def test_switching_to_the_chats_own_shop_ends_the_reply_and_blames_track_or_date(
+async def test_switching_to_the_chats_own_shop_keeps_the_reply_step(
     harness: Harness, market: FakeMarket, db: Database, box: SecretBox, shop: int
 ) -> None:
-    """Owner of shops A (1001) and B (1002), B active. A's buyer writes; the owner taps «↩️ Ответить», then
-    /shop → A (the chat's own shop): the reply step is dropped, with «/track или /date … для другого
-    магазина»."""
+    """Owner of shops A and B, B active: «↩️ Ответить» on A's buyer, then /shop → A: the reply step stays, and
+    nothing blames /track or /date."""
     market.add_campaign(1002, "second-shop.example")
     second = await seed_shop(db, box, OWNER, campaign=1002, domain="second-shop.example")
     market.add_order(CAMPAIGN, 42, "DELIVERY")
@@ -322,10 +322,10 @@ async def test_chat_log_of_an_old_chat_shows_the_year_or_day(
     assert "↩️ Ответить" in buttons_of(opened)
 
 
-async def test_bulk_preview_still_sends_after_a_reply(
+async def test_a_bulk_preview_still_sends_after_a_reply(
     harness: Harness, market: FakeMarket, shop: int
 ) -> None:
-    """(Held up.) The preview's «Отправить все» still works after answering a buyer over it."""
+    """The preview's «Отправить все» still works after answering a buyer over it."""
     market.add_order(CAMPAIGN, 42, "DELIVERY")
     market.add_order(CAMPAIGN, 101, "PROCESSING")
     market.add_order(CAMPAIGN, 102, "PROCESSING")
@@ -334,10 +334,14 @@ async def test_bulk_preview_still_sends_after_a_reply(
     await harness.press(OWNER, reply_to(shop, chat_id))
     await harness.send(OWNER, "Едет")
     await harness.press_button(OWNER, preview, "Отправить все")
-    await harness.wait_shown("Пакет отправлен")
+    assert "Пакет отправлен" in await harness.wait_shown("Пакет отправлен")
+    assert sorted(c.body["trackCode"] for c in market.calls("setOrderDeliveryTrackCode")) == [
+        "CDEK-0001",
+        "CDEK-0002",
+    ]
 
 
-async def test_follow_up_window_sends_a_pasted_track_list_to_the_buyer(
+async def test_a_pasted_track_list_after_an_answer_is_not_sent_to_the_buyer(
     harness: Harness, market: FakeMarket, shop: int
 ) -> None:
     market.add_order(CAMPAIGN, 42, "DELIVERY")
@@ -353,7 +357,7 @@ async def test_follow_up_window_sends_a_pasted_track_list_to_the_buyer(
 async def test_queued_reply_mid_track_hands_back(
     harness: Harness, market: FakeMarket, db: Database, box: SecretBox, shop: int
 ) -> None:
-    """(Held up?) The Market is busy: the answer is queued and /track goes on."""
+    """The Market is busy: the answer is queued and /track goes on."""
     chat_id = await courier_of_42(harness, market, db, box, shop)
     card = await harness.send(COURIER, "/track 42")
     await harness.press_button(COURIER, card, "СДЭК")

@@ -58,12 +58,11 @@ async def fsm_rows(db: Database) -> str:
 # The key check
 
 
-async def test_a_key_pasted_after_an_answer_is_offered_quoted_kept_and_sent_to_the_buyer(
+async def test_a_key_pasted_after_an_answer_is_not_offered_kept_or_sent(
     harness: Harness, market: FakeMarket, db: Database, shop: int
 ) -> None:
-    """The owner answered a buyer, then (wanting to re-connect the shop) pastes his API key as a plain
-    line. The follow-up offer quotes the key back, keeps it in the FSM data (plain, in SQLite), and
-    «Отправить покупателю» sends it to the buyer: the key check lives only in the reply step's _send."""
+    """After answering a buyer, the owner pastes his API key as a plain line: deleted, not quoted, not kept in
+    the FSM data, never sent."""
     chat_id = await answered_42(harness, market, shop)
     asked = await harness.send(OWNER, KEY)
     problems = []
@@ -79,10 +78,10 @@ async def test_a_key_pasted_after_an_answer_is_offered_quoted_kept_and_sent_to_t
     assert not problems, "; ".join(problems) + f"; told: {texts(asked)!r}"
 
 
-async def test_a_key_split_over_two_lines_at_the_reply_step_goes_to_the_buyer(
+async def test_a_key_split_over_two_lines_at_the_reply_step_does_not_go(
     harness: Harness, market: FakeMarket, shop: int
 ) -> None:
-    """Pasted from a note where it wrapped: «ACMA:» on one line, the rest on the next."""
+    """A key pasted from a note where it wrapped («ACMA:» on one line, the rest on the next) does not go."""
     market.add_order(CAMPAIGN, 42, "DELIVERY")
     chat_id = await buyer_says(harness, market, "Где заказ?")
     await harness.press(OWNER, reply_to(shop, chat_id))
@@ -92,7 +91,7 @@ async def test_a_key_split_over_two_lines_at_the_reply_step_goes_to_the_buyer(
     )
 
 
-async def test_a_key_with_a_space_after_the_colon_goes_to_the_buyer(
+async def test_a_key_with_a_space_after_the_colon_does_not_go(
     harness: Harness, market: FakeMarket, shop: int
 ) -> None:
     market.add_order(CAMPAIGN, 42, "DELIVERY")
@@ -104,7 +103,7 @@ async def test_a_key_with_a_space_after_the_colon_goes_to_the_buyer(
     )
 
 
-async def test_a_key_in_a_documents_file_name_goes_to_the_buyer(
+async def test_a_key_in_a_documents_file_name_does_not_go(
     harness: Harness, market: FakeMarket, shop: int
 ) -> None:
     market.add_order(CAMPAIGN, 42, "DELIVERY")
@@ -125,7 +124,7 @@ async def test_a_key_in_a_documents_file_name_goes_to_the_buyer(
 
 
 async def test_a_key_in_a_caption_is_not_sent(harness: Harness, market: FakeMarket, shop: int) -> None:
-    """(Held up, checked.) A key in a photo's caption: neither the caption nor the photo goes."""
+    """A key in a photo's caption: neither the caption nor the photo goes."""
     market.add_order(CAMPAIGN, 42, "DELIVERY")
     chat_id = await buyer_says(harness, market, "Где заказ?")
     await harness.press(OWNER, reply_to(shop, chat_id))
@@ -143,7 +142,7 @@ async def test_a_key_in_a_caption_is_not_sent(harness: Harness, market: FakeMark
 async def test_forged_more_with_another_shop_id_is_refused(
     harness: Harness, market: FakeMarket, db: Database, box: SecretBox, shop: int
 ) -> None:
-    """(Held up.) A pending line; a forged «more» naming another shop of the same owner: not sent."""
+    """A pending line; a forged «more» naming another shop of the same owner: not sent."""
     chat_id = await answered_42(harness, market, shop)
     asked = await harness.send(OWNER, "Будет к семи")
     market.add_campaign(2002, "second.example")
@@ -160,7 +159,7 @@ async def test_forged_more_with_another_shop_id_is_refused(
 async def test_another_users_pending_line_cannot_be_sent_by_pressing_its_data(
     harness: Harness, market: FakeMarket, db: Database, box: SecretBox, shop: int
 ) -> None:
-    """(Held up.) The courier presses the owner's «more» data: his own FSM data has no such line."""
+    """The courier presses the owner's «more» data: his own FSM data has no such line."""
     await add_courier(db, box, shop, COURIER)
     chat_id = await answered_42(harness, market, shop)
     asked = await harness.send(OWNER, "Будет к семи")
@@ -169,11 +168,11 @@ async def test_another_users_pending_line_cannot_be_sent_by_pressing_its_data(
     assert partner_texts(market, chat_id) == ["Едет"]
 
 
-async def test_a_courier_whom_the_owner_switched_off_is_still_offered_to_send_a_line(
+async def test_a_courier_whom_the_owner_switched_off_is_not_offered_to_send_a_line(
     harness: Harness, market: FakeMarket, db: Database, box: SecretBox, shop: int
 ) -> None:
-    """The courier answered the buyer; the owner switches couriers' writing off (/team); the courier's
-    next line is still offered «✉️ Отправить покупателю», which then only says «⛔»."""
+    """The owner switches couriers' writing off after the courier answered: his next line is not offered to
+    the buyer."""
     await courier_answered_42(harness, market, db, box, shop)
     await ShopsRepo(db, box).set_couriers_write(shop, False)
     asked = await harness.send(COURIER, "Буду через 5 минут")
@@ -182,11 +181,11 @@ async def test_a_courier_whom_the_owner_switched_off_is_still_offered_to_send_a_
     )
 
 
-async def test_a_removed_courier_gets_chat_gone_for_any_line_in_the_follow_up_minutes(
+async def test_a_removed_courier_s_line_in_the_follow_up_minutes_is_just_not_understood(
     harness: Harness, market: FakeMarket, db: Database, box: SecretBox, shop: int
 ) -> None:
-    """Removed from the team right after answering; «привет» (meaning nothing) is refused as «чат…»
-    instead of the bot's ordinary «Не понял» / no shop."""
+    """Removed from the team right after answering, the courier's «привет» gets the ordinary answer, not a
+    chat refusal."""
     await courier_answered_42(harness, market, db, box, shop)
     await MembershipsRepo(db).remove(COURIER, shop)
     calls = await harness.send(COURIER, "привет")
@@ -197,7 +196,7 @@ async def test_a_removed_courier_gets_chat_gone_for_any_line_in_the_follow_up_mi
 async def test_a_removed_courier_cannot_send_his_pending_line(
     harness: Harness, market: FakeMarket, db: Database, box: SecretBox, shop: int
 ) -> None:
-    """(Held up.) The line waits for «Отправить»; he is removed; the press is refused."""
+    """The line waits for «Отправить»; he is removed; the press is refused."""
     chat_id = await courier_answered_42(harness, market, db, box, shop)
     asked = await harness.send(COURIER, "Буду через 5 минут")
     await MembershipsRepo(db).remove(COURIER, shop)
@@ -206,12 +205,10 @@ async def test_a_removed_courier_cannot_send_his_pending_line(
     assert partner_texts(market, chat_id) == before
 
 
-async def test_an_offer_left_on_screen_still_sends_its_line_a_day_later(
+async def test_an_offer_left_on_screen_does_not_send_its_line_a_day_later(
     harness: Harness, market: FakeMarket, shop: int, monkeypatch: Any
 ) -> None:
-    """«Будет к семи» offered at 17:50 and not pressed; the next day the owner scrolls up and taps the
-    old «Отправить покупателю» by mistake: yesterday's «Будет к семи» goes to the buyer (the pending
-    line has no end; only the offer's 10 minutes do)."""
+    """An offer not pressed, tapped by mistake the next day: yesterday's line is not sent."""
     import handlers.chats
     import handlers.follow_ups
 
@@ -227,8 +224,8 @@ async def test_an_offer_left_on_screen_still_sends_its_line_a_day_later(
 async def test_a_stale_offer_still_sends_to_buyer_a_after_answering_buyer_b(
     harness: Harness, market: FakeMarket, shop: int
 ) -> None:
-    """Answer A; line L offered to A; then B writes and the owner answers B by a swipe; then he presses
-    the old «Отправить» on L: L goes to A — the offer named A's order, so this is asked (documented)."""
+    """Answer A; line L offered to A; B writes and is answered by a swipe; the old «Отправить» on L sends to A
+    (the offer names A), never to B."""
     market.add_order(CAMPAIGN, 43, "DELIVERY")
     await answered_42(harness, market, shop)
     asked = await harness.send(OWNER, "Буду через час")
@@ -261,12 +258,10 @@ def _failing_history(harness: Harness, bad_chat: int, status: int) -> list[int]:
     return calls
 
 
-async def test_one_chat_whose_read_is_refused_holds_every_other_buyer_of_the_shop_for_ever(
+async def test_one_chat_whose_read_is_refused_holds_no_other_buyer_of_the_shop(
     harness: Harness, market: FakeMarket, shop: int
 ) -> None:
-    """Buyers X then Y write; both recorded. The delivery read of X's message is refused (400) from
-    then on (a restart emptied the turn's cache). Every 10 minutes X is read again, refused, and the
-    shop rests again: Y's message never reaches the owner, for 4 hours of turns."""
+    """X's message cannot be read (400) from then on; Y of the same shop wrote after: Y is shown."""
     feed = harness.deps.chat_feed
     market.add_order(CAMPAIGN, 42, "DELIVERY")
     market.add_order(CAMPAIGN, 43, "DELIVERY")
@@ -287,11 +282,10 @@ async def test_one_chat_whose_read_is_refused_holds_every_other_buyer_of_the_sho
     assert "Где мой заказ 43?" in texts(shown), "one refused chat held the shop's other buyers for 4 hours"
 
 
-async def test_one_chat_whose_read_always_fails_5xx_stops_every_shops_buyers(
+async def test_one_chat_whose_read_always_fails_5xx_stops_no_other_shop(
     harness: Harness, market: FakeMarket, db: Database, box: SecretBox, shop: int
 ) -> None:
-    """Chat X of shop A answers 500 for ever (a broken chat on the Market's side): `_deliver` returns
-    at it each turn (busy: next turn), never rests — and shop B's buyers are never shown either."""
+    """Chat X of shop A answers 500 for ever: shop B's buyer is still shown."""
     feed = harness.deps.chat_feed
     market.add_order(CAMPAIGN, 42, "DELIVERY")
     chat_x = market.add_chat(CAMPAIGN, 42)
@@ -316,11 +310,10 @@ async def test_one_chat_whose_read_always_fails_5xx_stops_every_shops_buyers(
     assert "где заказ 77?" in texts(shown), "a chat of shop A failing 5xx stalls shop B's buyers for ever"
 
 
-async def test_one_chat_whose_history_is_refused_stops_the_poll_of_the_whole_business(
+async def test_one_chat_whose_history_is_refused_does_not_stop_the_business_poll(
     harness: Harness, market: FakeMarket, shop: int
 ) -> None:
-    """X's history is refused (400) for ever, at the poll: `poll_business` raises at X and the
-    business's other waiting chats (listed after it) are never read."""
+    """X's history is refused for ever at the poll: the business's other waiting chats are still read."""
     feed = harness.deps.chat_feed
     market.add_order(CAMPAIGN, 42, "DELIVERY")
     market.add_order(CAMPAIGN, 43, "DELIVERY")

@@ -56,8 +56,7 @@ def _now() -> str:
 async def test_a_message_with_many_files_still_fits_telegram(
     harness: Harness, market: FakeMarket, shop: int
 ) -> None:
-    """A buyer attaches many files with long names: the header lists each (clipped to 100) and grows
-    past 4,096 characters; Telegram refuses it and the buyer's message is lost (marked told)."""
+    """A buyer attaches many files with long names: the message still fits Telegram's limit."""
     market.add_order(CAMPAIGN, 42, "DELIVERY")
     chat_id = market.add_chat(CAMPAIGN, 42)
     files = [(f"{n:02d}-" + "ф" * 120 + ".pdf", b"%PDF tiny") for n in range(45)]
@@ -69,7 +68,7 @@ async def test_a_message_with_many_files_still_fits_telegram(
 async def test_a_long_text_with_many_files_still_fits_telegram(
     harness: Harness, market: FakeMarket, shop: int
 ) -> None:
-    """A long text with many files: `room` goes negative and text[:room] keeps nearly all the text."""
+    """A long text with many files: every part fits Telegram's limit, and the text comes whole."""
     market.add_order(CAMPAIGN, 42, "DELIVERY")
     chat_id = market.add_chat(CAMPAIGN, 42)
     files = [(f"{n:02d}-" + "a" * 100 + ".pdf", b"%PDF tiny") for n in range(45)]
@@ -82,9 +81,7 @@ async def test_a_long_text_with_many_files_still_fits_telegram(
 async def test_forged_zero_or_negative_chat_id_is_refused_without_an_out_of_spec_call(
     harness: Harness, market: FakeMarket, shop: int, chat_id: int
 ) -> None:
-    """Forged «ch:open:<shop>:0» / «…:-1»: the bot sends getChat?chatId=0 (spec: minimum 1) and the
-    user sees the Market's «Request is invalid» text; it should say «Этот чат недоступен» and call
-    nothing."""
+    """Forged «ch:open:<shop>:0» / «…:-1»: refused here, no out-of-spec call to the Market."""
     calls = await harness.press(OWNER, ChatCD(action="open", shop_id=shop, chat_id=chat_id).pack())
     bad = list(market.spec_errors)
     market.spec_errors.clear()  # the fixture's own check would fail the teardown instead
@@ -106,9 +103,7 @@ async def test_forged_write_for_a_zero_or_negative_order_makes_no_out_of_spec_ca
 async def test_a_picture_telegram_refuses_does_not_lose_the_other_files(
     harness: Harness, market: FakeMarket, shop: int
 ) -> None:
-    """The buyer sends a broken .jpg (or one Telegram cannot take as a photo) and then a PDF: Telegram
-    refuses the photo (400), the notifier stops there, and the PDF is never shown; the photo should
-    fall back to a document and the rest still go."""
+    """Telegram refuses a broken .jpg as a photo: it goes as a document and the PDF after it still comes."""
     market.add_order(CAMPAIGN, 42, "DELIVERY")
     chat_id = market.add_chat(CAMPAIGN, 42)
     market.buyer_writes(
@@ -124,8 +119,7 @@ async def test_a_picture_telegram_refuses_does_not_lose_the_other_files(
 async def test_a_flood_wait_on_a_file_does_not_show_the_message_twice(
     harness: Harness, market: FakeMarket, shop: int
 ) -> None:
-    """Telegram says «retry after» on the photo after the text went: the next turn sends the whole
-    message again, so the owner sees the buyer's text twice (told once per recipient is broken)."""
+    """Telegram says «retry after» on the photo after the text went: the buyer's text is not shown twice."""
     market.add_order(CAMPAIGN, 42, "DELIVERY")
     chat_id = market.add_chat(CAMPAIGN, 42)
     market.buyer_writes(chat_id, "Дверь справа", files=[("door.jpg", b"\xff\xd8\xff jpeg")])
@@ -140,10 +134,7 @@ async def test_a_flood_wait_on_a_file_does_not_show_the_message_twice(
 async def test_a_new_message_in_a_shop_with_over_100_waiting_chats_reaches_the_owner(
     harness: Harness, market: FakeMarket, shop: int
 ) -> None:
-    """A busy shop has 101 chats waiting (NEW or WAITING_FOR_PARTNER, e.g. chats opened from the card
-    and left, «спасибо» after an answer). getChats lists the least recently updated first and the
-    poll reads 5 pages of 20: a new buyer message moves its chat to the end, past the 100th, and
-    never reaches the team without push notifications."""
+    """A shop with 101 chats waiting: a new message in the last one still reaches the owner."""
     for order_id in range(1, 102):
         market.add_order(CAMPAIGN, order_id, "DELIVERY")
         market.add_chat(CAMPAIGN, order_id)  # NEW: waiting for the shop
@@ -157,8 +148,7 @@ async def test_a_new_message_in_a_shop_with_over_100_waiting_chats_reaches_the_o
 async def test_a_flood_of_over_500_buyer_messages_loses_none(
     harness: Harness, market: FakeMarket, shop: int
 ) -> None:
-    """A buyer floods 501 messages between two polls: the poll reads 5 pages of 100, marks the chat
-    read as of its updatedAt, and the 501st (the newest, likely the one that matters) is never told."""
+    """A buyer floods 501 messages between two polls: none is lost, the newest included."""
     market.add_order(CAMPAIGN, 42, "DELIVERY")
     chat_id = await buyer_says(harness, market, "первое")
     for n in range(500):
@@ -174,9 +164,8 @@ async def test_a_flood_of_over_500_buyer_messages_loses_none(
 async def test_a_buyers_flood_does_not_spend_the_keys_getchat_budget(
     harness: Harness, market: FakeMarket, shop: int
 ) -> None:
-    """Messages past the first 100 of a poll are delivered on later turns, each re-read with getChat
-    and getChatMessage (1,000 an hour each for the key): a buyer's 500 messages spend 800 of them,
-    leaving the team's own /chats, «Ответить» and sends (each calls getChat) without budget."""
+    """Messages past the first 100 of a poll are shown without one getChat and getChatMessage each (1,000 an
+    hour for the key)."""
     market.add_order(CAMPAIGN, 42, "DELIVERY")
     chat_id = await buyer_says(harness, market, "первое")
     for n in range(450):
@@ -192,8 +181,8 @@ async def test_a_buyers_flood_does_not_spend_the_keys_getchat_budget(
 async def test_an_answer_the_market_refused_is_not_kept_in_the_database(
     harness: Harness, market: FakeMarket, shop: int, tmp_path: Path
 ) -> None:
-    """The owner's answer (often the buyer's address or phone echoed back) is refused (chat closed):
-    the operation row keeps the text for good (until housekeeping), unlike a sent one."""
+    """The owner's answer (often the buyer's address echoed back) is refused: its text is not kept in the
+    database."""
     market.add_order(CAMPAIGN, 42, "DELIVERY")
     chat_id = await buyer_says(harness, market, "?")
     market.fail("sendMessageToChat", status=400, code="CHAT_CLOSED", message="Chat is closed")
@@ -338,8 +327,7 @@ async def test_push_for_another_business_or_another_chats_message_is_ignored(
 async def test_a_double_tap_on_a_quick_phrase_sends_it_once(
     harness: Harness, market: FakeMarket, db: Database, box: SecretBox, shop: int
 ) -> None:
-    """A courier in gloves taps «Оставил заказ у двери» twice on the same prompt: each press has its
-    own query id (the nonce), so the buyer gets the phrase twice."""
+    """A courier in gloves taps «Оставил заказ у двери» twice on the same prompt: the buyer gets it once."""
     await add_courier(db, box, shop, COURIER)
     market.add_order(CAMPAIGN, 42, "DELIVERY")
     card = await harness.send(COURIER, "/order 42")

@@ -24,8 +24,7 @@ from tests.handlers.test_chats_several_buyers import swipe
 async def test_one_chat_failing_5xx_for_ever_holds_no_other_buyer_of_its_shop(
     harness: Harness, market: FakeMarket, shop: int
 ) -> None:
-    """X's delivery read answers 500 for ever (a broken chat at the Market); Y of the same shop wrote
-    after. Every turn X comes first, the shop is «busy», Y is skipped: for 4 hours nobody sees Y."""
+    """X's read answers 500 for ever; Y of the same shop wrote after: Y is shown."""
     feed = harness.deps.chat_feed
     market.add_order(CAMPAIGN, 42, "DELIVERY")
     market.add_order(CAMPAIGN, 43, "DELIVERY")
@@ -48,8 +47,8 @@ async def test_one_chat_failing_5xx_for_ever_holds_no_other_buyer_of_its_shop(
 async def test_a_chat_refused_for_ever_is_told_to_open_in_the_cabinet(
     harness: Harness, market: FakeMarket, shop: int
 ) -> None:
-    """X's delivery read is refused (400) from then on: it is read again after each rest, and after
-    about an hour the owner is told once that the buyer wrote and to open the chat in the cabinet."""
+    """X's read is refused (400) from then on: it is read again after each rest, and after about an hour the
+    owner is told once that the buyer wrote and to open the chat in the cabinet."""
     feed = harness.deps.chat_feed
     market.add_order(CAMPAIGN, 42, "DELIVERY")
     chat_x = market.add_chat(CAMPAIGN, 42)
@@ -72,9 +71,8 @@ async def test_a_chat_refused_for_ever_is_told_to_open_in_the_cabinet(
 async def test_a_line_after_b_then_a_wrote_is_not_offered_to_a(
     harness: Harness, market: FakeMarket, shop: int
 ) -> None:
-    """Owner answers №42 by swipe. Buyer №43 writes «А мой когда?», then №42 adds «Спасибо». The owner
-    types «Ваш будет завтра» meant for №43: offered to №42 with one tap — the bot does guess, though
-    another buyer was shown since the answer (only the newest message is looked at)."""
+    """Owner answers №42; buyer №43 writes, then №42 adds «Спасибо»; the owner types an answer meant for №43:
+    it is not offered to №42."""
     market.add_order(CAMPAIGN, 42, "DELIVERY")
     market.add_order(CAMPAIGN, 43, "DELIVERY")
     await buyer_says(harness, market, "Где заказ?", order_id=42)
@@ -116,9 +114,8 @@ async def test_a_key_swiped_to_a_buyer_in_another_form_does_not_go(
 async def test_a_key_without_its_acma_prefix_swiped_to_a_buyer_does_not_go(
     harness: Harness, market: FakeMarket, shop: int
 ) -> None:
-    """On a phone, long-press selects a «word»: the colons cut it, so the owner copies the key's
-    secret without «ACMA:» (the prefix every key shares). Swiped to a buyer, it goes at once — though
-    the bot holds this very key and could recognise its secret in any form."""
+    """On a phone the colons cut a key when it is copied: the secret part without «ACMA:», swiped to a buyer,
+    does not go."""
     from tests.conftest import OWNER_KEY
 
     secret = OWNER_KEY.split(":", 1)[1]  # what follows the constant «ACMA:»

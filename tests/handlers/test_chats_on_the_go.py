@@ -112,7 +112,8 @@ async def test_courier_answers_with_the_reply_button_mid_track_and_his_track_cod
 async def test_a_command_sent_as_a_reply_to_the_buyers_message_is_not_sent_to_the_buyer(
     harness: Harness, market: FakeMarket, db: Database, box: SecretBox, shop: int
 ) -> None:
-    """Telegram keeps a started reply: a command tapped in the menu then goes as that reply."""
+    """Telegram keeps a started reply: a command tapped in the menu then goes as that reply, and runs as a
+    command."""
     chat_id = await courier_of_42(harness, market, db, box, shop)
     await buyer_says(harness, market, "Где вы?")
     copy = shown_to(harness, COURIER, "Где вы?")
@@ -252,7 +253,7 @@ async def test_when_the_owner_switches_couriers_off_an_open_reply_step_ends(
 # The log names the shop, not «Вы»
 
 
-async def test_the_chat_log_says_the_courier_answered_not_you(
+async def test_the_chat_log_says_the_shop_answered_not_you(
     harness: Harness, market: FakeMarket, db: Database, box: SecretBox, shop: int
 ) -> None:
     chat_id = await courier_of_42(harness, market, db, box, shop)

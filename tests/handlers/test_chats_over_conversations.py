@@ -30,8 +30,8 @@ def fsm(harness: Harness, user_id: int) -> Any:
 async def test_confirming_the_track_card_under_an_open_reply_step_keeps_the_reply_step(
     harness: Harness, market: FakeMarket, db: Database, box: SecretBox, shop: int
 ) -> None:
-    """Courier at /track's confirmation card; a buyer writes; he taps ↩️ Ответить, then (card still on
-    screen) taps ✅ Отправить on the track card, then types the answer to the buyer."""
+    """At /track's confirmation card a courier taps «↩️ Ответить», then «Отправить» on the card, then types
+    the answer: it goes to the buyer."""
     chat_id = await courier_of_42(harness, market, db, box, shop)
     card = await harness.send(COURIER, "/track 42")
     card = await harness.press_button(COURIER, card, "СДЭК")
@@ -69,8 +69,8 @@ async def test_a_swipe_reply_refused_for_couriers_off_does_not_wipe_the_track_in
 async def test_a_swipe_reply_to_an_old_shop_after_removal_does_not_wipe_the_other_shops_track(
     harness: Harness, market: FakeMarket, db: Database, box: SecretBox, shop: int
 ) -> None:
-    """The courier (also owner of his own shop) is removed from shop A; mid-/track in his own shop he
-    swipe-replies to an old buyer message of A."""
+    """Removed from shop A, mid-/track in his own shop, the courier swipe-replies to an old buyer message of
+    A: refused, and his /track goes on."""
     from storage.repositories import MembershipsRepo
     from tests.conftest import seed_shop
 
@@ -97,8 +97,8 @@ async def test_a_swipe_reply_to_an_old_shop_after_removal_does_not_wipe_the_othe
 async def test_a_label_photo_in_the_follow_up_minutes_does_not_go_to_the_buyer(
     harness: Harness, market: FakeMarket, db: Database, box: SecretBox, shop: int
 ) -> None:
-    """A courier answers «Подъезжаю» with ↩️ Ответить; a minute later he photographs the NEXT parcel's
-    label (another buyer's name, phone, address) as he always does to start /track."""
+    """A courier answers «Подъезжаю», then photographs the next parcel's label: it does not go to the
+    buyer."""
     chat_id = await courier_of_42(harness, market, db, box, shop)
     await harness.send(COURIER, "/cancel")  # the order card's conversation ends; nothing open
     await buyer_says(harness, market, "Где вы?")
@@ -140,8 +140,7 @@ async def test_tapping_tracks_service_under_a_reply_step_keeps_the_reply_step(
 async def test_an_api_key_pasted_in_a_reply_step_opened_over_settings_never_reaches_the_buyer(
     harness: Harness, market: FakeMarket, shop: int
 ) -> None:
-    """The owner is at /settings' key step (fetching a new key in the cabinet); a buyer writes; he taps
-    ↩️ Ответить, gets distracted, then pastes the key as /settings asked."""
+    """At /settings' key step, «↩️ Ответить» on a buyer, then the key pasted: it never reaches the buyer."""
     from tests.conftest import OWNER_KEY
 
     market.add_order(CAMPAIGN, 42, "DELIVERY")
@@ -159,8 +158,7 @@ async def test_an_api_key_pasted_in_a_reply_step_opened_over_settings_never_reac
 async def test_an_api_key_pasted_while_a_swipe_reply_was_started_never_reaches_the_buyer(
     harness: Harness, market: FakeMarket, shop: int
 ) -> None:
-    """Telegram keeps a started reply: the owner swiped a buyer's message, then ran /settings and pasted
-    the key — it goes as a reply to that buyer's message (like the command case fixed in round 1)."""
+    """A swipe reply was started, then the key pasted: it never reaches the buyer."""
     from tests.conftest import OWNER_KEY
 
     market.add_order(CAMPAIGN, 42, "DELIVERY")
@@ -176,8 +174,8 @@ async def test_an_api_key_pasted_while_a_swipe_reply_was_started_never_reaches_t
 async def test_a_swipe_reply_to_the_reply_prompt_after_the_step_resumed_goes_to_the_buyer(
     harness: Harness, market: FakeMarket, db: Database, box: SecretBox, shop: int
 ) -> None:
-    """Mid-/track (code step) the courier answered the buyer with ↩️ Ответить; later he swipe-replies to
-    that «✍️ Ответ покупателю заказа №42» prompt with one more line."""
+    """Mid-/track, after answering, the courier swipe-replies to the «✍️ Ответ покупателю» prompt: it goes to
+    the buyer."""
     chat_id = await courier_of_42(harness, market, db, box, shop)
     card = await harness.send(COURIER, "/track 42")
     await harness.press_button(COURIER, card, "СДЭК")
@@ -196,8 +194,8 @@ async def test_a_swipe_reply_to_the_reply_prompt_after_the_step_resumed_goes_to_
 async def test_after_the_follow_up_minutes_a_removed_courier_s_order_number_is_not_refused_as_a_chat(
     harness: Harness, market: FakeMarket, db: Database, box: SecretBox, shop: int
 ) -> None:
-    """The courier answered a buyer (follow-up window), an hour later he was moved to another shop of
-    the same owner; he types an order number of that shop."""
+    """A courier who answered a buyer is moved to another shop; he types an order number of that shop: its
+    card, not a chat refusal."""
     from storage.repositories import MembershipsRepo
     from tests.conftest import OWNER_KEY, seed_shop
 
@@ -218,9 +216,7 @@ async def test_after_the_follow_up_minutes_a_removed_courier_s_order_number_is_n
 async def test_a_message_whose_delivery_read_hits_a_passing_403_is_not_dropped_for_good(
     harness: Harness, market: FakeMarket, shop: int
 ) -> None:
-    """Telegram said «retry after» on the copy; on the next turn the bulk read (getChat) gets a 403 —
-    the owner is re-issuing the key / the scope blinked. The recorded message is marked told and never
-    shown, though the next turns read fine."""
+    """A delivery read gets a passing 403: the message is shown once the chat's rest is over, not dropped."""
     market.add_order(CAMPAIGN, 42, "DELIVERY")
     chat_id = market.add_chat(CAMPAIGN, 42)
     market.buyer_writes(chat_id, "Код домофона 4512")
@@ -239,8 +235,8 @@ async def test_a_message_whose_delivery_read_hits_a_passing_403_is_not_dropped_f
 async def test_cancel_of_a_reply_step_opened_mid_track_says_not_answering_and_keeps_the_track(
     harness: Harness, market: FakeMarket, db: Database, box: SecretBox, shop: int
 ) -> None:
-    """«/cancel — не отвечать», the step says; the courier changes his mind about answering, /cancel,
-    and sends the track code /track was asking for."""
+    """/cancel at a reply step opened mid-/track says the answer is off, and /track takes the code after
+    it."""
     chat_id = await courier_of_42(harness, market, db, box, shop)
     card = await harness.send(COURIER, "/track 42")
     await harness.press_button(COURIER, card, "СДЭК")

@@ -26,13 +26,11 @@ def swipe(harness: Harness, user: int, part: str) -> dict[str, Any]:
 # Another buyer's chat on screen: no guess
 
 
-async def test_offer_after_opening_another_buyers_chat_names_the_first_order(
+async def test_no_offer_after_opening_another_buyers_chat(
     harness: Harness, market: FakeMarket, shop: int
 ) -> None:
-    """Owner answers №42 (swipe). Buyer of №43 writes; the owner opens /chats → «заказ №43» (its last
-    messages on screen) and types the answer without swiping. The bot asks «✉️ Отправить это
-    покупателю заказа №42?» — the chat NOT on screen; one tap on «✉️ Отправить покупателю» (the button
-    names no order) sends №43's answer to buyer №42."""
+    """Owner answers №42; opens №43 from /chats; types without a swipe: no one-tap offer to №42, a hint to
+    swipe."""
     market.add_order(CAMPAIGN, 42, "DELIVERY")
     market.add_order(CAMPAIGN, 43, "DELIVERY")
     await buyer_says(harness, market, "Где заказ?", order_id=42)
@@ -44,12 +42,8 @@ async def test_offer_after_opening_another_buyers_chat_names_the_first_order(
     assert "заказа №42" not in asked, f"the chat on screen is №43; asked: {asked!r}"
 
 
-async def test_offer_after_another_buyer_wrote_still_names_the_first_order(
-    harness: Harness, market: FakeMarket, shop: int
-) -> None:
-    """Owner answers №42 (swipe). A minute later buyer №43's message comes in (the newest on screen);
-    the owner types the answer without swiping: asked «…покупателю заказа №42?» with nothing saying
-    №43 wrote since — the one-tap button sends it to the wrong buyer."""
+async def test_no_offer_after_another_buyer_wrote(harness: Harness, market: FakeMarket, shop: int) -> None:
+    """Owner answers №42; №43's message comes in; the owner types without a swipe: no one-tap offer to №42."""
     market.add_order(CAMPAIGN, 42, "DELIVERY")
     market.add_order(CAMPAIGN, 43, "DELIVERY")
     await buyer_says(harness, market, "Где заказ?", order_id=42)
@@ -64,12 +58,10 @@ async def test_offer_after_another_buyer_wrote_still_names_the_first_order(
 # Two lines in a row: each its own offer
 
 
-async def test_two_lines_after_an_answer_the_first_offer_cannot_be_sent(
+async def test_two_lines_after_an_answer_each_offer_sends_its_own(
     harness: Harness, market: FakeMarket, shop: int
 ) -> None:
-    """After answering, the owner types two lines («Будет к семи», «Позвоните за час»): two offers, both
-    with live-looking buttons. Tapping the first: «Эта строка уже не ждёт отправки» — the line is lost
-    (retype it), and its buttons were never taken off."""
+    """Two lines typed after an answer: each offer sends its own line."""
     market.add_order(CAMPAIGN, 42, "DELIVERY")
     chat_a = await buyer_says(harness, market, "Где заказ?")
     await harness.send(OWNER, "Едет", **swipe(harness, OWNER, "Где заказ?"))
@@ -79,11 +71,8 @@ async def test_two_lines_after_an_answer_the_first_offer_cannot_be_sent(
     assert "Будет к семи" in partner_texts(market, chat_a), f"the first line is not sendable: {said!r}"
 
 
-async def test_no_on_one_offer_silently_drops_the_other(
-    harness: Harness, market: FakeMarket, shop: int
-) -> None:
-    """Two lines after an answer: «Нет, не отправлять» on the first (it was meant for the bot) then
-    «✉️ Отправить покупателю» on the second: «уже не ждёт отправки» — «Нет» on one offer killed the other."""
+async def test_no_on_one_offer_keeps_the_other(harness: Harness, market: FakeMarket, shop: int) -> None:
+    """Two lines after an answer: «Нет» on the first, «Отправить» on the second: the second goes."""
     market.add_order(CAMPAIGN, 42, "DELIVERY")
     chat_a = await buyer_says(harness, market, "Где заказ?")
     await harness.send(OWNER, "Едет", **swipe(harness, OWNER, "Где заказ?"))
@@ -100,9 +89,7 @@ async def test_no_on_one_offer_silently_drops_the_other(
 async def test_an_album_sent_as_a_swipe_reply_is_confirmed_once(
     harness: Harness, market: FakeMarket, db: Database, box: SecretBox, shop: int
 ) -> None:
-    """The courier swipes the buyer's «Какой подъезд?» and sends 3 photos as one album (Telegram marks
-    each as a reply): three ✅ lines («Файл и подпись…», «Файл отправлен…», «Файл отправлен…»). The
-    reply-step album is confirmed once (tested); the swipe one should be too."""
+    """An album of 3 photos sent as a swipe reply (Telegram marks each as a reply): one ✅."""
     chat_id = await courier_of_42(harness, market, db, box, shop)
     await harness.send(COURIER, "/cancel")
     for n in (1, 2, 3):
@@ -121,13 +108,11 @@ async def test_an_album_sent_as_a_swipe_reply_is_confirmed_once(
 # The courier who wrote from the card: his next line is offered
 
 
-async def test_courier_who_wrote_from_the_card_gets_press_a_button_for_his_second_line(
+async def test_courier_who_wrote_from_the_card_is_offered_his_second_line(
     harness: Harness, market: FakeMarket, db: Database, box: SecretBox, shop: int
 ) -> None:
-    """As the couriers' guide teaches: /order 42 → «💬 Написать покупателю» → «Подъезжаю». The buyer
-    answers «Какой подъезд?»; the courier swipes «Второй», then adds «Код домофона 12» (no swipe): told
-    «Здесь нужно нажать кнопку. Нажмите кнопку под карточкой заказа выше или /cancel.» — the card
-    (nothing to do with the line) took it; no offer, nothing about the buyer."""
+    """/order 42 → «💬 Написать покупателю» → a phrase; after a swipe answer, his next line is offered to the
+    buyer."""
     chat_id = await courier_of_42(harness, market, db, box, shop)
     await buyer_says(harness, market, "Какой подъезд?")
     await harness.send(COURIER, "Второй", **swipe(harness, COURIER, "Какой подъезд?"))
@@ -138,12 +123,10 @@ async def test_courier_who_wrote_from_the_card_gets_press_a_button_for_his_secon
 # A swipe reply to the ✅ of an offer goes to its chat
 
 
-async def test_a_swipe_reply_to_the_offers_result_is_asked_again_not_sent(
+async def test_a_swipe_reply_to_the_offers_result_is_sent(
     harness: Harness, market: FakeMarket, shop: int
 ) -> None:
-    """Swiping a «✅ Сообщение отправлено покупателю заказа №42» sends to that chat (tested) — except
-    when that ✅ came from the offer's button: then the swiped line is met with one more «Отправить
-    это…?» (or «Не понял» after 10 minutes)."""
+    """A swipe reply to the ✅ that an offer's button produced goes to that chat."""
     market.add_order(CAMPAIGN, 42, "DELIVERY")
     chat_a = await buyer_says(harness, market, "Где заказ?")
     await harness.send(OWNER, "Едет", **swipe(harness, OWNER, "Где заказ?"))
@@ -157,12 +140,10 @@ async def test_a_swipe_reply_to_the_offers_result_is_asked_again_not_sent(
 # A removed courier's everyday line is just not understood
 
 
-async def test_a_courier_removed_after_answering_gets_a_chat_refusal_for_any_line(
+async def test_a_courier_removed_after_answering_gets_no_chat_refusal_for_any_line(
     harness: Harness, market: FakeMarket, db: Database, box: SecretBox, shop: int
 ) -> None:
-    """The courier answered a buyer; the owner removes him from the team; within 10 minutes he types
-    «привет» to the bot: «⛔ Этот чат недоступен…» about a chat he did not mention, instead of what he
-    gets otherwise (no shop / «Не понял»)."""
+    """Removed after answering, the courier's «привет» gets no «Этот чат недоступен»."""
     from storage.repositories import MembershipsRepo
 
     await courier_of_42(harness, market, db, box, shop)
@@ -177,13 +158,10 @@ async def test_a_courier_removed_after_answering_gets_a_chat_refusal_for_any_lin
 # A Market key pasted soon after an answer
 
 
-async def test_a_key_pasted_soon_after_an_answer_is_quoted_back_and_sendable(
+async def test_a_key_pasted_soon_after_an_answer_is_not_quoted_or_sendable(
     harness: Harness, market: FakeMarket, shop: int
 ) -> None:
-    """The owner answered a buyer, then pastes his new key into the chat with the bot (no /settings
-    step open): «✉️ Отправить это покупателю заказа №42? ACMA:…» — the key quoted back (the message
-    not deleted), kept in the FSM data (chat_pending), and one tap on «✉️ Отправить покупателю» sends
-    the shop's API key to the buyer. The reply step and swipes refuse and delete it."""
+    """A key pasted soon after an answer is not quoted back, not kept, not sendable."""
     from tests.conftest import OWNER_KEY
 
     market.add_order(CAMPAIGN, 42, "DELIVERY")
