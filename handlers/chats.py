@@ -27,10 +27,11 @@ from bot.telegram.access import requires, user_id_of
 from bot.telegram.callbacks import ChatCD
 from bot.telegram.chat_views import (
     PHRASES,
-    log_keyboard,
+    chat_keyboard,
     log_text,
     phrases_keyboard,
     reply_prompt,
+    resumed_text,
     waiting_view,
 )
 from bot.telegram.draft import (
@@ -93,7 +94,9 @@ async def on_open(
     query: CallbackQuery, callback_data: ChatCD, card: Message, t: Texts, access: Access, chats: ChatDesk
 ) -> None:
     log = await chats.log(access, callback_data.chat_id)
-    keyboard = log_keyboard(t, access.shop_id, log.chat, may_reply=chats.may_write(access))
+    chat = log.chat
+    may_reply = chats.may_write(access)
+    keyboard = chat_keyboard(t, access.shop_id, chat.chat_id, chat.context.order_id, may_reply=may_reply)
     shown = await card.answer(log_text(t, log), reply_markup=keyboard)
     await chats.remember(access, shown.message_id, ChatPlace(log.chat.chat_id, log.chat.context.order_id))
 
@@ -262,7 +265,7 @@ async def _send(
                 await _shown(message, _file_sent(t, place), access, chats, place)
             return True
     if not text:
-        raise _again(Refused("chat-reply-what"))
+        raise Refused("chat-reply-what").asking_again()
     nonce = f"m{message.chat.id}:{message.message_id}"
     outcome = await chats.send_text(access, place.chat_id, text, nonce, known=place if known else None)
     said = outcome_text(t, outcome)
@@ -296,18 +299,10 @@ async def _shown(message: Message, text: str, access: Access, chats: ChatDesk, p
 
 
 async def _resumed(message: Message, t: Texts, flows: Flows, back: str | None) -> None:
-    """Back at the step the reply opened over: its question again (or where to look for it)."""
-    if back is None:
-        return
-    prompt = flows.prompt(back)
-    await message.answer(
-        t("chat-resumed") + "\n" + (t(prompt) if prompt is not None else t("chat-resumed-above"))
-    )
-
-
-def _again(refusal: Refused) -> Refused:
-    refusal.again = True
-    return refusal
+    """Back at the step the reply opened over: its question again."""
+    text = resumed_text(t, flows, back)
+    if text is not None:
+        await message.answer(text)
 
 
 def register(router: Router, flows: Flows) -> None:

@@ -12,6 +12,7 @@ from aiogram.types import CallbackQuery, InlineKeyboardMarkup, Message
 
 from bot.services.users import UsersService
 from bot.telegram.access import user_id_of
+from bot.telegram.chat_views import resumed_text
 from bot.telegram.draft import close_chat_step
 from bot.telegram.flows import Flows
 from bot.telegram.i18n import Texts
@@ -50,11 +51,8 @@ async def on_cancel(message: Message, state: FSMContext, t: Texts, flows: Flows)
     current = await state.get_state()
     if flows.name_of(current) == "chat":  # only the answer to a buyer: back to what it opened over
         back = await close_chat_step(state)
-        prompt = flows.prompt(back)
-        said = [t("chat-reply-stopped")]
-        if back is not None:
-            said += [t("chat-resumed"), t(prompt) if prompt is not None else t("chat-resumed-above")]
-        await message.answer("\n".join(said))
+        resumed = resumed_text(t, flows, back)
+        await message.answer(t("chat-reply-stopped") + (f"\n{resumed}" if resumed else ""))
         return
     await state.clear()
     await message.answer(t("cancelled") if current is not None else t("nothing-to-cancel"))

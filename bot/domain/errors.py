@@ -4,6 +4,7 @@
 from __future__ import annotations
 
 from abc import ABC, abstractmethod
+from typing import Self
 
 from bot.domain.market_data import BusinessOrder
 from bot.domain.operations import Failure
@@ -37,6 +38,11 @@ class Refused(Exception):
         super().__init__(key)
         self.key = key  # "" when `failure` says it all
         self.args_ = args
+
+    def asking_again(self) -> Self:
+        """This refusal asks the conversation's step again (the user answers it once more)."""
+        self.again = True
+        return self
 
 
 class AnswerTaken(Refused):

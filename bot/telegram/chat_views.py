@@ -16,6 +16,7 @@ from bot.services.chats.desk import ChatLog
 from bot.services.notices import ChatNote
 from bot.telegram.alert_views import OpenCD
 from bot.telegram.callbacks import ChatCD
+from bot.telegram.flows import Flows
 from bot.telegram.i18n import Texts
 from bot.telegram.keyboards import buttons
 from bot.telegram.views import MESSAGE_LIMIT, clip, human_date, status_text
@@ -101,31 +102,35 @@ def _order_line(t: Texts, order_id: int, order: BusinessOrder | None) -> str:
 
 
 def chat_keyboard(
-    t: Texts, shop_id: int, chat: Chat, *, may_reply: bool, answered_by: str | None = None
+    t: Texts,
+    shop_id: int,
+    chat_id: int,
+    order_id: int | None,
+    *,
+    may_reply: bool,
+    answered_by: str | None = None,
 ) -> InlineKeyboardMarkup | None:
     """«↩️ Ответить» (or who answered already, still a way to answer) and «📋 Карточка заказа»."""
     shown: list[tuple[str, ChatCD | OpenCD]] = []
     if may_reply:
         label = (
-            t.plain("button-chat-answered", name=answered_by) if answered_by else t.plain("button-chat-reply")
+            t.plain("button-chat-answered", name=clip(answered_by, 40))
+            if answered_by
+            else t.plain("button-chat-reply")
         )
-        shown.append((label, ChatCD(action="reply", shop_id=shop_id, chat_id=chat.chat_id)))
-    order_id = chat.context.order_id
-    if order_id is not None:
-        shown.append((t.plain("button-chat-card"), OpenCD(order_id=order_id, shop_id=shop_id)))
-    return buttons(shown) if shown else None
-
-
-def answered_keyboard(
-    t: Texts, shop_id: int, chat_id: int, order_id: int | None, *, who: str, may_reply: bool
-) -> InlineKeyboardMarkup | None:
-    shown: list[tuple[str, ChatCD | OpenCD]] = []
-    label = t.plain("button-chat-answered", name=clip(who, 40))
-    if may_reply:
         shown.append((label, ChatCD(action="reply", shop_id=shop_id, chat_id=chat_id)))
     if order_id is not None:
         shown.append((t.plain("button-chat-card"), OpenCD(order_id=order_id, shop_id=shop_id)))
     return buttons(shown) if shown else None
+
+
+def resumed_text(t: Texts, flows: Flows, back: str | None) -> str | None:
+    """Back at the step an answer to a buyer opened over: its question again (or where to look for
+    it); None when there is no step to go back to."""
+    if back is None:
+        return None
+    prompt = flows.prompt(back)
+    return t("chat-resumed") + "\n" + (t(prompt) if prompt is not None else t("chat-resumed-above"))
 
 
 def reply_prompt(t: Texts, order_id: int | None) -> str:
@@ -217,7 +222,3 @@ def _log_line(t: Texts, chat: Chat, message: ChatMessage) -> str:
     # The buyer's words are escaped here, not through the catalogue (Fluent cuts a long value).
     text = clip(message.text, LOG_MESSAGE_CHARS)
     return head + ("\n" + html.escape(text, quote=False) if text else "")
-
-
-def log_keyboard(t: Texts, shop_id: int, chat: Chat, *, may_reply: bool) -> InlineKeyboardMarkup | None:
-    return chat_keyboard(t, shop_id, chat, may_reply=may_reply)

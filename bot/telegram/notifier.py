@@ -18,7 +18,7 @@ from bot.services.delivery_services import DeliveryServices
 from bot.services.notices import ChatNote, Notice, OrderNumbers
 from bot.services.users import UsersService
 from bot.telegram.alert_views import alert_keyboard, alert_text
-from bot.telegram.chat_views import answered_keyboard, chat_keyboard, chat_texts, is_picture
+from bot.telegram.chat_views import chat_keyboard, chat_texts, is_picture
 from bot.telegram.i18n import Catalogue, Texts
 from bot.telegram.menus import Menus
 from bot.telegram.safety import quietly
@@ -149,7 +149,10 @@ class Notifier:
 
     async def chat_message(self, user_id: int, note: ChatNote) -> tuple[bool, list[tuple[int, bool]]]:
         t = await self._texts(user_id)
-        keyboard = chat_keyboard(t, note.shop.id, note.chat, may_reply=note.may_reply)
+        chat = note.chat
+        keyboard = chat_keyboard(
+            t, note.shop.id, chat.chat_id, chat.context.order_id, may_reply=note.may_reply
+        )
         posts: list[tuple[int, bool]] = []
         texts = chat_texts(t, note)
         try:
@@ -188,8 +191,8 @@ class Notifier:
 
     async def chat_answered(self, post: ChatPost, who: str, may_reply: bool) -> None:
         t = await self._texts(post.user_id)
-        keyboard = answered_keyboard(
-            t, post.shop_id, post.chat_id, post.order_id, who=who, may_reply=may_reply
+        keyboard = chat_keyboard(
+            t, post.shop_id, post.chat_id, post.order_id, may_reply=may_reply, answered_by=who
         )
         await quietly(
             self._bot.edit_message_reply_markup(

@@ -134,6 +134,4 @@ async def never_a_key(bot: Bot, message: Message, text: str | None, api_key: str
     if not looks_like_market_key(text) and not holds_key(text, api_key):
         return
     await quietly(bot.delete_message(message.chat.id, message.message_id), "delete a message with a key")
-    refusal = Refused("chat-looks-like-key")
-    refusal.again = True
-    raise refusal
+    raise Refused("chat-looks-like-key").asking_again()

@@ -139,9 +139,9 @@ class ChatDesk:
         self._check_writer(access)
         text = text.strip()
         if not text:
-            raise _again(Refused("chat-empty"))
+            raise Refused("chat-empty").asking_again()
         if len(text) > MESSAGE_LIMIT:
-            raise _again(Refused("chat-too-long", count=len(text), limit=MESSAGE_LIMIT))
+            raise Refused("chat-too-long", count=len(text), limit=MESSAGE_LIMIT).asking_again()
         place = known or await self._place(access, chat_id)
         after = await self._repos.chat_watch.last(access.shop_id, chat_id)
         action = ChatReply(chat_id=chat_id, message=text, after=after)
@@ -256,9 +256,3 @@ class ChatDesk:
     async def route(self, user_id: int, tg_message_id: int) -> ChatPost | None:
         """The buyer's message a Telegram message of this user showed (a reply to it answers there)."""
         return await self._repos.chat_posts.route(user_id, tg_message_id)
-
-
-def _again(refusal: Refused) -> Refused:
-    """A refusal that asks the reply step again (the user writes another text)."""
-    refusal.again = True
-    return refusal
