@@ -75,6 +75,19 @@ class ShopsRepo:
         row = await self._ex.fetch_one("SELECT api_key_enc FROM shops WHERE id = ?", (shop_id,))
         return self._box.decrypt(row["api_key_enc"]) if row else None
 
+    async def readable_key(self, shop_id: int) -> str | None:
+        """The shop's API key, or None when there is none or this SECRET_KEY cannot read it (such a
+        shop is reported at start; the background's work skips it)."""
+        try:
+            return await self.api_key(shop_id)
+        except SecretDecryptError:
+            return None
+
+    async def with_keys(self) -> list[tuple[Shop, str]]:
+        """Every shop whose key can be read, with the key (for the background's polls)."""
+        keyed = [(shop, await self.readable_key(shop.id)) for shop in await self.every()]
+        return [(shop, key) for shop, key in keyed if key]
+
     async def unreadable_keys(self) -> list[int]:
         """Shops whose stored key this SECRET_KEY cannot decrypt."""
         unreadable = []

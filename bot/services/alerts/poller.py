@@ -47,7 +47,7 @@ from bot.services.orders import OrdersService
 from storage.db import Database, Executor
 from storage.repositories import AlertDeliveriesRepo, AlertsRepo, OrderWatchRepo, Repos
 from storage.repositories.order_watch import Sweep
-from storage.secrets import SecretBox, SecretDecryptError
+from storage.secrets import SecretBox
 
 logger = logging.getLogger(__name__)
 
@@ -203,14 +203,8 @@ class AlertPoller(Looping):
     async def _keys(self) -> dict[str, list[Shop]]:
         """The shops by API key (shops of one key share its limits)."""
         groups: dict[str, list[Shop]] = {}
-        repos = self._repos
-        for shop in await repos.shops.every():
-            try:
-                key = await repos.shops.api_key(shop.id)
-            except SecretDecryptError:
-                continue  # reported at start; such a shop cannot be polled
-            if key:
-                groups.setdefault(key, []).append(shop)
+        for shop, key in await self._repos.shops.with_keys():  # an unreadable key: reported at start
+            groups.setdefault(key, []).append(shop)
         return groups
 
     def interval(self, shops_on_key: int, shop: Shop | None = None) -> float:

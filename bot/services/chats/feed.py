@@ -32,7 +32,7 @@ from bot.services.notices import ChatFileData, ChatNote, Notices
 from bot.services.orders import OrdersService
 from storage.db import Database
 from storage.repositories import Repos
-from storage.secrets import SecretBox, SecretDecryptError
+from storage.secrets import SecretBox
 
 logger = logging.getLogger(__name__)
 
@@ -106,15 +106,8 @@ class ChatFeed(Looping):
     async def _businesses(self) -> dict[tuple[str, int], list[Shop]]:
         """The shops by (API key, business): one poll of a business's chats serves all its shops."""
         groups: dict[tuple[str, int], list[Shop]] = {}
-        repos = self._repos
-        for shop in await repos.shops.every():
-            if shop.business_id is None:
-                continue
-            try:
-                key = await repos.shops.api_key(shop.id)
-            except SecretDecryptError:
-                continue  # reported at start
-            if key:
+        for shop, key in await self._repos.shops.with_keys():
+            if shop.business_id is not None:
                 groups.setdefault((key, shop.business_id), []).append(shop)
         return groups
 
@@ -248,12 +241,9 @@ class ChatFeed(Looping):
         if not shops:
             return "ignored:no-shop"
         self._notified[event.business_id] = self.clock()
-        try:
-            api_key = await self._repos.shops.api_key(shops[0].id)
-        except SecretDecryptError:
-            return "ignored:key-unreadable"
+        api_key = await self._repos.shops.readable_key(shops[0].id)
         if not api_key:
-            return "ignored:no-shop"
+            return "ignored:key-unreadable"
         try:
             chat = await self._market.get_chat(api_key, event.business_id, event.chat_id)
             shop = _shop_of(chat, shops)
@@ -305,7 +295,7 @@ class ChatFeed(Looping):
                 if shop_id in busy or chat_id in resting:
                     continue
                 shop = await repos.shops.get(shop_id)
-                api_key = await self._api_key(shop_id) if shop else None
+                api_key = await repos.shops.readable_key(shop_id) if shop else None
                 read: _Read | None = None
                 if shop is not None and api_key is not None and shop.business_id is not None:
                     try:
@@ -413,12 +403,6 @@ class ChatFeed(Looping):
         if posts:
             self.on_told()
         return True
-
-    async def _api_key(self, shop_id: int) -> str | None:
-        try:
-            return await self._repos.shops.api_key(shop_id)
-        except SecretDecryptError:
-            return None
 
     async def _content(self, api_key: str, business_id: int, chat_id: int, message_id: int) -> _Read | None:
         """The chat and the message, as read this turn, or read now (after a restart, or more due than
